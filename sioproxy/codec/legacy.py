@@ -1,0 +1,434 @@
+"""Socket.IO 0.9 packets: decode, encode, and the gevent-socketio dict form.
+
+Layer: pure codec. Imports only the standard library, ``legacy_json`` and
+``sioproxy.errors``; never twisted. Framing of several packets, the handshake body and the JSONP
+wrappers live in ``legacy_framing``.
+
+A packet keeps its data field as the raw text slice (protocol.md C.8 "keep raw
+text"); the typed views (``name``, ``args``, ``ack_id``...) parse it lazily and
+tolerantly, the way node 0.9 does (A.4.3): bad JSON never raises. The dict form
+is gevent-socketio's (A.6), except where gevent is buggy (A.6, E.2).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+from sioproxy.codec.legacy_json import js_stringify, parse_json
+from sioproxy.errors import DecodeError, EncodeError
+
+PROTOCOL = "0.9"
+# Ids are counters; a cap keeps int() away from Python's digit limit (and from
+# CVE-2020-36049 style abuse, protocol.md E.2). Longer ids are a DecodeError.
+MAX_ID_DIGITS = 100
+_ID_LIMIT = 10**MAX_ID_DIGITS
+REASONS = ("transport not supported", "client not handshaken", "unauthorized")
+ADVICES = ("reconnect",)
+
+
+class LegacyType(IntEnum):
+    """0.9 packet types; values are the wire digits (protocol.md A.4.1)."""
+
+    DISCONNECT = 0
+    CONNECT = 1
+    HEARTBEAT = 2
+    MESSAGE = 3
+    JSON = 4
+    EVENT = 5
+    ACK = 6
+    ERROR = 7
+    NOOP = 8
+
+
+_TYPE_BY_DIGIT = {str(int(t)): t for t in LegacyType}
+_TYPE_BY_NAME = {t.name.lower(): t for t in LegacyType}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LegacyPacket:
+    """One 0.9 packet. ``data`` is the raw text after the third colon.
+
+    An empty ``data`` is stored as ``None``: node treats ``3::`` and ``3:::``
+    alike and encodes both as ``3::`` (A.4.4); only ``raw`` keeps the colon.
+    ``raw`` is the exact wire text the packet was decoded from; it does not
+    take part in equality.
+    """
+
+    type: LegacyType
+    id: int | None = None
+    ack_data: bool = False
+    endpoint: str = ""
+    data: str | None = None
+    raw: str | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.data == "":
+            object.__setattr__(self, "data", None)
+
+    @property
+    def name(self) -> Any:
+        """Event name (any JSON value, node does not check it); None when absent."""
+        return _event_view(self)[1] if self.type is LegacyType.EVENT else None
+
+    @property
+    def args(self) -> Any:
+        """Event arguments: ``obj.args || []`` as node computes it (normally a list)."""
+        return _event_view(self)[2] if self.type is LegacyType.EVENT else []
+
+    @property
+    def ack_id(self) -> int | None:
+        """The id an ack packet answers; None when its data has no digit prefix."""
+        return _ack_view(self.data)[0] if self.type is LegacyType.ACK else None
+
+    @property
+    def ack_args(self) -> Any:
+        """The JSON arguments of an ack packet (``[]`` when absent or unparseable)."""
+        return _ack_view(self.data)[1] if self.type is LegacyType.ACK else []
+
+    @property
+    def qs(self) -> str:
+        """Query string of a connect packet (``''`` when absent)."""
+        return (self.data or "") if self.type is LegacyType.CONNECT else ""
+
+    @property
+    def json_data(self) -> Any:
+        """Parsed data of a json packet; ``False`` on bad JSON, like node."""
+        if self.type is not LegacyType.JSON:
+            return None
+        ok, value = parse_json(self.data or "")
+        return value if ok else False
+
+    @property
+    def reason_code(self) -> int | None:
+        return _error_codes(self.data)[0] if self.type is LegacyType.ERROR else None
+
+    @property
+    def advice_code(self) -> int | None:
+        return _error_codes(self.data)[1] if self.type is LegacyType.ERROR else None
+
+    @property
+    def reason(self) -> str:
+        """Error reason name, ``''`` when empty or unknown (node's lookup)."""
+        code = self.reason_code
+        return "" if code is None else REASONS[code]
+
+    @property
+    def advice(self) -> str:
+        code = self.advice_code
+        return "" if code is None else ADVICES[code]
+
+
+# -- decoding ---------------------------------------------------------------
+
+
+def decode_packet(text: str) -> LegacyPacket:
+    """Decode one 0.9 packet the way node does (A.4.3), but strictly anchored.
+
+    Raises DecodeError for fewer than two colons, a type that is not one digit
+    0..8 (unknown types are forwarded verbatim by the proxy), or an id that is
+    not digits with an optional ``+``. Bad JSON in the data never raises.
+    """
+    first = text.find(":")
+    second = text.find(":", first + 1) if first >= 0 else -1
+    if second < 0:
+        raise DecodeError(PROTOCOL, "packet needs at least two ':' separators", text, len(text))
+    ptype = _TYPE_BY_DIGIT.get(text[:first])
+    if ptype is None:
+        reason = "missing packet type" if first == 0 else "unknown packet type"
+        raise DecodeError(PROTOCOL, f"{reason} {text[:first][:10]!r}", text, 0)
+    id_field = text[first + 1 : second]
+    packet_id: int | None = None
+    ack_data = False
+    if id_field:
+        if id_field[-1] == "+":
+            ack_data = True
+            id_field = id_field[:-1]
+        if id_field:
+            packet_id = _parse_id(id_field, text, first + 1)
+    third = text.find(":", second + 1)
+    if third < 0:
+        endpoint, data = text[second + 1 :], None
+    else:
+        endpoint, data = text[second + 1 : third], text[third + 1 :] or None
+    if ptype is LegacyType.ACK and data is not None:
+        head = data.partition("+")[0]
+        if len(head) > MAX_ID_DIGITS and _is_digits(head):
+            raise DecodeError(PROTOCOL, "ack id too long", text, third + 1)
+    return LegacyPacket(
+        type=ptype, id=packet_id, ack_data=ack_data, endpoint=endpoint, data=data, raw=text
+    )
+
+
+def _is_digits(text: str) -> bool:
+    # str.isdigit() alone accepts '²' and other non-ASCII digits.
+    return text.isascii() and text.isdigit()
+
+
+def _parse_id(digits: str, text: str, offset: int) -> int:
+    if not _is_digits(digits):
+        raise DecodeError(PROTOCOL, "message id must be digits with an optional '+'", text, offset)
+    if len(digits) > MAX_ID_DIGITS:
+        raise DecodeError(PROTOCOL, "message id too long", text, offset)
+    return int(digits)
+
+
+def _js_truthy(value: Any) -> bool:
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int | float):
+        return value != 0 and not math.isnan(value)
+    return not isinstance(value, str) or value != ""
+
+
+def _event_view(packet: LegacyPacket) -> tuple[bool, Any, Any]:
+    """(has name, name, args) per node: bad JSON gives no name and args ``[]``."""
+    ok, obj = parse_json(packet.data or "")
+    if not ok or not isinstance(obj, dict):
+        return False, None, []  # JSON.parse failed, or obj.name/obj.args undefined
+    args = obj.get("args")
+    return "name" in obj, obj.get("name"), args if _js_truthy(args) else []
+
+
+def _ack_view(data: str | None) -> tuple[int | None, Any]:
+    """(ackId, args): ack data is ``^\\d+(\\+.*)?$``, split at the first ``+`` (C.8)."""
+    if not data:
+        return None, []
+    head, _, rest = data.partition("+")
+    if not _is_digits(head) or len(head) > MAX_ID_DIGITS:
+        return None, []
+    if not rest:
+        return int(head), []
+    ok, value = parse_json(rest)
+    return int(head), value if ok else []
+
+
+def _error_codes(data: str | None) -> tuple[int | None, int | None]:
+    # node: data.split('+'), then reasons[piece] || '' (A.4.3); '00' and 'undefined' miss.
+    pieces = (data or "").split("+")
+    reason = pieces[0]
+    advice = pieces[1] if len(pieces) > 1 else ""
+    return (
+        int(reason) if reason in ("0", "1", "2") else None,
+        0 if advice == "0" else None,
+    )
+
+
+# -- encoding ---------------------------------------------------------------
+
+
+def encode_packet(packet: LegacyPacket) -> str:
+    """The wire text of ``packet``.
+
+    Returns ``packet.raw`` when it still describes this packet (byte-exact
+    forwarding, even for non-canonical input such as ``3:01::x``); a packet
+    changed with ``dataclasses.replace`` is re-encoded in node's form.
+    """
+    text = _encode_fields(packet)
+    raw = packet.raw
+    if raw is None or raw == text:
+        return text
+    try:
+        same = decode_packet(raw) == packet
+    except DecodeError:
+        same = False
+    return raw if same else text
+
+
+def _encode_fields(packet: LegacyPacket) -> str:
+    ptype, pid, endpoint, data = packet.type, packet.id, packet.endpoint, packet.data
+    if not isinstance(ptype, int) or str(int(ptype)) not in _TYPE_BY_DIGIT:
+        raise EncodeError(f"0.9 packet type must be a LegacyType, got {ptype!r}")
+    if pid is not None and (type(pid) is not int or pid < 0 or pid >= _ID_LIMIT):
+        raise EncodeError(f"0.9 message id must be a non-negative int, got {pid!r}")
+    if not isinstance(endpoint, str) or ":" in endpoint:
+        raise EncodeError(f"0.9 endpoint must be a str without ':', got {endpoint!r}")
+    if data is not None and not isinstance(data, str):
+        raise EncodeError(f"0.9 packet data must be a str, got {type(data).__name__}")
+    if ptype == LegacyType.ACK and data:
+        head = data.partition("+")[0]
+        if len(head) > MAX_ID_DIGITS and _is_digits(head):
+            raise EncodeError("0.9 ack id too long")
+    head_text = f"{int(ptype)}:{'' if pid is None else pid}{'+' if packet.ack_data else ''}:"
+    return f"{head_text}{endpoint}:{data}" if data else head_text + endpoint
+
+
+# -- the gevent-socketio dict form (A.6) ------------------------------------
+
+
+def packet_to_dict(packet: LegacyPacket) -> dict[str, Any]:
+    """gevent-socketio's dict for ``packet``, with node's tolerance for bad data.
+
+    Beyond gevent: disconnect/heartbeat/noop keep an unexpected data field as
+    ``data``, an ack whose data has no ack id keeps it as ``data``, and an id
+    field of a lone ``+`` (node's encoding of id 0, A.4.2) gives ``ack: 'data'``
+    without ``id``. So ``packet_from_dict`` gives the packet back.
+    """
+    ptype = packet.type
+    out: dict[str, Any] = {"type": ptype.name.lower()}
+    if packet.id is not None:
+        out["id"] = packet.id
+        out["ack"] = "data" if packet.ack_data else True
+    elif packet.ack_data:
+        out["ack"] = "data"
+    out["endpoint"] = packet.endpoint
+    if ptype is LegacyType.CONNECT:
+        out["qs"] = packet.data or ""
+    elif ptype is LegacyType.MESSAGE:
+        out["data"] = packet.data or ""
+    elif ptype is LegacyType.JSON:
+        out["data"] = packet.json_data
+    elif ptype is LegacyType.EVENT:
+        has_name, name, args = _event_view(packet)
+        if has_name:
+            out["name"] = name
+        out["args"] = args
+    elif ptype is LegacyType.ACK:
+        ack_id, ack_args = _ack_view(packet.data)
+        if ack_id is None:
+            out["data"] = packet.data or ""
+        else:
+            out["ackId"] = ack_id
+            out["args"] = ack_args
+    elif ptype is LegacyType.ERROR:
+        out["reason"] = packet.reason
+        out["advice"] = packet.advice
+    elif packet.data is not None:
+        out["data"] = packet.data
+    return out
+
+
+def packet_from_dict(d: Mapping[str, Any]) -> LegacyPacket:
+    """Build a packet from the dict form; ``encode_packet`` then gives node's wire.
+
+    Raises EncodeError with a clear message on a bad dict. Keys that do not
+    belong to the type are ignored (gevent's own dicts carry some).
+    """
+    if not isinstance(d, Mapping):
+        raise EncodeError(f"0.9 packet dict must be a mapping, got {type(d).__name__}")
+    ptype = _dict_type(d.get("type"))
+    endpoint = d.get("endpoint", "")
+    if endpoint is None:
+        endpoint = ""
+    if not isinstance(endpoint, str) or ":" in endpoint:
+        raise EncodeError(f"0.9 'endpoint' must be a str without ':', got {endpoint!r}")
+    packet_id, ack_data = _dict_id(d)
+    data = _DATA_BUILDERS[ptype](d)
+    return LegacyPacket(
+        type=ptype, id=packet_id, ack_data=ack_data, endpoint=endpoint, data=data or None
+    )
+
+
+def _dict_type(value: Any) -> LegacyType:
+    if isinstance(value, str) and value in _TYPE_BY_NAME:
+        return _TYPE_BY_NAME[value]
+    if isinstance(value, LegacyType):
+        return value
+    names = ", ".join(_TYPE_BY_NAME)
+    raise EncodeError(f"0.9 'type' must be one of {names}; got {value!r}")
+
+
+def _dict_int(d: Mapping[str, Any], key: str) -> int:
+    value = d[key]
+    if isinstance(value, str) and _is_digits(value):
+        value = int(value) if len(value) <= MAX_ID_DIGITS else -1
+    if type(value) is not int or value < 0 or value >= _ID_LIMIT:
+        raise EncodeError(f"0.9 {key!r} must be a non-negative integer, got {value!r}")
+    return value
+
+
+def _dict_id(d: Mapping[str, Any]) -> tuple[int | None, bool]:
+    ack = d.get("ack", True)
+    if ack is not True and ack != "data":
+        raise EncodeError(f"0.9 'ack' must be true or \"data\", got {ack!r}")
+    if d.get("id") is None:
+        return None, ack == "data"
+    return _dict_int(d, "id"), ack == "data"
+
+
+def _dict_str(d: Mapping[str, Any], key: str) -> str:
+    value = d.get(key, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise EncodeError(f"0.9 {key!r} must be a str, got {type(value).__name__}")
+    return value
+
+
+def _js_has_length(value: Any) -> bool:
+    # node: `args && args.length` — only arrays and strings have a length.
+    return isinstance(value, list | tuple | str) and len(value) > 0
+
+
+def _event_data(d: Mapping[str, Any]) -> str:
+    obj: dict[str, Any] = {"name": d["name"]} if "name" in d else {}
+    args = d.get("args")
+    if _js_has_length(args):
+        obj["args"] = args
+    return js_stringify(obj)
+
+
+def _ack_data(d: Mapping[str, Any]) -> str:
+    if "ackId" not in d:
+        if isinstance(d.get("data"), str):
+            return str(d["data"])
+        raise EncodeError("0.9 ack dict needs 'ackId'")
+    args = d.get("args")
+    tail = "+" + js_stringify(args) if _js_has_length(args) else ""
+    return f"{_dict_int(d, 'ackId')}{tail}"
+
+
+def _json_data(d: Mapping[str, Any]) -> str:
+    if "data" not in d:
+        raise EncodeError("0.9 json dict needs 'data'")
+    return js_stringify(d["data"])
+
+
+def _error_data(d: Mapping[str, Any]) -> str:
+    reason = _error_index(d, "reason", REASONS)
+    advice = _error_index(d, "advice", ADVICES)
+    # Node's form 7::<ep>:<reason>[+<advice>], not gevent's 7:::<codes><ep> (A.6).
+    return reason + (f"+{advice}" if advice else "")
+
+
+def _error_index(d: Mapping[str, Any], key: str, names: tuple[str, ...]) -> str:
+    value = d.get(key)
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str) and value in names:
+        return str(names.index(value))
+    if type(value) is int and 0 <= value < len(names):
+        return str(value)  # a wire code instead of the name
+    raise EncodeError(f"0.9 error {key!r} must be '' or one of {names}, got {value!r}")
+
+
+_DATA_BUILDERS: dict[LegacyType, Callable[[Mapping[str, Any]], str]] = {
+    LegacyType.DISCONNECT: lambda d: _dict_str(d, "data"),
+    LegacyType.CONNECT: lambda d: _dict_str(d, "qs"),
+    LegacyType.HEARTBEAT: lambda d: _dict_str(d, "data"),
+    LegacyType.MESSAGE: lambda d: _dict_str(d, "data"),
+    LegacyType.JSON: _json_data,
+    LegacyType.EVENT: _event_data,
+    LegacyType.ACK: _ack_data,
+    LegacyType.ERROR: _error_data,
+    LegacyType.NOOP: lambda d: _dict_str(d, "data"),
+}
+
+
+def with_ack_id(packet: LegacyPacket, ack_id: int) -> LegacyPacket:
+    """An ack packet answering ``ack_id`` instead, its args kept byte for byte (D.3)."""
+    if packet.type is not LegacyType.ACK or _ack_view(packet.data)[0] is None:
+        raise EncodeError("with_ack_id needs an ack packet with an ack id")
+    if type(ack_id) is not int or not 0 <= ack_id < _ID_LIMIT:
+        raise EncodeError(f"0.9 ack id must be a non-negative int, got {ack_id!r}")
+    _, plus, rest = (packet.data or "").partition("+")
+    return LegacyPacket(
+        type=packet.type,
+        id=packet.id,
+        ack_data=packet.ack_data,
+        endpoint=packet.endpoint,
+        data=f"{ack_id}{plus}{rest}",
+    )

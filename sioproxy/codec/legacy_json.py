@@ -1,0 +1,101 @@
+"""JavaScript's JSON.parse and JSON.stringify, as the 0.9 peers run them.
+
+Layer: pure codec helper, standard library only (plus sioproxy.errors).
+Node writes ``1.0`` as ``1``, ``1e-7`` as ``1e-7``, non-ASCII literally and lone
+surrogates escaped (protocol.md A.4.5); Python's json differs on all of these.
+``JSON.parse`` refuses ``NaN``/``Infinity``, which Python accepts.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from sioproxy.errors import EncodeError
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # JSON.parse refuses NaN/Infinity
+
+
+def parse_json(text: str) -> tuple[bool, Any]:
+    """``JSON.parse`` in a try block: (ok, value). Never raises."""
+    try:
+        return True, json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        return False, None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def js_string(text: str) -> str:
+    """``JSON.stringify`` of a string: non-ASCII literal, lone surrogates escaped."""
+    out = json.dumps(text, ensure_ascii=False)
+    if _SURROGATE.search(out) is None:
+        return out
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", out)
+
+
+def js_number(value: float) -> str:
+    """``JSON.stringify`` of a double: ``1.0`` -> ``1``, ``1e-7`` -> ``1e-7`` (A.4.5)."""
+    if not math.isfinite(value):
+        return "null"
+    if value == 0:
+        return "0"
+    sign = "-" if value < 0 else ""
+    parts = Decimal(repr(abs(value))).normalize().as_tuple()
+    digits = "".join(map(str, parts.digits))
+    k = len(digits)
+    n = int(parts.exponent) + k  # decimal point position, ECMA-262 Number::toString
+    if k <= n <= 21:
+        return sign + digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return f"{sign}{digits[:n]}.{digits[n:]}"
+    if -6 < n <= 0:
+        return f"{sign}0.{'0' * -n}{digits}"
+    exp = n - 1
+    mantissa = digits[0] + (f".{digits[1:]}" if k > 1 else "")
+    return f"{sign}{mantissa}e{'+' if exp >= 0 else '-'}{abs(exp)}"
+
+
+def js_stringify(value: Any) -> str:
+    """Node's ``JSON.stringify`` (no spaces, insertion order, UTF-8 literal, A.4.5)."""
+    out: list[str] = []
+    try:
+        _stringify(value, out)
+    except RecursionError:
+        raise EncodeError("JSON value nested too deeply (or circular)") from None
+    return "".join(out)
+
+
+def _stringify(value: Any, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(js_string(value))
+    elif value is None or isinstance(value, bool):
+        out.append("null" if value is None else "true" if value else "false")
+    elif isinstance(value, int):
+        out.append(int.__repr__(value))
+    elif isinstance(value, float | Decimal):
+        out.append(js_number(float(value)))
+    elif isinstance(value, Mapping):
+        out.append("{")
+        for index, (key, item) in enumerate(value.items()):
+            if not isinstance(key, str):
+                raise EncodeError(f"JSON object keys must be str, got {key!r}")
+            out.append(f"{',' if index else ''}{js_string(key)}:")
+            _stringify(item, out)
+        out.append("}")
+    elif isinstance(value, list | tuple):
+        out.append("[")
+        for index, item in enumerate(value):
+            if index:
+                out.append(",")
+            _stringify(item, out)
+        out.append("]")
+    else:
+        raise EncodeError(f"not JSON-serializable: {type(value).__name__}")
