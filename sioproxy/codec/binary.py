@@ -1,0 +1,221 @@
+"""Binary Socket.IO packets: placeholders and attachment reassembly (protocol.md C.6).
+
+Layer: pure codec. Imports the standard library, ``sioproxy.errors`` and
+``sioproxy.codec.socketio`` (as a module: the two import each other); never
+twisted.
+
+A BINARY_EVENT/BINARY_ACK travels as a text header whose JSON holds
+``{"_placeholder":true,"num":k}`` objects, followed by k = 0, 1, ... binary
+Engine.IO messages. ``SioDecoder`` (one per connection and direction) glues
+them back together with socket.io-parser's rules (C.3 "Decoder state").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from sioproxy.codec import socketio as _sio
+from sioproxy.errors import DecodeError, EncodeError
+
+__all__ = [
+    "SioDecoder",
+    "check_placeholders",
+    "deconstruct",
+    "has_binary",
+    "reassemble",
+    "to_binary_packet",
+]
+
+_BUFFER_TYPES = (bytes, bytearray, memoryview)
+
+
+def _placeholder_num(obj: dict[str, Any]) -> Any:
+    """``num`` of a placeholder object, or ``...`` when ``obj`` is no placeholder.
+
+    node tests ``data._placeholder === true`` (C.3, CVE-2022-2421 fix).
+    """
+    return obj.get("num") if obj.get("_placeholder") is True else ...
+
+
+def _valid_num(num: Any, count: int) -> bool:
+    return type(num) is int and 0 <= num < count
+
+
+def check_placeholders(data: Any, count: int, protocol: str, text: str, offset: int) -> None:
+    """Raise ``DecodeError`` unless every placeholder's ``num`` is an int in ``[0, count)``.
+
+    Iterative, so JSON nested as deep as the json module allows cannot blow the stack.
+    """
+    stack = [data]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is list:
+            push(item)
+        elif kind is dict:
+            num = _placeholder_num(item)
+            if num is ...:
+                push(item.values())
+            elif not _valid_num(num, count):
+                reason = f"illegal attachments: placeholder num {num!r} not in [0, {count})"
+                raise DecodeError(protocol, reason, text, offset)
+
+
+def reassemble(data: Any, attachments: Sequence[bytes]) -> Any:
+    """A copy of ``data`` with each placeholder replaced by ``attachments[num]``.
+
+    Raises ``DecodeError`` (protocol ``sio``) for a placeholder whose ``num``
+    is not an integer index into ``attachments``.
+    """
+    try:
+        return _reassemble(data, attachments)
+    except RecursionError:
+        raise DecodeError("sio", "payload nested too deeply", repr(data)[:200], 0) from None
+
+
+def _reassemble(data: Any, attachments: Sequence[bytes]) -> Any:
+    kind = type(data)
+    if kind is list:
+        return [_reassemble(x, attachments) for x in data]
+    if kind is dict:
+        num = _placeholder_num(data)
+        if num is ...:
+            return {k: _reassemble(v, attachments) for k, v in data.items()}
+        if not _valid_num(num, len(attachments)):
+            reason = f"illegal attachments: placeholder num {num!r} not in [0, {len(attachments)})"
+            raise DecodeError("sio", reason, repr(data)[:200], 0)
+        return attachments[num]
+    return data
+
+
+def deconstruct(data: Any) -> tuple[Any, tuple[bytes, ...]]:
+    """Replace every buffer in ``data`` by a placeholder, depth-first (C.6).
+
+    Lists (and tuples) in index order, dicts in insertion order; ``num`` counts
+    0, 1, ... in discovery order. Returns the new data and the buffers; the
+    input is not modified.
+    """
+    found: list[bytes] = []
+    try:
+        return _deconstruct(data, found), tuple(found)
+    except RecursionError:
+        raise EncodeError("sio: payload nested too deeply") from None
+
+
+def _deconstruct(data: Any, found: list[bytes]) -> Any:
+    if isinstance(data, _BUFFER_TYPES):
+        found.append(bytes(data))
+        return {"_placeholder": True, "num": len(found) - 1}
+    if isinstance(data, list | tuple):
+        return [_deconstruct(x, found) for x in data]
+    if isinstance(data, dict):
+        return {k: _deconstruct(v, found) for k, v in data.items()}
+    return data
+
+
+def has_binary(data: Any) -> bool:
+    """True when ``data`` contains bytes, bytearray or memoryview anywhere."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _BUFFER_TYPES):
+            return True
+        if isinstance(item, list | tuple):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+    return False
+
+
+def to_binary_packet(packet: _sio.SioPacket) -> _sio.SioPacket:
+    """What socket.io-parser >= 4 does before encoding (C.2 encoder notes).
+
+    An EVENT/ACK (or a binary packet) whose ``data`` holds bytes becomes a
+    BINARY_EVENT/BINARY_ACK with placeholders and attachments. A packet
+    without bytes in ``data`` is returned unchanged.
+    """
+    if not has_binary(packet.data):
+        return packet
+    kinds = {
+        _sio.SioType.EVENT: _sio.SioType.BINARY_EVENT,
+        _sio.SioType.ACK: _sio.SioType.BINARY_ACK,
+        _sio.SioType.BINARY_EVENT: _sio.SioType.BINARY_EVENT,
+        _sio.SioType.BINARY_ACK: _sio.SioType.BINARY_ACK,
+    }
+    ptype = kinds.get(packet.type)
+    if ptype is None or packet.attachments:
+        raise EncodeError(f"sio: a {packet.type.name} packet cannot carry binary data here")
+    data, atts = deconstruct(packet.data)
+    return dataclasses.replace(
+        packet, type=ptype, data=data, attachments=atts, attachment_count=len(atts), raw=None
+    )
+
+
+class SioDecoder:
+    """Reassembles binary packets; one per connection and direction.
+
+    ``feed`` takes the data of each Engine.IO message in order: the text of a
+    packet, or the bytes of a binary message. It returns a complete packet, or
+    ``None`` while a binary header still waits for its attachments.
+    """
+
+    __slots__ = ("_header", "_parts", "revision")
+
+    def __init__(self, revision: int) -> None:
+        if revision not in (4, 5):
+            raise ValueError(f"Socket.IO revision must be 4 or 5, not {revision!r}")
+        self.revision = revision
+        self._header: _sio.SioPacket | None = None
+        self._parts: list[bytes] = []
+
+    @property
+    def pending(self) -> int:
+        """Attachments still expected by the header being reassembled (0 when idle)."""
+        header = self._header
+        return 0 if header is None else header.attachments_expected - len(self._parts)
+
+    @property
+    def partial(self) -> _sio.SioPacket | None:
+        """The header being reassembled, with the attachments received so far."""
+        if self._header is None:
+            return None
+        return dataclasses.replace(self._header, attachments=tuple(self._parts))
+
+    def reset(self) -> None:
+        """Forget a half-received binary packet."""
+        self._header = None
+        self._parts = []
+
+    def feed(self, data: str | bytes) -> _sio.SioPacket | None:
+        """Feed one message; see the class docstring. Raises ``DecodeError``.
+
+        Text arriving while attachments are pending raises and drops the
+        half-received packet; that text is not consumed, so a caller that
+        wants to go on can feed it again.
+        """
+        header = self._header
+        if header is None:
+            if isinstance(data, str):
+                packet = _sio.decode_sio(data, self.revision)
+                if packet.attachment_count:
+                    self._header = packet
+                    return None
+                return packet
+            raise DecodeError(
+                f"sio v{self.revision}", "got binary data when not reconstructing a packet", data
+            )
+        if isinstance(data, str):
+            # socket.io-parser >= 3.4.3/4.2.3 throws here (C.3); drop the half packet.
+            self.reset()
+            raise DecodeError(
+                f"sio v{self.revision}", "got plaintext data when reconstructing a packet", data
+            )
+        parts = self._parts
+        parts.append(data if type(data) is bytes else bytes(data))
+        if len(parts) < header.attachments_expected:
+            return None
+        self.reset()
+        return dataclasses.replace(header, attachments=tuple(parts))

@@ -1,0 +1,432 @@
+"""Socket.IO packets, protocol revisions 4 (socket.io 1.x/2.x) and 5 (3.x/4.x).
+
+Layer: pure codec. Imports only the standard library, ``sioproxy.errors`` and
+``sioproxy.codec.binary`` (as a module: the two import each other); never twisted.
+
+One packet is the text of one Engine.IO message (without the EIO ``4``),
+protocol.md C.2::
+
+    <type digit>[<attachments>"-"][<namespace>","][<ack id>][<JSON payload>]
+
+Decoding follows socket.io-parser's ``decodeString`` (C.3), validation follows
+``isPayloadValid`` of 4.2.6 for revision 5 and of 3.4.3 for revision 4. A
+decoded packet keeps its header text in ``raw``; ``encode_sio`` gives ``raw``
+back unless the packet was changed (C.8 "keep raw text"), so a proxy that
+forwards an unchanged packet never alters its bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any, Final
+
+from sioproxy.codec import binary as _binary
+from sioproxy.errors import DecodeError, EncodeError
+
+__all__ = [
+    "MAX_ATTACHMENTS",
+    "RESERVED_EVENTS",
+    "SioPacket",
+    "SioType",
+    "decode_sio",
+    "encode_sio",
+    "sio_from_dict",
+    "sio_to_dict",
+]
+
+#: socket.io-parser 4.2.6 ``maxAttachments`` default (C.3 step 2, CVE-2026-33151).
+MAX_ATTACHMENTS: Final = 10
+#: Event names a v5 decoder refuses (socket.io-parser 4.2.4+, C.3 validation).
+RESERVED_EVENTS: Final = frozenset(
+    {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}
+)
+# python-socketio refuses longer ids ("id field is too long", C.3); it also keeps
+# int() away from CPython's 4300-digit limit.
+_MAX_ID_DIGITS: Final = 100
+
+
+class SioType(IntEnum):
+    """Socket.IO packet type; the value is the wire digit (C.1)."""
+
+    CONNECT = 0
+    DISCONNECT = 1
+    EVENT = 2
+    ACK = 3
+    CONNECT_ERROR = 4
+    BINARY_EVENT = 5
+    BINARY_ACK = 6
+
+
+_BINARY_TYPES: Final = frozenset({SioType.BINARY_EVENT, SioType.BINARY_ACK})
+_TYPE_BY_CHAR: Final = {str(t.value): t for t in SioType}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SioPacket:
+    """One Socket.IO packet.
+
+    ``data`` is the parsed JSON payload (``None`` when absent). A binary packet
+    keeps its ``{"_placeholder":true,"num":k}`` objects in ``data`` and its
+    buffers in ``attachments``; ``attachment_count`` is the count written in
+    the header, which is larger than ``len(attachments)`` while a decoder still
+    waits for them. ``raw`` is the header text as received; it does not take
+    part in equality. Treat ``data`` as immutable: build a changed packet with
+    ``dataclasses.replace``.
+    """
+
+    type: SioType
+    nsp: str = "/"
+    id: int | None = None
+    data: Any = None
+    attachments: tuple[bytes, ...] = ()
+    attachment_count: int | None = None
+    raw: str | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.attachment_count is None and self.type >= SioType.BINARY_EVENT:
+            object.__setattr__(self, "attachment_count", len(self.attachments))
+
+    @property
+    def is_binary(self) -> bool:
+        return self.type in _BINARY_TYPES
+
+    @property
+    def attachments_expected(self) -> int:
+        """Attachments announced by the header but not (yet) present."""
+        return (self.attachment_count or 0) - len(self.attachments)
+
+    @property
+    def name(self) -> str | None:
+        """The event name of an EVENT/BINARY_EVENT, else ``None``."""
+        data = self.data
+        if self.type in (SioType.EVENT, SioType.BINARY_EVENT) and type(data) is list and data:
+            first = data[0]
+            return first if isinstance(first, str) else None
+        return None
+
+    @property
+    def args(self) -> list[Any] | None:
+        """Event arguments without the name, or the ack arguments (placeholders kept)."""
+        data = self.data
+        if type(data) is not list:
+            return None
+        if self.type in (SioType.EVENT, SioType.BINARY_EVENT):
+            return data[1:]
+        if self.type in (SioType.ACK, SioType.BINARY_ACK):
+            return data
+        return None
+
+    @property
+    def resolved(self) -> Any:
+        """``data`` with every placeholder replaced by its attachment buffer."""
+        if not self.attachments:
+            return self.data
+        return _binary.reassemble(self.data, self.attachments)
+
+    @property
+    def nsp_path(self) -> str:
+        """The namespace without a v4 client's ``?query`` (C.4)."""
+        return self.nsp.partition("?")[0]
+
+
+# --------------------------------------------------------------------------- decoding
+
+# decode_sio builds packets through the slot descriptors instead of the
+# generated frozen __init__ (keyword parsing, __post_init__ and one
+# object.__setattr__ lookup per field): the same values, about twice as fast,
+# and construction is most of the cost of decoding a small packet.
+_new = object.__new__
+_set_type, _set_nsp, _set_id, _set_data, _set_atts, _set_count, _set_raw = (
+    getattr(SioPacket, name).__set__
+    for name in ("type", "nsp", "id", "data", "attachments", "attachment_count", "raw")
+)
+
+
+def _make(
+    ptype: SioType, nsp: str, pid: int | None, data: Any, count: int | None, raw: str
+) -> SioPacket:
+    packet: SioPacket = _new(SioPacket)
+    _set_type(packet, ptype)
+    _set_nsp(packet, nsp)
+    _set_id(packet, pid)
+    _set_data(packet, data)
+    _set_atts(packet, ())
+    _set_count(packet, count)
+    _set_raw(packet, raw)
+    return packet
+
+
+def _no_constant(name: str) -> Any:
+    # JSON.parse refuses NaN/Infinity; Python's json would accept them.
+    raise ValueError(f"{name} is not JSON")
+
+
+_json_decoder = json.JSONDecoder(parse_constant=_no_constant)
+_json_decode = _json_decoder.decode
+# The C scanner alone skips decode()'s two whitespace regex matches; it is
+# used first, and decode() only explains a failure or handles leading blanks.
+_scan_once: Callable[[str, int], tuple[Any, int]] = _json_decoder.scan_once  # type: ignore[attr-defined]
+_JSON_BLANKS = " \t\n\r"
+_BINARY_EVENT = SioType.BINARY_EVENT
+
+
+def _protocol(revision: int) -> str:
+    return f"sio v{revision}"
+
+
+def decode_sio(text: str, revision: int) -> SioPacket:
+    """Decode one Socket.IO packet (the text of an EIO message), C.3.
+
+    ``revision`` is 4 (over EIO3) or 5 (over EIO4). Raises ``DecodeError``
+    where socket.io-parser throws (or, in revision 4, returns an error packet).
+    """
+    if not text:
+        # Number('') is 0: an empty message is a CONNECT to "/" (C.3 table).
+        return _make(SioType.CONNECT, "/", None, None, None, text)
+    ptype = _TYPE_BY_CHAR.get(text[0])
+    if ptype is None:
+        raise DecodeError(_protocol(revision), f"unknown packet type {text[0]!r}", text, 0)
+    end = len(text)
+    i = 1
+    count: int | None = None
+    if ptype >= _BINARY_EVENT:
+        count, i = _read_attachments(text, revision)
+    nsp = "/"
+    if text.startswith("/", i):
+        # The namespace runs to the first comma, which is consumed; without a
+        # comma it runs to the end (C.3 step 3, "0/admin" is accepted).
+        comma = text.find(",", i)
+        if comma < 0:
+            nsp, i = text[i:], end
+        else:
+            nsp, i = text[i:comma], comma + 1
+    pid: int | None = None
+    if i < end and "0" <= text[i] <= "9":
+        pid, i = _read_id(text, i, revision)
+    data = None
+    if i < end:
+        data = _parse_json(text, i, revision)
+        _validate(ptype, data, text, i, revision)
+    # No payload at all is not validated: node accepts "2", "21", "3" (C.3 table).
+    if count and data is not None:
+        _binary.check_placeholders(data, count, _protocol(revision), text, i)
+    return _make(ptype, nsp, pid, data, count, text)
+
+
+def _read_id(text: str, start: int, revision: int) -> tuple[int, int]:
+    """Decimal ack id at ``start``; leading zeros allowed (C.3 step 4)."""
+    i, end = start + 1, min(len(text), start + _MAX_ID_DIGITS + 1)
+    while i < end and "0" <= text[i] <= "9":
+        i += 1
+    if i - start > _MAX_ID_DIGITS:
+        raise DecodeError(_protocol(revision), "id field is too long", text, start)
+    return int(text[start:i]), i
+
+
+def _read_attachments(text: str, revision: int) -> tuple[int, int]:
+    """The ``<n>-`` of a binary header; returns (n, index after the dash), C.3 step 2."""
+    dash = text.find("-", 1)
+    if dash < 0:
+        raise DecodeError(_protocol(revision), "illegal attachments: no '-'", text, 1)
+    digits = text[1:dash]
+    if not digits:
+        return 0, dash + 1  # "5-..." passes node's check as 0 attachments
+    if not (digits.isascii() and digits.isdigit()):
+        raise DecodeError(_protocol(revision), "illegal attachments", text, 1)
+    if len(digits) > 3 or int(digits) > MAX_ATTACHMENTS:
+        raise DecodeError(_protocol(revision), "too many attachments", text, 1)
+    return int(digits), dash + 1
+
+
+def _parse_json(text: str, start: int, revision: int) -> Any:
+    try:
+        data, stop = _scan_once(text, start)
+    except (StopIteration, ValueError, RecursionError):
+        stop = -1
+    if stop == len(text) or (stop > 0 and not text[stop:].strip(_JSON_BLANKS)):
+        return data
+    try:
+        return _json_decode(text[start:])
+    except (ValueError, RecursionError) as exc:
+        # JSONDecodeError (a ValueError), ValueError from _no_constant or from
+        # int() beyond 4300 digits, RecursionError on very deep nesting.
+        pos = getattr(exc, "pos", 0)
+        reason = f"invalid payload: {getattr(exc, 'msg', None) or type(exc).__name__}"
+        raise DecodeError(_protocol(revision), reason, text, start + pos) from None
+
+
+def _validate(ptype: SioType, data: Any, text: str, offset: int, revision: int) -> None:
+    """socket.io-parser ``isPayloadValid`` (4.2.6 for v5, 3.4.3 for v4), C.3."""
+    kind = type(data)
+    if ptype is SioType.EVENT or ptype is SioType.BINARY_EVENT:
+        ok = kind is list and len(data) > 0 and _valid_name(data[0], revision)
+    elif ptype is SioType.ACK or ptype is SioType.BINARY_ACK:
+        ok = kind is list
+    elif ptype is SioType.CONNECT:
+        # v5: a plain object; 3.4.3: typeof "object" (arrays and null too).
+        ok = kind is dict or (revision == 4 and (kind is list or data is None))
+    elif ptype is SioType.CONNECT_ERROR:
+        ok = kind is str or kind is dict or (revision == 4 and (kind is list or data is None))
+    else:  # DISCONNECT carries no payload
+        ok = False
+    if not ok:
+        raise DecodeError(_protocol(revision), "invalid payload", text, offset)
+
+
+def _valid_name(name: Any, revision: int) -> bool:
+    kind = type(name)
+    if kind is int or kind is float:
+        return True
+    return kind is str and (revision == 4 or name not in RESERVED_EVENTS)
+
+
+# --------------------------------------------------------------------------- encoding
+
+
+def _dumps(data: Any) -> str:
+    try:
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        hint = " (use binary.deconstruct() for bytes)" if "bytes" in str(exc) else ""
+        raise EncodeError(f"sio: payload is not JSON: {exc}{hint}") from None
+
+
+def encode_header(packet: SioPacket) -> str:
+    """The header text of ``packet``, always freshly encoded (C.2)."""
+    ptype = packet.type
+    parts = [str(int(ptype))]
+    if ptype in _BINARY_TYPES:
+        parts.append(f"{packet.attachment_count or 0}-")
+    elif packet.attachments:
+        raise EncodeError(f"sio: a {ptype.name} packet cannot carry attachments")
+    nsp = packet.nsp
+    if nsp != "/":
+        if not nsp.startswith("/") or "," in nsp:
+            raise EncodeError(f"sio: namespace {nsp!r} must start with '/' and have no ','")
+        parts.append(nsp + ",")
+    if packet.id is not None:
+        if type(packet.id) is not int or packet.id < 0:
+            raise EncodeError(f"sio: ack id {packet.id!r} is not a non-negative int")
+        parts.append(str(packet.id))
+    if packet.data is not None:
+        parts.append(_dumps(packet.data))
+    return "".join(parts)
+
+
+def encode_sio(packet: SioPacket) -> list[str | bytes]:
+    """The header text followed by the attachment buffers.
+
+    The header is ``packet.raw`` when the packet still equals what ``raw``
+    decodes to (checked strictly, so ``1`` changed to ``1.0`` or ``True`` is a
+    change); otherwise it is re-encoded compactly with ``ensure_ascii=False``.
+    """
+    if not isinstance(packet.type, SioType):
+        raise EncodeError(f"sio: {packet.type!r} is not a SioType")
+    count = packet.attachment_count
+    if packet.attachments and count != len(packet.attachments):
+        raise EncodeError(
+            f"sio: header announces {count} attachments, packet has {len(packet.attachments)}"
+        )
+    header = packet.raw if packet.raw is not None and _unchanged(packet) else None
+    if header is None:
+        header = encode_header(packet)
+    out: list[str | bytes] = [header]
+    out.extend(packet.attachments)
+    return out
+
+
+def _unchanged(packet: SioPacket) -> bool:
+    raw = packet.raw
+    assert raw is not None
+    for revision in (5, 4):
+        try:
+            orig = decode_sio(raw, revision)
+        except DecodeError:
+            continue
+        return (
+            orig.type is packet.type
+            and orig.nsp == packet.nsp
+            and orig.id == packet.id
+            and orig.attachment_count == packet.attachment_count
+            and _same_json(orig.data, packet.data)
+        )
+    return False
+
+
+def _same_json(a: Any, b: Any) -> bool:
+    """Equality that also tells ``1``, ``1.0`` and ``True`` apart (they encode differently)."""
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if kind is list:
+        return len(a) == len(b) and all(_same_json(x, y) for x, y in zip(a, b, strict=True))
+    if kind is dict:
+        return list(a) == list(b) and all(_same_json(v, b[k]) for k, v in a.items())
+    return bool(a == b)
+
+
+# --------------------------------------------------------------------------- dict form
+
+_NAMES: Final = {
+    SioType.CONNECT: "connect",
+    SioType.DISCONNECT: "disconnect",
+    SioType.EVENT: "event",
+    SioType.ACK: "ack",
+    SioType.CONNECT_ERROR: "connect_error",
+    SioType.BINARY_EVENT: "binary_event",
+    SioType.BINARY_ACK: "binary_ack",
+}
+_BY_NAME: Final = {v: k for k, v in _NAMES.items()} | {"error": SioType.CONNECT_ERROR}
+
+
+def type_name(ptype: SioType, revision: int) -> str:
+    """The dict-form name of a type: type 4 is ``error`` in revision 4."""
+    if ptype is SioType.CONNECT_ERROR and revision == 4:
+        return "error"
+    return _NAMES[ptype]
+
+
+def sio_to_dict(p: SioPacket, revision: int) -> dict[str, Any]:
+    """The JSON dict form (docs/packets-modern.md); ``id``/``data`` omitted when absent."""
+    out: dict[str, Any] = {"type": type_name(p.type, revision), "nsp": p.nsp}
+    if p.id is not None:
+        out["id"] = p.id
+    if p.data is not None:
+        out["data"] = p.data
+    if p.attachments:
+        out["attachments"] = [base64.b64encode(a).decode("ascii") for a in p.attachments]
+    if p.attachments_expected > 0:
+        out["attachments_expected"] = p.attachments_expected
+    return out
+
+
+def sio_from_dict(d: Mapping[str, Any], revision: int) -> SioPacket:
+    """Inverse of ``sio_to_dict``; accepts ``error`` and ``connect_error`` in both revisions.
+
+    Raises ``EncodeError`` for a malformed dict (it describes a packet we would send).
+    """
+    ptype = _BY_NAME.get(d.get("type"))  # type: ignore[arg-type]
+    if ptype is None:
+        raise EncodeError(f"sio: unknown packet type {d.get('type')!r}")
+    nsp = d.get("nsp", "/")
+    pid = d.get("id")
+    if not isinstance(nsp, str) or (pid is not None and type(pid) is not int):
+        raise EncodeError(f"sio: bad nsp or id in {d!r}")
+    try:
+        atts = tuple(base64.b64decode(a, validate=True) for a in d.get("attachments", ()))
+    except (binascii.Error, TypeError, ValueError) as exc:
+        raise EncodeError(f"sio: bad base64 attachment: {exc}") from None
+    expected = d.get("attachments_expected", 0)
+    if type(expected) is not int or expected < 0:
+        raise EncodeError(f"sio: bad attachments_expected {expected!r}")
+    count = len(atts) + expected if ptype in _BINARY_TYPES else None
+    if count is None and (atts or expected):
+        raise EncodeError(f"sio: a {ptype.name} packet cannot carry attachments")
+    return SioPacket(
+        type=ptype, nsp=nsp, id=pid, data=d.get("data"), attachments=atts, attachment_count=count
+    )

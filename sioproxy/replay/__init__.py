@@ -1,0 +1,49 @@
+"""Replay: play a recorded connection back to a live client, as a stand-in server.
+
+Layer: pure (sans-IO). Imports the codec, the recording model and the shared
+enums; never twisted. The transport's replay server owns sockets, handshakes,
+heartbeats and timers; this package decides what to send and when, and
+explains every miss. User documentation: docs/replay.md.
+"""
+
+from sioproxy.replay.acks import AckTable
+from sioproxy.replay.engine import (
+    MISS_MODES,
+    Action,
+    ConnectionScheduler,
+    Done,
+    Mismatch,
+    ReplayEngine,
+    ReplayOptions,
+    Send,
+    summarize,
+)
+from sioproxy.replay.matching import MATCH_MODES, Comparison, Difference, compare, diff
+from sioproxy.replay.report import Candidate, MismatchReport, ReplaySummary, UnplayedPacket
+from sioproxy.replay.script import Script, Step, build_script, wire_text
+
+__all__ = [
+    "MATCH_MODES",
+    "MISS_MODES",
+    "AckTable",
+    "Action",
+    "Candidate",
+    "Comparison",
+    "ConnectionScheduler",
+    "Difference",
+    "Done",
+    "Mismatch",
+    "MismatchReport",
+    "ReplayEngine",
+    "ReplayOptions",
+    "ReplaySummary",
+    "Script",
+    "Send",
+    "Step",
+    "UnplayedPacket",
+    "build_script",
+    "compare",
+    "diff",
+    "summarize",
+    "wire_text",
+]

@@ -1,0 +1,415 @@
+"""The replay engine: what a stand-in server sends back to a live client, and when.
+
+Layer: pure (replay), sans-IO. Imports the codec, the recording model and the
+other replay modules; never twisted. The transport's replay server feeds it the
+live client's application packets and the current time, and carries out the
+actions it returns (``Send``, ``Mismatch``, ``Done``); it calls ``poll`` when
+``next_deadline`` comes. Handshakes, session ids, heartbeats and upgrades are
+the server's business: they are never in the script (protocol.md D.3 item 5).
+
+Timing (docs/replay.md): a recorded server packet waits until the client
+packet that preceded it in the recording (its trigger) has been played, then
+follows it after the recorded gap. Server packets that followed other server
+packets keep their recorded gap to the previous one. Gaps are divided by
+``speed`` (2 = twice as fast, 0 = no waiting at all) and capped by ``max_gap``.
+A recorded ack also waits for the live request it answers, whose id it takes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+from dataclasses import dataclass
+
+from sioproxy.codec.legacy import LegacyPacket
+from sioproxy.codec.socketio import SioPacket
+from sioproxy.errors import ConfigError
+from sioproxy.recording.model import PacketEntry, Recording
+from sioproxy.replay.acks import AckTable, empty_ack, fresh_sid, with_answer_id
+from sioproxy.replay.matching import (
+    MATCH_MODES,
+    Comparison,
+    MatchKey,
+    Pointer,
+    compare,
+    match_key,
+    parse_pointer,
+)
+from sioproxy.replay.report import MismatchReport, ReplaySummary, UnplayedPacket, explain_miss
+from sioproxy.replay.script import (
+    Packet,
+    Script,
+    answer_id,
+    asks_ack,
+    build_script,
+    is_ack,
+    is_bare_legacy_request,
+    is_transport_level,
+    namespace,
+    wire_text,
+)
+from sioproxy.types import Direction, Generation
+
+MISS_MODES = ("error", "ignore", "ack-empty")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplayOptions:
+    """How to match and time a replay; raises ConfigError on a bad value."""
+
+    match: str = "strict"
+    ignore: tuple[str, ...] = ()
+    on_miss: str = "error"
+    speed: float = 1.0
+    max_gap: float | None = None
+    auto_ack_legacy: bool = True
+
+    def __post_init__(self) -> None:
+        if self.match not in MATCH_MODES:
+            raise ConfigError(None, None, f"--match must be one of {', '.join(MATCH_MODES)}")
+        if self.on_miss not in MISS_MODES:
+            raise ConfigError(None, None, f"--on-miss must be one of {', '.join(MISS_MODES)}")
+        if not self.speed >= 0:
+            raise ConfigError(None, None, f"--speed must be 0 or more, got {self.speed}")
+        if self.max_gap is not None and not self.max_gap >= 0:
+            raise ConfigError(None, None, f"--max-gap must be 0 or more, got {self.max_gap}")
+        self.pointers()
+
+    def pointers(self) -> tuple[Pointer, ...]:
+        return tuple(parse_pointer(p) for p in self.ignore)
+
+    def scale(self, seconds: float) -> float:
+        """A recorded gap as a replay delay: divided by speed, capped by max_gap."""
+        if self.speed == 0:
+            return 0.0
+        delay = max(0.0, seconds) / self.speed
+        return delay if self.max_gap is None else min(delay, self.max_gap)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Send:
+    """Send ``packet`` to the live client after ``delay`` seconds (list order kept on ties)."""
+
+    packet: LegacyPacket | SioPacket
+    delay: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Mismatch:
+    """A live client packet matched nothing; log the report, the connection goes on."""
+
+    report: MismatchReport
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Done:
+    """Every recorded packet of the connection was played."""
+
+
+Action = Send | Mismatch | Done
+
+
+class ReplayEngine:
+    """Plays recorded connection ``conn`` of ``recording`` against one live client."""
+
+    def __init__(
+        self, recording: Recording, conn: str, options: ReplayOptions, *, label: str | None = None
+    ) -> None:
+        self.script: Script = build_script(recording, conn)
+        self.generation: Generation = self.script.generation
+        self.options = options
+        self.label = label or conn
+        self.mismatches: list[MismatchReport] = []
+        self.matched = 0
+        self.notes: list[str] = list(self.script.notes)
+        steps = self.script.steps
+        self._ignore = options.pointers()
+        self._played = [False] * len(steps)
+        self._released = [False] * len(steps)
+        self._due: dict[int, float] = {}
+        self._queue: list[tuple[float, int]] = []
+        self._acks = AckTable()
+        self._keys: list[MatchKey] = [match_key(s.packet) for s in steps]
+        self._trigger: list[int | None] = self.script.triggers()
+        # Client acks answering a recorded server request are matched by id, not by order.
+        self._ordered = [
+            s.index for s in steps if s.dir == Direction.C2S and s.index not in self.script.answers
+        ]
+        self._live_count = 0
+        self._started = False
+        self._done = False
+
+    # -- the API the replay server drives ---------------------------------------
+
+    def start(self, now: float) -> list[Action]:
+        """The live client is connected: the server packets recorded before its first packet."""
+        if self._started:
+            return []
+        self._started = True
+        return self._advance(now, [])
+
+    def on_client_packet(self, packet: LegacyPacket | SioPacket, now: float) -> list[Action]:
+        """A live client packet: match it, answer it, or report the miss."""
+        self._check_generation(packet)
+        if is_transport_level(packet):
+            return []
+        early = self.start(now)
+        self._live_count += 1
+        if is_ack(packet):
+            index, miss = self._match_ack(packet)
+        else:
+            index = self._find(packet)
+            miss = "matched no recorded packet"
+        if index is None:
+            return early + self._miss(packet, now, miss)
+        return early + self._play_client(index, packet, now)
+
+    def poll(self, now: float) -> list[Action]:
+        """Server pushes whose time has come."""
+        return self._finish(self._flush(now, now))
+
+    def next_deadline(self) -> float | None:
+        """When ``poll`` next has something to send, or None."""
+        return self._queue[0][0] if self._queue else None
+
+    @property
+    def all_played(self) -> bool:
+        return all(self._played)
+
+    def unplayed(self, direction: Direction | None = None) -> list[PacketEntry]:
+        """Recorded packets not played (yet), optionally of one direction."""
+        return [
+            s.entry
+            for s in self.script.steps
+            if not self._played[s.index] and (direction is None or s.dir == direction)
+        ]
+
+    @property
+    def pending_acks(self) -> int:
+        """Server requests sent to the client and not answered yet."""
+        return self._acks.pending
+
+    # -- matching ----------------------------------------------------------------
+
+    def _check_generation(self, packet: Packet) -> None:
+        legacy = self.generation is Generation.LEGACY
+        if isinstance(packet, LegacyPacket) != legacy:
+            want = "LegacyPacket" if legacy else "SioPacket"
+            raise TypeError(f"a {self.generation.value} connection takes {want}, got {packet!r}")
+
+    def compare(self, index: int, packet: Packet) -> Comparison:
+        return compare(self.script.steps[index].packet, packet, self.script.revision, self._ignore)
+
+    def next_ordered(self) -> int | None:
+        return next((i for i in self._ordered if not self._played[i]), None)
+
+    def eligible(self, index: int) -> bool:
+        """Whether the match mode lets recorded client step ``index`` be played now."""
+        if self._played[index]:
+            return False
+        if index in self.script.answers:
+            request = self.script.answers[index]
+            return self._acks.sent_id(request) is not None
+        if self.options.match == "strict":
+            return index == self.next_ordered()
+        if self.options.match == "per-event":
+            key = self._keys[index]
+            return index == next(
+                i for i in self._ordered if not self._played[i] and self._keys[i] == key
+            )
+        return True
+
+    def _find(self, packet: Packet) -> int | None:
+        if self.options.match == "strict":
+            candidates = [self.next_ordered()]
+        elif self.options.match == "per-event":
+            key = match_key(packet)
+            first = (i for i in self._ordered if not self._played[i] and self._keys[i] == key)
+            candidates = [next(first, None)]
+        else:
+            candidates = [i for i in self._ordered if not self._played[i]]
+        return next((i for i in candidates if i is not None and self.compare(i, packet).ok), None)
+
+    def _match_ack(self, packet: Packet) -> tuple[int | None, str]:
+        """A client ack: found by the id the replay sent its request with (D.3 item 1)."""
+        live_id = answer_id(packet)
+        request = None if live_id is None else self._acks.answer_server(namespace(packet), live_id)
+        if request is None:
+            found = self._find(packet)
+            waiting = self._acks.waiting_ids(namespace(packet))
+            return found, (
+                f"is an ack for id {live_id}, which the replay never asked for"
+                f" (ids waiting for an answer in {namespace(packet) or 'the default endpoint'!r}:"
+                f" {waiting or 'none'})"
+            )
+        seq = self.script.steps[request].seq
+        expected = self.script.answered_by.get(request)
+        if expected is None:
+            return None, f"answers server request seq {seq}, which the recording has no answer to"
+        if self._played[expected] or not self.compare(expected, packet).ok:
+            return None, f"answers server request seq {seq} but differs from the recorded answer"
+        return expected, ""
+
+    # -- playing -----------------------------------------------------------------
+
+    def _play_client(self, index: int, packet: Packet, now: float) -> list[Action]:
+        self._played[index] = True
+        self.matched += 1
+        actions: list[Action] = []
+        if asks_ack(packet) and packet.id is not None:
+            if index in self.script.answered_by:
+                self._acks.bind_client(index, packet.id)
+            elif is_bare_legacy_request(packet) and self.options.auto_ack_legacy:
+                # node 0.9 acks a bare id itself, before the handler runs (A.10).
+                actions.append(Send(packet=empty_ack(packet)))
+        return self._advance(now, actions)
+
+    def _advance(self, now: float, actions: list[Action]) -> list[Action]:
+        horizon = self._release(now)
+        return self._finish(actions + self._flush(now, horizon))
+
+    def _finish(self, actions: list[Action]) -> list[Action]:
+        if not self._done and self.all_played:
+            self._done = True
+            actions.append(Done())
+        return actions
+
+    def _ready(self, index: int) -> bool:
+        trigger = self._trigger[index]
+        if trigger is not None and not self._played[trigger]:
+            return False
+        request = self.script.answers.get(index)
+        return request is None or self._played[request]
+
+    def _release(self, now: float) -> float:
+        """Queue server steps whose trigger (and request) were played; returns the horizon.
+
+        The horizon is the latest due time of a reactive packet (the first one
+        after a client packet): those are returned at once with their delay;
+        later pushes stay queued for ``poll``.
+        """
+        horizon = now
+        steps = self.script.steps
+        for step in steps:
+            i = step.index
+            if step.dir != Direction.S2C or self._released[i] or not self._ready(i):
+                continue
+            self._released[i] = True
+            prev = i - 1 if i > 0 and steps[i - 1].dir == Direction.S2C else None
+            if prev is not None and prev in self._due:
+                due = max(now, self._due[prev] + self.options.scale(step.t - steps[prev].t))
+            else:
+                trigger = self._trigger[i]
+                anchor = self.script.start_t if trigger is None else steps[trigger].t
+                due = now + self.options.scale(step.t - anchor)
+                horizon = max(horizon, due)
+            self._due[i] = due
+            heapq.heappush(self._queue, (due, i))
+        return horizon
+
+    def _flush(self, now: float, horizon: float) -> list[Action]:
+        actions: list[Action] = []
+        while self._queue and self._queue[0][0] <= horizon:
+            due, index = heapq.heappop(self._queue)
+            self._played[index] = True
+            packet = self._outgoing(index)
+            if packet is not None:
+                actions.append(Send(packet=packet, delay=max(0.0, due - now)))
+        return actions
+
+    def _outgoing(self, index: int) -> Packet | None:
+        """The recorded server packet as it must go out now (D.3 rewrites)."""
+        step = self.script.steps[index]
+        packet = step.packet
+        request = self.script.answers.get(index)
+        if request is not None:
+            live_id = self._acks.client_id(request)
+            if live_id is None:
+                self.notes.append(
+                    f"seq {step.seq}: not sent, the live client did not ask for an ack"
+                    f" where the recording did (seq {self.script.steps[request].seq})"
+                )
+                return None
+            return with_answer_id(packet, live_id)
+        if asks_ack(packet) and packet.id is not None:
+            sent = self._acks.send_server(namespace(packet), packet.id, index)
+            if sent != packet.id:
+                packet = dataclasses.replace(packet, id=sent, raw=None)
+        return fresh_sid(packet)
+
+    # -- misses ------------------------------------------------------------------
+
+    def _miss(self, packet: Packet, now: float, reason: str) -> list[Action]:
+        actions: list[Action] = []
+        action = "ignored (--on-miss ignore)"
+        if self.options.on_miss == "ack-empty" and asks_ack(packet) and packet.id is not None:
+            ack = empty_ack(packet)
+            actions.append(Send(packet=ack))
+            action = f"answered with an empty ack {wire_text(ack)} (--on-miss ack-empty)"
+        elif self.options.on_miss != "ignore":
+            action = f"nothing sent (--on-miss {self.options.on_miss})"
+        report = explain_miss(self, packet, now, reason, self._live_count, action)
+        self.mismatches.append(report)
+        if self.options.on_miss != "ignore":
+            actions.append(Mismatch(report=report))
+        return actions
+
+    def is_played(self, index: int) -> bool:
+        return self._played[index]
+
+    def sent_id(self, request: int) -> int | None:
+        """The id recorded server request ``request`` was sent with, if it was sent."""
+        return self._acks.sent_id(request)
+
+
+class ConnectionScheduler:
+    """Hands each new live connection the next recorded one, in the order they opened.
+
+    With ``loop`` it starts over after the last; otherwise ``exhausted`` turns
+    true and ``assign`` returns None.
+    """
+
+    def __init__(self, recording: Recording, options: ReplayOptions, loop: bool = False) -> None:
+        self.recording = recording
+        self.options = options
+        self.loop = loop
+        self.order = recording.connections()
+        self.engines: list[ReplayEngine] = []
+
+    @property
+    def exhausted(self) -> bool:
+        return not self.order or (not self.loop and len(self.engines) >= len(self.order))
+
+    def assign(self, label: str | None = None) -> ReplayEngine | None:
+        """The engine for a new live connection (``label`` names it in reports)."""
+        if self.exhausted:
+            return None
+        conn = self.order[len(self.engines) % len(self.order)]
+        engine = ReplayEngine(self.recording, conn, self.options, label=label)
+        self.engines.append(engine)
+        return engine
+
+    def summary(self) -> ReplaySummary:
+        return summarize(self.engines, recorded_connections=len(self.order))
+
+
+def summarize(engines: list[ReplayEngine], recorded_connections: int = 0) -> ReplaySummary:
+    """Totals over ``engines``: matches, misses and unplayed recorded client packets."""
+    unplayed = [
+        UnplayedPacket(
+            conn=engine.label,
+            recorded_conn=engine.script.conn,
+            seq=entry.seq,
+            dir=entry.dir.value,
+            wire=entry.raw if isinstance(entry.raw, str) else "<binary>",
+        )
+        for engine in engines
+        for entry in engine.unplayed(Direction.C2S)
+    ]
+    return ReplaySummary(
+        connections=len(engines),
+        recorded_connections=recorded_connections,
+        matched=sum(e.matched for e in engines),
+        mismatches=tuple(m for e in engines for m in e.mismatches),
+        unplayed=tuple(unplayed),
+    )
