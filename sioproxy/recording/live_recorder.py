@@ -49,7 +49,7 @@ def entry_for(event: SessionEvent) -> Entry:
         return OpenEvent(
             seq=event.seq, conn=event.conn, t=event.t, generation=event.generation,
             transport=TransportName(event.transport), sid=event.sid,
-            request=_request(event.request),
+            request=_request(event.request), handshake=event.handshake,
         )
     if isinstance(event, ConnectionUpgraded):
         return UpgradeEvent(

@@ -299,21 +299,30 @@ class EntryBase:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OpenEvent(EntryBase):
-    """A new connection (Engine.IO or 0.9 session) was opened."""
+    """A new connection (Engine.IO or 0.9 session) was opened.
+
+    ``handshake`` is the 0.9 handshake response body
+    (``sid:heartbeat:close:transports``, protocol.md A.2), which carries no
+    packet; Engine.IO's open packet is recorded as a packet instead.
+    """
 
     kind: ClassVar[str] = "open"
     generation: Generation
     transport: TransportName
     sid: str | None
     request: HttpRequest
+    handshake: str | None = None
 
     def to_json(self) -> JsonObject:
-        return self._common() | {
+        obj = self._common() | {
             "generation": self.generation.value,
             "transport": self.transport.value,
             "sid": self.sid,
             "request": self.request.to_json(),
         }
+        if self.handshake is not None:
+            obj["handshake"] = self.handshake
+        return obj
 
     @classmethod
     def _parse(cls, f: _Fields) -> OpenEvent:
@@ -323,6 +332,7 @@ class OpenEvent(EntryBase):
             transport=f.choice("transport", TransportName),
             sid=f.text("sid", nullable=True),
             request=HttpRequest._parse(f.sub("request")),
+            handshake=f.text("handshake", nullable=True) if f.has("handshake") else None,
         )
 
 

@@ -1,0 +1,52 @@
+"""The ``sioproxy`` program: argument parsing and dispatch.
+
+Layer: edge. Each verb lives in ``sioproxy.commands``; network verbs run under
+Twisted's ``task.react`` with the reactor passed in, never imported at import
+time. Exit codes: 0 success, 1 the run found a problem (drift, misses,
+unplayed packets), 2 usage, input or connection errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from sioproxy import __version__
+from sioproxy.errors import SioProxyError
+
+EXIT_OK = 0
+EXIT_PROBLEM = 1
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from sioproxy.commands import codec_cmds, proxy_cmd, replay_cmd
+
+    parser = argparse.ArgumentParser(
+        prog="sioproxy",
+        description="Record, inspect and replay Socket.IO traffic (0.9, EIO3/SIO v4, EIO4/SIO v5).",
+    )
+    parser.add_argument("--version", action="version", version=f"sioproxy {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    codec_cmds.add_parsers(sub)
+    proxy_cmd.add_parsers(sub)
+    replay_cmd.add_parsers(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status: int = args.handler(args)
+    except SioProxyError as exc:
+        # One clear line, no traceback: the error names the file/line or offset.
+        print(f"sioproxy {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return status
+
+
+def console_main() -> None:
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""``sioproxy replay FILE``: serve a recording as a stand-in Socket.IO server.
+
+Layer: edge (Twisted). Exit status with ``--exit-when-done``: 0 when every
+recorded connection was played with no miss, 1 otherwise; 2 on a bad
+recording or options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from sioproxy.commands.reactor_run import react_with_status
+from sioproxy.recording import read_recording
+from sioproxy.replay.engine import MISS_MODES, ReplayOptions
+from sioproxy.replay.matching import MATCH_MODES
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    replay = sub.add_parser("replay", help="serve a recording as a stand-in Socket.IO server")
+    replay.add_argument("recording", metavar="FILE", help="a recording made by sioproxy record")
+    replay.add_argument("--listen", default="127.0.0.1:8080", help="HOST:PORT (port 0 = any)")
+    replay.add_argument("--path", default="/socket.io", help="Socket.IO resource path")
+    add_matching_options(replay)
+    replay.add_argument("--speed", type=float, default=1.0, help="time scale; 0 = no waiting")
+    replay.add_argument("--max-gap", type=float, default=None, metavar="SECONDS",
+                        help="cap idle gaps between recorded packets")
+    replay.add_argument("--loop", action="store_true",
+                        help="serve the recording again to every new connection")
+    replay.add_argument("--exit-when-done", action="store_true",
+                        help="exit once every recorded connection was played (0 = all matched)")
+    replay.add_argument("--quiet", "-q", action="store_true", help="no per-packet log lines")
+    replay.set_defaults(handler=run_replay)
+
+
+def add_matching_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--match", choices=MATCH_MODES, default="strict",
+                        help="order: strict, per-event or any")
+    parser.add_argument("--ignore", action="append", default=[], metavar="JSONPOINTER",
+                        help="skip this value when matching (repeatable)")
+    parser.add_argument("--on-miss", choices=MISS_MODES, default="error",
+                        help="what to do with an unrecorded client packet")
+
+
+def options_from(args: argparse.Namespace) -> ReplayOptions:
+    return ReplayOptions(
+        match=args.match, ignore=tuple(args.ignore), on_miss=args.on_miss,
+        speed=args.speed, max_gap=args.max_gap,
+    )
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    recording = read_recording(args.recording)
+    options = options_from(args)
+    status: list[int] = [0]
+
+    def _main(reactor: Any) -> Any:
+        from twisted.internet import defer
+
+        return defer.ensureDeferred(_serve(reactor, args, recording, options, status))
+
+    return react_with_status(_main, status)
+
+
+def _emit(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+async def _serve(reactor: Any, args: argparse.Namespace, recording: Any, options: ReplayOptions,
+                 status: list[int]) -> None:
+    from twisted.internet import defer
+
+    from sioproxy.transport.replay_server import start_replay
+
+    finished: defer.Deferred[None] = defer.Deferred()
+
+    def _all_done() -> None:
+        if args.exit_when_done and not finished.called:
+            # Let the last packets reach the client before closing.
+            reactor.callLater(0.2, finished.callback, None)
+
+    log = (lambda _line: None) if args.quiet else _emit
+    running = await start_replay(
+        reactor, recording, options, listen=args.listen, resource_path=args.path,
+        log=log, loop=args.loop, on_all_done=_all_done,
+    )
+    print(f"sioproxy listening on {running.url}", flush=True)
+
+    def _summary() -> None:
+        summary = running.summary()
+        _emit(summary.text())
+        status[0] = 0 if summary.ok else 1
+
+    if not args.exit_when_done:
+        reactor.addSystemEventTrigger("before", "shutdown", _summary)
+        await defer.Deferred()  # serve until SIGINT/SIGTERM stops the reactor
+        return
+    await finished
+    await running.stop()
+    _summary()

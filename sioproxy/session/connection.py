@@ -1,0 +1,203 @@
+"""Per-connection decoding state: frames in, ``PacketSeen`` events out.
+
+Layer: pure (session). One ``Connection`` spans every HTTP request and the
+WebSocket of one Socket.IO session. It keeps the Socket.IO binary decoders
+(a header and its attachments stay one unit, protocol.md C.6) and the table of
+outstanding ack requests, so that an ack can point at the request it answers
+(ids are scoped by connection, namespace and requester, D.1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from sioproxy.codec import engineio, legacy, legacy_framing
+from sioproxy.codec.binary import SioDecoder
+from sioproxy.codec.engineio import EioPacket, EioType
+from sioproxy.codec.socketio import SioPacket
+from sioproxy.errors import DecodeError
+from sioproxy.session.events import PacketSeen, RequestSummary
+from sioproxy.types import Direction, Generation
+
+Stamp = Callable[[], tuple[int, float]]
+AckKey = tuple[Direction, str, int]
+
+
+class Connection:
+    """Decoding state of one Socket.IO session."""
+
+    def __init__(self, label: str, generation: Generation, stamp: Stamp) -> None:
+        self.label = label
+        self.generation = generation
+        self.sid: str | None = None
+        self.transport: str | None = None
+        self.opened = False
+        self.closed = False
+        self.handshake_request: RequestSummary | None = None
+        self.handshake_body: str | None = None  # 0.9 only
+        self._stamp = stamp
+        revision = 4 if generation is Generation.EIO3 else 5
+        self._sio = {d: SioDecoder(revision) for d in Direction}
+        self._pending_header: dict[Direction, str | None] = {d: None for d in Direction}
+        self._pending_parts: dict[Direction, list[bytes]] = {d: [] for d in Direction}
+        self._outstanding: dict[AckKey, int] = {}
+
+    @property
+    def eio_version(self) -> int:
+        return 3 if self.generation is Generation.EIO3 else 4
+
+    # -- 0.9 -------------------------------------------------------------
+
+    def legacy_body(self, direction: Direction, text: str, transport: str) -> list[PacketSeen]:
+        """A 0.9 polling body or WebSocket frame: one bare packet or a framed payload."""
+        try:
+            frames = legacy_framing.split_payload(text)
+        except DecodeError as exc:
+            return [self._undecoded(direction, transport, text, exc)]
+        return [self._legacy_frame(direction, frame, transport) for frame in frames]
+
+    def _legacy_frame(self, direction: Direction, frame: str, transport: str) -> PacketSeen:
+        try:
+            packet = legacy.decode_packet(frame)
+        except DecodeError as exc:
+            return self._undecoded(direction, transport, frame, exc)
+        seq, t = self._stamp()
+        ack_of = self._track_legacy(direction, packet, seq)
+        return PacketSeen(
+            seq=seq, conn=self.label, t=t, direction=direction, transport=transport,
+            generation=self.generation, raw=frame, legacy=packet, ack_of=ack_of,
+        )
+
+    def _track_legacy(self, direction: Direction, packet: legacy.LegacyPacket, seq: int) -> int | None:
+        if packet.type is legacy.LegacyType.ACK:
+            ack_id = packet.ack_id
+            if ack_id is None:
+                return None
+            return self._outstanding.pop((direction.reverse(), packet.endpoint, ack_id), None)
+        if packet.id is not None and packet.type in _LEGACY_REQUEST_TYPES:
+            self._outstanding[(direction, packet.endpoint, packet.id)] = seq
+        return None
+
+    # -- Engine.IO / Socket.IO ----------------------------------------------
+
+    def eio_packets(
+        self, direction: Direction, packets: Sequence[EioPacket], transport: str
+    ) -> list[PacketSeen]:
+        """Decoded Engine.IO packets of a polling body, in order."""
+        events: list[PacketSeen] = []
+        for packet in packets:
+            raw = engineio.encode_eio(packet, self.eio_version, b64=True)
+            event = self._eio_packet(direction, packet, raw, transport)
+            if event is not None:
+                events.append(event)
+        return events
+
+    def ws_frame(self, direction: Direction, payload: bytes, is_binary: bool) -> list[PacketSeen]:
+        """One WebSocket message of an Engine.IO session."""
+        frame: str | bytes = payload
+        if not is_binary:
+            try:
+                frame = payload.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                error = DecodeError(f"eio{self.eio_version}", f"invalid UTF-8: {exc.reason}", payload, exc.start)
+                return [self._undecoded(direction, "websocket", payload, error)]
+        try:
+            packet = engineio.decode_eio(frame, self.eio_version)
+        except DecodeError as exc:
+            return [self._undecoded(direction, "websocket", frame, exc)]
+        event = self._eio_packet(direction, packet, frame, "websocket")
+        return [event] if event is not None else []
+
+    def _eio_packet(
+        self, direction: Direction, packet: EioPacket, raw: str | bytes, transport: str
+    ) -> PacketSeen | None:
+        if packet.type is EioType.OPEN and isinstance(packet.data, str):
+            self._learn_sid(packet.data)
+        if packet.type is not EioType.MESSAGE or packet.data is None:
+            return self._plain_eio(direction, packet, raw, transport)
+        return self._sio_part(direction, packet, raw, transport)
+
+    def _learn_sid(self, data: str) -> None:
+        from sioproxy.codec.handshake import decode_open
+
+        try:
+            self.sid = decode_open(data).sid
+        except DecodeError:
+            pass  # the packet itself is still recorded; the sid stays unknown
+
+    def _plain_eio(
+        self, direction: Direction, packet: EioPacket, raw: str | bytes, transport: str
+    ) -> PacketSeen:
+        seq, t = self._stamp()
+        return PacketSeen(
+            seq=seq, conn=self.label, t=t, direction=direction, transport=transport,
+            generation=self.generation, raw=raw, eio=packet,
+        )
+
+    def _sio_part(
+        self, direction: Direction, packet: EioPacket, raw: str | bytes, transport: str
+    ) -> PacketSeen | None:
+        decoder = self._sio[direction]
+        assert packet.data is not None
+        try:
+            sio = decoder.feed(packet.data)
+        except DecodeError as exc:
+            self._pending_header[direction] = None
+            self._pending_parts[direction] = []
+            return self._undecoded(direction, transport, raw, exc)
+        if sio is None:
+            self._hold_part(direction, raw)
+            return None
+        header = self._pending_header[direction]
+        self._pending_header[direction] = None
+        self._pending_parts[direction] = []
+        seq, t = self._stamp()
+        ack_of = self._track_sio(direction, sio, seq)
+        return PacketSeen(
+            seq=seq, conn=self.label, t=t, direction=direction, transport=transport,
+            generation=self.generation, raw=header if header is not None else raw,
+            attachments=sio.attachments, eio=packet, sio=sio, ack_of=ack_of,
+        )
+
+    def _hold_part(self, direction: Direction, raw: str | bytes) -> None:
+        """Keep the header text of a binary packet until its attachments arrive."""
+        if self._pending_header[direction] is None and isinstance(raw, str):
+            self._pending_header[direction] = raw
+
+    def _track_sio(self, direction: Direction, packet: SioPacket, seq: int) -> int | None:
+        if packet.id is None:
+            return None
+        if packet.type.name in ("ACK", "BINARY_ACK"):
+            return self._outstanding.pop((direction.reverse(), packet.nsp, packet.id), None)
+        if packet.type.name in ("EVENT", "BINARY_EVENT"):
+            self._outstanding[(direction, packet.nsp, packet.id)] = seq
+        return None
+
+    def close_reason(self, event: PacketSeen) -> str | None:
+        """Why this packet ends the whole session, or None (0.9 ``0::``, A.9; EIO close, B.9)."""
+        if event.legacy is not None:
+            is_end = event.legacy.type is legacy.LegacyType.DISCONNECT and not event.legacy.endpoint
+            return "disconnect packet" if is_end else None
+        if event.eio is not None and event.eio.type is EioType.CLOSE:
+            return "close packet"
+        return None
+
+    @property
+    def pending_acks(self) -> int:
+        return len(self._outstanding)
+
+    def _undecoded(
+        self, direction: Direction, transport: str, raw: str | bytes, error: DecodeError
+    ) -> PacketSeen:
+        seq, t = self._stamp()
+        return PacketSeen(
+            seq=seq, conn=self.label, t=t, direction=direction, transport=transport,
+            generation=self.generation, raw=raw, error=str(error),
+        )
+
+
+_LEGACY_REQUEST_TYPES = {
+    legacy.LegacyType.MESSAGE,
+    legacy.LegacyType.JSON,
+    legacy.LegacyType.EVENT,
+}

@@ -1,0 +1,182 @@
+"""What the session reports: connection lifecycle and decoded packets.
+
+Layer: pure (session). Each event maps to one recording entry and at most one
+log line. Packets keep their raw wire form next to the decoded one, so an
+unchanged packet is never re-encoded.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from typing import Any
+
+from sioproxy.codec.engineio import EioPacket, EioType, eio_to_dict
+from sioproxy.codec.legacy import LegacyPacket, LegacyType, packet_to_dict
+from sioproxy.codec.socketio import SioPacket, SioType, sio_to_dict
+from sioproxy.types import Direction, Generation
+
+Headers = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestSummary:
+    method: str
+    path: str
+    query: str
+    headers: Headers
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectionOpened:
+    seq: int
+    conn: str
+    t: float
+    generation: Generation
+    transport: str
+    sid: str | None
+    request: RequestSummary
+    handshake: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectionUpgraded:
+    seq: int
+    conn: str
+    t: float
+    transport: str
+    request: RequestSummary
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectionClosed:
+    seq: int
+    conn: str
+    t: float
+    reason: str
+    by: Direction | None
+
+
+_HEARTBEAT_EIO = {EioType.PING, EioType.PONG, EioType.NOOP, EioType.UPGRADE}
+_LEGACY_REQUESTS = {LegacyType.MESSAGE, LegacyType.JSON, LegacyType.EVENT}
+_SIO_ACKS = {SioType.ACK, SioType.BINARY_ACK}
+_SIO_REQUESTS = {SioType.EVENT, SioType.BINARY_EVENT}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PacketSeen:
+    """One packet as it crossed the proxy (a binary SIO packet with its attachments)."""
+
+    seq: int
+    conn: str
+    t: float
+    direction: Direction
+    transport: str
+    generation: Generation
+    raw: str | bytes
+    attachments: tuple[bytes, ...] = ()
+    legacy: LegacyPacket | None = None
+    eio: EioPacket | None = None
+    sio: SioPacket | None = None
+    error: str | None = None
+    ack_of: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_heartbeat(self) -> bool:
+        """Transport-level packets (pings, pongs, noops, probes), hidden by default."""
+        if self.legacy is not None:
+            return self.legacy.type in (LegacyType.HEARTBEAT, LegacyType.NOOP)
+        return self.eio is not None and self.eio.type in _HEARTBEAT_EIO
+
+    @property
+    def namespace(self) -> str | None:
+        if self.legacy is not None:
+            return self.legacy.endpoint
+        return self.sio.nsp if self.sio is not None else None
+
+    @property
+    def type_name(self) -> str:
+        if self.error is not None:
+            return "undecoded"
+        if self.legacy is not None:
+            return self.legacy.type.name.lower()
+        if self.sio is not None:
+            return self.sio.type.name.lower()
+        return self.eio.type.name.lower() if self.eio is not None else "?"
+
+    @property
+    def event_name(self) -> str | None:
+        if self.legacy is not None and self.legacy.type is LegacyType.EVENT:
+            name = self.legacy.name
+            return name if isinstance(name, str) else None
+        if self.sio is not None and self.sio.type in _SIO_REQUESTS:
+            name = self.sio.name
+            return name if isinstance(name, str) else None
+        return None
+
+    @property
+    def ack_id(self) -> int | None:
+        """The ack id this packet asks for, or answers."""
+        if self.legacy is not None:
+            if self.legacy.type is LegacyType.ACK:
+                return self.legacy.ack_id
+            return self.legacy.id
+        return self.sio.id if self.sio is not None else None
+
+    @property
+    def is_ack(self) -> bool:
+        if self.legacy is not None:
+            return self.legacy.type is LegacyType.ACK
+        return self.sio is not None and self.sio.type in _SIO_ACKS
+
+    @property
+    def asks_ack(self) -> bool:
+        if self.legacy is not None:
+            return self.legacy.type in _LEGACY_REQUESTS and self.legacy.id is not None
+        return self.sio is not None and self.sio.type in _SIO_REQUESTS and self.sio.id is not None
+
+    @property
+    def args(self) -> Any:
+        if self.legacy is not None:
+            return _legacy_args(self.legacy)
+        if self.sio is not None:
+            return self.sio.args
+        if self.eio is not None and isinstance(self.eio.data, str):
+            return self.eio.data
+        return None
+
+    def decoded(self) -> dict[str, Any] | None:
+        """The packet's stable JSON form, as written to recordings."""
+        if self.legacy is not None:
+            return packet_to_dict(self.legacy)
+        if self.eio is None:
+            return None
+        if self.sio is not None:
+            revision = 4 if self.generation is Generation.EIO3 else 5
+            return {"eio": "message", "sio": sio_to_dict(self.sio, revision)}
+        return eio_to_dict(self.eio)
+
+    def raw_fields(self) -> dict[str, Any]:
+        """``raw`` or ``raw_b64`` (plus attachments) for the recording."""
+        out: dict[str, Any] = {}
+        if isinstance(self.raw, bytes):
+            out["raw_b64"] = base64.b64encode(self.raw).decode("ascii")
+        else:
+            out["raw"] = self.raw
+        if self.attachments:
+            out["attachments_b64"] = [base64.b64encode(a).decode("ascii") for a in self.attachments]
+        return out
+
+
+def _legacy_args(packet: LegacyPacket) -> Any:
+    if packet.type is LegacyType.EVENT:
+        return packet.args
+    if packet.type is LegacyType.ACK:
+        return packet.ack_args
+    if packet.type is LegacyType.JSON:
+        return packet.json_data
+    return packet.data
+
+
+SessionEvent = ConnectionOpened | ConnectionUpgraded | ConnectionClosed | PacketSeen

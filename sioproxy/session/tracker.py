@@ -1,0 +1,279 @@
+"""All connections seen by one proxy: requests and messages in, events out.
+
+Layer: pure (session); the Twisted relay calls it and carries out nothing
+itself. Connections get stable labels ``c1``, ``c2``... in the order they are
+first seen. A 0.9 session is born at its handshake (A.2) and found again by the
+sid in each transport URL; an Engine.IO session by the open packet's sid and
+the ``sid`` query parameter (B.1, B.3); a WebSocket with a known sid is an
+upgrade (B.8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sioproxy.codec import legacy_framing, payload
+from sioproxy.errors import DecodeError
+from sioproxy.session.connection import Connection
+from sioproxy.session.events import (
+    ConnectionClosed,
+    ConnectionOpened,
+    ConnectionUpgraded,
+    PacketSeen,
+    RequestSummary,
+    SessionEvent,
+)
+from sioproxy.session.routes import Route, RouteKind, classify
+from sioproxy.types import Direction, Generation, TransportName
+
+Headers = Sequence[tuple[str, str]]
+
+
+@dataclass(slots=True)
+class _Exchange:
+    route: Route
+    request: RequestSummary
+    conn: Connection | None
+
+
+class SessionTracker:
+    """Turns relayed traffic into session events (sans-IO)."""
+
+    def __init__(self, *, clock: Callable[[], float], resource_path: str = "/socket.io") -> None:
+        self._clock = clock
+        self._start = clock()
+        self._resource_path = resource_path
+        self._seq = 0
+        self._label_count = 0
+        self._by_sid: dict[str, Connection] = {}
+        self._exchanges: dict[int, _Exchange] = {}
+        self._ws: dict[int, Connection] = {}
+        self.connections: dict[str, Connection] = {}
+
+    # -- bookkeeping ------------------------------------------------------
+
+    def stamp(self) -> tuple[int, float]:
+        self._seq += 1
+        return self._seq, round(self._clock() - self._start, 6)
+
+    def _new_connection(self, generation: Generation) -> Connection:
+        self._label_count += 1
+        conn = Connection(f"c{self._label_count}", generation, self.stamp)
+        self.connections[conn.label] = conn
+        return conn
+
+    def _open(
+        self,
+        conn: Connection,
+        transport: str,
+        request: RequestSummary,
+        stamp: tuple[int, float] | None = None,
+    ) -> ConnectionOpened:
+        conn.opened = True
+        conn.transport = transport
+        seq, t = stamp if stamp is not None else self.stamp()
+        return ConnectionOpened(
+            seq=seq, conn=conn.label, t=t, generation=conn.generation,
+            transport=transport, sid=conn.sid, request=request, handshake=conn.handshake_body,
+        )
+
+    def _close(self, conn: Connection, reason: str, by: Direction | None) -> list[SessionEvent]:
+        if conn.closed or not conn.opened:
+            return []
+        conn.closed = True
+        if conn.sid is not None:
+            self._by_sid.pop(conn.sid, None)
+        seq, t = self.stamp()
+        return [ConnectionClosed(seq=seq, conn=conn.label, t=t, reason=reason, by=by)]
+
+    def close_all(self, reason: str) -> list[SessionEvent]:
+        events: list[SessionEvent] = []
+        for conn in self.connections.values():
+            events.extend(self._close(conn, reason, None))
+        return events
+
+    def open_connections(self) -> int:
+        return sum(1 for c in self.connections.values() if c.opened and not c.closed)
+
+    # -- HTTP -------------------------------------------------------------
+
+    def wants_body(self, path: str, query: str) -> bool:
+        return classify(path, query, self._resource_path).decodable
+
+    def http_request(
+        self, exchange_id: int, method: str, path: str, query: str, headers: Headers, body: bytes
+    ) -> list[SessionEvent]:
+        route = classify(path, query, self._resource_path)
+        request = RequestSummary(method=method, path=path, query=query, headers=tuple(headers))
+        conn = self._by_sid.get(route.sid) if route.sid else None
+        if conn is None and route.sid and route.kind is not RouteKind.OTHER:
+            conn = self._adopt(route, request)  # a session that began before the proxy
+        self._exchanges[exchange_id] = _Exchange(route, request, conn)
+        events: list[SessionEvent] = []
+        if conn is not None and not conn.opened and route.transport is not None:
+            events.append(self._open(conn, route.transport.value, conn_request(conn, request)))
+        if conn is None or method != "POST" or not body:
+            return events
+        events.extend(self._decode_body(conn, route, Direction.C2S, body, post=True))
+        if route.forced_disconnect:
+            events.extend(self._close(conn, "client forced disconnect", Direction.C2S))
+        return events
+
+    def http_response(
+        self, exchange_id: int, status: int, headers: Headers, body: bytes
+    ) -> list[SessionEvent]:
+        exchange = self._exchanges.pop(exchange_id, None)
+        if exchange is None:
+            return []
+        route, conn = exchange.route, exchange.conn
+        if route.kind is RouteKind.LEGACY_HANDSHAKE:
+            return self._legacy_handshake(exchange, status, body)
+        if status != 200 or exchange.request.method != "GET" or route.kind is not RouteKind.EIO:
+            if conn is None or status == 200:
+                return self._legacy_response(exchange, status, body)
+            return self._close(conn, f"HTTP {status} from upstream", Direction.S2C)
+        if conn is None:
+            if route.sid is not None:
+                return []
+            conn = self._new_connection(route.generation or Generation.EIO4)
+            opened_at = self.stamp()  # the open entry comes first, though the sid is in the body
+            conn.opened = True
+            events = self._decode_body(conn, route, Direction.S2C, body, post=False)
+            if conn.sid is not None:
+                self._by_sid[conn.sid] = conn
+            return [self._open(conn, "polling", exchange.request, opened_at), *events]
+        return self._decode_body(conn, route, Direction.S2C, body, post=False)
+
+    def http_error(self, exchange_id: int) -> None:
+        self._exchanges.pop(exchange_id, None)
+
+    def _legacy_response(self, exchange: _Exchange, status: int, body: bytes) -> list[SessionEvent]:
+        conn = exchange.conn
+        if conn is None or status != 200 or exchange.request.method != "GET":
+            return []
+        return self._decode_body(conn, exchange.route, Direction.S2C, body, post=False)
+
+    def _legacy_handshake(self, exchange: _Exchange, status: int, body: bytes) -> list[SessionEvent]:
+        if status != 200:
+            return []
+        text = body.decode("utf-8", "replace")
+        if exchange.route.jsonp_index is not None:
+            try:
+                text = legacy_framing.decode_jsonp_response(text)[1]
+            except DecodeError:
+                return []
+        try:
+            handshake = legacy_framing.decode_handshake(text)
+        except DecodeError:
+            return []
+        conn = self._new_connection(Generation.LEGACY)
+        conn.sid = handshake.sid
+        conn.handshake_request = exchange.request
+        conn.handshake_body = text
+        self._by_sid[handshake.sid] = conn
+        return []
+
+    def _adopt(self, route: Route, request: RequestSummary) -> Connection:
+        conn = self._new_connection(route.generation or Generation.EIO4)
+        conn.sid = route.sid
+        assert route.sid is not None
+        self._by_sid[route.sid] = conn
+        return conn
+
+    def _decode_body(
+        self, conn: Connection, route: Route, direction: Direction, body: bytes, *, post: bool
+    ) -> list[SessionEvent]:
+        transport = route.transport.value if route.transport else "polling"
+        if conn.generation is Generation.LEGACY:
+            text = body.decode("utf-8", "replace")
+            if route.transport is TransportName.JSONP_POLLING:
+                text = self._unwrap_legacy_jsonp(text, post)
+            if not text:
+                return []
+            return self._with_close(conn, direction, conn.legacy_body(direction, text, transport))
+        return self._with_close(conn, direction, self._eio_body(conn, route, direction, body, post=post))
+
+    def _with_close(
+        self, conn: Connection, direction: Direction, packets: list[PacketSeen]
+    ) -> list[SessionEvent]:
+        """Append the close event when one of the packets ends the session."""
+        events: list[SessionEvent] = list(packets)
+        for packet in packets:
+            reason = conn.close_reason(packet)
+            if reason is not None:
+                events.extend(self._close(conn, reason, direction))
+        return events
+
+    @staticmethod
+    def _unwrap_legacy_jsonp(text: str, post: bool) -> str:
+        try:
+            if post:
+                return legacy_framing.decode_jsonp_post(text)
+            return legacy_framing.decode_jsonp_response(text)[1]
+        except DecodeError:
+            return text
+
+    def _eio_body(
+        self, conn: Connection, route: Route, direction: Direction, body: bytes, *, post: bool
+    ) -> list[PacketSeen]:
+        version = conn.eio_version
+        try:
+            if route.jsonp_index is not None:
+                text = payload.decode_jsonp_post(body) if post else payload.decode_jsonp_response(body)[1]
+                body = text.encode("utf-8")
+            packets = payload.decode_payload(body, version)
+        except DecodeError as exc:
+            raw: str | bytes = body
+            try:
+                raw = body.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+            return [conn._undecoded(direction, "polling", raw, exc)]
+        return conn.eio_packets(direction, packets, "polling")
+
+    # -- WebSocket --------------------------------------------------------
+
+    def ws_open(self, ws_id: int, method: str, path: str, query: str, headers: Headers) -> list[SessionEvent]:
+        route = classify(path, query, self._resource_path)
+        request = RequestSummary(method=method, path=path, query=query, headers=tuple(headers))
+        if route.kind not in (RouteKind.EIO, RouteKind.LEGACY_TRANSPORT):
+            return []
+        conn = self._by_sid.get(route.sid) if route.sid else None
+        if conn is None:
+            conn = self._adopt(route, request) if route.sid else self._new_connection(
+                route.generation or Generation.EIO4
+            )
+        self._ws[ws_id] = conn
+        if not conn.opened:
+            return [self._open(conn, "websocket", conn_request(conn, request))]
+        conn.transport = "websocket"
+        seq, t = self.stamp()
+        return [ConnectionUpgraded(seq=seq, conn=conn.label, t=t, transport="websocket", request=request)]
+
+    def ws_message(
+        self, ws_id: int, direction: Direction, data: bytes, is_binary: bool
+    ) -> list[SessionEvent]:
+        conn = self._ws.get(ws_id)
+        if conn is None:
+            return []
+        if conn.generation is Generation.LEGACY:
+            text = data.decode("utf-8", "replace")
+            return self._with_close(conn, direction, conn.legacy_body(direction, text, "websocket"))
+        had_sid = conn.sid is not None
+        packets = conn.ws_frame(direction, data, is_binary)
+        if not had_sid and conn.sid is not None:
+            self._by_sid[conn.sid] = conn
+        return self._with_close(conn, direction, packets)
+
+    def ws_close(self, ws_id: int, initiator: Direction | None, code: int | None, reason: str | None) -> list[SessionEvent]:
+        conn = self._ws.pop(ws_id, None)
+        if conn is None or conn.transport != "websocket":
+            return []
+        text = f"websocket closed ({code}{' ' + reason if reason else ''})"
+        return self._close(conn, text, initiator)
+
+
+def conn_request(conn: Connection, request: RequestSummary) -> RequestSummary:
+    """A 0.9 connection is opened with its handshake request, which came first."""
+    return conn.handshake_request if conn.handshake_request is not None else request

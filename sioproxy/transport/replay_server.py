@@ -1,0 +1,71 @@
+"""Run a replay: the stand-in site driven by the replay engine, in a given reactor.
+
+Layer: transport (Twisted). Used by ``sioproxy replay`` and the pytest plugin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from twisted.internet.interfaces import IListeningPort
+
+from sioproxy.recording import Recording
+from sioproxy.replay.config import standin_config
+from sioproxy.replay.engine import ReplayOptions
+from sioproxy.replay.report import ReplaySummary
+from sioproxy.replay.serve import ReplayService, ReplayStats
+from sioproxy.transport.endpoints import describe_listening
+from sioproxy.transport.standin import StandInSite, listen_standin
+
+
+@dataclass(slots=True)
+class RunningReplay:
+    """A listening replay server."""
+
+    url: str
+    port: IListeningPort
+    site: StandInSite
+    service: ReplayService
+
+    @property
+    def stats(self) -> ReplayStats:
+        return self.service.stats
+
+    def summary(self) -> ReplaySummary:
+        return self.service.summary()
+
+    async def stop(self) -> None:
+        self.site.server.close_all()
+        await self.port.stopListening()
+
+
+async def start_replay(
+    reactor: Any,
+    recording: Recording,
+    options: ReplayOptions,
+    *,
+    listen: str = "127.0.0.1:0",
+    resource_path: str = "/socket.io",
+    log: Callable[[str], None] = lambda _line: None,
+    loop: bool = False,
+    on_all_done: Callable[[], None] | None = None,
+    keep_journal: bool = False,
+) -> RunningReplay:
+    """Serve ``recording`` as a stand-in Socket.IO server on ``listen``."""
+    config = standin_config(recording, resource_path=resource_path)
+    service = ReplayService(
+        recording,
+        options,
+        clock=reactor.seconds,
+        schedule=reactor.callLater,
+        log=log,
+        loop=loop,
+        on_all_done=on_all_done,
+        keep_journal=keep_journal,
+    )
+    port, site = await listen_standin(reactor, listen, config, service.app_factory)
+    return RunningReplay(
+        url=describe_listening(port, listen), port=port, site=site, service=service
+    )
