@@ -34,6 +34,9 @@ pytest: $(STAMP) peers
 
 test: lint typecheck pytest
 
+demo: $(STAMP)
+	$(BIN)/python -m sioproxy.demo.run
+
 bench-codec: $(STAMP)
 	$(BIN)/python bench/codec.py
 

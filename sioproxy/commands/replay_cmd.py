@@ -24,29 +24,51 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     replay.add_argument("--path", default="/socket.io", help="Socket.IO resource path")
     add_matching_options(replay)
     replay.add_argument("--speed", type=float, default=1.0, help="time scale; 0 = no waiting")
-    replay.add_argument("--max-gap", type=float, default=None, metavar="SECONDS",
-                        help="cap idle gaps between recorded packets")
-    replay.add_argument("--loop", action="store_true",
-                        help="serve the recording again to every new connection")
-    replay.add_argument("--exit-when-done", action="store_true",
-                        help="exit once every recorded connection was played (0 = all matched)")
+    replay.add_argument(
+        "--max-gap",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="cap idle gaps between recorded packets",
+    )
+    replay.add_argument(
+        "--loop", action="store_true", help="serve the recording again to every new connection"
+    )
+    replay.add_argument(
+        "--exit-when-done",
+        action="store_true",
+        help="exit once every recorded connection was played (0 = all matched)",
+    )
     replay.add_argument("--quiet", "-q", action="store_true", help="no per-packet log lines")
     replay.set_defaults(handler=run_replay)
 
 
 def add_matching_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--match", choices=MATCH_MODES, default="strict",
-                        help="order: strict, per-event or any")
-    parser.add_argument("--ignore", action="append", default=[], metavar="JSONPOINTER",
-                        help="skip this value when matching (repeatable)")
-    parser.add_argument("--on-miss", choices=MISS_MODES, default="error",
-                        help="what to do with an unrecorded client packet")
+    parser.add_argument(
+        "--match", choices=MATCH_MODES, default="strict", help="order: strict, per-event or any"
+    )
+    parser.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="JSONPOINTER",
+        help="skip this value when matching (repeatable)",
+    )
+    parser.add_argument(
+        "--on-miss",
+        choices=MISS_MODES,
+        default="error",
+        help="what to do with an unrecorded client packet",
+    )
 
 
 def options_from(args: argparse.Namespace) -> ReplayOptions:
     return ReplayOptions(
-        match=args.match, ignore=tuple(args.ignore), on_miss=args.on_miss,
-        speed=args.speed, max_gap=args.max_gap,
+        match=args.match,
+        ignore=tuple(args.ignore),
+        on_miss=args.on_miss,
+        speed=args.speed,
+        max_gap=args.max_gap,
     )
 
 
@@ -68,8 +90,13 @@ def _emit(line: str) -> None:
     sys.stdout.flush()
 
 
-async def _serve(reactor: Any, args: argparse.Namespace, recording: Any, options: ReplayOptions,
-                 status: list[int]) -> None:
+async def _serve(
+    reactor: Any,
+    args: argparse.Namespace,
+    recording: Any,
+    options: ReplayOptions,
+    status: list[int],
+) -> None:
     from twisted.internet import defer
 
     from sioproxy.transport.replay_server import start_replay
@@ -83,8 +110,14 @@ async def _serve(reactor: Any, args: argparse.Namespace, recording: Any, options
 
     log = (lambda _line: None) if args.quiet else _emit
     running = await start_replay(
-        reactor, recording, options, listen=args.listen, resource_path=args.path,
-        log=log, loop=args.loop, on_all_done=_all_done,
+        reactor,
+        recording,
+        options,
+        listen=args.listen,
+        resource_path=args.path,
+        log=log,
+        loop=args.loop,
+        on_all_done=_all_done,
     )
     print(f"sioproxy listening on {running.url}", flush=True)
 

@@ -22,29 +22,29 @@ def run(url: str, transports: list[str], timeout: float = 10.0) -> dict[str, Any
     admin_done = threading.Event()
     client = socketio.Client(reconnection=False)
 
-    @client.on("welcome")
     def welcome(data: Any) -> None:
         seen.append(["welcome", data])
 
-    @client.on("chat")
     def chat(data: Any) -> None:
         seen.append(["chat", data])
 
-    @client.on("are_you_there")
     def are_you_there(data: Any) -> list[str]:
         seen.append(["are_you_there", data])
         return ["yes, here 🙋"]
 
-    @client.on("pong_received")
     def pong_received(*data: Any) -> None:
         seen.append(["pong_received", list(data)])
         done.set()
 
-    @client.on("echo", namespace="/admin")
     def admin_echo(data: Any) -> None:
         seen.append(["admin echo", data])
         admin_done.set()
 
+    client.on("welcome", welcome)
+    client.on("chat", chat)
+    client.on("are_you_there", are_you_there)
+    client.on("pong_received", pong_received)
+    client.on("echo", admin_echo, namespace="/admin")
     client.connect(url, transports=transports, namespaces=["/", "/admin"], wait_timeout=timeout)
     seen.append(["chat ack", client.call("chat", "hello from the demo client 😀", timeout=timeout)])
     seen.append(["add ack", client.call("add", (2, 3), timeout=timeout)])
@@ -62,7 +62,9 @@ def run(url: str, transports: list[str], timeout: float = 10.0) -> dict[str, Any
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="sioproxy demo client")
     parser.add_argument("--url", required=True)
-    parser.add_argument("--transport", choices=["websocket", "polling", "upgrade"], default="upgrade")
+    parser.add_argument(
+        "--transport", choices=["websocket", "polling", "upgrade"], default="upgrade"
+    )
     args = parser.parse_args(argv)
     transports = {"websocket": ["websocket"], "polling": ["polling"]}.get(
         args.transport, ["polling", "websocket"]

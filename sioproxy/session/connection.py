@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from sioproxy.codec import engineio, legacy, legacy_framing
 from sioproxy.codec.binary import SioDecoder
 from sioproxy.codec.engineio import EioPacket, EioType
+from sioproxy.codec.handshake import decode_open
 from sioproxy.codec.socketio import SioPacket
 from sioproxy.errors import DecodeError
 from sioproxy.session.events import PacketSeen, RequestSummary
@@ -38,7 +39,7 @@ class Connection:
         self._stamp = stamp
         revision = 4 if generation is Generation.EIO3 else 5
         self._sio = {d: SioDecoder(revision) for d in Direction}
-        self._pending_header: dict[Direction, str | None] = {d: None for d in Direction}
+        self._pending_header: dict[Direction, str | None] = dict.fromkeys(Direction)
         self._pending_parts: dict[Direction, list[bytes]] = {d: [] for d in Direction}
         self._outstanding: dict[AckKey, int] = {}
 
@@ -64,11 +65,20 @@ class Connection:
         seq, t = self._stamp()
         ack_of = self._track_legacy(direction, packet, seq)
         return PacketSeen(
-            seq=seq, conn=self.label, t=t, direction=direction, transport=transport,
-            generation=self.generation, raw=frame, legacy=packet, ack_of=ack_of,
+            seq=seq,
+            conn=self.label,
+            t=t,
+            direction=direction,
+            transport=transport,
+            generation=self.generation,
+            raw=frame,
+            legacy=packet,
+            ack_of=ack_of,
         )
 
-    def _track_legacy(self, direction: Direction, packet: legacy.LegacyPacket, seq: int) -> int | None:
+    def _track_legacy(
+        self, direction: Direction, packet: legacy.LegacyPacket, seq: int
+    ) -> int | None:
         if packet.type is legacy.LegacyType.ACK:
             ack_id = packet.ack_id
             if ack_id is None:
@@ -99,7 +109,9 @@ class Connection:
             try:
                 frame = payload.decode("utf-8")
             except UnicodeDecodeError as exc:
-                error = DecodeError(f"eio{self.eio_version}", f"invalid UTF-8: {exc.reason}", payload, exc.start)
+                error = DecodeError(
+                    f"eio{self.eio_version}", f"invalid UTF-8: {exc.reason}", payload, exc.start
+                )
                 return [self._undecoded(direction, "websocket", payload, error)]
         try:
             packet = engineio.decode_eio(frame, self.eio_version)
@@ -118,20 +130,24 @@ class Connection:
         return self._sio_part(direction, packet, raw, transport)
 
     def _learn_sid(self, data: str) -> None:
-        from sioproxy.codec.handshake import decode_open
-
         try:
             self.sid = decode_open(data).sid
         except DecodeError:
-            pass  # the packet itself is still recorded; the sid stays unknown
+            self.sid = None  # the packet itself is still recorded; the sid stays unknown
 
     def _plain_eio(
         self, direction: Direction, packet: EioPacket, raw: str | bytes, transport: str
     ) -> PacketSeen:
         seq, t = self._stamp()
         return PacketSeen(
-            seq=seq, conn=self.label, t=t, direction=direction, transport=transport,
-            generation=self.generation, raw=raw, eio=packet,
+            seq=seq,
+            conn=self.label,
+            t=t,
+            direction=direction,
+            transport=transport,
+            generation=self.generation,
+            raw=raw,
+            eio=packet,
         )
 
     def _sio_part(
@@ -154,9 +170,17 @@ class Connection:
         seq, t = self._stamp()
         ack_of = self._track_sio(direction, sio, seq)
         return PacketSeen(
-            seq=seq, conn=self.label, t=t, direction=direction, transport=transport,
-            generation=self.generation, raw=header if header is not None else raw,
-            attachments=sio.attachments, eio=packet, sio=sio, ack_of=ack_of,
+            seq=seq,
+            conn=self.label,
+            t=t,
+            direction=direction,
+            transport=transport,
+            generation=self.generation,
+            raw=header if header is not None else raw,
+            attachments=sio.attachments,
+            eio=packet,
+            sio=sio,
+            ack_of=ack_of,
         )
 
     def _hold_part(self, direction: Direction, raw: str | bytes) -> None:
@@ -191,8 +215,14 @@ class Connection:
     ) -> PacketSeen:
         seq, t = self._stamp()
         return PacketSeen(
-            seq=seq, conn=self.label, t=t, direction=direction, transport=transport,
-            generation=self.generation, raw=raw, error=str(error),
+            seq=seq,
+            conn=self.label,
+            t=t,
+            direction=direction,
+            transport=transport,
+            generation=self.generation,
+            raw=raw,
+            error=str(error),
         )
 
 

@@ -76,7 +76,9 @@ def _classify_legacy(tail: str, params: dict[str, str]) -> Route:
     if transport_name == "" and sid:
         # Client 0.9.16's synchronous disconnect: /socket.io/1//<sid>/?disconnect=1 (A.1).
         return Route(
-            kind=RouteKind.LEGACY_DISCONNECT, generation=Generation.LEGACY, sid=sid,
+            kind=RouteKind.LEGACY_DISCONNECT,
+            generation=Generation.LEGACY,
+            sid=sid,
             forced_disconnect=True,
         )
     transport = _LEGACY_TRANSPORTS.get(transport_name)

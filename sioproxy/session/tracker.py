@@ -74,8 +74,14 @@ class SessionTracker:
         conn.transport = transport
         seq, t = stamp if stamp is not None else self.stamp()
         return ConnectionOpened(
-            seq=seq, conn=conn.label, t=t, generation=conn.generation,
-            transport=transport, sid=conn.sid, request=request, handshake=conn.handshake_body,
+            seq=seq,
+            conn=conn.label,
+            t=t,
+            generation=conn.generation,
+            transport=transport,
+            sid=conn.sid,
+            request=request,
+            handshake=conn.handshake_body,
         )
 
     def _close(self, conn: Connection, reason: str, by: Direction | None) -> list[SessionEvent]:
@@ -154,7 +160,9 @@ class SessionTracker:
             return []
         return self._decode_body(conn, exchange.route, Direction.S2C, body, post=False)
 
-    def _legacy_handshake(self, exchange: _Exchange, status: int, body: bytes) -> list[SessionEvent]:
+    def _legacy_handshake(
+        self, exchange: _Exchange, status: int, body: bytes
+    ) -> list[SessionEvent]:
         if status != 200:
             return []
         text = body.decode("utf-8", "replace")
@@ -192,7 +200,9 @@ class SessionTracker:
             if not text:
                 return []
             return self._with_close(conn, direction, conn.legacy_body(direction, text, transport))
-        return self._with_close(conn, direction, self._eio_body(conn, route, direction, body, post=post))
+        return self._with_close(
+            conn, direction, self._eio_body(conn, route, direction, body, post=post)
+        )
 
     def _with_close(
         self, conn: Connection, direction: Direction, packets: list[PacketSeen]
@@ -220,36 +230,46 @@ class SessionTracker:
         version = conn.eio_version
         try:
             if route.jsonp_index is not None:
-                text = payload.decode_jsonp_post(body) if post else payload.decode_jsonp_response(body)[1]
+                text = (
+                    payload.decode_jsonp_post(body)
+                    if post
+                    else payload.decode_jsonp_response(body)[1]
+                )
                 body = text.encode("utf-8")
             packets = payload.decode_payload(body, version)
         except DecodeError as exc:
             raw: str | bytes = body
-            try:
-                raw = body.decode("utf-8")
-            except UnicodeDecodeError:
-                pass
+            if body.isascii():
+                raw = body.decode("ascii")
             return [conn._undecoded(direction, "polling", raw, exc)]
         return conn.eio_packets(direction, packets, "polling")
 
     # -- WebSocket --------------------------------------------------------
 
-    def ws_open(self, ws_id: int, method: str, path: str, query: str, headers: Headers) -> list[SessionEvent]:
+    def ws_open(
+        self, ws_id: int, method: str, path: str, query: str, headers: Headers
+    ) -> list[SessionEvent]:
         route = classify(path, query, self._resource_path)
         request = RequestSummary(method=method, path=path, query=query, headers=tuple(headers))
         if route.kind not in (RouteKind.EIO, RouteKind.LEGACY_TRANSPORT):
             return []
         conn = self._by_sid.get(route.sid) if route.sid else None
         if conn is None:
-            conn = self._adopt(route, request) if route.sid else self._new_connection(
-                route.generation or Generation.EIO4
+            conn = (
+                self._adopt(route, request)
+                if route.sid
+                else self._new_connection(route.generation or Generation.EIO4)
             )
         self._ws[ws_id] = conn
         if not conn.opened:
             return [self._open(conn, "websocket", conn_request(conn, request))]
         conn.transport = "websocket"
         seq, t = self.stamp()
-        return [ConnectionUpgraded(seq=seq, conn=conn.label, t=t, transport="websocket", request=request)]
+        return [
+            ConnectionUpgraded(
+                seq=seq, conn=conn.label, t=t, transport="websocket", request=request
+            )
+        ]
 
     def ws_message(
         self, ws_id: int, direction: Direction, data: bytes, is_binary: bool
@@ -266,7 +286,9 @@ class SessionTracker:
             self._by_sid[conn.sid] = conn
         return self._with_close(conn, direction, packets)
 
-    def ws_close(self, ws_id: int, initiator: Direction | None, code: int | None, reason: str | None) -> list[SessionEvent]:
+    def ws_close(
+        self, ws_id: int, initiator: Direction | None, code: int | None, reason: str | None
+    ) -> list[SessionEvent]:
         conn = self._ws.pop(ws_id, None)
         if conn is None or conn.transport != "websocket":
             return []
