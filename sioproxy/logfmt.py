@@ -111,8 +111,12 @@ class PacketLog:
             obj["raw"] = event.raw if isinstance(event.raw, str) else event.raw.hex()
         else:
             obj.update(
-                nsp=event.namespace, type=event.type_name, event=event.event_name,
-                id=event.ack_id, ack_of=event.ack_of, args=_jsonable(event.args),
+                nsp=event.namespace,
+                type=event.type_name,
+                event=event.event_name,
+                id=event.ack_id,
+                ack_of=event.ack_of,
+                args=_jsonable(event.args),
                 attachments=len(event.attachments),
             )
         return json.dumps(obj, ensure_ascii=False)
@@ -125,13 +129,22 @@ class PacketLog:
         if isinstance(event, ConnectionUpgraded):
             return f"{stamp} {event.conn} upgrade to {event.transport}"
         assert isinstance(event, ConnectionClosed)
-        by = f" by {'client' if event.by and event.by.value == 'c2s' else 'server'}" if event.by else ""
+        by = (
+            f" by {'client' if event.by and event.by.value == 'c2s' else 'server'}"
+            if event.by
+            else ""
+        )
         return f"{stamp} {event.conn} close{by}: {event.reason}"
 
     def _lifecycle_json(self, event: SessionEvent) -> str:
         obj: dict[str, Any] = {"time": self._wall(), "seq": event.seq, "conn": event.conn}
         if isinstance(event, ConnectionOpened):
-            obj.update(event="open", generation=event.generation.value, transport=event.transport, sid=event.sid)
+            obj.update(
+                event="open",
+                generation=event.generation.value,
+                transport=event.transport,
+                sid=event.sid,
+            )
         elif isinstance(event, ConnectionUpgraded):
             obj.update(event="upgrade", transport=event.transport)
         elif isinstance(event, ConnectionClosed):

@@ -141,7 +141,12 @@ class PacketSeen:
         if self.legacy is not None:
             return _legacy_args(self.legacy)
         if self.sio is not None:
-            return self.sio.args
+            if self.sio.attachments:  # show <n bytes> where the placeholders were
+                resolved = self.sio.resolved
+                if isinstance(resolved, list) and self.sio.type is SioType.BINARY_EVENT:
+                    return resolved[1:]
+                return resolved
+            return self.sio.args if self.sio.args is not None else self.sio.data
         if self.eio is not None and isinstance(self.eio.data, str):
             return self.eio.data
         return None
