@@ -91,7 +91,7 @@ class PacketLog:
             parts.append(f"id={event.ack_id}")
         if event.ack_of is not None:
             parts.append(f"(answers #{event.ack_of})")
-        args = event.args
+        args = None if event.type_name == "connect" else event.args  # auth/query may hold secrets
         if args not in (None, "", []):
             parts.append(_compact(args))
         if event.attachments:
@@ -116,7 +116,7 @@ class PacketLog:
                 event=event.event_name,
                 id=event.ack_id,
                 ack_of=event.ack_of,
-                args=_jsonable(event.args),
+                args=None if event.type_name == "connect" else _jsonable(event.args),
                 attachments=len(event.attachments),
             )
         return json.dumps(obj, ensure_ascii=False)
