@@ -22,6 +22,13 @@ PURE_MODULES = [
     "sioproxy.live",
     "sioproxy.transport.observer",
     "sioproxy.commands.codec_cmds",
+    "sioproxy.commands.inspect_cmds",
+    "sioproxy.inspect",
+    "sioproxy.replay",
+    "sioproxy.replay.serve",
+    "sioproxy.replay.config",
+    "sioproxy.serverside",
+    "sioproxy.pipeline",
 ]
 
 

@@ -1,0 +1,510 @@
+"""HAR 1.2 export of a recording, and import of a browser's HAR capture.
+
+Layer: pure (inspect). Imports the standard library, the codec, the session
+layer and ``sioproxy.recording``; never twisted.
+
+Export writes what Chrome's DevTools writes ("Save all as HAR"): a WebSocket is
+one entry for its handshake request, ``_resourceType: "websocket"``, response
+101, and its frames in ``_webSocketMessages`` as ``{"type": "send" | "receive",
+"time": <epoch seconds>, "opcode": 1 | 2, "data": <text or base64>}``. Polling
+traffic is rebuilt as one request per run of consecutive packets of one
+connection in one direction (a POST for client packets, a GET whose response
+carries server packets); the real requests may have been split differently.
+Binary attachments follow their header as their own frames (protocol.md C.6).
+
+Import feeds a HAR's Socket.IO requests and frames, in time order, through the
+same ``SessionTracker`` the live proxy uses, so decoding, binary reassembly and
+ack links are exactly the proxy's; entries are redacted like a live recording.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from sioproxy import __version__
+from sioproxy.codec import engineio, legacy_framing, payload
+from sioproxy.codec.engineio import EioPacket, EioType
+from sioproxy.errors import RecordingError
+from sioproxy.inspect.merge import created_epoch
+from sioproxy.recording.live_recorder import entry_for
+from sioproxy.recording.model import (
+    CloseEvent,
+    Entry,
+    Header,
+    HttpRequest,
+    OpenEvent,
+    PacketEntry,
+    Recording,
+    UpgradeEvent,
+    utc_now_iso,
+)
+from sioproxy.recording.redact import Redactor
+from sioproxy.session import ConnectionOpened, SessionEvent, SessionTracker
+from sioproxy.session.routes import RouteKind, classify
+from sioproxy.types import Direction, Generation, TransportName
+
+JsonObject = dict[str, Any]
+_POLLING_CONTENT = "text/plain; charset=UTF-8"
+
+
+def _iso(epoch: float) -> str:
+    return utc_now_iso(dt.datetime.fromtimestamp(epoch, dt.UTC))
+
+
+def _pairs(items: Sequence[tuple[str, str]]) -> list[JsonObject]:
+    return [{"name": name, "value": value} for name, value in items]
+
+
+def _har_request(
+    method: str, url: str, query: str, headers: Sequence[tuple[str, str]], body: str | None
+) -> JsonObject:
+    request: JsonObject = {
+        "method": method,
+        "url": url,
+        "httpVersion": "HTTP/1.1",
+        "headers": _pairs(headers),
+        "queryString": _pairs(parse_qsl(query, keep_blank_values=True)),
+        "cookies": [],
+        "headersSize": -1,
+        "bodySize": 0 if body is None else len(body.encode("utf-8")),
+    }
+    if body is not None:
+        request["postData"] = {"mimeType": "text/plain;charset=UTF-8", "text": body}
+    return request
+
+
+def _har_response(status: int, text: str | None, mime: str) -> JsonObject:
+    size = 0 if text is None else len(text.encode("utf-8"))
+    content: JsonObject = {"size": size, "mimeType": mime}
+    if text is not None:
+        content["text"] = text
+    reason = {101: "Switching Protocols", 200: "OK"}.get(status, "")
+    return {
+        "status": status,
+        "statusText": reason,
+        "httpVersion": "HTTP/1.1",
+        "headers": [] if text is None else [{"name": "Content-Type", "value": mime}],
+        "cookies": [],
+        "content": content,
+        "redirectURL": "",
+        "headersSize": -1,
+        "bodySize": size,
+        "_transferSize": size,
+        "_error": None,
+    }
+
+
+def _har_entry(
+    kind: str, conn: str, started: float, duration: float, request: JsonObject, response: JsonObject
+) -> JsonObject:
+    ms = round(max(duration, 0.0) * 1000, 3)
+    return {
+        "_initiator": {"type": "other"},
+        "_priority": "High",
+        "_resourceType": kind,
+        "cache": {},
+        "connection": conn,
+        "request": request,
+        "response": response,
+        "serverIPAddress": "",
+        "startedDateTime": _iso(started),
+        "time": ms,
+        "timings": {
+            "blocked": -1,
+            "dns": -1,
+            "ssl": -1,
+            "connect": -1,
+            "send": 0,
+            "wait": ms,
+            "receive": 0,
+            "_blocked_queueing": -1,
+        },
+    }
+
+
+@dataclass(slots=True)
+class _Conn:
+    open: OpenEvent
+    host: str
+    sid: str | None
+    ws: JsonObject | None = None
+    ws_started: float = 0.0
+    group: list[PacketEntry] = field(default_factory=list)
+    first_get_done: bool = False
+
+    @property
+    def eio_version(self) -> int:
+        return 3 if self.open.generation is Generation.EIO3 else 4
+
+
+class _Exporter:
+    def __init__(self, header: Header, start: float) -> None:
+        self._start = start
+        self._secure = (header.upstream or "").startswith("https")
+        self._upstream_host = urlsplit(header.upstream or "").netloc or "localhost"
+        self._conns: dict[str, _Conn] = {}
+        self.entries: list[tuple[float, int, JsonObject]] = []
+
+    def _emit(self, started: float, entry: JsonObject) -> None:
+        self.entries.append((started, len(self.entries), entry))
+
+    def _url(self, conn: _Conn, path: str, query: str, *, ws: bool) -> str:
+        scheme = ("wss" if self._secure else "ws") if ws else ("https" if self._secure else "http")
+        return f"{scheme}://{conn.host}{path}" + (f"?{query}" if query else "")
+
+    def add(self, entry: Entry) -> None:
+        if isinstance(entry, OpenEvent):
+            self._open(entry)
+            return
+        conn = self._conns[entry.conn]
+        if isinstance(entry, PacketEntry):
+            self._packet(conn, entry)
+            return
+        self._flush(conn)
+        if isinstance(entry, UpgradeEvent) and entry.transport is TransportName.WEBSOCKET:
+            self._start_ws(conn, entry.request, entry.t)
+        elif isinstance(entry, CloseEvent) and conn.ws is not None:
+            self._end_ws(conn, entry.t)
+
+    def finish(self) -> None:
+        for conn in self._conns.values():
+            self._flush(conn)
+
+    def _open(self, entry: OpenEvent) -> None:
+        host = next((v for k, v in entry.request.headers if k.lower() == "host"), None)
+        conn = _Conn(open=entry, host=host or self._upstream_host, sid=entry.sid)
+        self._conns[entry.conn] = conn
+        if entry.generation is Generation.LEGACY and entry.sid:
+            # The 0.9 handshake response (protocol.md A.2) carries no packet; the open
+            # entry keeps its body. Older recordings lack it: timeouts left empty.
+            req = entry.request
+            body = entry.handshake or f"{entry.sid}:::{entry.transport.value}"
+            started = self._start + entry.t
+            self._emit(
+                started,
+                _har_entry(
+                    "xhr",
+                    entry.conn,
+                    started,
+                    0.0,
+                    _har_request(
+                        req.method,
+                        self._url(conn, req.path, req.query, ws=False),
+                        req.query,
+                        req.headers,
+                        None,
+                    ),
+                    _har_response(200, body, _POLLING_CONTENT),
+                ),
+            )
+        if entry.transport is TransportName.WEBSOCKET:
+            self._start_ws(conn, self._ws_request(conn, entry.request), entry.t)
+
+    def _ws_request(self, conn: _Conn, request: HttpRequest) -> HttpRequest:
+        if conn.open.generation is not Generation.LEGACY or "/1/websocket/" in request.path:
+            return request
+        path = f"{_legacy_resource(request.path)}/1/websocket/{conn.sid}"
+        return HttpRequest(method="GET", path=path, query="", headers=request.headers)
+
+    def _start_ws(self, conn: _Conn, request: HttpRequest, t: float) -> None:
+        started = self._start + t
+        url = self._url(conn, request.path, request.query, ws=True)
+        har_request = _har_request(request.method, url, request.query, request.headers, None)
+        entry = _har_entry(
+            "websocket",
+            conn.open.conn,
+            started,
+            0.0,
+            har_request,
+            _har_response(101, None, "x-unknown"),
+        )
+        entry["_webSocketMessages"] = []
+        conn.ws, conn.ws_started = entry, started
+        self._emit(started, entry)
+
+    def _end_ws(self, conn: _Conn, t: float) -> None:
+        assert conn.ws is not None
+        ms = round(max(self._start + t - conn.ws_started, 0.0) * 1000, 3)
+        conn.ws["time"] = ms
+        conn.ws["timings"]["wait"] = ms
+
+    def _packet(self, conn: _Conn, entry: PacketEntry) -> None:
+        packet = entry.packet or {}
+        data = packet.get("data")
+        if packet.get("eio") == "open" and isinstance(data, Mapping) and conn.sid is None:
+            conn.sid = str(data.get("sid"))
+        if entry.transport is TransportName.WEBSOCKET and conn.ws is not None:
+            conn.ws["_webSocketMessages"].extend(self._frames(conn, entry))
+            self._end_ws(conn, entry.t)
+            return
+        last = conn.group[-1] if conn.group else None
+        if last is not None and (
+            last.dir != entry.dir
+            or last.transport != entry.transport
+            or last.error is not None
+            or entry.error is not None
+        ):
+            self._flush(conn)
+        conn.group.append(entry)
+
+    def _frames(self, conn: _Conn, entry: PacketEntry) -> list[JsonObject]:
+        kind = "send" if entry.dir is Direction.C2S else "receive"
+        time = round(self._start + entry.t, 6)
+        frames: list[str | bytes] = [entry.raw]
+        for attachment in entry.attachments:
+            frame = engineio.encode_eio(
+                EioPacket(type=EioType.MESSAGE, data=attachment), conn.eio_version
+            )
+            frames.append(frame)
+        return [
+            {"type": kind, "time": time, "opcode": 1, "data": f}
+            if isinstance(f, str)
+            else {"type": kind, "time": time, "opcode": 2, "data": base64.b64encode(f).decode()}
+            for f in frames
+        ]
+
+    def _flush(self, conn: _Conn) -> None:
+        group, conn.group = conn.group, []
+        if not group:
+            return
+        first, last = group[0], group[-1]
+        body = _polling_body(conn, group)
+        path, query = self._polling_target(conn, first)
+        if first.dir is Direction.C2S:
+            method, request_body, response_body = "POST", body, "ok"
+        else:
+            method, request_body, response_body = "GET", None, body
+        started = self._start + first.t
+        url = self._url(conn, path, query, ws=False)
+        headers = conn.open.request.headers
+        self._emit(
+            started,
+            _har_entry(
+                "xhr",
+                conn.open.conn,
+                started,
+                last.t - first.t,
+                _har_request(method, url, query, headers, request_body),
+                _har_response(200, response_body, _POLLING_CONTENT),
+            ),
+        )
+
+    def _polling_target(self, conn: _Conn, first: PacketEntry) -> tuple[str, str]:
+        request = conn.open.request
+        if conn.open.generation is Generation.LEGACY:
+            resource = _legacy_resource(request.path)
+            stamp = int((self._start + first.t) * 1000)
+            return f"{resource}/1/{first.transport.value}/{conn.sid}", f"t={stamp}"
+        if first.dir is Direction.S2C and not conn.first_get_done:
+            conn.first_get_done = True
+            if conn.open.transport is TransportName.POLLING:
+                return request.path, request.query  # the handshake GET itself (B.3)
+        params = [
+            (k, v)
+            for k, v in parse_qsl(request.query, keep_blank_values=True)
+            if k not in ("sid", "transport", "j")
+        ]
+        params += [("transport", "polling"), ("sid", conn.sid or "")]
+        return request.path, urlencode(params)
+
+
+def _legacy_resource(path: str) -> str:
+    index = path.find("/1/")
+    return path[:index] if index >= 0 else path.rstrip("/")
+
+
+def _polling_body(conn: _Conn, group: Sequence[PacketEntry]) -> str:
+    """The polling body of a run of packets (B.5 for Engine.IO, A.5 for 0.9)."""
+    if conn.open.generation is Generation.LEGACY:
+        return legacy_framing.encode_payload([_text(e.raw) for e in group])
+    if group[0].error is not None:
+        return _text(group[0].raw)  # an undecodable body is exported as it was
+    packets: list[EioPacket] = []
+    for entry in group:
+        packets.append(engineio.decode_eio(entry.raw, conn.eio_version))
+        packets += [EioPacket(type=EioType.MESSAGE, data=a) for a in entry.attachments]
+    return payload.encode_payload(packets, conn.eio_version).decode("utf-8")
+
+
+def _text(raw: str | bytes) -> str:
+    return raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
+
+
+def export_har(recording: Recording) -> JsonObject:
+    """The HAR 1.2 document of ``recording``."""
+    start = created_epoch(recording.header, recording.path or "?")
+    exporter = _Exporter(recording.header, start)
+    for entry in recording.entries:
+        exporter.add(entry)
+    exporter.finish()
+    exporter.entries.sort(key=lambda item: (item[0], item[1]))
+    return {
+        "log": {
+            "version": "1.2",
+            "creator": {"name": "sioproxy", "version": __version__},
+            "pages": [],
+            "entries": [entry for _, _, entry in exporter.entries],
+            "comment": f"exported from {recording.path or 'a recording'} by sioproxy",
+        }
+    }
+
+
+# --------------------------------------------------------------------------- import
+
+Call = Callable[[SessionTracker], list[SessionEvent]]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    header: Header
+    entries: list[Entry]
+    skipped: int  # HAR entries that are not Socket.IO traffic
+
+
+def _epoch(value: Any, where: str, path: str) -> float:
+    try:
+        moment = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        raise RecordingError(path, None, f"{where}: bad startedDateTime {value!r}") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).timestamp()
+
+
+def _headers(obj: Any) -> tuple[tuple[str, str], ...]:
+    items = obj.get("headers", []) if isinstance(obj, Mapping) else []
+    return tuple(
+        (str(h.get("name", "")), str(h.get("value", ""))) for h in items if isinstance(h, Mapping)
+    )
+
+
+def _content(response: Mapping[str, Any]) -> bytes:
+    content = response.get("content")
+    text = content.get("text") if isinstance(content, Mapping) else None
+    if not isinstance(text, str):
+        return b""
+    if content is not None and content.get("encoding") == "base64":
+        try:
+            return base64.b64decode(text)
+        except (binascii.Error, ValueError):
+            return b""
+    return text.encode("utf-8")
+
+
+def _ws_calls(index: int, item: Mapping[str, Any], path: str) -> list[tuple[float, Call]]:
+    calls: list[tuple[float, Call]] = []
+    for number, message in enumerate(item.get("_webSocketMessages") or []):
+        kind, opcode, data = message.get("type"), message.get("opcode"), message.get("data", "")
+        if kind not in ("send", "receive") or opcode not in (1, 2) or not isinstance(data, str):
+            continue  # Chrome also lists errors and control frames
+        try:
+            frame = data.encode("utf-8") if opcode == 1 else base64.b64decode(data, validate=True)
+            time = float(message["time"])
+        except (KeyError, TypeError, ValueError, binascii.Error):
+            where = f"HAR entry {index}, WebSocket message {number}"
+            raise RecordingError(path, None, f"{where}: bad time or data") from None
+        direction = Direction.C2S if kind == "send" else Direction.S2C
+
+        def call(
+            tracker: SessionTracker,
+            d: Direction = direction,
+            f: bytes = frame,
+            binary: bool = opcode == 2,
+        ) -> list[SessionEvent]:
+            return tracker.ws_message(index, d, f, binary)
+
+        calls.append((time, call))
+    return calls
+
+
+def _entry_calls(
+    index: int, item: Any, path: str, resource: str
+) -> tuple[list[tuple[float, Call]], str | None]:
+    """The tracker calls of one HAR entry with their times, and its origin if Socket.IO."""
+    request = item.get("request") if isinstance(item, Mapping) else None
+    if not isinstance(request, Mapping) or not isinstance(request.get("url"), str):
+        raise RecordingError(path, None, f"HAR entry {index}: missing request.url")
+    url = urlsplit(request["url"])
+    if classify(url.path, url.query, resource).kind is RouteKind.OTHER:
+        return [], None
+    started = _epoch(item.get("startedDateTime"), f"HAR entry {index}", path)
+    method, headers = str(request.get("method", "GET")), _headers(request)
+    scheme = {"ws": "http", "wss": "https"}.get(url.scheme, url.scheme)
+    origin = f"{scheme}://{url.netloc}"
+    if item.get("_resourceType") == "websocket" or url.scheme in ("ws", "wss"):
+
+        def ws_open(tracker: SessionTracker) -> list[SessionEvent]:
+            return tracker.ws_open(index, method, url.path, url.query, headers)
+
+        return [(started, ws_open), *_ws_calls(index, item, path)], origin
+    post = request.get("postData")
+    text = post.get("text") if isinstance(post, Mapping) else None
+    body = text.encode("utf-8") if isinstance(text, str) else b""
+    response = item.get("response") if isinstance(item.get("response"), Mapping) else {}
+    status = response.get("status")
+    ended = started + max(float(item.get("time") or 0), 0.0) / 1000
+
+    def send(tracker: SessionTracker) -> list[SessionEvent]:
+        return tracker.http_request(index, method, url.path, url.query, headers, body)
+
+    def answer(tracker: SessionTracker) -> list[SessionEvent]:
+        if not isinstance(status, int) or status <= 0:  # a request that never completed
+            tracker.http_error(index)
+            return []
+        return tracker.http_response(index, status, _headers(response), _content(response))
+
+    return [(started, send), (ended, answer)], origin
+
+
+def import_har(
+    har: Any,
+    *,
+    path: str = "<har>",
+    redactor: Redactor | None = None,
+    resource_path: str = "/socket.io",
+) -> ImportResult:
+    """Decode the Socket.IO traffic of a HAR document into redacted recording entries."""
+    log = har.get("log") if isinstance(har, Mapping) else None
+    items = log.get("entries") if isinstance(log, Mapping) else None
+    if not isinstance(items, list):
+        raise RecordingError(path, None, 'not a HAR file: no "log.entries" list')
+    calls: list[tuple[float, int, Call]] = []
+    origins: list[str] = []
+    for index, item in enumerate(items):
+        found, origin = _entry_calls(index, item, path, resource_path)
+        calls += [(time, len(calls) + n, call) for n, (time, call) in enumerate(found)]
+        if origin is not None:
+            origins.append(origin)
+    calls.sort(key=lambda c: (c[0], c[1]))
+    base = math.floor(calls[0][0] * 1000) / 1000 if calls else 0.0
+    now = [base]
+    tracker = SessionTracker(clock=lambda: now[0], resource_path=resource_path)
+    events: list[SessionEvent] = []
+    for time, _, call in calls:
+        now[0] = max(now[0], time)
+        events += call(tracker)
+    events += tracker.close_all("end of HAR capture")
+    redactor = redactor if redactor is not None else Redactor()
+    generations = {e.generation for e in events if isinstance(e, ConnectionOpened)}
+    header = Header.new(
+        generation=generations.pop() if len(generations) == 1 else None,
+        upstream=origins[0] if origins else None,
+        redactions=redactor.summary(),
+        meta=_import_meta(har, path),
+        now=dt.datetime.fromtimestamp(base, dt.UTC),
+    )
+    entries = [redactor.redact_entry(entry_for(event)) for event in events]
+    return ImportResult(header=header, entries=entries, skipped=len(items) - len(origins))
+
+
+def _import_meta(har: Mapping[str, Any], path: str) -> dict[str, Any]:
+    creator = har["log"].get("creator")
+    meta: dict[str, Any] = {"imported_from": path}
+    if isinstance(creator, Mapping):
+        meta["har_creator"] = f"{creator.get('name', '?')} {creator.get('version', '')}".strip()
+    return meta

@@ -1,0 +1,175 @@
+"""``sioproxy show``: one readable line per recording entry, optionally coloured.
+
+Layer: pure (inspect). Imports the standard library, ``sioproxy.recording`` and
+``sioproxy.inspect.filters``; never twisted. The command module does the I/O.
+
+A packet line::
+
+    #6       0.520 c1 -> websocket / event "hello" id=1 ["world"] ↪ answered by #7
+
+Heartbeats (0.9 ``heartbeat``/``noop``; Engine.IO ping, pong, noop, upgrade and
+the ``probe`` pair, protocol.md B.8) are hidden unless ``show_all``. Acks point
+at their request through the entry's ``ack_of``; a request shows the ack that
+answered it when that ack is in the same set of entries (not while following).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from sioproxy.inspect.filters import EntryInfo, Filter, describe
+from sioproxy.recording.model import CloseEvent, Entry, OpenEvent, PacketEntry, UpgradeEvent
+from sioproxy.recording.writer import encode_line
+
+ARGS_LIMIT = 100
+RAW_LIMIT = 80
+
+RESET = "\x1b[0m"
+_STYLES = {
+    "dim": "\x1b[2m",
+    "bold": "\x1b[1m",
+    "error": "\x1b[1;31m",
+    "c2s": "\x1b[32m",
+    "s2c": "\x1b[36m",
+    "life": "\x1b[33m",
+    "event": "\x1b[1;35m",
+    "link": "\x1b[34m",
+}
+
+
+def want_color(mode: str, stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
+    """``--color``: ``always``, ``never``, or ``auto`` (a terminal and no ``NO_COLOR``)."""
+    if mode == "always":
+        return True
+    if mode == "never":
+        return False
+    env = os.environ if environ is None else environ
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and not env.get("NO_COLOR")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShowOptions:
+    show_all: bool = False
+    color: bool = False
+    filter: Filter | None = None
+    args_limit: int = ARGS_LIMIT
+
+
+def is_visible(info: EntryInfo, options: ShowOptions) -> bool:
+    """Whether ``show`` prints the entry: heartbeats only with ``show_all``, then the filter."""
+    if info.heartbeat and not options.show_all:
+        return False
+    return options.filter is None or options.filter(info)
+
+
+def answers(entries: Iterable[Entry]) -> dict[int, int]:
+    """Request seq -> seq of the ack that answered it."""
+    return {e.ack_of: e.seq for e in entries if isinstance(e, PacketEntry) and e.ack_of is not None}
+
+
+def compact(value: Any, limit: int) -> str:
+    """JSON without spaces, cut to ``limit`` characters with ``...``."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= limit else text[: max(limit - 3, 0)] + "..."
+
+
+class Formatter:
+    """Turns entries into lines; ``answered`` maps request seq to ack seq."""
+
+    def __init__(
+        self,
+        *,
+        color: bool = False,
+        args_limit: int = ARGS_LIMIT,
+        answered: Mapping[int, int] | None = None,
+    ) -> None:
+        self._color = color
+        self._args_limit = args_limit
+        self._answered = answered or {}
+
+    def _paint(self, style: str, text: str) -> str:
+        return f"{_STYLES[style]}{text}{RESET}" if self._color else text
+
+    def line(self, entry: Entry, info: EntryInfo | None = None) -> str:
+        info = info or describe(entry)
+        head = self._paint("dim", f"#{entry.seq:<4} {entry.t:8.3f}") + f" {entry.conn}"
+        if isinstance(entry, PacketEntry):
+            return f"{head} {self._packet(entry, info)}"
+        return f"{head} {self._paint('life', self._lifecycle(entry))}"
+
+    def _lifecycle(self, entry: Entry) -> str:
+        if isinstance(entry, OpenEvent):
+            req = entry.request
+            sid = f" sid={entry.sid}" if entry.sid else ""
+            url = req.path + (f"?{req.query}" if req.query else "")
+            gen, transport = entry.generation.value, entry.transport.value
+            return f"open {gen} {transport}{sid} {req.method} {url}"
+        if isinstance(entry, UpgradeEvent):
+            return f"upgrade to {entry.transport.value}"
+        assert isinstance(entry, CloseEvent)
+        by = {"c2s": " by client", "s2c": " by server"}.get(entry.by.value if entry.by else "", "")
+        return f"close{by}: {entry.reason}"
+
+    def _packet(self, entry: PacketEntry, info: EntryInfo) -> str:
+        arrow = self._paint(entry.dir.value, entry.dir.arrow)
+        parts = [arrow, entry.transport.value]
+        if entry.error is not None:
+            raw = entry.raw if isinstance(entry.raw, str) else entry.raw.hex()
+            parts += [
+                self._paint("error", f"DECODE ERROR: {entry.error}"),
+                "raw=" + compact(raw, RAW_LIMIT),
+            ]
+            return " ".join(parts)
+        if info.nsp is not None:
+            parts.append(info.nsp)
+        parts.append(self._paint("bold", info.type))
+        if info.event is not None:
+            parts.append(self._paint("event", json.dumps(info.event, ensure_ascii=False)))
+        if info.ack_id is not None:
+            parts.append(f"id={info.ack_id}")
+        if info.args not in (None, "", []):
+            parts.append(compact(info.args, self._args_limit))
+        if entry.attachments:
+            parts.append(f"+{len(entry.attachments)} attachment(s)")
+        parts += self._links(entry)
+        if entry.original is not None:
+            parts.append(
+                self._paint("life", "(rewritten" + (f": {entry.note})" if entry.note else ")"))
+            )
+        return " ".join(parts)
+
+    def _links(self, entry: PacketEntry) -> list[str]:
+        links = []
+        if entry.ack_of is not None:
+            links.append(self._paint("link", f"↩ #{entry.ack_of}"))
+        answer = self._answered.get(entry.seq)
+        if answer is not None:
+            links.append(self._paint("link", f"↪ answered by #{answer}"))
+        return links
+
+
+def render(
+    entries: Iterable[Entry],
+    options: ShowOptions,
+    *,
+    as_json: bool = False,
+    answered: Mapping[int, int] | None = None,
+) -> Iterator[str]:
+    """The lines ``show`` prints for ``entries`` (no trailing newline)."""
+    formatter = Formatter(color=options.color, args_limit=options.args_limit, answered=answered)
+    for entry in entries:
+        info = describe(entry)
+        if not is_visible(info, options):
+            continue
+        if as_json:
+            yield encode_line(entry.to_json()).decode("utf-8").rstrip("\n")
+        else:
+            yield formatter.line(entry, info)

@@ -1,0 +1,144 @@
+"""Listen and upstream address parsing.
+
+Layer: transport (imports twisted). Turns the command line's ``--listen`` and
+``--upstream`` strings into Twisted endpoints and an ``Upstream`` value. Bad
+input raises ``ConfigError`` with the offending string in the message.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+from twisted.internet.endpoints import TCP4ServerEndpoint, TCP6ServerEndpoint, serverFromString
+from twisted.internet.interfaces import IListeningPort, IReactorCore, IStreamServerEndpoint
+
+from sioproxy.errors import ConfigError
+
+DEFAULT_HOST = "127.0.0.1"
+
+# First segments that make a listen spec a Twisted endpoint description.
+_ENDPOINT_TYPES = frozenset({"tcp", "tcp6", "ssl", "unix", "systemd"})
+_BRACKETED = re.compile(r"^\[(?P<host>[^\]]+)\]:(?P<port>\d+)$")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Upstream:
+    """Where the proxy forwards to: ``scheme://host:port`` plus a path prefix."""
+
+    scheme: str  # "http" or "https"
+    host: str
+    port: int
+    prefix: str  # "" or "/app" (no trailing slash)
+
+    @property
+    def secure(self) -> bool:
+        return self.scheme == "https"
+
+    @property
+    def ws_scheme(self) -> str:
+        return "wss" if self.secure else "ws"
+
+    @property
+    def netloc(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    def http_url(self, path: str, query: str) -> str:
+        """Upstream URL for a client ``path`` and raw ``query`` (kept byte for byte)."""
+        return self._url(self.scheme, path, query)
+
+    def ws_url(self, path: str, query: str) -> str:
+        return self._url(self.ws_scheme, path, query)
+
+    def _url(self, scheme: str, path: str, query: str) -> str:
+        tail = f"?{query}" if query else ""
+        return f"{scheme}://{self.netloc}{self.prefix}{path}{tail}"
+
+
+def parse_upstream(url: str) -> Upstream:
+    """Parse ``http[s]://host[:port][/prefix]`` (``ws``/``wss`` accepted as aliases)."""
+    text = url.strip()
+    if "://" not in text:
+        text = "http://" + text
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(None, None, f"bad upstream URL {url!r}: {exc}") from None
+    scheme = {"http": "http", "ws": "http", "https": "https", "wss": "https"}.get(parts.scheme)
+    if scheme is None:
+        raise ConfigError(None, None, f"bad upstream URL {url!r}: scheme must be http or https")
+    if not parts.hostname:
+        raise ConfigError(None, None, f"bad upstream URL {url!r}: no host")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigError(
+            None, None, f"bad upstream URL {url!r}: no query, fragment or credentials allowed"
+        )
+    if port is None:
+        port = 443 if scheme == "https" else 80
+    if port == 0:
+        raise ConfigError(None, None, f"bad upstream URL {url!r}: port 0")
+    return Upstream(scheme=scheme, host=parts.hostname, port=port, prefix=parts.path.rstrip("/"))
+
+
+def listen_endpoint(reactor: IReactorCore, spec: str) -> IStreamServerEndpoint:
+    """A server endpoint for ``HOST:PORT``, ``:PORT``, ``PORT``, ``[v6]:PORT``,
+    ``http://HOST:PORT`` or a Twisted endpoint string (``tcp:8080:interface=...``,
+    ``ssl:8443:privateKey=key.pem:certKey=cert.pem``). Default host 127.0.0.1."""
+    text = spec.strip()
+    head = text.split(":", 1)[0].lower()
+    if head in _ENDPOINT_TYPES and ":" in text:
+        try:
+            described: Any = serverFromString(reactor, text)  # type: ignore[no-untyped-call]
+        except (ValueError, TypeError, KeyError, OSError) as exc:
+            raise ConfigError(None, None, f"bad listen endpoint {spec!r}: {exc}") from None
+        return cast(IStreamServerEndpoint, described)
+    host, port = _split_host_port(spec, text)
+    kind = TCP6ServerEndpoint if ":" in host else TCP4ServerEndpoint
+    endpoint: Any = kind(reactor, port, interface=host)
+    return cast(IStreamServerEndpoint, endpoint)
+
+
+def _split_host_port(spec: str, text: str) -> tuple[str, int]:
+    if text.startswith("https://"):
+        raise ConfigError(
+            None,
+            None,
+            f"bad listen address {spec!r}: for TLS use ssl:PORT:privateKey=...:certKey=...",
+        )
+    if text.startswith("http://"):
+        text = text[len("http://") :].rstrip("/")
+    match = _BRACKETED.match(text)
+    if match:
+        host, port_text = match["host"], match["port"]
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ConfigError(None, None, f"bad listen address {spec!r}: not IPv6") from None
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+        host = host or DEFAULT_HOST
+    elif ":" not in text:
+        host, port_text = DEFAULT_HOST, text
+    else:
+        raise ConfigError(None, None, f"bad listen address {spec!r}: IPv6 needs [brackets]")
+    if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise ConfigError(None, None, f"bad listen address {spec!r}: port must be 0-65535")
+    return host, int(port_text)
+
+
+def describe_listening(port: IListeningPort, spec: str) -> str:
+    """``http://HOST:PORT`` (``https://`` for ssl specs) with the port actually bound."""
+    address = cast(Any, port).getHost()
+    scheme = "https" if spec.strip().lower().startswith("ssl:") else "http"
+    host = getattr(address, "host", None)
+    bound = getattr(address, "port", None)
+    if host is None or bound is None:
+        return f"{scheme}+unix://{getattr(address, 'name', address)!s}"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}:{bound}"

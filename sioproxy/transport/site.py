@@ -1,0 +1,202 @@
+"""Routing: one listening port for HTTP relaying and WebSocket relaying.
+
+Layer: transport (imports twisted/autobahn). ``build_proxy_site`` returns a
+``twisted.web.server.Site`` whose single leaf resource sends every request
+carrying ``Upgrade: websocket`` (on any path) to the WebSocket relay and every
+other request to the HTTP relay, with the path and raw query unchanged.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+from typing import Any
+
+from OpenSSL import SSL
+from twisted.internet import defer, ssl
+from twisted.internet.interfaces import IOpenSSLClientConnectionCreator
+from twisted.internet.protocol import connectionDone
+from twisted.logger import Logger
+from twisted.protocols.policies import ProtocolWrapper
+from twisted.python.failure import Failure
+from twisted.web.client import BrowserLikePolicyForHTTPS
+from twisted.web.http import HTTPChannel
+from twisted.web.iweb import IPolicyForHTTPS
+from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET, Site
+from zope.interface import implementer  # type: ignore[import-untyped]
+
+from sioproxy.transport.endpoints import Upstream
+from sioproxy.transport.http_relay import HttpRelay, WebRequest, request_info
+from sioproxy.transport.observer import RelayObserver
+from sioproxy.transport.ws_relay import DownstreamProtocol, WsRelayFactory
+
+log = Logger()
+
+
+@implementer(IOpenSSLClientConnectionCreator)
+class _NoVerifyCreator:
+    """TLS to the upstream with SNI but without certificate checks (``insecure``)."""
+
+    def __init__(self, hostname: bytes) -> None:
+        self._hostname = hostname
+        options: Any = ssl.CertificateOptions(verify=False)
+        self._context = options.getContext()
+
+    def clientConnectionForTLS(self, tlsProtocol: Any) -> SSL.Connection:  # noqa: N802, N803
+        connection = SSL.Connection(self._context, None)
+        connection.set_app_data(tlsProtocol)
+        if not _is_ip(self._hostname):
+            connection.set_tlsext_host_name(self._hostname)
+        return connection
+
+
+@implementer(IPolicyForHTTPS)
+class InsecurePolicy:
+    """``IPolicyForHTTPS`` that skips verification; for test upstreams only."""
+
+    def creatorForNetloc(self, hostname: bytes, port: int) -> _NoVerifyCreator:  # noqa: N802
+        return _NoVerifyCreator(hostname)
+
+
+def _is_ip(hostname: bytes) -> bool:
+    try:
+        ipaddress.ip_address(hostname.decode("ascii", "replace"))
+    except ValueError:
+        return False
+    return True
+
+
+def is_websocket_upgrade(request: WebRequest) -> bool:
+    upgrade = request.getHeader(b"upgrade") or b""
+    return request.method == b"GET" and b"websocket" in upgrade.lower()
+
+
+def take_over(request: WebRequest, factory: WsRelayFactory) -> int | bytes:
+    """Hand the request's connection from twisted.web to a WebSocket protocol.
+
+    twisted.web parsed the HTTP request; autobahn wants to parse the handshake
+    itself, so the request head is replayed into the new protocol. The HTTP
+    channel's producer registration is removed, or it would be paused instead
+    of the other leg when the client reads slowly.
+    """
+    transport: Any = request.channel.transport
+    if transport is None:  # HTTP/2: no raw transport to take over
+        request.setResponseCode(426, b"Upgrade Required")
+        return b""
+    proto: DownstreamProtocol = factory.buildProtocol(transport.getPeer())
+    proto.request_info = request_info(request)
+    request.channel.transport = None
+    transport.unregisterProducer()  # twisted.web's HTTPChannel registered itself
+    if isinstance(transport, ProtocolWrapper):
+        transport.wrappedProtocol = proto  # TLS listener
+    elif isinstance(getattr(transport, "protocol", None), ProtocolWrapper):
+        transport.protocol.wrappedProtocol = proto
+    else:
+        transport.protocol = proto
+    proto.makeConnection(transport)
+    transport.resumeProducing()
+    head = [request.method + b" " + request.uri + b" HTTP/1.1"]
+    for name, values in request.requestHeaders.getAllRawHeaders():
+        if name.lower() == b"origin" and not all(b"://" in v or v == b"null" for v in values):
+            # The 0.9.16 client's `ws` sends "Origin: host:port"; autobahn refuses
+            # a schemeless origin. Only our parser skips it: the upstream still
+            # gets the client's Origin (request_info was taken above).
+            continue
+        head.append(name + b": " + b", ".join(values))
+    proto.dataReceived(b"\r\n".join(head) + b"\r\n\r\n")
+    return NOT_DONE_YET
+
+
+class RelayResource(Resource):
+    """The site's only resource: WebSocket upgrades one way, the rest the other."""
+
+    isLeaf = True  # noqa: N815 - twisted.web's name
+
+    def __init__(self, http_relay: HttpRelay, ws_factory: WsRelayFactory) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._http = http_relay
+        self._ws = ws_factory
+
+    def render(self, request: WebRequest) -> int | bytes:
+        if is_websocket_upgrade(request):
+            return take_over(request, self._ws)
+        self._http.handle(request)
+        return NOT_DONE_YET
+
+
+class ProxySite(Site):
+    """A ``Site`` that also exposes its relays (for metrics, tests and shutdown)."""
+
+    noisy = False
+    http_relay: HttpRelay
+    ws_factory: WsRelayFactory
+
+    def log(self, request: WebRequest) -> None:
+        # No access log line per long poll: the observer records exchanges.
+        return None
+
+    def close(self) -> defer.Deferred[list[Any]]:
+        """Close the upstream connection pools (call on shutdown)."""
+        return self.http_relay.close()
+
+
+class RelayChannel(HTTPChannel):
+    """An HTTP channel that releases its upstream connections when it closes."""
+
+    site: ProxySite
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:  # noqa: N802
+        super().connectionLost(reason)  # type: ignore[no-untyped-call]
+        self.site.http_relay.release(self)
+
+
+def build_proxy_site(
+    reactor: Any,
+    upstream: Upstream,
+    observer: RelayObserver,
+    *,
+    resource_path: str = "/socket.io",
+    max_body: int = 1_000_000,
+    insecure: bool = False,
+    timeout: float = 60,
+) -> ProxySite:
+    """The proxy's ``Site``: relays HTTP and WebSocket traffic to ``upstream``.
+
+    ``max_body`` caps buffered HTTP bodies and WebSocket messages; ``timeout``
+    bounds connecting and waiting for response headers (long polls included).
+    """
+    policy: Any
+    if insecure:
+        log.warn("upstream TLS certificates are NOT verified (insecure mode)")
+        policy = InsecurePolicy()
+    else:
+        policy = BrowserLikePolicyForHTTPS()  # type: ignore[no-untyped-call]
+    counter = itertools.count(1)
+    next_id = counter.__next__
+    http_relay = HttpRelay(
+        reactor,
+        upstream,
+        observer,
+        next_id=next_id,
+        resource_path=resource_path,
+        max_body=max_body,
+        tls_policy=policy,
+        timeout=timeout,
+    )
+    ws_factory = WsRelayFactory(
+        reactor,
+        upstream,
+        observer,
+        next_id=next_id,
+        max_body=max_body,
+        tls_policy=policy,
+        timeout=timeout,
+    )
+    site = ProxySite(  # type: ignore[no-untyped-call]
+        RelayResource(http_relay, ws_factory), reactor=reactor
+    )
+    site.http_relay = http_relay
+    site.ws_factory = ws_factory
+    site.protocol = RelayChannel  # type: ignore[assignment,method-assign]
+    return site
