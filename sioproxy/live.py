@@ -52,7 +52,9 @@ class LiveObserver:
 
     def on_http_request(self, exchange_id: int, req: RequestInfo, body: bytes) -> bytes | None:
         self._publish(
-            self.tracker.http_request(exchange_id, req.method, req.path, req.query, req.headers, body)
+            self.tracker.http_request(
+                exchange_id, req.method, req.path, req.query, req.headers, body
+            )
         )
         return None
 

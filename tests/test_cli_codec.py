@@ -12,7 +12,7 @@ from sioproxy.cli import main
 
 ROUND_TRIPS = [
     ("0.9", False, '5:1+:/chat:{"name":"hi","args":["😀"]}'),
-    ("0.9", False, "6::/chat:3+[\"a+b\"]"),
+    ("0.9", False, '6::/chat:3+["a+b"]'),
     ("0.9", True, "\ufffd5\ufffd3:::é\ufffd6\ufffd3:::😀"),
     ("eio4", False, '42/admin,456["project:delete",123]'),
     ("eio4", True, '451-["hello",{"_placeholder":true,"num":0}]\x1ebAQID'),
@@ -32,13 +32,13 @@ def test_encode_of_decode_gives_the_frame_back(
     assert capsys.readouterr().out == frame + "\n"
 
 
-@pytest.mark.parametrize(
-    ("protocol", "frame"), [("0.9", "garbage"), ("eio4", "9"), ("eio3", "")]
-)
+@pytest.mark.parametrize(("protocol", "frame"), [("0.9", "garbage"), ("eio4", "9"), ("eio3", "")])
 def test_invalid_input_exits_2_with_one_line(protocol: str, frame: str) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "sioproxy", "decode", "--protocol", protocol, frame],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 2
     assert proc.stdout == ""
@@ -51,6 +51,9 @@ def test_invalid_input_exits_2_with_one_line(protocol: str, frame: str) -> None:
 def test_decode_reads_stdin() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "sioproxy", "decode", "--protocol", "0.9", "-"],
-        input="3:::woot", capture_output=True, text=True, check=True,
+        input="3:::woot",
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert json.loads(proc.stdout) == {"type": "message", "endpoint": "", "data": "woot"}

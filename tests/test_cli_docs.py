@@ -40,7 +40,9 @@ def test_docs_have_examples() -> None:
     assert len(EXAMPLES) >= 20
 
 
-@pytest.mark.parametrize(("doc", "command", "expected"), EXAMPLES, ids=[e[1][:60] for e in EXAMPLES])
+@pytest.mark.parametrize(
+    ("doc", "command", "expected"), EXAMPLES, ids=[e[1][:60] for e in EXAMPLES]
+)
 def test_doc_example_runs(
     doc: str, command: str, expected: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:

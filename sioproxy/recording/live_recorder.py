@@ -20,7 +20,6 @@ from sioproxy.recording.model import (
 from sioproxy.recording.redact import Redactor
 from sioproxy.recording.writer import RecordingWriter
 from sioproxy.session.events import (
-    ConnectionClosed,
     ConnectionOpened,
     ConnectionUpgraded,
     PacketSeen,
@@ -40,21 +39,35 @@ def entry_for(event: SessionEvent) -> Entry:
     """The recording entry of one session event (before redaction)."""
     if isinstance(event, PacketSeen):
         return PacketEntry(
-            seq=event.seq, conn=event.conn, t=event.t, dir=event.direction,
-            transport=TransportName(event.transport), raw=event.raw,
-            attachments=event.attachments, packet=event.decoded() if event.error is None else None,
-            error=event.error, ack_of=event.ack_of,
+            seq=event.seq,
+            conn=event.conn,
+            t=event.t,
+            dir=event.direction,
+            transport=TransportName(event.transport),
+            raw=event.raw,
+            attachments=event.attachments,
+            packet=event.decoded() if event.error is None else None,
+            error=event.error,
+            ack_of=event.ack_of,
         )
     if isinstance(event, ConnectionOpened):
         return OpenEvent(
-            seq=event.seq, conn=event.conn, t=event.t, generation=event.generation,
-            transport=TransportName(event.transport), sid=event.sid,
-            request=_request(event.request), handshake=event.handshake,
+            seq=event.seq,
+            conn=event.conn,
+            t=event.t,
+            generation=event.generation,
+            transport=TransportName(event.transport),
+            sid=event.sid,
+            request=_request(event.request),
+            handshake=event.handshake,
         )
     if isinstance(event, ConnectionUpgraded):
         return UpgradeEvent(
-            seq=event.seq, conn=event.conn, t=event.t,
-            transport=TransportName(event.transport), request=_request(event.request),
+            seq=event.seq,
+            conn=event.conn,
+            t=event.t,
+            transport=TransportName(event.transport),
+            request=_request(event.request),
         )
     return CloseEvent(seq=event.seq, conn=event.conn, t=event.t, reason=event.reason, by=event.by)
 

@@ -25,7 +25,8 @@ def standin_config(recording: Recording, *, resource_path: str = "/socket.io") -
     if len(generations) > 1:
         names = ", ".join(sorted(g.value for g in generations))
         raise RecordingError(
-            recording.path or "<recording>", None,
+            recording.path or "<recording>",
+            None,
             f"mixes protocol generations ({names}); one replay server speaks one",
         )
     first = opens[0]

@@ -92,7 +92,9 @@ class ReplayService:
             self._log(f"{conn.label} refused: every recorded connection was already played")
         else:
             self.stats.connections += 1
-            self._log(f"{conn.label} open ({conn.transport}): replaying recorded {engine.script.conn}")
+            self._log(
+                f"{conn.label} open ({conn.transport}): replaying recorded {engine.script.conn}"
+            )
         return engine
 
     def journal(self, conn: str, direction: str, packet: Packet) -> None:
@@ -154,7 +156,9 @@ class ReplayApp:
         now = self._now()
         for action in actions:
             if isinstance(action, Send):
-                heapq.heappush(self._queue, (now + max(action.delay, 0.0), next(self._order), action.packet))
+                heapq.heappush(
+                    self._queue, (now + max(action.delay, 0.0), next(self._order), action.packet)
+                )
             elif isinstance(action, Mismatch):
                 self._service.stats.misses += 1
                 self._service._log(action.report.text())

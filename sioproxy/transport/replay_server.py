@@ -9,8 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from twisted.internet.interfaces import IListeningPort
-
 from sioproxy.recording import Recording
 from sioproxy.replay.config import standin_config
 from sioproxy.replay.engine import ReplayOptions
@@ -25,7 +23,7 @@ class RunningReplay:
     """A listening replay server."""
 
     url: str
-    port: IListeningPort
+    port: Any  # IListeningPort
     site: StandInSite
     service: ReplayService
 
@@ -38,7 +36,9 @@ class RunningReplay:
 
     async def stop(self) -> None:
         self.site.server.close_all()
-        await self.port.stopListening()
+        stopped = self.port.stopListening()
+        if stopped is not None:
+            await stopped
 
 
 async def start_replay(

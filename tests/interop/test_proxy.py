@@ -85,7 +85,9 @@ def check_recording(path: Path, generation: str) -> None:
         assert names[("s2c", name)] >= 1, name
 
 
-@pytest.mark.parametrize(("client", "server", "mode"), [c for c in CASES if c.values[0] != "py-jsonp"])
+@pytest.mark.parametrize(
+    ("client", "server", "mode"), [c for c in CASES if c.values[0] != "py-jsonp"]
+)
 def test_scenario_through_record(
     shared_peer_server: ServerFactory, tmp_path: Path, client: str, server: str, mode: str
 ) -> None:
@@ -121,5 +123,6 @@ def test_jsonp_through_record(
     }
     recording = read_recording(out)
     packets = [e for e in recording.entries if isinstance(e, PacketEntry)]
-    assert packets and all(p.error is None for p in packets)
+    assert packets
+    assert all(p.error is None for p in packets)
     assert any(_event_name(p) == "echo" and p.dir.value == "c2s" for p in packets)
