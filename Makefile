@@ -18,13 +18,15 @@ install: $(STAMP)
 
 peers: $(PEERS_STAMP)
 
-$(PEERS_STAMP): tests/peers/install.sh tests/peers/package.json
+$(PEERS_STAMP): tests/peers/install.sh tests/peers/package.json tests/ops/install_haproxy.sh
 	bash tests/peers/install.sh
+	bash tests/ops/install_haproxy.sh
 	touch $(PEERS_STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check sioproxy tests bench
-	$(BIN)/ruff format --check sioproxy tests bench
+	$(BIN)/ruff check sioproxy tests bench docker
+	$(BIN)/ruff format --check sioproxy tests bench docker
+	$(BIN)/hadolint docker/Dockerfile
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict sioproxy
@@ -40,5 +42,38 @@ demo: $(STAMP)
 bench-codec: $(STAMP)
 	$(BIN)/python bench/codec.py
 
+# End-to-end benchmark (docs/performance.md): direct, raw relay, sioproxy
+# proxy/record and mitmproxy (own venv, bench/.venv-mitm); about 15-20 min.
+bench: $(STAMP) peers
+	bash bench/mitm_setup.sh
+	$(BIN)/python bench/run.py --out bench/last-run.md
+
 clean:
 	rm -rf $(VENV) tests/peers/node_modules $(PEERS_STAMP)
+
+# Coverage-guided fuzzing of every decoder with atheris (not in CI). Each
+# target runs FUZZ_SECONDS; crashing inputs land in tests/fuzz/regressions/
+# and are replayed by tests/fuzz/test_regressions.py. See docs/reliability.md.
+FUZZ_SECONDS ?= 600
+FUZZ_JOBS ?= 2
+FUZZ_WORK ?= /tmp/sioproxy-fuzz
+FUZZ_TARGETS ?= legacy_packet legacy_framing engineio_frame eio_payload eio_handshake \
+	sio_packet sio_binary recording_reader rules_parser
+
+.PHONY: fuzz soak
+fuzz: $(STAMP)
+	$(BIN)/python -c 'import atheris' 2>/dev/null || $(BIN)/python -m pip install -q atheris
+	mkdir -p $(FUZZ_WORK)
+	printf '%s\n' $(FUZZ_TARGETS) | xargs -P $(FUZZ_JOBS) -I{} sh -c \
+	  'mkdir -p $(FUZZ_WORK)/{}; \
+	   $(BIN)/python -m tests.fuzz.atheris_{} $(FUZZ_WORK)/{} tests/fuzz/seeds/{} \
+	     -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -rss_limit_mb=2048 -timeout=10 \
+	     > $(FUZZ_WORK)/{}.log 2>&1; \
+	   echo "{}: exit $$? $$(grep -E "^#[0-9]+.*DONE|^Done" $(FUZZ_WORK)/{}.log | tail -1)"'
+
+# 10 minutes of emit-with-ack traffic from SOAK_SOCKETS sockets through
+# `sioproxy record` (not in CI); prints the counts and the RSS curve.
+SOAK_SOCKETS ?= 5000
+SOAK_SECONDS ?= 600
+soak: $(STAMP) peers
+	$(BIN)/python bench/soak.py --sockets $(SOAK_SOCKETS) --seconds $(SOAK_SECONDS)

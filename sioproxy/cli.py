@@ -9,6 +9,7 @@ unplayed packets), 2 usage, input or connection errors.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -21,24 +22,40 @@ EXIT_USAGE = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from sioproxy.commands import codec_cmds, proxy_cmd, replay_cmd
+    from sioproxy.commands import (
+        codec_cmds,
+        inspect_cmds,
+        proxy_cmd,
+        replay_client_cmd,
+        replay_cmd,
+    )
 
     parser = argparse.ArgumentParser(
         prog="sioproxy",
         description="Record, inspect and replay Socket.IO traffic (0.9, EIO3/SIO v4, EIO4/SIO v5).",
     )
     parser.add_argument("--version", action="version", version=f"sioproxy {__version__}")
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="TOML file of option values (also SIOPROXY_CONFIG); see docs/operations.md",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     codec_cmds.add_parsers(sub)
     proxy_cmd.add_parsers(sub)
     replay_cmd.add_parsers(sub)
+    replay_client_cmd.add_parsers(sub)
+    inspect_cmds.add_parsers(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit status."""
+    from sioproxy.config import parse_args
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # Command line over SIOPROXY_* environment over --config file over defaults.
+    args = parse_args(parser, argv, os.environ)
     try:
         status: int = args.handler(args)
     except SioProxyError as exc:

@@ -29,6 +29,11 @@ PURE_MODULES = [
     "sioproxy.replay.config",
     "sioproxy.serverside",
     "sioproxy.pipeline",
+    "sioproxy.config",
+    "sioproxy.metrics",
+    "sioproxy.testing.paths",
+    "sioproxy.testing.settings",
+    "sioproxy.clientside",
 ]
 
 

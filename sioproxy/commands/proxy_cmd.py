@@ -9,12 +9,14 @@ use port 0.
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 from typing import Any
 
 from sioproxy.commands.reactor_run import react_with_status
 from sioproxy.live import EventSink
 from sioproxy.logfmt import PacketLog
+from sioproxy.pipeline import Pipeline
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -35,9 +37,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     record.add_argument(
         "--flush-interval",
         type=float,
-        default=0.0,
+        # Batched by default: one write per 100 ms instead of one per packet
+        # (docs/performance.md); SIGTERM/SIGINT still flush everything.
+        default=0.1,
         metavar="SECONDS",
-        help="batch recording writes (0 = write and flush every line)",
+        help="write recorded lines in batches at most this old (default 0.1; 0 = every line)",
     )
     record.set_defaults(handler=run_proxy, record=True)
 
@@ -63,10 +67,37 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-body", type=int, default=1_000_000, help="largest polling body / message"
     )
+    parser.add_argument(
+        "--admin",
+        metavar="HOST:PORT",
+        help="serve /health, /ready, /version and /metrics here (host defaults to 127.0.0.1)",
+    )
+    parser.add_argument("--rules", metavar="FILE", help="TOML rewrite rules (docs/rules.md)")
+    parser.add_argument(
+        "--addon",
+        action="append",
+        default=[],
+        metavar="FILE.py",
+        help="Python hooks (on_packet/on_connect/on_disconnect); repeatable, run in order",
+    )
+    parser.add_argument(
+        "--seed", type=int, metavar="N", help="seed the dice of 'probability' rules"
+    )
+
+
+def load_pipeline(args: argparse.Namespace) -> Pipeline | None:
+    """``--rules``/``--addon``/``--seed``; raises ConfigError (file:line) before listening."""
+    rules, addons = getattr(args, "rules", None), getattr(args, "addon", None) or []
+    if rules is None and not addons:
+        return None
+    seed = getattr(args, "seed", None)
+    rng = random.Random(seed) if seed is not None else None
+    return Pipeline.from_files(rules, addons, rng=rng, log=lambda _msg: None)
 
 
 def run_proxy(args: argparse.Namespace) -> int:
     status: list[int] = [0]
+    args.pipeline = load_pipeline(args)
 
     def _main(reactor: Any) -> Any:
         from twisted.internet import defer
@@ -83,10 +114,18 @@ def _emit_line(line: str) -> None:
 async def _serve(reactor: Any, args: argparse.Namespace, status: list[int]) -> None:
     from twisted.internet import defer
 
+    from sioproxy.metrics import LiveMetrics
+    from sioproxy.transport.admin import open_admin, start_proxy_admin
     from sioproxy.transport.proxy_server import start_proxy
 
     log = PacketLog(_emit_line, json_lines=args.log_format == "json", verbose=args.verbose)
+    pipeline: Pipeline | None = getattr(args, "pipeline", None)
+    if pipeline is not None:
+        pipeline.log = log.note  # rule notes and addon tracebacks go to the proxy's log
     sinks: list[EventSink] = [] if args.quiet else [log.event]
+    metrics = LiveMetrics() if args.admin else None
+    if metrics is not None:
+        sinks.append(metrics.event)
     try:
         running = await start_proxy(
             reactor,
@@ -102,12 +141,19 @@ async def _serve(reactor: Any, args: argparse.Namespace, status: list[int]) -> N
             max_body=args.max_body,
             insecure=args.insecure,
             on_tick=[sys.stdout.flush],
+            pipeline=pipeline,
         )
     except OSError as exc:  # cannot listen (port in use, permission)
         print(f"sioproxy {args.command}: cannot listen on {args.listen}: {exc}", file=sys.stderr)
         status[0] = 2
         return
     print(f"sioproxy listening on {running.url}", flush=True)
+    if metrics is not None:
+        admin = start_proxy_admin(reactor, args.admin, running, metrics, args.upstream)
+        if await open_admin(args.command, args.admin, admin) is None:
+            await running.stop()
+            status[0] = 2
+            return
     if args.insecure:
         log.note("warning: --insecure: upstream TLS certificates are not verified")
 

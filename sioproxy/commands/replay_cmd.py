@@ -40,6 +40,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="exit once every recorded connection was played (0 = all matched)",
     )
     replay.add_argument("--quiet", "-q", action="store_true", help="no per-packet log lines")
+    replay.add_argument(
+        "--admin",
+        metavar="HOST:PORT",
+        help="serve /health, /ready, /version and /metrics here (host defaults to 127.0.0.1)",
+    )
     replay.set_defaults(handler=run_replay)
 
 
@@ -99,6 +104,7 @@ async def _serve(
 ) -> None:
     from twisted.internet import defer
 
+    from sioproxy.transport.admin import open_admin, start_replay_admin
     from sioproxy.transport.replay_server import start_replay
 
     finished: defer.Deferred[None] = defer.Deferred()
@@ -120,15 +126,27 @@ async def _serve(
         on_all_done=_all_done,
     )
     print(f"sioproxy listening on {running.url}", flush=True)
+    if args.admin:
+        admin = start_replay_admin(reactor, args.admin, running)
+        if await open_admin(args.command, args.admin, admin) is None:
+            await running.stop()
+            status[0] = 2
+            return
+
+    reported: list[bool] = []
 
     def _summary() -> None:
+        if reported:
+            return
+        reported.append(True)
         summary = running.summary()
         _emit(summary.text())
         status[0] = 0 if summary.ok else 1
 
+    # SIGINT/SIGTERM: the summary and the exit status still tell what was played.
+    reactor.addSystemEventTrigger("before", "shutdown", _summary)
     if not args.exit_when_done:
-        reactor.addSystemEventTrigger("before", "shutdown", _summary)
-        await defer.Deferred()  # serve until SIGINT/SIGTERM stops the reactor
+        await defer.Deferred()  # serve until a signal stops the reactor
         return
     await finished
     await running.stop()

@@ -44,6 +44,7 @@ from sioproxy.replay.script import (
     build_script,
     is_ack,
     is_bare_legacy_request,
+    is_disconnect,
     is_transport_level,
     namespace,
     wire_text,
@@ -160,6 +161,9 @@ class ReplayEngine:
         else:
             index = self._find(packet)
             miss = "matched no recorded packet"
+        if index is None and is_disconnect(packet):
+            self.notes.append(f"unrecorded client disconnect {wire_text(packet)} (not a miss)")
+            return early
         if index is None:
             return early + self._miss(packet, now, miss)
         return early + self._play_client(index, packet, now)
@@ -174,14 +178,20 @@ class ReplayEngine:
 
     @property
     def all_played(self) -> bool:
-        return all(self._played)
+        return not self.unplayed()
 
     def unplayed(self, direction: Direction | None = None) -> list[PacketEntry]:
-        """Recorded packets not played (yet), optionally of one direction."""
+        """Recorded packets not played (yet), optionally of one direction.
+
+        Recorded disconnects are not owed (see ``is_disconnect``): neither the
+        client's nor the server's answer to it.
+        """
         return [
             s.entry
             for s in self.script.steps
-            if not self._played[s.index] and (direction is None or s.dir == direction)
+            if not self._played[s.index]
+            and (direction is None or s.dir == direction)
+            and not is_disconnect(s.packet)
         ]
 
     @property

@@ -96,6 +96,18 @@ def is_bare_legacy_request(packet: Packet) -> bool:
     return isinstance(packet, LegacyPacket) and asks_ack(packet) and not packet.ack_data
 
 
+def is_disconnect(packet: Packet) -> bool:
+    """A namespace or session disconnect (0.9 type 0, SIO type 1).
+
+    Disconnects are lifecycle, not requests: whether a client sends its last
+    ``41`` before dropping the transport depends on timing, so an unrecorded
+    one is noted (not a miss) and an unplayed recorded one is not owed.
+    """
+    if isinstance(packet, LegacyPacket):
+        return packet.type is LegacyType.DISCONNECT
+    return packet.type is SioType.DISCONNECT
+
+
 def is_transport_level(packet: Packet) -> bool:
     """0.9 heartbeat/noop and the session ``1::``: generated live, never matched."""
     if not isinstance(packet, LegacyPacket):

@@ -54,6 +54,12 @@ class RunningSioproxy:
         self._reader.join(STOP_TIMEOUT)
         return self.process.returncode
 
+    def wait(self, timeout: float = STOP_TIMEOUT) -> int:
+        """Wait for the process to exit by itself (``--exit-when-done``)."""
+        self.process.wait(timeout)
+        self._reader.join(STOP_TIMEOUT)
+        return self.process.returncode
+
     def stderr_text(self) -> str:
         return self._stderr_path.read_text("utf-8", "replace")
 

@@ -1,0 +1,356 @@
+"""Prometheus metrics: a small text-format registry and the proxy's and replay's metrics.
+
+Layer: pure (no twisted; reads the live observer, recorder and replay stats
+through duck-typed attributes). The output is the Prometheus text exposition
+format 0.0.4: ``# HELP``/``# TYPE`` lines, label values escaped (backslash,
+double quote, newline), histograms as cumulative ``_bucket{le=...}`` plus
+``_sum`` and ``_count``. Gauges that mirror live state are refreshed by a
+collect hook right before each render, so a scrape always sees the present.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from sioproxy import __version__
+from sioproxy.session.events import (
+    ConnectionClosed,
+    ConnectionOpened,
+    ConnectionUpgraded,
+    PacketSeen,
+    SessionEvent,
+)
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+ACK_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+LabelValues = tuple[str, ...]
+
+
+def escape_label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def escape_help(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\n", "\\n")
+
+
+def format_value(value: float) -> str:
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    if math.isnan(value):
+        return "NaN"
+    return repr(float(value))
+
+
+class _Family:
+    kind = "untyped"
+
+    def __init__(self, name: str, help_text: str, labels: Sequence[str]) -> None:
+        self.name = name
+        self.help = help_text
+        self.labels = tuple(labels)
+
+    def _key(self, labels: dict[str, str]) -> LabelValues:
+        if set(labels) != set(self.labels):
+            raise ValueError(f"{self.name}: labels {sorted(labels)} != {sorted(self.labels)}")
+        return tuple(str(labels[name]) for name in self.labels)
+
+    def _label_text(self, values: LabelValues, extra: tuple[tuple[str, str], ...] = ()) -> str:
+        pairs = [*zip(self.labels, values, strict=True), *extra]
+        if not pairs:
+            return ""
+        return "{" + ",".join(f'{k}="{escape_label(v)}"' for k, v in pairs) + "}"
+
+    def samples(self) -> Iterable[str]:
+        raise NotImplementedError
+
+    def render(self) -> list[str]:
+        head = [f"# HELP {self.name} {escape_help(self.help)}", f"# TYPE {self.name} {self.kind}"]
+        return [*head, *self.samples()]
+
+
+class Counter(_Family):
+    """A monotonically increasing count per label set (name should end in ``_total``)."""
+
+    kind = "counter"
+
+    def __init__(self, name: str, help_text: str, labels: Sequence[str] = ()) -> None:
+        super().__init__(name, help_text, labels)
+        self.values: dict[LabelValues, float] = {}
+
+    def inc(self, amount: float = 1.0, **labels: str) -> None:
+        if amount < 0:
+            raise ValueError(f"{self.name}: counters only go up")
+        key = self._key(labels)
+        self.values[key] = self.values.get(key, 0.0) + amount
+
+    def set_total(self, value: float, **labels: str) -> None:
+        """Mirror a count kept elsewhere (it must never go down)."""
+        self.values[self._key(labels)] = float(value)
+
+    def get(self, **labels: str) -> float:
+        return self.values.get(self._key(labels), 0.0)
+
+    def samples(self) -> Iterable[str]:
+        for key, value in sorted(self.values.items()):
+            yield f"{self.name}{self._label_text(key)} {format_value(value)}"
+
+
+class Gauge(Counter):
+    """A value that goes up and down; ``clear()`` before refilling from live state."""
+
+    kind = "gauge"
+
+    def set(self, value: float, **labels: str) -> None:
+        self.values[self._key(labels)] = float(value)
+
+    def clear(self) -> None:
+        self.values.clear()
+
+
+class Histogram(_Family):
+    """Observations counted into cumulative buckets, with sum and count."""
+
+    kind = "histogram"
+
+    def __init__(
+        self, name: str, help_text: str, buckets: Sequence[float], labels: Sequence[str] = ()
+    ) -> None:
+        super().__init__(name, help_text, labels)
+        self.buckets = tuple(sorted(buckets))
+        self._counts: dict[LabelValues, list[int]] = {}
+        self._sums: dict[LabelValues, float] = {}
+
+    def observe(self, value: float, **labels: str) -> None:
+        key = self._key(labels)
+        counts = self._counts.setdefault(key, [0] * (len(self.buckets) + 1))
+        for index, bound in enumerate(self.buckets):
+            if value <= bound:
+                counts[index] += 1
+        counts[-1] += 1  # +Inf
+        self._sums[key] = self._sums.get(key, 0.0) + value
+
+    def count(self, **labels: str) -> int:
+        counts = self._counts.get(self._key(labels))
+        return counts[-1] if counts else 0
+
+    def samples(self) -> Iterable[str]:
+        keys = sorted(self._counts) or ([()] if not self.labels else [])
+        for key in keys:
+            counts = self._counts.get(key, [0] * (len(self.buckets) + 1))
+            for bound, count in zip((*self.buckets, math.inf), counts, strict=True):
+                le = (("le", format_value(bound)),)
+                yield f"{self.name}_bucket{self._label_text(key, le)} {format_value(count)}"
+            labels = self._label_text(key)
+            yield f"{self.name}_sum{labels} {format_value(self._sums.get(key, 0.0))}"
+            yield f"{self.name}_count{labels} {format_value(counts[-1])}"
+
+
+class Registry:
+    """Metric families in registration order, plus hooks that refresh them before a render."""
+
+    def __init__(self) -> None:
+        self._families: dict[str, _Family] = {}
+        self._hooks: list[Callable[[], None]] = []
+
+    def _add(self, family: _Family) -> Any:
+        if family.name in self._families:
+            raise ValueError(f"metric {family.name} registered twice")
+        self._families[family.name] = family
+        return family
+
+    def counter(self, name: str, help_text: str, labels: Sequence[str] = ()) -> Counter:
+        counter: Counter = self._add(Counter(name, help_text, labels))
+        return counter
+
+    def gauge(self, name: str, help_text: str, labels: Sequence[str] = ()) -> Gauge:
+        gauge: Gauge = self._add(Gauge(name, help_text, labels))
+        return gauge
+
+    def histogram(
+        self, name: str, help_text: str, buckets: Sequence[float], labels: Sequence[str] = ()
+    ) -> Histogram:
+        histogram: Histogram = self._add(Histogram(name, help_text, buckets, labels))
+        return histogram
+
+    def on_collect(self, hook: Callable[[], None]) -> None:
+        self._hooks.append(hook)
+
+    def render(self) -> str:
+        for hook in self._hooks:
+            hook()
+        lines: list[str] = []
+        for family in self._families.values():
+            lines.extend(family.render())
+        return "\n".join(lines) + "\n"
+
+
+def _info(registry: Registry) -> None:
+    info = registry.gauge("sioproxy_build_info", "sioproxy version (always 1)", ["version"])
+    info.set(1, version=__version__)
+
+
+def _raw_size(raw: str | bytes) -> int:
+    return len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8"))
+
+
+class LiveMetrics:
+    """Metrics of ``proxy``/``record``: a session event sink plus gauges read at scrape time.
+
+    Pass ``metrics.event`` in ``start_proxy(..., sinks=[...])``, then ``bind()`` the
+    running proxy's observer and recorder so open connections, pending acks and
+    recording health are read live.
+    """
+
+    def __init__(self) -> None:
+        self.registry = Registry()
+        _info(self.registry)
+        self._traffic_families(self.registry)
+        self._state_families(self.registry)
+        for direction in ("c2s", "s2c"):  # present from the start, so rate() works
+            self.decode_errors.inc(0, direction=direction)
+            self.bytes.inc(0, direction=direction)
+        self._asked: dict[str, dict[int, float]] = {}
+        self._observer: Any = None
+        self._recorder: Any = None
+        self.registry.on_collect(self._collect)
+
+    def _traffic_families(self, r: Registry) -> None:
+        self.connections = r.counter(
+            "sioproxy_connections_total",
+            "Socket.IO connections opened, by first transport and protocol",
+            ["transport", "protocol"],
+        )
+        self.open = r.gauge(
+            "sioproxy_connections_open",
+            "Connections open now, by current transport and protocol",
+            ["transport", "protocol"],
+        )
+        self.upgrades = r.counter(
+            "sioproxy_upgrades_total", "Connections upgraded to another transport", ["transport"]
+        )
+        self.closed = r.counter("sioproxy_connections_closed_total", "Connections closed")
+        self.packets = r.counter(
+            "sioproxy_packets_total",
+            "Packets relayed, by direction and type",
+            ["direction", "type"],
+        )
+        self.decode_errors = r.counter(
+            "sioproxy_decode_errors_total", "Frames that did not decode", ["direction"]
+        )
+        self.bytes = r.counter(
+            "sioproxy_bytes_total", "Packet bytes relayed (raw wire form)", ["direction"]
+        )
+        self.ack_rtt = r.histogram(
+            "sioproxy_ack_round_trip_seconds",
+            "Time from a packet asking for an ack to its ack",
+            ACK_BUCKETS,
+            ["direction"],
+        )
+
+    def _state_families(self, r: Registry) -> None:
+        """Mirrors of live state, refreshed by ``_collect`` at each scrape."""
+        self.pending_acks = r.gauge("sioproxy_pending_acks", "Requests waiting for their ack")
+        self.upstream_errors = r.counter(
+            "sioproxy_upstream_errors_total", "HTTP exchanges that failed upstream"
+        )
+        self.recording_lines = r.counter(
+            "sioproxy_recording_lines_total", "Recording lines written to the file"
+        )
+        self.recording_dropped = r.counter(
+            "sioproxy_recording_write_failures_total", "Recording lines lost to write errors"
+        )
+        self.recording_ok = r.gauge(
+            "sioproxy_recording_ok", "1 when the last recording write succeeded"
+        )
+
+    def bind(self, observer: Any, recorder: Any = None) -> None:
+        """Read gauges from a ``LiveObserver`` (and a ``LiveRecorder`` when recording)."""
+        self._observer = observer
+        self._recorder = recorder
+
+    def event(self, event: SessionEvent) -> None:
+        if isinstance(event, PacketSeen):
+            self._packet(event)
+        elif isinstance(event, ConnectionOpened):
+            protocol = event.generation.value
+            self.connections.inc(transport=event.transport, protocol=protocol)
+        elif isinstance(event, ConnectionUpgraded):
+            self.upgrades.inc(transport=event.transport)
+        elif isinstance(event, ConnectionClosed):
+            self.closed.inc()
+            self._asked.pop(event.conn, None)
+
+    def _packet(self, event: PacketSeen) -> None:
+        direction = event.direction.value
+        self.packets.inc(direction=direction, type=event.type_name)
+        self.bytes.inc(_raw_size(event.raw), direction=direction)
+        if event.error is not None:
+            self.decode_errors.inc(direction=direction)
+        asked = self._asked.setdefault(event.conn, {})
+        if event.asks_ack and not event.is_ack:
+            asked[event.seq] = event.t
+        if event.ack_of is not None and event.ack_of in asked:
+            # The ack answers the request's direction; label by who asked.
+            self.ack_rtt.observe(
+                max(event.t - asked.pop(event.ack_of), 0.0),
+                direction=event.direction.reverse().value,
+            )
+
+    def _collect(self) -> None:
+        if self._observer is not None:
+            self._collect_connections(self._observer)
+        if self._recorder is not None:
+            status = self._recorder.status()
+            self.recording_lines.set_total(float(status.get("lines_written", 0)))
+            self.recording_dropped.set_total(float(status.get("lines_dropped", 0)))
+            self.recording_ok.set(1.0 if not status.get("failed") else 0.0)
+
+    def _collect_connections(self, observer: Any) -> None:
+        self.open.clear()
+        pending = 0
+        for conn in observer.tracker.connections.values():
+            if not conn.opened or conn.closed:
+                continue
+            labels = {"transport": conn.transport or "unknown", "protocol": conn.generation.value}
+            self.open.set(self.open.get(**labels) + 1, **labels)
+            pending += conn.pending_acks
+        self.pending_acks.set(pending)
+        self.upstream_errors.set_total(float(observer.counters.get("upstream_errors", 0)))
+
+    def render(self) -> str:
+        return self.registry.render()
+
+
+class ReplayMetrics:
+    """Metrics of ``replay``, mirrored from a ``ReplayStats`` at scrape time."""
+
+    _FIELDS = (
+        ("connections", "sioproxy_replay_connections_total", "Connections given a recording"),
+        ("refused", "sioproxy_replay_refused_total", "Connections refused (nothing left)"),
+        ("received", "sioproxy_replay_packets_received_total", "Client packets received"),
+        ("sent", "sioproxy_replay_packets_sent_total", "Recorded packets sent"),
+        ("misses", "sioproxy_replay_misses_total", "Client packets matching no recording"),
+        ("done", "sioproxy_replay_connections_done_total", "Connections played to the end"),
+    )
+
+    def __init__(self, stats: Any) -> None:
+        self.stats = stats
+        self.registry = r = Registry()
+        _info(r)
+        self._counters = [(attr, r.counter(name, text)) for attr, name, text in self._FIELDS]
+        self.matches = r.counter(
+            "sioproxy_replay_matches_total", "Client packets that matched the recording"
+        )
+        r.on_collect(self._collect)
+
+    def _collect(self) -> None:
+        for attr, counter in self._counters:
+            counter.set_total(float(getattr(self.stats, attr, 0)))
+        matched = max(int(self.stats.received) - int(self.stats.misses), 0)
+        self.matches.set_total(float(matched))
+
+    def render(self) -> str:
+        return self.registry.render()
