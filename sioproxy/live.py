@@ -1,8 +1,16 @@
 """The live proxy's brain: relayed traffic -> session events -> log, recording, counters.
 
 Layer: pure (implements the transport's ``RelayObserver`` protocol without
-importing twisted). Nothing here changes traffic yet: every callback returns
-``None`` so the relay forwards the original bytes.
+importing twisted). Without a rewrite pipeline (or with one that cannot change
+anything) every callback returns ``None`` so the relay forwards the original
+bytes. With one, ``sioproxy.live_rewrite.RewriteStage`` runs each packet
+through it and returns rebuilt bodies and messages only where something
+changed (docs/rules.md "Using rules with the proxy").
+
+Decoding is as deep as the consumers need: with no sink and no rewrite
+(``proxy -q`` without admin port or recording) nobody would see a packet
+event, so WebSocket messages and polling bodies are counted, not decoded
+(docs/performance.md). Connections are still tracked (open, upgrade, close).
 """
 
 from __future__ import annotations
@@ -11,9 +19,13 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from sioproxy.live_rewrite import RewriteStage, pipeline_active
+from sioproxy.pipeline import Pipeline
 from sioproxy.session import PacketSeen, SessionEvent, SessionTracker
-from sioproxy.transport.observer import RequestInfo
+from sioproxy.transport.observer import RelayControl, RequestInfo
 from sioproxy.types import Direction
+
+_FRAME_COUNTERS = {d: f"frames_{d.value}" for d in Direction}
 
 
 class EventSink(Protocol):
@@ -30,11 +42,24 @@ class LiveObserver:
         sinks: Sequence[EventSink],
         resource_path: str = "/socket.io",
         note: Callable[[str], None] | None = None,
+        pipeline: Pipeline | None = None,
     ) -> None:
         self.tracker = SessionTracker(clock=clock, resource_path=resource_path)
         self._sinks = list(sinks)
         self._note = note or (lambda _text: None)
         self.counters: Counter[str] = Counter()
+        self.rewrite: RewriteStage | None = None
+        if pipeline is not None and pipeline_active(pipeline):
+            self.rewrite = RewriteStage(
+                pipeline, self.tracker, self._publish, self._note, resource_path
+            )
+        # Nobody consumes packet events: skip decoding them (the hot path).
+        self._decode = bool(self._sinks) or self.rewrite is not None
+
+    def attach(self, control: RelayControl) -> None:
+        """The transport's handle for timers and out-of-band WebSocket sends."""
+        if self.rewrite is not None:
+            self.rewrite.control = control
 
     def _publish(self, events: Sequence[SessionEvent]) -> None:
         for event in events:
@@ -48,14 +73,16 @@ class LiveObserver:
     # -- RelayObserver ------------------------------------------------------
 
     def wants_body(self, req: RequestInfo) -> bool:
-        return self.tracker.wants_body(req.path, req.query)
+        # Not decoding: polling bodies are streamed through untouched.
+        return self._decode and self.tracker.wants_body(req.path, req.query)
 
     def on_http_request(self, exchange_id: int, req: RequestInfo, body: bytes) -> bytes | None:
-        self._publish(
-            self.tracker.http_request(
-                exchange_id, req.method, req.path, req.query, req.headers, body
-            )
+        events = self.tracker.http_request(
+            exchange_id, req.method, req.path, req.query, req.headers, body
         )
+        if self.rewrite is not None:
+            return self.rewrite.http_request(req, body, events)
+        self._publish(events)
         return None
 
     def on_http_response(
@@ -66,28 +93,55 @@ class LiveObserver:
         headers: tuple[tuple[str, str], ...],
         body: bytes,
     ) -> bytes | None:
-        self._publish(self.tracker.http_response(exchange_id, status, headers, body))
+        events = self.tracker.http_response(exchange_id, status, headers, body)
+        if self.rewrite is not None:
+            return self.rewrite.http_response(req, status, body, events)
+        self._publish(events)
         return None
 
     def on_http_error(self, exchange_id: int, req: RequestInfo, reason: str) -> None:
-        self.tracker.http_error(exchange_id)
+        # A client that hung up keeps its session; a failed exchange ends it.
+        gone = reason == "client went away"
+        events = self.tracker.http_error(exchange_id, None if gone else reason)
         self.counters["upstream_errors"] += 1
         self._note(f"upstream error on {req.method} {req.path}: {reason}")
+        if self.rewrite is not None:
+            self.rewrite.close_all(events)
+        else:
+            self._publish(events)
 
     def on_ws_open(self, ws_id: int, req: RequestInfo, subprotocol: str | None) -> None:
-        self._publish(self.tracker.ws_open(ws_id, req.method, req.path, req.query, req.headers))
+        events = self.tracker.ws_open(ws_id, req.method, req.path, req.query, req.headers)
+        if self.rewrite is not None:
+            self.rewrite.ws_open(ws_id, events)
+        else:
+            self._publish(events)
 
     def on_ws_message(
         self, ws_id: int, direction: Direction, payload: bytes, is_binary: bool
     ) -> Sequence[tuple[bytes, bool]] | None:
-        self._publish(self.tracker.ws_message(ws_id, direction, payload, is_binary))
+        if not self._decode:
+            self.counters[_FRAME_COUNTERS[direction]] += 1  # frames, not decoded packets
+            return None
+        events = self.tracker.ws_message(ws_id, direction, payload, is_binary)
+        if self.rewrite is not None:
+            return self.rewrite.ws_message(ws_id, direction, payload, is_binary, events)
+        self._publish(events)
         return None
 
     def on_ws_close(
         self, ws_id: int, initiator: Direction | None, code: int | None, reason: str | None
     ) -> None:
-        self._publish(self.tracker.ws_close(ws_id, initiator, code, reason))
+        events = self.tracker.ws_close(ws_id, initiator, code, reason)
+        if self.rewrite is not None:
+            self.rewrite.ws_close(ws_id, events)
+        else:
+            self._publish(events)
 
     def shutdown(self, reason: str = "proxy stopped") -> None:
         """Close every open connection (recordings end each with a close entry)."""
-        self._publish(self.tracker.close_all(reason))
+        events = self.tracker.close_all(reason)
+        if self.rewrite is not None:
+            self.rewrite.close_all(events)
+        else:
+            self._publish(events)

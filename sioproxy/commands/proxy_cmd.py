@@ -113,6 +113,7 @@ def _emit_line(line: str) -> None:
 
 async def _serve(reactor: Any, args: argparse.Namespace, status: list[int]) -> None:
     from twisted.internet import defer
+    from twisted.internet.error import CannotListenError
 
     from sioproxy.metrics import LiveMetrics
     from sioproxy.transport.admin import open_admin, start_proxy_admin
@@ -143,7 +144,7 @@ async def _serve(reactor: Any, args: argparse.Namespace, status: list[int]) -> N
             on_tick=[sys.stdout.flush],
             pipeline=pipeline,
         )
-    except OSError as exc:  # cannot listen (port in use, permission)
+    except (OSError, CannotListenError) as exc:  # port in use, permission
         print(f"sioproxy {args.command}: cannot listen on {args.listen}: {exc}", file=sys.stderr)
         status[0] = 2
         return

@@ -103,6 +103,7 @@ async def _serve(
     status: list[int],
 ) -> None:
     from twisted.internet import defer
+    from twisted.internet.error import CannotListenError
 
     from sioproxy.transport.admin import open_admin, start_replay_admin
     from sioproxy.transport.replay_server import start_replay
@@ -115,16 +116,22 @@ async def _serve(
             reactor.callLater(0.2, finished.callback, None)
 
     log = (lambda _line: None) if args.quiet else _emit
-    running = await start_replay(
-        reactor,
-        recording,
-        options,
-        listen=args.listen,
-        resource_path=args.path,
-        log=log,
-        loop=args.loop,
-        on_all_done=_all_done,
-    )
+    try:
+        running = await start_replay(
+            reactor,
+            recording,
+            options,
+            listen=args.listen,
+            resource_path=args.path,
+            log=log,
+            loop=args.loop,
+            on_all_done=_all_done,
+        )
+    except (OSError, CannotListenError) as exc:  # port in use, permission
+        print(f"sioproxy replay: cannot listen on {args.listen}: {exc}", file=sys.stderr)
+        status[0] = 2
+        return
+
     print(f"sioproxy listening on {running.url}", flush=True)
     if args.admin:
         admin = start_replay_admin(reactor, args.admin, running)

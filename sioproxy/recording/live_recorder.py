@@ -14,6 +14,7 @@ from sioproxy.recording.model import (
     Header,
     HttpRequest,
     OpenEvent,
+    OriginalFrame,
     PacketEntry,
     UpgradeEvent,
 )
@@ -35,6 +36,14 @@ def _request(summary: RequestSummary) -> HttpRequest:
     )
 
 
+def _original(event: PacketSeen | None) -> OriginalFrame | None:
+    """What the peer really sent, beside a packet a rule or hook rewrote."""
+    if event is None:
+        return None
+    packet = event.decoded() if event.error is None else None
+    return OriginalFrame(raw=event.raw, attachments=event.attachments, packet=packet)
+
+
 def entry_for(event: SessionEvent) -> Entry:
     """The recording entry of one session event (before redaction)."""
     if isinstance(event, PacketSeen):
@@ -49,6 +58,8 @@ def entry_for(event: SessionEvent) -> Entry:
             packet=event.decoded() if event.error is None else None,
             error=event.error,
             ack_of=event.ack_of,
+            original=_original(event.original),
+            note=event.note,
         )
     if isinstance(event, ConnectionOpened):
         return OpenEvent(

@@ -56,6 +56,15 @@ _PLACEHOLDER_ENCODED = re.compile(r"%5BREDACTED%3A([A-Za-z0-9_.\-]+)%5D", re.IGN
 _QUERY_PAIR = re.compile(r"(?:^|(?<=[?&;]))([^=&?#;\s,\"]+)=([^&#;\s,\"]*)")
 # SIO v5 CONNECT with a payload, one Engine.IO message (EIO4 polling joins them with RS).
 _V5_CONNECT = re.compile(r"40(?:/[^,{]*,)?(\{.*\})", re.DOTALL)
+# Keys of the decoded packet dicts themselves (sio_to_dict, eio_to_dict,
+# legacy packet_to_dict): a --redact key among them would redact the packet's
+# structure, which the fast path below cannot see in the raw text.
+_STRUCTURAL_KEYS = frozenset(
+    {
+        *("type", "nsp", "id", "data", "attachments", "attachments_expected", "eio", "sio"),
+        *("binary", "ack", "advice", "args", "endpoint", "name", "qs", "reason"),
+    }
+)
 _DELIMITED_BEFORE = r"(?<=[=\":])"
 _DELIMITED_AFTER = r"(?=[&#;,\"}\]\s]|\Z)"
 
@@ -125,6 +134,7 @@ class Redactor:
         self._headers = {h.lower() for h in self._header_names}
         self._keys = {k.lower() for k in self._key_names}
         self._auth = auth and enabled
+        self._fast_path_ok = not (self._keys & _STRUCTURAL_KEYS)
         self.secrets: dict[str, str] = {}  # secret value -> key it was found under
         self._entry_secrets: dict[str, str] = {}  # short values, for the current entry only
         self._sweep_re: re.Pattern[str] | None = None
@@ -348,6 +358,8 @@ class Redactor:
 
     def _redact_packet(self, entry: PacketEntry) -> PacketEntry:
         client = entry.dir is Direction.C2S
+        if self._nothing_to_redact(entry, client):
+            return entry
         original = entry.original
         if original is not None:
             raw, attachments, packet = self._redact_frame(
@@ -366,6 +378,32 @@ class Redactor:
             original=original,
             note=None if entry.note is None else self.redact_text(entry.note),
         )
+
+    def _nothing_to_redact(self, entry: PacketEntry, client: bool) -> bool:
+        """Fast path (the hot one: most packets carry no secret): True when the
+        structured and sweep passes could not change ``entry``.
+
+        The decoded ``packet`` comes from ``raw``, so when no secret key name and
+        no remembered secret occurs in the raw text, neither occurs in the
+        packet. Escapes (``\\u0074oken``) and attachments take the full path.
+        """
+        raw = entry.raw
+        if not isinstance(raw, str) or "\\" in raw or entry.attachments:
+            return False
+        if entry.original is not None or entry.error is not None or entry.note is not None:
+            return False
+        if not self._fast_path_ok:
+            return False
+        self.scan_query_pairs(raw)  # may remember secrets of this very frame
+        if client:
+            self.scan_v5_connect(raw)
+        if self._entry_secrets:
+            return False
+        lowered = raw.lower()
+        if any(key in lowered for key in self._keys):
+            return False
+        pattern, _keys = self._compiled()
+        return pattern is None or pattern.search(raw) is None
 
     def _redact_frame(
         self,

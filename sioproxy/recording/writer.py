@@ -110,8 +110,12 @@ class RecordingWriter:
         try:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             # Unbuffered: the writer does its own buffering and must know exactly
-            # which bytes reached the file when a write fails.
-            sink = open(path, "wb" if overwrite else "xb", buffering=0)  # noqa: SIM115
+            # which bytes reached the file when a write fails. O_APPEND: after a
+            # torn write is cut off (truncate), the next write must land at the
+            # new end, not at the old offset (that would leave a hole of NULs).
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
+            flags |= os.O_TRUNC if overwrite else os.O_EXCL
+            sink = open(os.open(path, flags, 0o666), "ab", buffering=0)  # noqa: SIM115
         except FileExistsError:
             raise RecordingError(where, None, "file exists (not overwriting)") from None
         except OSError as exc:

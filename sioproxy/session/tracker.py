@@ -151,8 +151,17 @@ class SessionTracker:
             return [self._open(conn, "polling", exchange.request, opened_at), *events]
         return self._decode_body(conn, route, Direction.S2C, body, post=False)
 
-    def http_error(self, exchange_id: int) -> None:
-        self._exchanges.pop(exchange_id, None)
+    def http_error(self, exchange_id: int, reason: str | None = None) -> list[SessionEvent]:
+        """An exchange failed in the relay; ``reason`` None means the client hung up.
+
+        Otherwise the client got the proxy's 5xx/413 for a session's request,
+        which an engine.io client takes as a transport error and closes on
+        (B.9), so the session ends here too and its recording gets its close.
+        """
+        exchange = self._exchanges.pop(exchange_id, None)
+        if exchange is None or exchange.conn is None or reason is None:
+            return []
+        return self._close(exchange.conn, f"upstream error: {reason}", Direction.S2C)
 
     def _legacy_response(self, exchange: _Exchange, status: int, body: bytes) -> list[SessionEvent]:
         conn = exchange.conn

@@ -85,6 +85,9 @@ def parse_upstream(url: str) -> Upstream:
     return Upstream(scheme=scheme, host=parts.hostname, port=port, prefix=parts.path.rstrip("/"))
 
 
+LISTEN_BACKLOG = 4096
+
+
 def listen_endpoint(reactor: IReactorCore, spec: str) -> IStreamServerEndpoint:
     """A server endpoint for ``HOST:PORT``, ``:PORT``, ``PORT``, ``[v6]:PORT``,
     ``http://HOST:PORT`` or a Twisted endpoint string (``tcp:8080:interface=...``,
@@ -99,7 +102,11 @@ def listen_endpoint(reactor: IReactorCore, spec: str) -> IStreamServerEndpoint:
         return cast(IStreamServerEndpoint, described)
     host, port = _split_host_port(spec, text)
     kind = TCP6ServerEndpoint if ":" in host else TCP4ServerEndpoint
-    endpoint: Any = kind(reactor, port, interface=host)
+    # Twisted's default backlog is 50: a burst of clients connecting at once
+    # (a reconnect storm, the 5,000-socket benchmark) then overflows the accept
+    # queue and the kernel retries SYNs only after 1 s, 3 s... The kernel caps
+    # this at net.core.somaxconn.
+    endpoint: Any = kind(reactor, port, backlog=LISTEN_BACKLOG, interface=host)
     return cast(IStreamServerEndpoint, endpoint)
 
 

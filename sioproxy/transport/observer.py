@@ -8,11 +8,18 @@ and must not block.
 
 Identifiers: HTTP exchanges and WebSocket connections share one counter per
 proxy site, so an id names exactly one exchange or connection in the logs.
+
+Sending later: an observer may define ``attach(control: RelayControl)``; the
+site calls it once, before serving, with a handle that sends messages on an
+open relayed WebSocket outside any callback (delayed or injected packets of
+the rewrite pipeline), closes a relayed WebSocket, and schedules a call on
+the reactor. HTTP polling has no such channel: an observer queues what it
+wants to send and adds it to the next body of that connection.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -46,6 +53,27 @@ class RequestInfo:
             if key.lower() == wanted:
                 return value
         return None
+
+
+class RelayControl(Protocol):
+    """What the transport lets an observer do outside its callbacks (reactor thread only)."""
+
+    def call_later(self, delay: float, fn: Callable[[], None]) -> None:
+        """Run ``fn`` after ``delay`` seconds on the reactor."""
+        ...
+
+    def ws_send(
+        self, ws_id: int, direction: Direction, messages: Sequence[tuple[bytes, bool]]
+    ) -> bool:
+        """Send ``(payload, is_binary)`` messages toward the server (C2S) or the client (S2C).
+
+        They bypass ``on_ws_message``. False when the WebSocket is not open (nothing sent).
+        """
+        ...
+
+    def ws_close(self, ws_id: int, code: int, reason: str) -> None:
+        """Close both legs of a relayed WebSocket with ``code`` and ``reason``."""
+        ...
 
 
 class RelayObserver(Protocol):

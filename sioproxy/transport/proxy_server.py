@@ -13,6 +13,7 @@ from typing import Any
 from twisted.internet.task import LoopingCall
 
 from sioproxy.live import EventSink, LiveObserver
+from sioproxy.pipeline import Pipeline
 from sioproxy.recording.live_recorder import LiveRecorder
 from sioproxy.transport.endpoints import describe_listening, listen_endpoint, parse_upstream
 from sioproxy.transport.site import build_proxy_site
@@ -71,8 +72,13 @@ async def start_proxy(
     max_body: int = 1_000_000,
     insecure: bool = False,
     on_tick: Sequence[Callable[[], None]] = (),
+    pipeline: Pipeline | None = None,
 ) -> RunningProxy:
-    """Listen on ``listen`` and relay to ``upstream``, recording to ``out`` when given."""
+    """Listen on ``listen`` and relay to ``upstream``, recording to ``out`` when given.
+
+    ``pipeline`` (rules and addons, docs/rules.md) rewrites traffic; without
+    one, or with one that can change nothing, every byte passes unchanged.
+    """
     target = parse_upstream(upstream)
     recorder = None
     if out is not None:
@@ -86,7 +92,11 @@ async def start_proxy(
         )
     all_sinks = [*sinks, recorder.event] if recorder is not None else list(sinks)
     observer = LiveObserver(
-        clock=reactor.seconds, sinks=all_sinks, resource_path=resource_path, note=note
+        clock=reactor.seconds,
+        sinks=all_sinks,
+        resource_path=resource_path,
+        note=note,
+        pipeline=pipeline,
     )
     site = build_proxy_site(
         reactor,

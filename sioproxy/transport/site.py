@@ -29,7 +29,7 @@ from zope.interface import implementer  # type: ignore[import-untyped]
 from sioproxy.transport.endpoints import Upstream
 from sioproxy.transport.http_relay import HttpRelay, WebRequest, request_info
 from sioproxy.transport.observer import RelayObserver
-from sioproxy.transport.ws_relay import DownstreamProtocol, WsRelayFactory
+from sioproxy.transport.ws_relay import DownstreamProtocol, RelayControlImpl, WsRelayFactory
 
 log = Logger()
 
@@ -198,5 +198,8 @@ def build_proxy_site(
     )
     site.http_relay = http_relay
     site.ws_factory = ws_factory
+    attach = getattr(observer, "attach", None)
+    if attach is not None:  # optional observer hook, see transport/observer.py
+        attach(RelayControlImpl(reactor, ws_factory))
     site.protocol = RelayChannel  # type: ignore[assignment,method-assign]
     return site

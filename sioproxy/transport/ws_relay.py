@@ -22,7 +22,7 @@ Layer: transport (the only layer importing twisted/autobahn).
 from __future__ import annotations
 
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from autobahn.twisted import websocket as _autobahn
@@ -298,6 +298,20 @@ class WsRelay:
             for data, binary in out:
                 target.sendMessage(data, binary)
 
+    def inject(self, direction: Direction, messages: Sequence[tuple[bytes, bool]]) -> bool:
+        """Send messages the observer made up, outside ``forward`` (no observer call)."""
+        target = self._up if direction is C2S else self._down
+        if not self._opened or self._first_close is not None or target.state != _OPEN:
+            return False
+        for data, binary in messages:
+            target.sendMessage(data, binary)
+        return True
+
+    def close_both(self, code: int, reason: str) -> None:
+        """The observer ends the connection: close frames to both peers."""
+        if self._opened and self._first_close is None:
+            self._fail_both(code, reason)
+
     # -- closing -------------------------------------------------------------
 
     def closing(
@@ -427,3 +441,25 @@ class WsRelayFactory(ServerFactory):  # type: ignore[misc]
         creator = policy.creatorForNetloc(up.host.encode("idna"), up.port)
         wrapped: Any = endpoint
         return wrapClientTLS(creator, wrapped)
+
+
+class RelayControlImpl:
+    """``RelayControl`` for one site: the reactor's timers and the open relays."""
+
+    def __init__(self, reactor: Any, factory: WsRelayFactory) -> None:
+        self._reactor = reactor
+        self._factory = factory
+
+    def call_later(self, delay: float, fn: Callable[[], None]) -> None:
+        self._reactor.callLater(max(0.0, delay), fn)
+
+    def ws_send(
+        self, ws_id: int, direction: Direction, messages: Sequence[tuple[bytes, bool]]
+    ) -> bool:
+        relay = self._factory.relays.get(ws_id)
+        return relay is not None and relay.inject(direction, messages)
+
+    def ws_close(self, ws_id: int, code: int, reason: str) -> None:
+        relay = self._factory.relays.get(ws_id)
+        if relay is not None:
+            relay.close_both(code, reason)

@@ -287,3 +287,38 @@ def test_redaction_switch(tmp_path: Path, enabled: bool) -> None:
     entries = [redactor.redact_entry(e) for e in _entries()]
     text = json.dumps([e.to_json() for e in entries])
     assert ("s3cr3t" in text) is not enabled
+
+
+# -- fast path: packets with nothing to redact are passed through untouched --
+
+
+def test_plain_packet_is_returned_as_is() -> None:
+    r = Redactor()
+    entry = _pkt(1, "c1", '42["ack",{"seq":1,"msg":"hi"}]', {"type": "event", "data": ["ack"]})
+    assert r.redact_entry(entry) is entry
+
+
+def test_escaped_key_name_still_redacted() -> None:
+    # "\u0074oken" is "token" once decoded: the raw text alone does not show it.
+    r = Redactor()
+    raw = '42["login",{"\\u0074oken":"abcdef12"}]'
+    entry = _pkt(1, "c1", raw, {"type": "event", "data": ["login", {"token": "abcdef12"}]})
+    out = r.redact_entry(entry)
+    assert out.packet == {"type": "event", "data": ["login", {"token": "[REDACTED:token]"}]}
+
+
+def test_remembered_secret_in_a_later_frame_is_swept() -> None:
+    r = Redactor()
+    r.redact_query("token=s3cr3tvalue")
+    entry = _pkt(2, "c1", '42["echo","s3cr3tvalue"]', {"data": ["echo", "s3cr3tvalue"]})
+    out = r.redact_entry(entry)
+    assert out.raw == '42["echo","[REDACTED:token]"]'
+    assert out.packet == {"data": ["echo", "[REDACTED:token]"]}
+
+
+def test_extra_key_naming_a_packet_field_disables_the_fast_path() -> None:
+    # --redact data: the decoded dict's own "data" key is redacted, though the
+    # raw text never spells it.
+    r = Redactor(extra_keys=["data"])
+    entry = _pkt(1, "c1", '42["x",1]', {"type": "event", "data": ["x", 1]})
+    assert r.redact_entry(entry).packet == {"type": "event", "data": "[REDACTED:data]"}

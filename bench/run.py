@@ -1,0 +1,474 @@
+"""End-to-end benchmark: direct vs raw relay vs sioproxy proxy/record vs mitmproxy.
+
+Benchmark tool (not part of the package; run by ``make bench``). On loopback, a
+node socket.io 4 server (``bench/node/server.js``) and a node socket.io-client
+4 load generator (``bench/node/load.js``), websocket transport forced, measure
+for each target:
+
+(a) sequential emit-with-ack round trip, p50 and p99;
+(b) emit-with-ack throughput with 100 in flight;
+(c) server push throughput (a burst of 50,000 events);
+(d) connect time and proxy memory (RSS) for 1,000 and 5,000 concurrent sockets;
+(e) proxy CPU seconds (utime+stime from /proc) per 100,000 packets, over (b)+(c).
+
+Targets: ``direct`` (no proxy), ``raw`` (``bench/raw_relay.py``: plain Twisted +
+autobahn frame-for-frame relay), ``proxy`` (``sioproxy proxy -q``), ``record``
+(``sioproxy record -q``, default batching), ``mitm`` (mitmdump in reverse mode,
+from ``bench/.venv-mitm``). Repetitions are interleaved (every target once per
+repetition, the order rotated) with fresh processes for every measurement.
+Extra rows: EIO 4 polling (forced) and socket.io 0.9 websocket, direct vs
+proxy vs record; replay throughput (``sioproxy replay --speed 0`` serving a
+recording of N emit-with-ack) against the live server's.
+
+    .venv/bin/python bench/run.py [--reps 3] [--quick] [--json out.json] [--no-mitm]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import selectors
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+PY = str(ROOT / ".venv" / "bin" / "python")
+MITMDUMP = BENCH / ".venv-mitm" / "bin" / "mitmdump"
+TICK = os.sysconf("SC_CLK_TCK")
+TARGETS = ("direct", "raw", "proxy", "record", "mitm")
+
+
+@dataclass
+class Plan:
+    rtt_n: int = 2000
+    rtt_warmup: int = 200
+    tput_n: int = 20000
+    push_n: int = 50000
+    phase_limit: float = 10.0
+    push_limit: float = 20.0
+    sockets: tuple[int, ...] = (1000, 5000)
+    conn_limit: float = 45.0
+    replay_n: int = 3000
+
+
+@dataclass
+class Results:
+    samples: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(list))
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, row: str, metric: str, value: float | None) -> None:
+        if value is not None:
+            self.samples[(row, metric)].append(value)
+
+
+# -- processes ---------------------------------------------------------------
+
+
+def read_line(proc: subprocess.Popen[str], timeout: float) -> str:
+    """One stdout line of ``proc`` within ``timeout`` seconds (RuntimeError otherwise)."""
+    assert proc.stdout is not None
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    try:
+        if not sel.select(timeout):
+            raise RuntimeError(f"no output from {proc.args!r} within {timeout} s")
+        line = proc.stdout.readline()
+    finally:
+        sel.close()
+    if not line:
+        raise RuntimeError(f"{proc.args!r} exited ({proc.poll()})")
+    return line
+
+
+def spawn(args: list[str], **kw: Any) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT, **kw
+    )
+
+
+def stop(proc: subprocess.Popen[str] | None) -> None:
+    """SIGTERM, then SIGKILL after 10 s; only the processes this script started."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime (fields 14, 15)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, proc: subprocess.Popen[str], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args!r} exited ({proc.returncode})")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"port {port} not listening after {timeout} s")
+
+
+@contextmanager
+def node_server(flavor: str = "4") -> Iterator[int]:
+    script = "server09.js" if flavor == "09" else "server.js"
+    proc = spawn(["node", str(BENCH / "node" / script)])
+    try:
+        yield int(json.loads(read_line(proc, 30))["port"])
+    finally:
+        stop(proc)
+
+
+@contextmanager
+def target(kind: str, upstream: int, tmp: Path) -> Iterator[tuple[str, int | None]]:
+    """(URL the client uses, pid of the proxy or None) for one fresh target."""
+    if kind == "direct":
+        yield f"http://127.0.0.1:{upstream}", None
+        return
+    up = f"http://127.0.0.1:{upstream}"
+    if kind == "mitm":
+        port = free_port()
+        args = [str(MITMDUMP), "-q", "--mode", f"reverse:{up}", "--listen-host", "127.0.0.1"]
+        proc = spawn([*args, "--listen-port", str(port)], stderr=subprocess.DEVNULL)
+    else:
+        # Their stderr goes to a file: autobahn logs a traceback per connection
+        # when a proxy is stopped with thousands of sockets open.
+        errors = (tmp / f"{kind}.stderr").open("a")
+        if kind == "raw":
+            args = [PY, str(BENCH / "raw_relay.py"), "--upstream", f"127.0.0.1:{upstream}"]
+        else:
+            args = [PY, "-m", "sioproxy", kind, "-q", "--listen", "127.0.0.1:0", "--upstream", up]
+        if kind == "record":
+            args += ["--out", str(tmp / f"rec-{time.monotonic_ns()}.jsonl")]
+        proc = spawn(args, stderr=errors)
+        errors.close()
+    try:
+        if kind == "mitm":
+            wait_port(port, proc)
+        else:
+            port = int(read_line(proc, 30).rsplit(":", 1)[1])
+        yield f"http://127.0.0.1:{port}", proc.pid
+    finally:
+        stop(proc)
+
+
+def load(mode: str, url: str, opts: dict[str, Any]) -> subprocess.Popen[str]:
+    return spawn(["node", str(BENCH / "node" / "load.js"), mode, url, json.dumps(opts)])
+
+
+def result_line(proc: subprocess.Popen[str], timeout: float) -> dict[str, Any]:
+    obj: dict[str, Any] = json.loads(read_line(proc, timeout))
+    if "error" in obj:
+        raise RuntimeError(f"load generator: {obj['error']}")
+    return obj
+
+
+# -- measurements --------------------------------------------------------------
+
+
+def session(
+    url: str, pid: int | None, phases: list[dict[str, Any]], opts: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Run ``phases`` on one socket; each result gets the proxy's CPU seconds."""
+    proc = load("session", url, opts)
+    results = []
+    try:
+        result_line(proc, 60)  # {"ready": true}
+        assert proc.stdin is not None
+        for spec in phases:
+            before = cpu_seconds(pid) if pid else 0.0
+            proc.stdin.write(json.dumps(spec) + "\n")
+            proc.stdin.flush()
+            res = result_line(proc, spec.get("limit", 60) + 60)
+            res["cpu"] = cpu_seconds(pid) - before if pid else None
+            if res.get("stalled"):
+                raise RuntimeError(f"{spec['phase']} stalled after {res['ops']} acks")
+            results.append(res)
+        proc.stdin.close()
+        proc.wait(30)
+    finally:
+        stop(proc)
+    return results
+
+
+def connections(url: str, pid: int | None, count: int, limit: float) -> dict[str, Any]:
+    proc = load("conns", url, {"sockets": count, "limit": limit})
+    try:
+        res = result_line(proc, limit + 60)
+        res["rss"] = rss_mb(pid) if pid else None
+        assert proc.stdin is not None
+        proc.stdin.close()
+        proc.wait(60)
+    finally:
+        stop(proc)
+    return res
+
+
+def core_phases(plan: Plan) -> list[dict[str, Any]]:
+    return [
+        {"phase": "rtt", "n": plan.rtt_n, "warmup": plan.rtt_warmup, "limit": 60},
+        {"phase": "tput", "n": plan.tput_n, "inflight": 100, "limit": plan.phase_limit},
+        {"phase": "push", "n": plan.push_n, "limit": plan.push_limit},
+    ]
+
+
+def measure_core(kind: str, plan: Plan, res: Results, tmp: Path) -> None:
+    with node_server() as port, target(kind, port, tmp) as (url, pid):
+        rtt, tput, push = session(url, pid, core_phases(plan), {"transport": "websocket"})
+        res.add(kind, "rtt_p50_us", rtt["p50_us"])
+        res.add(kind, "rtt_p99_us", rtt["p99_us"])
+        res.add(kind, "tput_ops", tput["rate"])
+        res.add(kind, "push_eps", push["rate"])
+        if pid is not None:
+            packets = 2 * tput["ops"] + push["events"] + 2  # request + ack; events; push + ack
+            res.add(kind, "cpu_per_100k", (tput["cpu"] + push["cpu"]) * 100_000 / packets)
+            res.add(kind, "rss_after_load_mb", rss_mb(pid))
+    for count in plan.sockets:
+        with node_server() as port, target(kind, port, tmp) as (url, pid):
+            conn = connections(url, pid, count, plan.conn_limit)
+            if conn["connected"] != count:
+                res.notes.append(f"{kind}: {conn['connected']}/{count} sockets connected")
+            res.add(kind, f"connect_{count}_s", conn["seconds"])
+            res.add(kind, f"rss_{count}_mb", conn["rss"])
+
+
+def measure_variant(kind: str, flavor: str, transport: str, plan: Plan, res: Results, tmp: Path):  # type: ignore[no-untyped-def]
+    """EIO 4 polling or 0.9 websocket: round trip and throughput only."""
+    row = f"{kind} ({'0.9 ws' if flavor == '09' else transport})"
+    phases = core_phases(plan)[:2]
+    if flavor == "09":
+        # The 0.9 peers stop answering acks somewhere past 8,000 of them on one
+        # socket (direct too, not a proxy effect): stay below that.
+        phases[1]["n"] = min(phases[1]["n"], 5000)
+    with node_server(flavor) as port, target(kind, port, tmp) as (url, pid):
+        rtt, tput = session(url, pid, phases, {"transport": transport, "flavor": flavor})
+        res.add(row, "rtt_p50_us", rtt["p50_us"])
+        res.add(row, "rtt_p99_us", rtt["p99_us"])
+        res.add(row, "tput_ops", tput["rate"])
+        if pid is not None:
+            res.add(row, "cpu_per_100k", tput["cpu"] * 100_000 / max(1, 2 * tput["ops"]))
+
+
+def measure_replay(plan: Plan, res: Results, tmp: Path) -> None:
+    """Record N emit-with-ack, replay them with --speed 0, same client, same sequence."""
+    phase = {"phase": "tput", "n": plan.replay_n, "inflight": 100, "limit": 120}
+    rec = tmp / f"replay-{time.monotonic_ns()}.jsonl"
+    with node_server() as port:
+        live = session(f"http://127.0.0.1:{port}", None, [phase], {"transport": "websocket"})
+        up = f"http://127.0.0.1:{port}"
+        args = [PY, "-m", "sioproxy", "record", "-q", "--listen", "127.0.0.1:0"]
+        proc = spawn([*args, "--upstream", up, "--out", str(rec)])
+        try:
+            url = read_line(proc, 30).split()[-1]
+            session(url, proc.pid, [phase], {"transport": "websocket"})
+        finally:
+            stop(proc)
+    res.add("live server (replay set)", "tput_ops", live[0]["rate"])
+    args = [PY, "-m", "sioproxy", "replay", str(rec), "--speed", "0", "-q"]
+    proc = spawn([*args, "--listen", "127.0.0.1:0"])
+    try:
+        url = read_line(proc, 30).split()[-1]
+        (played,) = session(url, proc.pid, [phase], {"transport": "websocket"})
+    finally:
+        stop(proc)
+    if played["ops"] != plan.replay_n:
+        res.notes.append(f"replay: {played['ops']}/{plan.replay_n} acks answered")
+    res.add("replay --speed 0", "tput_ops", played["rate"])
+    res.add("replay --speed 0", "cpu_per_100k", played["cpu"] * 100_000 / max(1, 2 * played["ops"]))
+
+
+# -- report ----------------------------------------------------------------------
+
+METRICS = (
+    ("rtt_p50_us", "round trip p50 (µs)", False),
+    ("rtt_p99_us", "round trip p99 (µs)", False),
+    ("tput_ops", "emit+ack, 100 in flight (ops/s)", True),
+    ("push_eps", "server push, 50k burst (events/s)", True),
+    ("cpu_per_100k", "proxy CPU per 100k packets (s)", False),
+    ("connect_1000_s", "connect 1,000 sockets (s)", False),
+    ("rss_1000_mb", "proxy RSS, 1,000 sockets (MB)", False),
+    ("connect_5000_s", "connect 5,000 sockets (s)", False),
+    ("rss_5000_mb", "proxy RSS, 5,000 sockets (MB)", False),
+    ("rss_after_load_mb", "proxy RSS after (a)-(c) (MB)", False),
+)
+
+
+def median(res: Results, row: str, metric: str) -> float | None:
+    values = res.samples.get((row, metric))
+    return statistics.median(values) if values else None
+
+
+def cell(res: Results, row: str, metric: str, base: str | None) -> str:
+    values = res.samples.get((row, metric))
+    if not values:
+        return "-"
+    med = statistics.median(values)
+    digits = 0 if med >= 100 else (1 if med >= 10 else 2)
+    text = f"{med:,.{digits}f} [{min(values):,.{digits}f}-{max(values):,.{digits}f}]"
+    ref = median(res, base, metric) if base else None
+    if ref and row != base and not metric.startswith(("rss", "cpu")):
+        text += f" {med / ref:.2f}x"
+    return text
+
+
+def table(res: Results, rows: list[str], base: str | None) -> list[str]:
+    present = [m for m in METRICS if any(res.samples.get((r, m[0])) for r in rows)]
+    lines = ["| metric | " + " | ".join(rows) + " |", "|---" * (len(rows) + 1) + "|"]
+    for metric, label, _higher in present:
+        cells = [cell(res, row, metric, base) for row in rows]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def ratio(res: Results, row: str, metric: str, base: str) -> float | None:
+    a, b = median(res, row, metric), median(res, base, metric)
+    return a / b if a is not None and b else None
+
+
+def verdicts(res: Results) -> list[str]:
+    """The issue's targets for ``sioproxy record``, from the medians of this run."""
+    out = []
+
+    def check(name: str, value: float | None, ok: bool, text: str) -> None:
+        if value is None:
+            out.append(f"n/a   {name}: not measured")
+        else:
+            out.append(f"{'PASS' if ok else 'FAIL'}  {name}: {text}")
+
+    r = ratio(res, "record", "tput_ops", "direct")
+    check("emit+ack throughput >= 0.30x direct", r, (r or 0) >= 0.30, f"{r or 0:.2f}x")
+    r = ratio(res, "record", "push_eps", "direct")
+    check("server push >= 0.80x direct", r, (r or 0) >= 0.80, f"{r or 0:.2f}x")
+    a, b = median(res, "record", "rtt_p50_us"), median(res, "direct", "rtt_p50_us")
+    added = a - b if a is not None and b is not None else None
+    check("added p50 round trip <= 200 µs", added, (added or 0) <= 200, f"+{added or 0:.0f} µs")
+    c = median(res, "record", "cpu_per_100k")
+    check("proxy CPU per 100k packets <= 2.5 s", c, (c or 0) <= 2.5, f"{c or 0:.2f} s")
+    r = ratio(res, "record", "connect_5000_s", "direct")
+    check("5,000 sockets connect <= 3.5x direct", r, (r or 9) <= 3.5, f"{r or 0:.2f}x")
+    m = median(res, "record", "rss_5000_mb")
+    check("5,000 sockets proxy memory <= 200 MB", m, (m or 999) <= 200, f"{m or 0:.0f} MB")
+    r = ratio(res, "replay --speed 0", "tput_ops", "live server (replay set)")
+    check("replay emit+ack throughput >= 0.8x live", r, (r or 0) >= 0.8, f"{r or 0:.2f}x")
+    return out
+
+
+def report(res: Results, reps: int, kinds: list[str]) -> str:
+    head = f"## sioproxy benchmark ({reps} interleaved repetitions)"
+    lines = [head, "", "median [min-max] over repetitions, then the ratio of medians to direct", ""]
+    lines += table(res, kinds, "direct")
+    variants = sorted(
+        {row for row, _ in res.samples if "(" in row and row != "live server (replay set)"}
+    )
+    for suffix in ("(polling)", "(0.9 ws)"):
+        rows = [r for r in variants if r.endswith(suffix)]
+        if rows:
+            lines += ["", f"### {suffix.strip('()')}", ""]
+            lines += table(res, rows, f"direct {suffix}")
+    replay = ["live server (replay set)", "replay --speed 0"]
+    if any(res.samples.get((r, "tput_ops")) for r in replay):
+        lines += ["", "### replay", "", *table(res, replay, "live server (replay set)")]
+    lines += ["", "### targets for `sioproxy record`", "", "```", *verdicts(res), "```"]
+    if res.notes:
+        lines += ["", "Notes:", *(f"- {n}" for n in res.notes)]
+    return "\n".join(lines)
+
+
+# -- main ------------------------------------------------------------------------
+
+
+def raise_fd_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 65536 if hard == resource.RLIM_INFINITY else min(hard, 65536)
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))  # inherited by children
+
+
+def attempt(res: Results, what: str, fn: Any, *args: Any) -> None:
+    """Run one measurement; a failure is noted and the run goes on."""
+    started = time.monotonic()
+    try:
+        fn(*args)
+    except (RuntimeError, OSError, ValueError, KeyError, subprocess.SubprocessError) as exc:
+        res.notes.append(f"{what}: failed: {exc}")
+    print(f"  {what}: {time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=3, help="interleaved repetitions (>= 3)")
+    parser.add_argument("--quick", action="store_true", help="smaller counts, 1,000 sockets only")
+    parser.add_argument("--no-mitm", action="store_true", help="skip mitmproxy")
+    parser.add_argument("--json", metavar="FILE", help="also write every sample here")
+    parser.add_argument("--out", metavar="FILE", help="also write the markdown report here")
+    args = parser.parse_args()
+    raise_fd_limit()
+    plan = Plan()
+    if args.quick:
+        plan = Plan(rtt_n=500, tput_n=5000, push_n=20000, sockets=(1000,), replay_n=2000)
+    kinds = [k for k in TARGETS if not (k == "mitm" and (args.no_mitm or not MITMDUMP.exists()))]
+    if "mitm" not in kinds and not args.no_mitm:
+        print("mitmproxy not found: run bench/mitm_setup.sh (make bench does)", file=sys.stderr)
+    res = Results()
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="sioproxy-bench-") as tmpdir:
+        tmp = Path(tmpdir)
+        for rep in range(args.reps):
+            order = kinds[rep % len(kinds) :] + kinds[: rep % len(kinds)]
+            print(f"repetition {rep + 1}/{args.reps}: {' '.join(order)}", file=sys.stderr)
+            for kind in order:
+                attempt(res, f"{kind} core", measure_core, kind, plan, res, tmp)
+            for kind in ("direct", "proxy", "record")[:: 1 if rep % 2 == 0 else -1]:
+                attempt(
+                    res, f"{kind} polling", measure_variant, kind, "4", "polling", plan, res, tmp
+                )
+                attempt(
+                    res, f"{kind} 0.9", measure_variant, kind, "09", "websocket", plan, res, tmp
+                )
+            attempt(res, "replay", measure_replay, plan, res, tmp)
+    text = report(res, args.reps, kinds)
+    text += f"\n\nTotal time {time.monotonic() - started:.0f} s; {os.cpu_count()} CPUs; loopback."
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+    if args.json:
+        samples = {f"{row}|{metric}": v for (row, metric), v in res.samples.items()}
+        Path(args.json).write_text(json.dumps({"samples": samples, "notes": res.notes}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""LiveObserver decodes only as deep as its consumers need (docs/performance.md)."""
+
+from __future__ import annotations
+
+from sioproxy.live import LiveObserver
+from sioproxy.session import PacketSeen, SessionEvent
+from sioproxy.transport.observer import RequestInfo
+from sioproxy.types import Direction
+
+WS = RequestInfo(
+    method="GET",
+    path="/socket.io/",
+    query="EIO=4&transport=websocket",
+    headers=(),
+    client="127.0.0.1:5000",
+    scheme="http",
+)
+POLL = RequestInfo(
+    method="GET",
+    path="/socket.io/",
+    query="EIO=4&transport=polling",
+    headers=(),
+    client="127.0.0.1:5000",
+    scheme="http",
+)
+OPEN = b'0{"sid":"abc","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1}'
+
+
+def _run(observer: LiveObserver) -> None:
+    observer.on_ws_open(1, WS, None)
+    assert observer.on_ws_message(1, Direction.S2C, OPEN, False) is None
+    assert observer.on_ws_message(1, Direction.C2S, b'42["ack",{"seq":1}]', False) is None
+
+
+def test_without_sinks_frames_are_counted_not_decoded() -> None:
+    observer = LiveObserver(clock=lambda: 0.0, sinks=[])
+    _run(observer)
+    assert observer.tracker.connections["c1"].sid is None  # the OPEN packet was not decoded
+    assert observer.counters["frames_s2c"] == 1
+    assert observer.counters["frames_c2s"] == 1
+    assert observer.counters["packets_c2s"] == 0
+    assert observer.wants_body(POLL) is False  # polling bodies stream through
+
+
+def test_with_a_sink_every_packet_is_decoded() -> None:
+    seen: list[SessionEvent] = []
+    observer = LiveObserver(clock=lambda: 0.0, sinks=[seen.append])
+    _run(observer)
+    assert observer.tracker.connections["c1"].sid == "abc"
+    packets = [e for e in seen if isinstance(e, PacketSeen)]
+    assert [p.event_name for p in packets] == [None, "ack"]
+    assert observer.wants_body(POLL) is True
