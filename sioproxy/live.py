@@ -74,7 +74,13 @@ class LiveObserver:
 
     def wants_body(self, req: RequestInfo) -> bool:
         # Not decoding: polling bodies are streamed through untouched.
-        return self._decode and self.tracker.wants_body(req.path, req.query)
+        if self._decode and self.tracker.wants_body(req.path, req.query):
+            return True
+        transport = self.tracker.undecoded_transport(req.path, req.query)
+        if transport is not None:
+            # htmlfile is a never-ending chunked response (protocol.md A.3.4).
+            self._note(f"{transport} transport forwarded untouched, not decoded: {req.path}")
+        return False
 
     def on_http_request(self, exchange_id: int, req: RequestInfo, body: bytes) -> bytes | None:
         events = self.tracker.http_request(

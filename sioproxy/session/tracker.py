@@ -107,6 +107,13 @@ class SessionTracker:
     def wants_body(self, path: str, query: str) -> bool:
         return classify(path, query, self._resource_path).decodable
 
+    def undecoded_transport(self, path: str, query: str) -> str | None:
+        """The 0.9 transport sioproxy forwards untouched (htmlfile), for the log."""
+        route = classify(path, query, self._resource_path)
+        if route.kind is RouteKind.LEGACY_TRANSPORT and not route.decodable:
+            return route.transport.value if route.transport else None
+        return None
+
     def http_request(
         self, exchange_id: int, method: str, path: str, query: str, headers: Headers, body: bytes
     ) -> list[SessionEvent]:
