@@ -136,6 +136,22 @@ class ReplayEngine:
         self._ordered = [
             s.index for s in steps if s.dir == Direction.C2S and s.index not in self.script.answers
         ]
+        # Cursors and counters keep every client packet O(1) amortised instead
+        # of rescanning the script (a long recording replayed as fast as
+        # possible was quadratic).
+        self._ordered_pos = 0
+        self._by_key: dict[MatchKey, list[int]] = {}
+        for i in self._ordered:
+            self._by_key.setdefault(self._keys[i], []).append(i)
+        self._key_pos: dict[MatchKey, int] = dict.fromkeys(self._by_key, 0)
+        self._owed = [not is_disconnect(s.packet) for s in steps]
+        self._owed_count = sum(self._owed)
+        # Server steps become candidates for release when their trigger plays.
+        self._dependents: dict[int | None, list[int]] = {}
+        for step in steps:
+            if step.dir == Direction.S2C:
+                self._dependents.setdefault(self._trigger[step.index], []).append(step.index)
+        self._candidates: list[int] = self._dependents.pop(None, [])
         self._live_count = 0
         self._started = False
         self._done = False
@@ -178,7 +194,7 @@ class ReplayEngine:
 
     @property
     def all_played(self) -> bool:
-        return not self.unplayed()
+        return self._owed_count == 0
 
     def unplayed(self, direction: Direction | None = None) -> list[PacketEntry]:
         """Recorded packets not played (yet), optionally of one direction.
@@ -191,7 +207,7 @@ class ReplayEngine:
             for s in self.script.steps
             if not self._played[s.index]
             and (direction is None or s.dir == direction)
-            and not is_disconnect(s.packet)
+            and self._owed[s.index]
         ]
 
     @property
@@ -211,7 +227,30 @@ class ReplayEngine:
         return compare(self.script.steps[index].packet, packet, self.script.revision, self._ignore)
 
     def next_ordered(self) -> int | None:
-        return next((i for i in self._ordered if not self._played[i]), None)
+        ordered = self._ordered
+        while self._ordered_pos < len(ordered) and self._played[ordered[self._ordered_pos]]:
+            self._ordered_pos += 1
+        return ordered[self._ordered_pos] if self._ordered_pos < len(ordered) else None
+
+    def _next_of_key(self, key: MatchKey) -> int | None:
+        """The first unplayed recorded client step with this (namespace, type, event)."""
+        indices = self._by_key.get(key)
+        if indices is None:
+            return None
+        pos = self._key_pos[key]
+        while pos < len(indices) and self._played[indices[pos]]:
+            pos += 1
+        self._key_pos[key] = pos
+        return indices[pos] if pos < len(indices) else None
+
+    def _mark_played(self, index: int) -> None:
+        if not self._played[index]:
+            self._played[index] = True
+            if self._owed[index]:
+                self._owed_count -= 1
+            released = self._dependents.pop(index, None)
+            if released:
+                self._candidates = sorted(self._candidates + released)
 
     def eligible(self, index: int) -> bool:
         """Whether the match mode lets recorded client step ``index`` be played now."""
@@ -223,19 +262,14 @@ class ReplayEngine:
         if self.options.match == "strict":
             return index == self.next_ordered()
         if self.options.match == "per-event":
-            key = self._keys[index]
-            return index == next(
-                i for i in self._ordered if not self._played[i] and self._keys[i] == key
-            )
+            return index == self._next_of_key(self._keys[index])
         return True
 
     def _find(self, packet: Packet) -> int | None:
         if self.options.match == "strict":
             candidates = [self.next_ordered()]
         elif self.options.match == "per-event":
-            key = match_key(packet)
-            first = (i for i in self._ordered if not self._played[i] and self._keys[i] == key)
-            candidates = [next(first, None)]
+            candidates = [self._next_of_key(match_key(packet))]
         else:
             candidates = [i for i in self._ordered if not self._played[i]]
         return next((i for i in candidates if i is not None and self.compare(i, packet).ok), None)
@@ -263,7 +297,7 @@ class ReplayEngine:
     # -- playing -----------------------------------------------------------------
 
     def _play_client(self, index: int, packet: Packet, now: float) -> list[Action]:
-        self._played[index] = True
+        self._mark_played(index)
         self.matched += 1
         actions: list[Action] = []
         if asks_ack(packet) and packet.id is not None:
@@ -300,10 +334,12 @@ class ReplayEngine:
         """
         horizon = now
         steps = self.script.steps
-        for step in steps:
-            i = step.index
-            if step.dir != Direction.S2C or self._released[i] or not self._ready(i):
+        waiting: list[int] = []
+        for i in self._candidates:
+            if not self._ready(i):
+                waiting.append(i)  # an ack whose request has not played yet
                 continue
+            step = steps[i]
             self._released[i] = True
             prev = i - 1 if i > 0 and steps[i - 1].dir == Direction.S2C else None
             if prev is not None and prev in self._due:
@@ -315,13 +351,14 @@ class ReplayEngine:
                 horizon = max(horizon, due)
             self._due[i] = due
             heapq.heappush(self._queue, (due, i))
+        self._candidates = waiting
         return horizon
 
     def _flush(self, now: float, horizon: float) -> list[Action]:
         actions: list[Action] = []
         while self._queue and self._queue[0][0] <= horizon:
             due, index = heapq.heappop(self._queue)
-            self._played[index] = True
+            self._mark_played(index)
             packet = self._outgoing(index)
             if packet is not None:
                 actions.append(Send(packet=packet, delay=max(0.0, due - now)))
