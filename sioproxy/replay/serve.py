@@ -27,7 +27,7 @@ from sioproxy.replay.engine import (
     Send,
 )
 from sioproxy.replay.report import ReplaySummary
-from sioproxy.replay.script import wire_text
+from sioproxy.replay.script import build_script, wire_text
 from sioproxy.serverside.app import ConnectionApp, ServerConnection
 
 Packet = LegacyPacket | SioPacket
@@ -103,11 +103,22 @@ class ReplayService:
 
     def connection_done(self) -> None:
         self.stats.done += 1
-        if self._on_all_done is not None and self.scheduler.exhausted and self._all_finished():
+        if self._on_all_done is not None and self._nothing_left() and self._all_finished():
             self._on_all_done()
 
     def _all_finished(self) -> bool:
         return all(engine.all_played for engine in self.scheduler.engines)
+
+    def _nothing_left(self) -> bool:
+        """Every recorded connection was handed out, or the rest have nothing to play
+        (a recorder may see a connection with no packets: a late poll, a failed handshake)."""
+        scheduler = self.scheduler
+        if scheduler.exhausted:
+            return True
+        if scheduler.loop:
+            return False
+        remaining = scheduler.order[len(scheduler.engines) :]
+        return all(not build_script(scheduler.recording, conn).steps for conn in remaining)
 
 
 class ReplayApp:

@@ -28,6 +28,7 @@ from sioproxy.session.routes import Route, RouteKind, classify
 from sioproxy.types import Direction, Generation, TransportName
 
 Headers = Sequence[tuple[str, str]]
+CLOSED_SIDS_KEPT = 10_000
 
 
 @dataclass(slots=True)
@@ -49,6 +50,7 @@ class SessionTracker:
         self._by_sid: dict[str, Connection] = {}
         self._exchanges: dict[int, _Exchange] = {}
         self._ws: dict[int, Connection] = {}
+        self._closed_sids: dict[str, None] = {}  # insertion-ordered, bounded
         self.connections: dict[str, Connection] = {}
 
     # -- bookkeeping ------------------------------------------------------
@@ -90,8 +92,19 @@ class SessionTracker:
         conn.closed = True
         if conn.sid is not None:
             self._by_sid.pop(conn.sid, None)
+            self._remember_closed(conn.sid)
         seq, t = self.stamp()
         return [ConnectionClosed(seq=seq, conn=conn.label, t=t, reason=reason, by=by)]
+
+    def _remember_closed(self, sid: str) -> None:
+        """A client may still poll a session it just closed (the 0.9 client does):
+        such late requests belong to no connection, and must not open a new one."""
+        self._closed_sids[sid] = None
+        if len(self._closed_sids) > CLOSED_SIDS_KEPT:
+            del self._closed_sids[next(iter(self._closed_sids))]
+
+    def is_closed_sid(self, sid: str | None) -> bool:
+        return sid is not None and sid in self._closed_sids
 
     def close_all(self, reason: str) -> list[SessionEvent]:
         events: list[SessionEvent] = []
@@ -120,7 +133,9 @@ class SessionTracker:
         route = classify(path, query, self._resource_path)
         request = RequestSummary(method=method, path=path, query=query, headers=tuple(headers))
         conn = self._by_sid.get(route.sid) if route.sid else None
-        if conn is None and route.sid and route.kind is not RouteKind.OTHER:
+        if self.is_closed_sid(route.sid):
+            conn = None  # a late request for a closed session: nothing to record
+        elif conn is None and route.sid and route.kind is not RouteKind.OTHER:
             conn = self._adopt(route, request)  # a session that began before the proxy
         self._exchanges[exchange_id] = _Exchange(route, request, conn)
         events: list[SessionEvent] = []
@@ -268,6 +283,8 @@ class SessionTracker:
         route = classify(path, query, self._resource_path)
         request = RequestSummary(method=method, path=path, query=query, headers=tuple(headers))
         if route.kind not in (RouteKind.EIO, RouteKind.LEGACY_TRANSPORT):
+            return []
+        if self.is_closed_sid(route.sid):
             return []
         conn = self._by_sid.get(route.sid) if route.sid else None
         if conn is None:

@@ -173,3 +173,17 @@ def test_htmlfile_is_forwarded_untouched_and_logged() -> None:
     assert notes == [
         "htmlfile transport forwarded untouched, not decoded: /socket.io/1/htmlfile/abc"
     ]
+
+
+def test_a_late_poll_for_a_closed_session_opens_no_new_connection() -> None:
+    t = tracker()
+    t.http_request(1, "GET", "/socket.io/1/", "t=1", (), b"")
+    t.http_response(1, 200, (), b"abc:60:60:xhr-polling")
+    t.http_request(2, "GET", "/socket.io/1/xhr-polling/abc", "t=2", (), b"")
+    closed = t.http_request(3, "POST", "/socket.io/1/xhr-polling/abc", "t=3", (), b"0::")
+    assert isinstance(closed[-1], ConnectionClosed)
+    late = t.http_request(4, "GET", "/socket.io/1/xhr-polling/abc", "t=4", (), b"")
+    assert late == []
+    assert t.http_response(4, 200, (), b"8::") == []
+    assert list(t.connections) == ["c1"]
+    assert t.ws_open(5, "GET", "/socket.io/1/websocket/abc", "", ()) == []
