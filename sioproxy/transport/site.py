@@ -17,7 +17,6 @@ from twisted.internet import defer, ssl
 from twisted.internet.interfaces import IOpenSSLClientConnectionCreator
 from twisted.internet.protocol import connectionDone
 from twisted.logger import Logger
-from twisted.protocols.policies import ProtocolWrapper
 from twisted.python.failure import Failure
 from twisted.web.client import BrowserLikePolicyForHTTPS
 from twisted.web.http import HTTPChannel
@@ -29,6 +28,7 @@ from zope.interface import implementer  # type: ignore[import-untyped]
 from sioproxy.transport.endpoints import Upstream
 from sioproxy.transport.http_relay import HttpRelay, WebRequest, request_info
 from sioproxy.transport.observer import RelayObserver
+from sioproxy.transport.takeover import hand_over
 from sioproxy.transport.ws_relay import DownstreamProtocol, RelayControlImpl, WsRelayFactory
 
 log = Logger()
@@ -86,25 +86,7 @@ def take_over(request: WebRequest, factory: WsRelayFactory) -> int | bytes:
         return b""
     proto: DownstreamProtocol = factory.buildProtocol(transport.getPeer())
     proto.request_info = request_info(request)
-    request.channel.transport = None
-    transport.unregisterProducer()  # twisted.web's HTTPChannel registered itself
-    if isinstance(transport, ProtocolWrapper):
-        transport.wrappedProtocol = proto  # TLS listener
-    elif isinstance(getattr(transport, "protocol", None), ProtocolWrapper):
-        transport.protocol.wrappedProtocol = proto
-    else:
-        transport.protocol = proto
-    proto.makeConnection(transport)
-    transport.resumeProducing()
-    head = [request.method + b" " + request.uri + b" HTTP/1.1"]
-    for name, values in request.requestHeaders.getAllRawHeaders():
-        if name.lower() == b"origin" and not all(b"://" in v or v == b"null" for v in values):
-            # The 0.9.16 client's `ws` sends "Origin: host:port"; autobahn refuses
-            # a schemeless origin. Only our parser skips it: the upstream still
-            # gets the client's Origin (request_info was taken above).
-            continue
-        head.append(name + b": " + b", ".join(values))
-    proto.dataReceived(b"\r\n".join(head) + b"\r\n\r\n")
+    hand_over(request, transport, proto)
     return NOT_DONE_YET
 
 

@@ -24,7 +24,6 @@ from autobahn.websocket.protocol import WebSocketProtocol
 from autobahn.websocket.types import ConnectionDeny as _ConnectionDeny
 from twisted.internet.interfaces import IListeningPort
 from twisted.logger import Logger
-from twisted.protocols.policies import ProtocolWrapper
 from twisted.python.failure import Failure
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Site
@@ -51,6 +50,7 @@ from sioproxy.serverside.legacy_session import (
     unknown_sid_response,
 )
 from sioproxy.transport.endpoints import listen_endpoint
+from sioproxy.transport.takeover import hand_over
 from sioproxy.types import Generation
 
 __all__ = ["StandInServer", "StandInSite", "build_standin_site", "listen_standin"]
@@ -495,24 +495,7 @@ def take_over(request: Request, factory: StandInWsFactory, route: WsRoute) -> in
     if transport is None:  # HTTP/2: no raw transport to take over
         return respond(request, HttpResponse(status=426, body=b"Upgrade Required"))
     proto = factory.build(transport.getPeer(), route)
-    request.channel.transport = None
-    transport.unregisterProducer()
-    if isinstance(transport, ProtocolWrapper):
-        transport.wrappedProtocol = proto
-    elif isinstance(getattr(transport, "protocol", None), ProtocolWrapper):
-        transport.protocol.wrappedProtocol = proto
-    else:
-        transport.protocol = proto
-    proto.makeConnection(transport)
-    transport.resumeProducing()
-    head = [request.method + b" " + request.uri + b" HTTP/1.1"]
-    for name, values in request.requestHeaders.getAllRawHeaders():
-        if name.lower() == b"origin" and not all(b"://" in v or v == b"null" for v in values):
-            # The 0.9.16 client's `ws` sends "Origin: host:port"; autobahn refuses a
-            # schemeless origin, node 0.9 ignores it. The stand-in checks no origins.
-            continue
-        head.append(name + b": " + b", ".join(values))
-    proto.dataReceived(b"\r\n".join(head) + b"\r\n\r\n")
+    hand_over(request, transport, proto)
     return NOT_DONE_YET
 
 
