@@ -75,5 +75,7 @@ fuzz: $(STAMP)
 # `sioproxy record` (not in CI); prints the counts and the RSS curve.
 SOAK_SOCKETS ?= 5000
 SOAK_SECONDS ?= 600
+SOAK_REPORT ?= /tmp/sioproxy-soak.json
 soak: $(STAMP) peers
-	$(BIN)/python bench/soak.py --sockets $(SOAK_SOCKETS) --seconds $(SOAK_SECONDS)
+	$(BIN)/python bench/soak.py --sockets $(SOAK_SOCKETS) --seconds $(SOAK_SECONDS) \
+	  --report $(SOAK_REPORT)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -153,6 +154,9 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
             proxy.stop()
         server.stop()
     recorded = check_recording(out)
+    size = out.stat().st_size
+    if not opts.out:  # a 10-minute soak records hundreds of MB
+        shutil.rmtree(out.parent, ignore_errors=True)
     return {
         "sockets": opts.sockets,
         "seconds": opts.seconds,
@@ -160,7 +164,7 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
         "fd_limit": fd_limit,
         "load": result,
         "recording": recorded,
-        "recording_bytes": out.stat().st_size,
+        "recording_bytes": size,
         "proxy_exit": proxy_status,
         "rss_kib": sampler.samples,
         "progress": progress,
@@ -192,6 +196,8 @@ def markdown(report: dict[str, Any]) -> str:
         "| figure | value |",
         "|---|---|",
         f"| sockets connected | {load.get('connected')} / {report['sockets']} |",
+        f"| connect errors / disconnects before the end | {load.get('connect_errors')} / "
+        f"{load.get('disconnects')} |",
         f"| emits sent / acked | {load.get('sent')} / {load.get('acked')} |",
         f"| lost / duplicated / reordered / foreign | {load.get('lost')} / "
         f"{load.get('duplicated')} / {load.get('reordered')} / {load.get('foreign')} |",

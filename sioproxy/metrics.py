@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sioproxy import __version__
+from sioproxy.session.connection import MAX_OUTSTANDING_ACKS
 from sioproxy.session.events import (
     ConnectionClosed,
     ConnectionOpened,
@@ -292,6 +293,8 @@ class LiveMetrics:
         asked = self._asked.setdefault(event.conn, {})
         if event.asks_ack and not event.is_ack:
             asked[event.seq] = event.t
+            if len(asked) > MAX_OUTSTANDING_ACKS:  # bounded like the tracker's table
+                del asked[next(iter(asked))]
         if event.ack_of is not None and event.ack_of in asked:
             # The ack answers the request's direction; label by who asked.
             self.ack_rtt.observe(

@@ -30,6 +30,7 @@ const stats = {
 };
 const clients = [];
 let sending = true;
+let closing = false;
 
 function startClient(c) {
   const socket = io(opt.url, { transports: ['websocket'], reconnection: false, timeout: 60000 });
@@ -44,7 +45,8 @@ function startClient(c) {
     }, offset);
   });
   socket.on('connect_error', () => { stats.connect_errors += 1; });
-  socket.on('disconnect', () => { stats.disconnects += 1; });
+  // Only disconnects before our own close at the end count.
+  socket.on('disconnect', () => { if (!closing) stats.disconnects += 1; });
 }
 
 function emit(c, state) {
@@ -93,6 +95,7 @@ setTimeout(() => {
       clearInterval(drain);
       clearInterval(progress);
       stats.lost = outstanding;
+      closing = true;
       for (const s of clients) s.socket.close();
       report('result');
       setTimeout(() => process.exit(0), 500);

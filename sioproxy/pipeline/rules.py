@@ -331,7 +331,7 @@ class _Builder:
             raise self.fail("type", f"'type' must be a type name or a list of them, got {value!r}")
         out: set[str] = set()
         for name in names:
-            if name not in KINDS:
+            if not isinstance(name, str) or name not in KINDS:  # a list is unhashable
                 known = ", ".join(sorted(KINDS))
                 raise self.fail("type", f"unknown packet type {name!r} (known: {known})")
             out |= _TYPE_EXPANSION.get(name, {name})
@@ -420,7 +420,7 @@ class _Builder:
         if not isinstance(packet, dict):
             raise self.fail("packet", "inject needs a 'packet' table (the rule view of a packet)")
         kind = packet.get("type", "event")
-        if kind not in KINDS:
+        if not isinstance(kind, str) or kind not in KINDS:
             raise self.fail("packet", f"inject packet has unknown type {kind!r}")
         return Inject(
             direction=direction, when=when, packet=packet, delay=self.millis("delay", item)

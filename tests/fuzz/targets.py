@@ -10,8 +10,10 @@ value must also re-encode without anything but ``EncodeError``.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 
@@ -140,6 +142,7 @@ _TMP = tempfile.mkdtemp(
     prefix="sioproxy-fuzz-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None
 )
 _REC = os.path.join(_TMP, "rec.jsonl")
+atexit.register(shutil.rmtree, _TMP, True)
 
 
 def recording_reader(data: bytes) -> None:

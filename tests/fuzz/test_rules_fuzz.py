@@ -9,15 +9,21 @@ ConfigError names a line that exists (or none).
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sioproxy.errors import ConfigError
 from sioproxy.pipeline.rules import parse_rules
 
-FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=int(os.environ.get("SIOPROXY_FUZZ_EXAMPLES", "400")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 KEYS = [
     "name",
     "dir",
@@ -118,3 +124,18 @@ VALID = [
 def test_valid_rules_with_one_value_changed(base: dict[str, Any], key: str, value: Any) -> None:
     rule = dict(base) | {key: value}
     _check("[[rules]]\n" + "".join(f"{k} = {_toml_value(v)}\n" for k, v in rule.items()))
+
+
+# Found by the property tests above: a list where a type name belongs raised
+# TypeError (unhashable) out of parse_rules instead of ConfigError.
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[[rules]]\nevent = "tick"\naction = "drop"\ntype = [[]]\n',
+        "[[rules]]\ntype = [{ a = 1 }]\n",
+        '[[rules]]\nevent = "x"\ninject = { packet = { type = ["event"] } }\n',
+    ],
+)
+def test_regression_unhashable_type_names(text: str) -> None:
+    with pytest.raises(ConfigError, match="type"):
+        parse_rules(text, "fuzz.toml")

@@ -205,7 +205,7 @@ def _read_first_line(process: subprocess.Popen[bytes], timeout: float) -> bytes:
             left = deadline - time.monotonic()
             if left <= 0 or not sel.select(left):
                 raise PeerError(f"no 'listening' line within {timeout} s")
-            chunk = os.read(fd, 4096)
+            chunk = os.read(fd, 1)  # byte by byte: later lines stay in the pipe
             if not chunk:
                 raise PeerError("server closed stdout before printing 'listening <port>'")
             line += chunk
