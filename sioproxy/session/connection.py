@@ -22,6 +22,11 @@ from sioproxy.types import Direction, Generation
 
 Stamp = Callable[[], tuple[int, float]]
 AckKey = tuple[Direction, str, int]
+# Ack requests remembered per connection. A peer may ask for acks that never
+# come (a hostile client, a server without the handler): past this many the
+# oldest are forgotten, so memory stays bounded (an ack that late is then
+# logged without the request it answers).
+MAX_OUTSTANDING_ACKS = 10_000
 
 
 class Connection:
@@ -85,7 +90,7 @@ class Connection:
                 return None
             return self._outstanding.pop((direction.reverse(), packet.endpoint, ack_id), None)
         if packet.id is not None and packet.type in _LEGACY_REQUEST_TYPES:
-            self._outstanding[(direction, packet.endpoint, packet.id)] = seq
+            self._remember_ack((direction, packet.endpoint, packet.id), seq)
         return None
 
     # -- Engine.IO / Socket.IO ----------------------------------------------
@@ -194,7 +199,7 @@ class Connection:
         if packet.type.name in ("ACK", "BINARY_ACK"):
             return self._outstanding.pop((direction.reverse(), packet.nsp, packet.id), None)
         if packet.type.name in ("EVENT", "BINARY_EVENT"):
-            self._outstanding[(direction, packet.nsp, packet.id)] = seq
+            self._remember_ack((direction, packet.nsp, packet.id), seq)
         return None
 
     def close_reason(self, event: PacketSeen) -> str | None:
@@ -205,6 +210,13 @@ class Connection:
         if event.eio is not None and event.eio.type is EioType.CLOSE:
             return "close packet"
         return None
+
+    def _remember_ack(self, key: AckKey, seq: int) -> None:
+        outstanding = self._outstanding
+        outstanding.pop(key, None)  # a reused id moves to the newest end
+        outstanding[key] = seq
+        if len(outstanding) > MAX_OUTSTANDING_ACKS:
+            del outstanding[next(iter(outstanding))]  # dicts keep insertion order
 
     @property
     def pending_acks(self) -> int:
