@@ -49,6 +49,11 @@ PY = str(ROOT / ".venv" / "bin" / "python")
 MITMDUMP = BENCH / ".venv-mitm" / "bin" / "mitmdump"
 TICK = os.sysconf("SC_CLK_TCK")
 TARGETS = ("direct", "raw", "proxy", "record", "mitm")
+ROWS = ("core", "sockets", "polling", "0.9", "replay")
+# --baseline DIR: "record-before" runs `sioproxy record` from DIR (a checkout of
+# the code before a change, e.g. `git archive HEAD sioproxy | tar -x -C DIR`),
+# so before and after are measured in the same run, under the same load.
+BASELINE: dict[str, Path] = {}
 
 
 @dataclass
@@ -93,9 +98,9 @@ def read_line(proc: subprocess.Popen[str], timeout: float) -> str:
     return line
 
 
-def spawn(args: list[str], **kw: Any) -> subprocess.Popen[str]:
+def spawn(args: list[str], cwd: Path = ROOT, **kw: Any) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT, **kw
+        args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=cwd, **kw
     )
 
 
@@ -167,13 +172,16 @@ def target(kind: str, upstream: int, tmp: Path) -> Iterator[tuple[str, int | Non
         # Their stderr goes to a file: autobahn logs a traceback per connection
         # when a proxy is stopped with thousands of sockets open.
         errors = (tmp / f"{kind}.stderr").open("a")
+        command = kind.removesuffix("-before")
         if kind == "raw":
             args = [PY, str(BENCH / "raw_relay.py"), "--upstream", f"127.0.0.1:{upstream}"]
         else:
-            args = [PY, "-m", "sioproxy", kind, "-q", "--listen", "127.0.0.1:0", "--upstream", up]
-        if kind == "record":
+            args = [PY, "-m", "sioproxy", command, "-q", "--listen", "127.0.0.1:0"]
+            args += ["--upstream", up]
+        if command == "record":
             args += ["--out", str(tmp / f"rec-{time.monotonic_ns()}.jsonl")]
-        proc = spawn(args, stderr=errors)
+        # python -m finds the package in its working directory first.
+        proc = spawn(args, cwd=BASELINE.get(kind, ROOT), stderr=errors)
         errors.close()
     try:
         if kind == "mitm":
@@ -256,6 +264,9 @@ def measure_core(kind: str, plan: Plan, res: Results, tmp: Path) -> None:
             packets = 2 * tput["ops"] + push["events"] + 2  # request + ack; events; push + ack
             res.add(kind, "cpu_per_100k", (tput["cpu"] + push["cpu"]) * 100_000 / packets)
             res.add(kind, "rss_after_load_mb", rss_mb(pid))
+
+
+def measure_sockets(kind: str, plan: Plan, res: Results, tmp: Path) -> None:
     for count in plan.sockets:
         with node_server() as port, target(kind, port, tmp) as (url, pid):
             conn = connections(url, pid, count, plan.conn_limit)
@@ -434,13 +445,28 @@ def main() -> int:
     parser.add_argument("--no-mitm", action="store_true", help="skip mitmproxy")
     parser.add_argument("--json", metavar="FILE", help="also write every sample here")
     parser.add_argument("--out", metavar="FILE", help="also write the markdown report here")
+    parser.add_argument(
+        "--targets", default=",".join(TARGETS), help=f"comma-separated subset of {TARGETS}"
+    )
+    parser.add_argument("--rows", default=",".join(ROWS), help=f"comma-separated subset of {ROWS}")
+    parser.add_argument(
+        "--baseline", metavar="DIR", help="also measure record-before: sioproxy record run from DIR"
+    )
     args = parser.parse_args()
+    rows = set(args.rows.split(","))
+    if not rows <= set(ROWS) or not set(args.targets.split(",")) <= set(TARGETS):
+        parser.error(f"--rows: one or more of {ROWS}; --targets: one or more of {TARGETS}")
     raise_fd_limit()
     plan = Plan()
     if args.quick:
         plan = Plan(rtt_n=500, tput_n=5000, push_n=20000, sockets=(1000,), replay_n=2000)
-    kinds = [k for k in TARGETS if not (k == "mitm" and (args.no_mitm or not MITMDUMP.exists()))]
-    if "mitm" not in kinds and not args.no_mitm:
+    wanted = args.targets.split(",")
+    no_mitm = args.no_mitm or not MITMDUMP.exists()
+    kinds = [k for k in TARGETS if k in wanted and not (k == "mitm" and no_mitm)]
+    if args.baseline:
+        BASELINE["record-before"] = Path(args.baseline).resolve()
+        kinds.append("record-before")
+    if "mitm" not in kinds and "mitm" in wanted and not args.no_mitm:
         print("mitmproxy not found: run bench/mitm_setup.sh (make bench does)", file=sys.stderr)
     res = Results()
     started = time.monotonic()
@@ -450,15 +476,23 @@ def main() -> int:
             order = kinds[rep % len(kinds) :] + kinds[: rep % len(kinds)]
             print(f"repetition {rep + 1}/{args.reps}: {' '.join(order)}", file=sys.stderr)
             for kind in order:
-                attempt(res, f"{kind} core", measure_core, kind, plan, res, tmp)
+                if "core" in rows:
+                    attempt(res, f"{kind} core", measure_core, kind, plan, res, tmp)
+                if "sockets" in rows:
+                    attempt(res, f"{kind} sockets", measure_sockets, kind, plan, res, tmp)
             for kind in ("direct", "proxy", "record")[:: 1 if rep % 2 == 0 else -1]:
-                attempt(
-                    res, f"{kind} polling", measure_variant, kind, "4", "polling", plan, res, tmp
-                )
-                attempt(
-                    res, f"{kind} 0.9", measure_variant, kind, "09", "websocket", plan, res, tmp
-                )
-            attempt(res, "replay", measure_replay, plan, res, tmp)
+                if "polling" in rows:
+                    attempt(
+                        res, f"{kind} polling", measure_variant, kind, "4", "polling", plan, res,
+                        tmp,
+                    )  # fmt: skip
+                if "0.9" in rows:
+                    attempt(
+                        res, f"{kind} 0.9", measure_variant, kind, "09", "websocket", plan, res,
+                        tmp,
+                    )  # fmt: skip
+            if "replay" in rows:
+                attempt(res, "replay", measure_replay, plan, res, tmp)
     text = report(res, args.reps, kinds)
     text += f"\n\nTotal time {time.monotonic() - started:.0f} s; {os.cpu_count()} CPUs; loopback."
     print(text)

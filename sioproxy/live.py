@@ -26,6 +26,7 @@ from sioproxy.transport.observer import RelayControl, RequestInfo
 from sioproxy.types import Direction
 
 _FRAME_COUNTERS = {d: f"frames_{d.value}" for d in Direction}
+_PACKET_COUNTERS = {d: f"packets_{d.value}" for d in Direction}
 
 
 class EventSink(Protocol):
@@ -62,12 +63,13 @@ class LiveObserver:
             self.rewrite.control = control
 
     def _publish(self, events: Sequence[SessionEvent]) -> None:
+        counters, sinks = self.counters, self._sinks
         for event in events:
             if isinstance(event, PacketSeen):
-                self.counters[f"packets_{event.direction.value}"] += 1
+                counters[_PACKET_COUNTERS[event.direction]] += 1
                 if event.error is not None:
-                    self.counters["decode_errors"] += 1
-            for sink in self._sinks:
+                    counters["decode_errors"] += 1
+            for sink in sinks:
                 sink(event)
 
     # -- RelayObserver ------------------------------------------------------

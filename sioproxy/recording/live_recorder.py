@@ -2,12 +2,21 @@
 
 Layer: pure (recording). The command layer owns the timer that calls
 :meth:`LiveRecorder.tick` and closes the recorder on shutdown.
+
+Hot path: a packet with nothing to redact, no attachments, no rewrite and no
+decode error (nearly every packet) is encoded straight to its line by
+:func:`packet_line`, without a ``PacketEntry``, a ``to_json`` dict or a
+redaction copy; it gives the same bytes as ``encode_line(entry.to_json())``
+(tests/recording/test_live_recorder.py compares the two). Everything else
+takes the entry path.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
+from sioproxy.codec.socketio import SioPacket, type_name
 from sioproxy.recording.model import (
     CloseEvent,
     Entry,
@@ -19,7 +28,7 @@ from sioproxy.recording.model import (
     UpgradeEvent,
 )
 from sioproxy.recording.redact import Redactor
-from sioproxy.recording.writer import RecordingWriter
+from sioproxy.recording.writer import RecordingWriter, json_string, json_text
 from sioproxy.session.events import (
     ConnectionOpened,
     ConnectionUpgraded,
@@ -27,7 +36,10 @@ from sioproxy.session.events import (
     RequestSummary,
     SessionEvent,
 )
-from sioproxy.types import TransportName
+from sioproxy.types import Direction, Generation, TransportName
+
+_DIRS = {d: f'"{d.value}"' for d in Direction}
+_TRANSPORTS = {t.value: json_string(t.value) for t in TransportName}
 
 
 def _request(summary: RequestSummary) -> HttpRequest:
@@ -83,6 +95,71 @@ def entry_for(event: SessionEvent) -> Entry:
     return CloseEvent(seq=event.seq, conn=event.conn, t=event.t, reason=event.reason, by=event.by)
 
 
+def packet_line(event: PacketSeen) -> bytes | None:
+    """The recording line of a plain packet, as ``encode_line(entry_for(event).to_json())``.
+
+    None when the event needs the entry path: attachments, binary raw, a
+    decode error, a rewrite (``original``/``note``), values the line cannot
+    hold as they are (an unknown transport, a non-finite time: the entry path
+    raises for those), or text with no UTF-8 form (the entry path escapes it).
+    """
+    raw, t, seq = event.raw, event.t, event.seq
+    if (
+        type(raw) is not str
+        or event.attachments
+        or event.error is not None
+        or event.original is not None
+        or event.note is not None
+        or type(t) is not float
+        or not math.isfinite(t)
+        or type(seq) is not int
+        or type(event.conn) is not str
+    ):
+        return None
+    transport = _TRANSPORTS.get(event.transport)
+    if transport is None:
+        return None
+    sio = event.sio
+    if sio is not None and event.legacy is None and event.eio is not None:
+        packet = _sio_text(sio, event.generation)
+        if packet is None:
+            return None
+    else:
+        decoded = event.decoded()
+        if decoded is None:
+            return None
+        packet = json_text(decoded)
+    ack_of = event.ack_of
+    tail = "}\n" if ack_of is None else f',"ack_of":{int.__repr__(ack_of)}}}\n'
+    text = (
+        f'{{"kind":"packet","seq":{int.__repr__(seq)},"conn":{json_string(event.conn)},'
+        f'"t":{float.__repr__(round(t, 6))},"dir":{_DIRS[event.direction]},'
+        f'"transport":{transport},"raw":{json_string(raw)},"packet":{packet}{tail}'
+    )
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None  # a lone surrogate: encode_line's \uXXXX fallback
+
+
+def _sio_text(sio: SioPacket, generation: Generation) -> str | None:
+    """``{"eio":"message","sio":{...}}`` as ``PacketSeen.decoded`` and ``sio_to_dict`` give it."""
+    pid, data = sio.id, sio.data
+    if (
+        sio.attachment_count
+        or type(sio.nsp) is not str
+        or (pid is not None and type(pid) is not int)
+    ):
+        return None
+    revision = 4 if generation is Generation.EIO3 else 5
+    id_part = "" if pid is None else f',"id":{int.__repr__(pid)}'
+    data_part = "" if data is None else f',"data":{json_text(data)}'
+    return (
+        f'{{"eio":"message","sio":{{"type":"{type_name(sio.type, revision)}",'
+        f'"nsp":{json_string(sio.nsp)}{id_part}{data_part}}}}}'
+    )
+
+
 class LiveRecorder:
     """Appends every session event to a recording file, redacted."""
 
@@ -119,7 +196,15 @@ class LiveRecorder:
         return self._writer.path
 
     def event(self, event: SessionEvent) -> None:
-        self._writer.write(self._redactor.redact_entry(entry_for(event)))
+        line = None
+        if type(event) is PacketSeen and type(event.raw) is str:
+            client = event.direction is Direction.C2S
+            if self._redactor.raw_is_clean(event.raw, client):
+                line = packet_line(event)
+        if line is not None:
+            self._writer.write_line(event.seq, line)
+        else:
+            self._writer.write(self._redactor.redact_entry(entry_for(event)))
         self.entries += 1
         self._report_disk_trouble()
 

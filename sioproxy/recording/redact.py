@@ -312,11 +312,19 @@ class Redactor:
                 continue
             self._remember_leaves(auth, "auth")
 
-    def _sweep_value(self, value: Any) -> Any:
+    def _sweep_value(self, value: Any, *, is_key: bool = False) -> Any:
         if isinstance(value, str):
-            return value if is_placeholder(value) else self.redact_text(value)
+            if is_placeholder(value):
+                return value
+            # A short secret (an auth leaf like "bob") is removed from its own
+            # entry where it stands alone: in the raw text between quotes, and
+            # here as a whole decoded string (not as an object key).
+            key = None if is_key else self._entry_secrets.get(value)
+            return placeholder(key) if key is not None else self.redact_text(value)
         if isinstance(value, dict):
-            return {self._sweep_value(k): self._sweep_value(v) for k, v in value.items()}
+            return {
+                self._sweep_value(k, is_key=True): self._sweep_value(v) for k, v in value.items()
+            }
         if isinstance(value, list):
             return [self._sweep_value(v) for v in value]
         if isinstance(value, int | float) and not isinstance(value, bool):
@@ -388,11 +396,30 @@ class Redactor:
         packet. Escapes (``\\u0074oken``) and attachments take the full path.
         """
         raw = entry.raw
-        if not isinstance(raw, str) or "\\" in raw or entry.attachments:
+        if not isinstance(raw, str) or entry.attachments:
             return False
         if entry.original is not None or entry.error is not None or entry.note is not None:
             return False
-        if not self._fast_path_ok:
+        return self._clean_raw(raw, client)
+
+    def raw_is_clean(self, raw: str, client: bool) -> bool:
+        """True when a packet entry with this text ``raw`` (and no attachments,
+        original, error or note) would come out of ``redact_entry`` unchanged.
+
+        The live recorder asks this before encoding a packet line itself,
+        without building a ``PacketEntry`` (docs/performance.md). Secrets seen
+        in ``raw`` are remembered, as ``redact_entry`` would.
+        """
+        if not self.enabled:
+            return True
+        self._entry_secrets = {}
+        try:
+            return self._clean_raw(raw, client)
+        finally:
+            self._entry_secrets = {}
+
+    def _clean_raw(self, raw: str, client: bool) -> bool:
+        if "\\" in raw or not self._fast_path_ok:
             return False
         self.scan_query_pairs(raw)  # may remember secrets of this very frame
         if client:
@@ -400,8 +427,9 @@ class Redactor:
         if self._entry_secrets:
             return False
         lowered = raw.lower()
-        if any(key in lowered for key in self._keys):
-            return False
+        for key in self._keys:
+            if key in lowered:
+                return False
         pattern, _keys = self._compiled()
         return pattern is None or pattern.search(raw) is None
 

@@ -23,6 +23,7 @@ import contextlib
 import json
 import math
 import os
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -45,9 +46,44 @@ class Sink(Protocol):
     def close(self) -> None: ...
 
 
+def _not_json(obj: Any) -> Any:
+    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+
+
+# One encoder for every line: ``json.dumps`` builds a new encoder per call,
+# which costs more than encoding a small packet. No circular-reference
+# markers (their table would be shared between calls); a cycle ends in
+# RecursionError, reported as the ValueError json.dumps would raise.
+c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)  # None without _json
+_c_encoder = (
+    c_make_encoder(None, _not_json, encode_basestring, None, ":", ",", False, False, False)
+    if c_make_encoder is not None
+    else None
+)
+_py_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def json_text(obj: Any) -> str:
+    """``obj`` as ``json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)``.
+
+    Raises TypeError (not JSON) or ValueError (NaN/infinity, a cycle) like ``json.dumps``.
+    """
+    if _c_encoder is None:
+        return _py_encoder.encode(obj)
+    try:
+        return "".join(_c_encoder(obj, 0))
+    except RecursionError:
+        raise ValueError("Circular reference detected (or nesting too deep)") from None
+
+
+def json_string(text: str) -> str:
+    """One string as a JSON string literal, non-ASCII kept (the ``json_text`` of a str)."""
+    return encode_basestring(text)
+
+
 def encode_line(obj: dict[str, Any]) -> bytes:
     """One JSON object as one UTF-8 line: compact, ``ensure_ascii=False``, keys in given order."""
-    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    text = json_text(obj)
     try:
         return text.encode("utf-8") + b"\n"
     except UnicodeEncodeError:
@@ -133,20 +169,27 @@ class RecordingWriter:
 
     def write(self, entry: Entry) -> None:
         """Append one entry. Disk errors are counted, not raised; a bad entry raises."""
-        if entry.seq <= self._last_written_seq:
-            raise RecordingError(
-                self.path, None, f"seq {entry.seq} written after seq {self._last_written_seq}"
-            )
+        self._check_seq(entry.seq)
         try:
             line = encode_line(entry.to_json())
         except (TypeError, ValueError) as exc:
             raise RecordingError(self.path, None, f"entry seq {entry.seq}: {exc}") from exc
-        self._last_written_seq = entry.seq
-        self._seq = max(self._seq, entry.seq)
+        self.write_line(entry.seq, line, is_open=isinstance(entry, OpenEvent))
+
+    def write_line(self, seq: int, line: bytes, *, is_open: bool = False) -> None:
+        """Append one entry already encoded (``encode_line`` of its ``to_json()``).
+
+        The live recorder's fast path builds packet lines without an entry
+        object; ``seq`` must be the line's own and ``is_open`` true for an
+        ``open`` line (kept for retry after a disk error).
+        """
+        self._check_seq(seq)
+        self._last_written_seq = seq
+        if seq > self._seq:
+            self._seq = seq
         if self._closed:
             self.lines_dropped += 1
             return
-        is_open = isinstance(entry, OpenEvent)
         if self.flush_interval == 0:
             self._emit([line], [is_open])
             return
@@ -155,6 +198,12 @@ class RecordingWriter:
         self._pending_size += len(line)
         if self._pending_size >= BUFFER_LIMIT:
             self.flush()
+
+    def _check_seq(self, seq: int) -> None:
+        if seq <= self._last_written_seq:
+            raise RecordingError(
+                self.path, None, f"seq {seq} written after seq {self._last_written_seq}"
+            )
 
     def maybe_flush(self, now: float) -> bool:
         """Write buffered lines if ``flush_interval`` elapsed since the last flush."""

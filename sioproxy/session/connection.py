@@ -15,7 +15,7 @@ from sioproxy.codec import engineio, legacy, legacy_framing
 from sioproxy.codec.binary import SioDecoder
 from sioproxy.codec.engineio import EioPacket, EioType
 from sioproxy.codec.handshake import decode_open
-from sioproxy.codec.socketio import SioPacket
+from sioproxy.codec.socketio import SioPacket, SioType
 from sioproxy.errors import DecodeError
 from sioproxy.session.events import PacketSeen, RequestSummary
 from sioproxy.types import Direction, Generation
@@ -196,9 +196,9 @@ class Connection:
     def _track_sio(self, direction: Direction, packet: SioPacket, seq: int) -> int | None:
         if packet.id is None:
             return None
-        if packet.type.name in ("ACK", "BINARY_ACK"):
+        if packet.type in _SIO_ACKS:
             return self._outstanding.pop((direction.reverse(), packet.nsp, packet.id), None)
-        if packet.type.name in ("EVENT", "BINARY_EVENT"):
+        if packet.type in _SIO_REQUESTS:
             self._remember_ack((direction, packet.nsp, packet.id), seq)
         return None
 
@@ -238,6 +238,8 @@ class Connection:
         )
 
 
+_SIO_ACKS = frozenset({SioType.ACK, SioType.BINARY_ACK})
+_SIO_REQUESTS = frozenset({SioType.EVENT, SioType.BINARY_EVENT})
 _LEGACY_REQUEST_TYPES = {
     legacy.LegacyType.MESSAGE,
     legacy.LegacyType.JSON,

@@ -63,9 +63,15 @@ _SIO_ACKS = {SioType.ACK, SioType.BINARY_ACK}
 _SIO_REQUESTS = {SioType.EVENT, SioType.BINARY_EVENT}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
 class PacketSeen:
-    """One packet as it crossed the proxy (a binary SIO packet with its attachments)."""
+    """One packet as it crossed the proxy (a binary SIO packet with its attachments).
+
+    One is built per packet on the live proxy's hot path, so ``__init__`` is
+    written out: it sets the slots through their descriptors instead of the
+    generated frozen ``__init__``'s ``object.__setattr__`` per field (half the
+    cost; same keyword signature, so ``dataclasses.replace`` works as usual).
+    """
 
     seq: int
     conn: str
@@ -85,6 +91,43 @@ class PacketSeen:
     # when the proxy forwarded something else, and why (rule, drop, delay).
     original: PacketSeen | None = None
     note: str | None = None
+
+    def __init__(
+        self,
+        *,
+        seq: int,
+        conn: str,
+        t: float,
+        direction: Direction,
+        transport: str,
+        generation: Generation,
+        raw: str | bytes,
+        attachments: tuple[bytes, ...] = (),
+        legacy: LegacyPacket | None = None,
+        eio: EioPacket | None = None,
+        sio: SioPacket | None = None,
+        error: str | None = None,
+        ack_of: int | None = None,
+        extra: dict[str, Any] | None = None,
+        original: PacketSeen | None = None,
+        note: str | None = None,
+    ) -> None:
+        _set_seq(self, seq)
+        _set_conn(self, conn)
+        _set_t(self, t)
+        _set_direction(self, direction)
+        _set_transport(self, transport)
+        _set_generation(self, generation)
+        _set_raw(self, raw)
+        _set_attachments(self, attachments)
+        _set_legacy(self, legacy)
+        _set_eio(self, eio)
+        _set_sio(self, sio)
+        _set_error(self, error)
+        _set_ack_of(self, ack_of)
+        _set_extra(self, {} if extra is None else extra)
+        _set_original(self, original)
+        _set_note(self, note)
 
     @property
     def is_heartbeat(self) -> bool:
@@ -176,6 +219,20 @@ class PacketSeen:
         if self.attachments:
             out["attachments_b64"] = [base64.b64encode(a).decode("ascii") for a in self.attachments]
         return out
+
+
+(
+    _set_seq, _set_conn, _set_t, _set_direction, _set_transport, _set_generation, _set_raw,
+    _set_attachments, _set_legacy, _set_eio, _set_sio, _set_error, _set_ack_of, _set_extra,
+    _set_original, _set_note,
+) = (
+    getattr(PacketSeen, name).__set__
+    for name in (
+        "seq", "conn", "t", "direction", "transport", "generation", "raw",
+        "attachments", "legacy", "eio", "sio", "error", "ack_of", "extra",
+        "original", "note",
+    )
+)  # fmt: skip
 
 
 def _legacy_args(packet: LegacyPacket) -> Any:

@@ -153,6 +153,16 @@ def test_short_auth_values_are_redacted_in_their_frame_only() -> None:
     assert out.packet == {"x": 7}
 
 
+def test_short_auth_string_is_redacted_in_the_decoded_packet_too() -> None:
+    r = Redactor()
+    raw = '40{"u":"bob","n":"x"}'
+    connect = _pkt(1, "c1", raw, {"data": {"u": "bob", "n": "x", "bob": "kept-key"}})
+    out = r.redact_entry(connect)
+    assert out.raw == '40{"u":"[REDACTED:u]","n":"[REDACTED:n]"}'
+    # whole strings equal to the short secret go; an object key equal to one stays
+    assert out.packet == {"data": {"u": "[REDACTED:u]", "n": "[REDACTED:n]", "bob": "kept-key"}}
+
+
 def test_query_secret_in_raw_cleans_the_decoded_dict() -> None:
     r = Redactor()
     entry = _pkt(
