@@ -46,11 +46,12 @@ from sioproxy.codec.socketio import SioPacket
 from sioproxy.recording.model import Recording
 from sioproxy.replay.script import build_script
 from sioproxy.transport.endpoints import Upstream
+from sioproxy.transport.http_relay import BytesProducer
+from sioproxy.transport.ws_relay import LowercaseUpgradeClient
 
 __all__ = ["ClientConnection", "RunOptions", "run_replay"]
 
 # autobahn is only partly annotated (see ws_relay).
-_ClientProtocol: Any = _autobahn.WebSocketClientProtocol
 _ClientFactory: Any = _autobahn.WebSocketClientFactory
 
 
@@ -67,36 +68,8 @@ class RunOptions:
     progress_interval: float = 1.0
 
 
-class _Body:
-    """An ``IBodyProducer`` writing one bytes object at once."""
-
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-        self.length = len(body)
-
-    def startProducing(self, consumer: Any) -> defer.Deferred[None]:  # noqa: N802
-        consumer.write(self._body)
-        return defer.succeed(None)
-
-    def pauseProducing(self) -> None:  # noqa: N802
-        pass
-
-    def resumeProducing(self) -> None:  # noqa: N802
-        pass
-
-    def stopProducing(self) -> None:  # noqa: N802
-        pass
-
-
-class _WsProtocol(_ClientProtocol):  # type: ignore[misc]
+class _WsProtocol(LowercaseUpgradeClient):
     owner: ClientConnection | None = None
-
-    def sendData(self, data: bytes, sync: bool = False, chopsize: int | None = None) -> None:  # noqa: N802
-        # autobahn writes "Upgrade: WebSocket"; python-engineio 3 compares the
-        # header with "websocket" case-sensitively and answers 400.
-        if self.state == _ClientProtocol.STATE_CONNECTING:
-            data = data.replace(b"\r\nUpgrade: WebSocket\r\n", b"\r\nUpgrade: websocket\r\n", 1)
-        super().sendData(data, sync, chopsize)
 
     def onOpen(self) -> None:  # noqa: N802
         if self.owner is not None:
@@ -208,7 +181,7 @@ class ClientConnection:
         for name in list(self._timers):
             self._disarm(name)
         self.replayer.on_closed(reason, self.reactor.seconds())
-        if self._ws is not None and self._ws.state != _ClientProtocol.STATE_CLOSED:
+        if self._ws is not None and self._ws.state != LowercaseUpgradeClient.STATE_CLOSED:
             self._ws.sendClose()
         if not self.done.called:
             result = self.replayer.result(self.session.transport, reason)
@@ -243,7 +216,7 @@ class ClientConnection:
         producer = None
         if call.method == "POST":
             headers.addRawHeader(b"content-type", (call.content_type or "text/plain").encode())
-            producer = _Body(call.body)
+            producer = BytesProducer(call.body)
         d = self._agent.request(call.method.encode(), url, headers, producer)
         d.addCallback(self._got_response, call.call_id)
         d.addErrback(self._http_error, call.call_id)

@@ -138,7 +138,20 @@ class DownstreamProtocol(ServerProtocol):  # type: ignore[misc]
             self.relay.leg_closed(self, C2S, code, reason)
 
 
-class UpstreamProtocol(ClientProtocol):  # type: ignore[misc]
+class LowercaseUpgradeClient(ClientProtocol):  # type: ignore[misc]
+    """An autobahn client that sends ``Upgrade: websocket`` like browsers and node's ws.
+
+    autobahn writes ``Upgrade: WebSocket``; python-engineio 3 compares the header
+    with ``websocket`` case-sensitively and answers 400.
+    """
+
+    def sendData(self, data: bytes, sync: bool = False, chopsize: int | None = None) -> None:  # noqa: N802
+        if self.state == ClientProtocol.STATE_CONNECTING and data.startswith(b"GET "):
+            data = data.replace(b"\r\nUpgrade: WebSocket\r\n", b"\r\nUpgrade: websocket\r\n", 1)
+        super().sendData(data, sync, chopsize)
+
+
+class UpstreamProtocol(LowercaseUpgradeClient):
     """The upstream leg; the proxy is the WebSocket client here."""
 
     relay: WsRelay | None = None
@@ -147,13 +160,6 @@ class UpstreamProtocol(ClientProtocol):  # type: ignore[misc]
 
     def onConnect(self, response: Any) -> None:  # noqa: N802
         self.subprotocol = response.protocol
-
-    def sendData(self, data: bytes, sync: bool = False, chopsize: int | None = None) -> None:  # noqa: N802
-        # autobahn writes "Upgrade: WebSocket"; browsers and node's ws write the
-        # lowercase token, and python-engineio 3 compares it case-sensitively.
-        if self.state == ClientProtocol.STATE_CONNECTING and data.startswith(b"GET "):
-            data = data.replace(b"\r\nUpgrade: WebSocket\r\n", b"\r\nUpgrade: websocket\r\n", 1)
-        super().sendData(data, sync, chopsize)
 
     def onOpen(self) -> None:  # noqa: N802
         if self.relay is not None:
