@@ -96,3 +96,11 @@ def test_observer_module_does_not_import_twisted() -> None:
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_upstream_prefix_and_raw_query_are_kept_in_both_urls() -> None:
+    upstream = parse_upstream("https://h:8443/app/")
+    query = "EIO=4&transport=polling&t=N8hyd6w&token=a%20b"
+    assert upstream.http_url("/socket.io/", query) == f"https://h:8443/app/socket.io/?{query}"
+    assert upstream.ws_url("/socket.io/", query) == f"wss://h:8443/app/socket.io/?{query}"
+    assert upstream.http_url("/socket.io/1/", "") == "https://h:8443/app/socket.io/1/"
