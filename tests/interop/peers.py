@@ -135,6 +135,15 @@ PEERS: dict[str, Peer] = {
             client="py-legacy09/client.py",
             transports=LEGACY_MODES,
         ),
+        # gevent-socketio 0.3.6 on CPython 2.7 (install_gevent09.sh); tests/peers/legacy/
+        # is the one folder ruff skips, and this script is Python 2.
+        Peer(
+            name="gevent09",
+            generations=("0.9",),
+            runner=_venv_python("gevent09"),
+            server="legacy/gevent09_server.py",
+            client=None,
+        ),
         # Standard library only; detects 0.9 vs Engine.IO 3 from the server's answers.
         Peer(
             name="py-jsonp",

@@ -29,6 +29,7 @@ venv() {  # venv DIR REQUIREMENTS IMPORT
 }
 venv py/eio3 requirements-eio3.txt socketio
 venv py/legacy09 requirements-legacy09.txt socketIO_client
+bash ./install_gevent09.sh  # gevent-socketio 0.3.6 on CPython 2.7 (py/gevent09)
 
 node -e '
 for (const m of ["sio4", "sio4-client", "sio2", "sio2-client", "sio09", "sio09-client"]) {
