@@ -115,7 +115,6 @@ async def _serve(
             # Let the last packets reach the client before closing.
             reactor.callLater(0.2, finished.callback, None)
 
-    log = (lambda _line: None) if args.quiet else _emit
     try:
         running = await start_replay(
             reactor,
@@ -123,7 +122,8 @@ async def _serve(
             options,
             listen=args.listen,
             resource_path=args.path,
-            log=log,
+            log=_emit,
+            verbose=not args.quiet,  # -q: no per-packet lines; misses are still reported
             loop=args.loop,
             on_all_done=_all_done,
         )

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import heapq
 from dataclasses import dataclass
+from typing import Any
 
 from sioproxy.codec.legacy import LegacyPacket
 from sioproxy.codec.socketio import SioPacket
@@ -31,7 +32,8 @@ from sioproxy.replay.matching import (
     Comparison,
     MatchKey,
     Pointer,
-    compare,
+    compare_dicts,
+    match_dict,
     match_key,
     parse_pointer,
 )
@@ -131,6 +133,8 @@ class ReplayEngine:
         self._queue: list[tuple[float, int]] = []
         self._acks = AckTable()
         self._keys: list[MatchKey] = [match_key(s.packet) for s in steps]
+        self._rec_dicts: list[dict[str, Any] | None] = [None] * len(steps)
+        self._live: tuple[Packet | None, dict[str, Any]] = (None, {})
         self._trigger: list[int | None] = self.script.triggers()
         # Client acks answering a recorded server request are matched by id, not by order.
         self._ordered = [
@@ -224,7 +228,16 @@ class ReplayEngine:
             raise TypeError(f"a {self.generation.value} connection takes {want}, got {packet!r}")
 
     def compare(self, index: int, packet: Packet) -> Comparison:
-        return compare(self.script.steps[index].packet, packet, self.script.revision, self._ignore)
+        # Dict forms are built once: each recorded step's on first use, the
+        # live packet's once for all the candidates it is compared with.
+        rec_d = self._rec_dicts[index]
+        if rec_d is None:
+            rec_d = self._rec_dicts[index] = match_dict(
+                self.script.steps[index].packet, self.script.revision
+            )
+        if packet is not self._live[0]:
+            self._live = (packet, match_dict(packet, self.script.revision))
+        return compare_dicts(rec_d, self._live[1], self._ignore)
 
     def next_ordered(self) -> int | None:
         ordered = self._ordered

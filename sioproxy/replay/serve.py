@@ -63,7 +63,8 @@ class ReplayService:
         *,
         clock: Callable[[], float],
         schedule: Schedule,
-        log: Callable[[str], None],
+        log: Callable[[str], None] | None,
+        verbose: bool = True,
         loop: bool = False,
         on_all_done: Callable[[], None] | None = None,
         keep_journal: bool = False,
@@ -72,7 +73,11 @@ class ReplayService:
         self.stats = ReplayStats()
         self._clock = clock
         self._schedule = schedule
-        self._log = log
+        # ``verbose=False`` (``-q``): per-packet lines are never built, as encoding
+        # a packet just to drop its text cost a third of a send. Connection
+        # lifecycle lines and mismatch reports still go to ``log``.
+        self.verbose = verbose and log is not None
+        self._log: Callable[[str], None] = log if log is not None else _drop
         self._on_all_done = on_all_done
         self._keep_journal = keep_journal
         self._open_apps: set[ReplayApp] = set()
@@ -147,8 +152,10 @@ class ReplayApp:
             return
         stats = self._service.stats
         stats.received += 1
-        self._service.journal(conn.label, "c2s", packet)
-        self._service._log(f"{conn.label} -> {_short(wire_text(packet))}")
+        service = self._service
+        service.journal(conn.label, "c2s", packet)  # subclasses (the pytest plugin) keep more
+        if service.verbose:
+            service._log(f"{conn.label} -> {_short(wire_text(packet))}")
         self._apply(self._engine.on_client_packet(packet, self._now()))
 
     def on_close(self, conn: ServerConnection, reason: str) -> None:
@@ -213,10 +220,16 @@ class ReplayApp:
 
     def _send(self, packet: Packet) -> None:
         assert self._conn is not None
-        self._service.stats.sent += 1
-        self._service.journal(self._conn.label, "s2c", packet)
-        self._service._log(f"{self._conn.label} <- {_short(wire_text(packet))}")
+        service = self._service
+        service.stats.sent += 1
+        service.journal(self._conn.label, "s2c", packet)
+        if service.verbose:
+            service._log(f"{self._conn.label} <- {_short(wire_text(packet))}")
         self._conn.send(packet)
+
+
+def _drop(_line: str) -> None:
+    return None
 
 
 def _short(text: str, limit: int = 160) -> str:

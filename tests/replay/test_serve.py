@@ -82,3 +82,23 @@ def test_all_done_waits_for_a_recorded_connection_with_packets() -> None:
     app.on_open(conn)  # type: ignore[arg-type]
     app.on_packet(conn, sio("40"))  # type: ignore[arg-type]
     assert done == []
+
+
+def test_quiet_service_reports_misses_but_builds_no_packet_lines() -> None:
+    builder = RecordingBuilder(Generation.EIO4).open("c1").c("40").s('40{"sid":"a"}')
+    lines: list[str] = []
+    service = ReplayService(
+        builder.build(),
+        ReplayOptions(speed=0),
+        clock=lambda: 0.0,
+        schedule=lambda _delay, fn: (fn(), Timer())[1],
+        log=lines.append,
+        verbose=False,
+    )
+    conn = FakeConnection("live1")
+    app = service.app_factory(conn)  # type: ignore[arg-type]
+    app.on_open(conn)  # type: ignore[arg-type]
+    app.on_packet(conn, sio("40"))  # type: ignore[arg-type]
+    app.on_packet(conn, sio('42["unrecorded"]'))  # type: ignore[arg-type]
+    assert not any(" -> " in line or " <- " in line for line in lines), lines
+    assert any("replay miss on connection" in line for line in lines)
