@@ -7,6 +7,7 @@ prometheus_client; ``/ready`` turns 503 when the upstream goes away.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -82,6 +83,11 @@ def test_record_admin_endpoints_and_metrics(tmp_path: Path, demo: DemoServer) ->
         assert metrics["sioproxy_bytes_total"][(("direction", "s2c"),)] > 100
         assert metrics["sioproxy_decode_errors_total"][(("direction", "c2s"),)] == 0
         assert metrics["sioproxy_pending_acks"][()] == 0
+        # Lines are written in batches every 0.1 s: wait (bounded) for the flush.
+        deadline = time.monotonic() + 5.0
+        while metrics["sioproxy_recording_lines_total"][()] <= 10 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            metrics = _metrics(admin)
         assert metrics["sioproxy_recording_lines_total"][()] > 10
         assert metrics["sioproxy_recording_ok"][()] == 1
 
