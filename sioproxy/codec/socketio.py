@@ -86,6 +86,10 @@ class SioPacket:
     attachments: tuple[bytes, ...] = ()
     attachment_count: int | None = None
     raw: str | None = field(default=None, compare=False)
+    # Set only by decode_sio: ``raw`` is known to be this packet's text. Any
+    # packet built through ``__init__`` (``dataclasses.replace`` included)
+    # starts unmarked, so encode_sio checks its ``raw`` before reusing it.
+    _pristine: bool = field(default=False, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.attachment_count is None and self.type >= SioType.BINARY_EVENT:
@@ -141,9 +145,9 @@ class SioPacket:
 # object.__setattr__ lookup per field): the same values, about twice as fast,
 # and construction is most of the cost of decoding a small packet.
 _new = object.__new__
-_set_type, _set_nsp, _set_id, _set_data, _set_atts, _set_count, _set_raw = (
+_set_type, _set_nsp, _set_id, _set_data, _set_atts, _set_count, _set_raw, _set_pristine = (
     getattr(SioPacket, name).__set__
-    for name in ("type", "nsp", "id", "data", "attachments", "attachment_count", "raw")
+    for name in ("type", "nsp", "id", "data", "attachments", "attachment_count", "raw", "_pristine")
 )
 
 
@@ -158,6 +162,7 @@ def _make(
     _set_atts(packet, ())
     _set_count(packet, count)
     _set_raw(packet, raw)
+    _set_pristine(packet, True)
     return packet
 
 
@@ -332,7 +337,10 @@ def encode_sio(packet: SioPacket) -> list[str | bytes]:
         raise EncodeError(
             f"sio: header announces {count} attachments, packet has {len(packet.attachments)}"
         )
-    header = packet.raw if packet.raw is not None and _unchanged(packet) else None
+    # A decoded packet sends its own text (treat decoded data as immutable);
+    # anything else is checked against ``raw`` first.
+    reuse = packet.raw is not None and (packet._pristine or _unchanged(packet))
+    header = packet.raw if reuse else None
     if header is None:
         header = encode_header(packet)
     out: list[str | bytes] = [header]

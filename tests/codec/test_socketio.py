@@ -418,3 +418,17 @@ def test_sample_session_frames(revision: int, wire: str) -> None:
     packet = decode_sio(wire, revision)
     assert encode_sio(packet)[0] == wire
     assert encode_sio(dataclasses.replace(packet, raw=None))[0] in (wire, wire + ",")
+
+
+def test_decoded_packets_send_their_own_text_and_replaced_ones_are_checked() -> None:
+    import dataclasses
+
+    from sioproxy.codec.socketio import decode_sio, encode_sio
+
+    raw = '2/chat,7["e",{"b":1, "a":2}]'  # spacing a re-encode would not reproduce
+    packet = decode_sio(raw, 5)
+    assert encode_sio(packet) == [raw]
+    same = dataclasses.replace(packet, nsp="/chat")
+    assert encode_sio(same) == [raw], "unchanged after replace: raw still checked and reused"
+    changed = dataclasses.replace(packet, id=8)
+    assert encode_sio(changed) == ['2/chat,8["e",{"b":1,"a":2}]']
