@@ -101,9 +101,43 @@ def _truncate_utf8(text: str, limit: int) -> bytes:
     return raw[:limit].decode("utf-8", "ignore").encode()
 
 
-class DownstreamProtocol(ServerProtocol):  # type: ignore[misc]
+class _RelayLeg:
+    """What both legs do with a message or a close: hand it to the relay.
+
+    ``direction`` is the way traffic read on this leg travels. Mixed in before
+    the autobahn protocol class, so ``super()`` reaches autobahn.
+    """
+
+    direction: Direction
+    relay: WsRelay | None = None
+    state: Any
+    remoteCloseCode: int | None  # noqa: N815 - autobahn's name
+    remoteCloseReason: str | None  # noqa: N815 - autobahn's name
+
+    def onMessage(self, payload: bytes, isBinary: bool) -> None:  # noqa: N802, N803
+        if self.relay is not None:
+            self.relay.forward(self.direction, payload, isBinary)
+
+    def onCloseFrame(self, code: int | None, reasonRaw: bytes | None) -> Any:  # noqa: N802, N803
+        result = super().onCloseFrame(code, reasonRaw)  # type: ignore[misc]
+        if self.relay is not None:
+            self.relay.closing(self, self.direction, self.remoteCloseCode, self.remoteCloseReason)
+        return result
+
+    def _fail_connection(self, code: int = 1001, reason: str = "going away") -> None:
+        if self.relay is not None and self.state == _OPEN:
+            self.relay.closing(self, None, code, reason)
+        super()._fail_connection(code, reason)  # type: ignore[misc]
+
+    def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:  # noqa: N802, N803
+        if self.relay is not None:
+            self.relay.leg_closed(self, self.direction, code, reason)
+
+
+class DownstreamProtocol(_RelayLeg, ServerProtocol):  # type: ignore[misc]
     """The client's leg; the proxy is the WebSocket server here."""
 
+    direction = C2S
     relay: WsRelay | None = None
     request_info: RequestInfo | None = None
 
@@ -117,25 +151,6 @@ class DownstreamProtocol(ServerProtocol):  # type: ignore[misc]
     def onOpen(self) -> None:  # noqa: N802
         if self.relay is not None:
             self.relay.downstream_open()
-
-    def onMessage(self, payload: bytes, isBinary: bool) -> None:  # noqa: N802, N803
-        if self.relay is not None:
-            self.relay.forward(C2S, payload, isBinary)
-
-    def onCloseFrame(self, code: int | None, reasonRaw: bytes | None) -> Any:  # noqa: N802, N803
-        result = super().onCloseFrame(code, reasonRaw)
-        if self.relay is not None:
-            self.relay.closing(self, C2S, self.remoteCloseCode, self.remoteCloseReason)
-        return result
-
-    def _fail_connection(self, code: int = 1001, reason: str = "going away") -> None:
-        if self.relay is not None and self.state == _OPEN:
-            self.relay.closing(self, None, code, reason)
-        super()._fail_connection(code, reason)
-
-    def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:  # noqa: N802, N803
-        if self.relay is not None:
-            self.relay.leg_closed(self, C2S, code, reason)
 
 
 class LowercaseUpgradeClient(ClientProtocol):  # type: ignore[misc]
@@ -151,9 +166,10 @@ class LowercaseUpgradeClient(ClientProtocol):  # type: ignore[misc]
         super().sendData(data, sync, chopsize)
 
 
-class UpstreamProtocol(LowercaseUpgradeClient):
+class UpstreamProtocol(_RelayLeg, LowercaseUpgradeClient):
     """The upstream leg; the proxy is the WebSocket client here."""
 
+    direction = S2C
     relay: WsRelay | None = None
     subprotocol: str | None = None
     refusal: tuple[int, str] | None = None
@@ -174,25 +190,6 @@ class UpstreamProtocol(LowercaseUpgradeClient):
         else:
             self.refusal = (502, f"bad upstream handshake: {reason}")
         super().failHandshake(reason)
-
-    def onMessage(self, payload: bytes, isBinary: bool) -> None:  # noqa: N802, N803
-        if self.relay is not None:
-            self.relay.forward(S2C, payload, isBinary)
-
-    def onCloseFrame(self, code: int | None, reasonRaw: bytes | None) -> Any:  # noqa: N802, N803
-        result = super().onCloseFrame(code, reasonRaw)
-        if self.relay is not None:
-            self.relay.closing(self, S2C, self.remoteCloseCode, self.remoteCloseReason)
-        return result
-
-    def _fail_connection(self, code: int = 1001, reason: str = "going away") -> None:
-        if self.relay is not None and self.state == _OPEN:
-            self.relay.closing(self, None, code, reason)
-        super()._fail_connection(code, reason)
-
-    def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:  # noqa: N802, N803
-        if self.relay is not None:
-            self.relay.leg_closed(self, S2C, code, reason)
 
 
 class _UpstreamFactory(ClientFactory):  # type: ignore[misc]

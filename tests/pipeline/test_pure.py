@@ -1,36 +1,10 @@
-"""The pipeline is pure: importing it pulls in neither twisted nor autobahn."""
+"""Pipeline internals: injected templates are never shared between emits.
+
+(That the pipeline imports no twisted is checked with every pure module in
+tests/test_layering.py.)
+"""
 
 from __future__ import annotations
-
-import subprocess
-import sys
-
-import pytest
-
-MODULES = [
-    "sioproxy.pipeline",
-    "sioproxy.pipeline.pointer",
-    "sioproxy.pipeline.rules",
-    "sioproxy.pipeline.actions",
-    "sioproxy.pipeline.editing",
-    "sioproxy.pipeline.hooks",
-    "sioproxy.pipeline.acks",
-    "sioproxy.pipeline.process",
-]
-
-
-@pytest.mark.parametrize("module", MODULES)
-def test_no_twisted(module: str) -> None:
-    code = (
-        "import sys, importlib\n"
-        f"importlib.import_module({module!r})\n"
-        "print(','.join(sorted(m for m in sys.modules"
-        " if m.split('.')[0] in ('twisted', 'autobahn'))))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    assert out == "", f"{module} pulls in {out}"
 
 
 def test_injected_template_is_not_shared() -> None:
