@@ -13,6 +13,21 @@ from twisted.protocols.policies import ProtocolWrapper
 from twisted.web.server import Request
 
 
+def rebind(transport: Any, proto: Any) -> None:
+    """Deliver ``transport``'s further events (data, loss) to ``proto`` instead.
+
+    The caller sets ``proto.transport``. Works for TCP (server and client
+    connections, whose ``protocol`` may be an endpoint's wrapper) and for TLS,
+    whose wrapper protocol is the transport the application protocol sees.
+    """
+    if isinstance(transport, ProtocolWrapper):
+        transport.wrappedProtocol = proto  # TLS
+    elif isinstance(getattr(transport, "protocol", None), ProtocolWrapper):
+        transport.protocol.wrappedProtocol = proto
+    else:
+        transport.protocol = proto
+
+
 def hand_over(request: Request, transport: Any, proto: Any) -> None:
     """Move ``transport`` from the HTTP channel to ``proto`` and feed it the request head.
 
@@ -21,12 +36,7 @@ def hand_over(request: Request, transport: Any, proto: Any) -> None:
     """
     request.channel.transport = None
     transport.unregisterProducer()
-    if isinstance(transport, ProtocolWrapper):
-        transport.wrappedProtocol = proto  # TLS listener
-    elif isinstance(getattr(transport, "protocol", None), ProtocolWrapper):
-        transport.protocol.wrappedProtocol = proto
-    else:
-        transport.protocol = proto
+    rebind(transport, proto)
     proto.makeConnection(transport)
     transport.resumeProducing()
     head = [request.method + b" " + request.uri + b" HTTP/1.1"]

@@ -36,6 +36,7 @@ from twisted.web.iweb import IPolicyForHTTPS
 
 from sioproxy.transport.endpoints import Upstream
 from sioproxy.transport.observer import RelayObserver, RequestInfo
+from sioproxy.transport.ws_splice import WsSplice, pending_write_bytes
 from sioproxy.types import Direction
 
 log = Logger()
@@ -50,26 +51,11 @@ ConnectionDeny: Any = _ConnectionDeny
 
 C2S = Direction.C2S
 S2C = Direction.S2C
-_OPEN = WebSocketProtocol.STATE_OPEN
-_ABNORMAL = WebSocketProtocol.CLOSE_STATUS_CODE_ABNORMAL_CLOSE
-_INTERNAL_ERROR = WebSocketProtocol.CLOSE_STATUS_CODE_INTERNAL_ERROR
+_CLOSED = WebSocketProtocol.STATE_CLOSED
 # Client headers worth passing upstream on the handshake; Origin and
 # User-Agent go through autobahn's own parameters, the rest is per hop.
 _PASSED_HEADERS = ("cookie", "authorization", "accept-language")
 _PRINTABLE = frozenset(string.printable) - frozenset("\r\n\t\x0b\x0c")
-
-
-def pending_write_bytes(transport: Any) -> int:
-    """Bytes a transport (and the TLS wrappers under it) still has to write."""
-    total = 0
-    for _ in range(4):  # TCP, or TLS over TCP: a short chain
-        if transport is None:
-            break
-        buffered = getattr(transport, "dataBuffer", b"")
-        total += len(buffered) - getattr(transport, "offset", 0)
-        total += getattr(transport, "_tempDataLen", 0)
-        transport = getattr(transport, "transport", None)
-    return total
 
 
 def handshake_headers(info: RequestInfo) -> dict[str, str]:
@@ -94,44 +80,20 @@ def status_line_reason(text: str) -> str:
     return "".join(c for c in text if c in _PRINTABLE)[:120] or "error"
 
 
-def _truncate_utf8(text: str, limit: int) -> bytes:
-    raw = text.encode()
-    if len(raw) <= limit:
-        return raw
-    return raw[:limit].decode("utf-8", "ignore").encode()
-
-
 class _RelayLeg:
-    """What both legs do with a message or a close: hand it to the relay.
+    """What both legs report to the relay while the handshakes are under way.
 
     ``direction`` is the way traffic read on this leg travels. Mixed in before
-    the autobahn protocol class, so ``super()`` reaches autobahn.
+    the autobahn protocol class. Once both legs are open, ``ws_splice`` takes
+    their transports over and autobahn hears nothing more.
     """
 
     direction: Direction
     relay: WsRelay | None = None
-    state: Any
-    remoteCloseCode: int | None  # noqa: N815 - autobahn's name
-    remoteCloseReason: str | None  # noqa: N815 - autobahn's name
-
-    def onMessage(self, payload: bytes, isBinary: bool) -> None:  # noqa: N802, N803
-        if self.relay is not None:
-            self.relay.forward(self.direction, payload, isBinary)
-
-    def onCloseFrame(self, code: int | None, reasonRaw: bytes | None) -> Any:  # noqa: N802, N803
-        result = super().onCloseFrame(code, reasonRaw)  # type: ignore[misc]
-        if self.relay is not None:
-            self.relay.closing(self, self.direction, self.remoteCloseCode, self.remoteCloseReason)
-        return result
-
-    def _fail_connection(self, code: int = 1001, reason: str = "going away") -> None:
-        if self.relay is not None and self.state == _OPEN:
-            self.relay.closing(self, None, code, reason)
-        super()._fail_connection(code, reason)  # type: ignore[misc]
 
     def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:  # noqa: N802, N803
         if self.relay is not None:
-            self.relay.leg_closed(self, self.direction, code, reason)
+            self.relay.leg_closed(self, reason)
 
 
 class DownstreamProtocol(_RelayLeg, ServerProtocol):  # type: ignore[misc]
@@ -206,7 +168,7 @@ class _UpstreamFactory(ClientFactory):  # type: ignore[misc]
 
 
 class WsRelay:
-    """One relayed WebSocket connection (both legs)."""
+    """One relayed WebSocket: both opening handshakes, then a ``WsSplice``."""
 
     def __init__(self, factory: WsRelayFactory, ws_id: int, down: Any, info: RequestInfo) -> None:
         self.ws_id = ws_id
@@ -215,12 +177,11 @@ class WsRelay:
         self._observer = factory.observer
         self._down: Any = down
         self._up: Any = None
+        self._up_rest = b""
+        self._up_gone: str | None = None  # why the upstream went before the client's leg opened
         self._accept: defer.Deferred[tuple[str | None, dict[str, str]]] = defer.Deferred()
         self._connecting: defer.Deferred[Any] | None = None
-        self._pending: list[tuple[bytes, bool]] | None = None
-        self._opened = False
-        self._first_close: tuple[Direction | None, int | None, str | None] | None = None
-        self._legs_down = 0
+        self.splice: WsSplice | None = None
 
     # -- opening -------------------------------------------------------------
 
@@ -258,106 +219,70 @@ class WsRelay:
         self._accept.errback(ConnectionDeny(status, status_line_reason(reason)))
 
     def upstream_open(self, up: Any) -> None:
+        """The server accepted: hold its bytes until the client's leg is open too."""
         self._up = up
-        # Hold upstream frames until the client leg is open too; they queue
-        # in _pending, bounded by what one read already brought in.
         up.transport.pauseProducing()
-        self._pending = []
-        if self._down.state == WebSocketProtocol.STATE_CLOSED:
+        # Bytes read past the 101 (the server's first frames): kept for the
+        # splice; autobahn would parse them as soon as onOpen returns.
+        self._up_rest, up.data = up.data, b""
+        if self._down.state == _CLOSED:
             up.dropConnection(abort=True)
             return
         self._accept.callback((up.subprotocol, {}))
 
     def downstream_open(self) -> None:
+        """Both legs are open: autobahn hands both connections to the splice."""
         down, up = self._down, self._up
-        self._opened = True
         self._observer.on_ws_open(self.ws_id, self.info, up.subprotocol)
-        up.transport.resumeProducing()
-        down.transport.registerProducer(up.transport, True)
-        up.transport.registerProducer(down.transport, True)
-        pending, self._pending = self._pending or [], None
-        for payload, is_binary in pending:
-            self.forward(S2C, payload, is_binary)
+        down_rest, down.data = down.data, b""
+        splice = WsSplice(
+            self.ws_id,
+            self._observer,
+            self._factory.reactor,
+            limit=self._factory.max_body,
+            on_done=self._done,
+        )
+        self.splice = splice
+        splice.start(down, down_rest, up, self._up_rest, up_gone=self._up_gone)
+        self._down, self._up, self._up_rest = splice.down, splice.up, b""
 
-    # -- messages ------------------------------------------------------------
+    def _done(self, initiator: Direction | None, code: int | None, reason: str | None) -> None:
+        self._factory.relays.pop(self.ws_id, None)
+        self._observer.on_ws_close(self.ws_id, initiator, code, reason)
 
-    def forward(self, direction: Direction, payload: bytes, is_binary: bool) -> None:
-        """Relay one message after the observer had its say (the hot path)."""
-        if self._pending is not None:
-            self._pending.append((payload, is_binary))
-            return
-        target = self._up if direction is C2S else self._down
-        try:
-            out = self._observer.on_ws_message(self.ws_id, direction, payload, is_binary)
-        except Exception:
-            log.failure("observer failed on ws {id}; closing both legs", id=self.ws_id)
-            self._fail_both(_INTERNAL_ERROR, "proxy error")
-            return
-        if target.state != _OPEN:
-            return  # closing: the peer could not take it any more
-        if out is None:
-            target.sendMessage(payload, is_binary)
-        else:
-            for data, binary in out:
-                target.sendMessage(data, binary)
+    # -- after opening: the splice -------------------------------------------
 
     def inject(self, direction: Direction, messages: Sequence[tuple[bytes, bool]]) -> bool:
-        """Send messages the observer made up, outside ``forward`` (no observer call)."""
-        target = self._up if direction is C2S else self._down
-        if not self._opened or self._first_close is not None or target.state != _OPEN:
-            return False
-        for data, binary in messages:
-            target.sendMessage(data, binary)
-        return True
+        """Send messages the observer made up, outside its callbacks."""
+        return self.splice is not None and self.splice.inject(direction, messages)
 
     def close_both(self, code: int, reason: str) -> None:
         """The observer ends the connection: close frames to both peers."""
-        if self._opened and self._first_close is None:
-            self._fail_both(code, reason)
+        if self.splice is not None:
+            self.splice.close_both(code, reason)
 
-    # -- closing -------------------------------------------------------------
+    def buffered_bytes(self) -> int:
+        """Bytes this relay holds: partial frames plus both legs' write buffers."""
+        if self.splice is not None:
+            return self.splice.buffered_bytes()
+        return len(self._up_rest) + pending_write_bytes(getattr(self._up, "transport", None))
 
-    def closing(
-        self, leg: Any, initiator: Direction | None, code: int | None, reason: str | None
-    ) -> None:
-        """A close frame arrived on ``leg``, or the proxy failed it: mirror it on the other."""
-        if self._first_close is not None:
-            return
-        self._first_close = (initiator, code, reason)
-        self._unwire()
-        other = self._up if leg is self._down else self._down
-        if other is not None and other.state == _OPEN:
-            # A close reason is at most 123 bytes (RFC 6455 5.5: 125 minus the code).
-            reason_raw = _truncate_utf8(reason, 123) if reason is not None else None
-            other.sendCloseFrame(code=code, reasonUtf8=reason_raw, isReply=False)
+    # -- a leg closed before both were open ----------------------------------
 
-    def leg_closed(
-        self, leg: Any, direction: Direction, code: int | None, reason: str | None
-    ) -> None:
-        """``leg``'s TCP connection is gone."""
-        if not self._opened:
-            self._closed_before_open(leg, reason)
-            return
-        if self._first_close is None:
-            # No close frame: the peer dropped TCP (1006); drop the other leg too.
-            self._first_close = (direction, code if code is not None else _ABNORMAL, reason)
-            self._unwire()
-            other = self._up if leg is self._down else self._down
-            other.dropConnection(abort=False)
-        self._legs_down += 1
-        if self._legs_down == 2:
-            self._factory.relays.pop(self.ws_id, None)
-            initiator, first_code, first_reason = self._first_close
-            self._observer.on_ws_close(self.ws_id, initiator, first_code, first_reason)
-
-    def _closed_before_open(self, leg: Any, reason: str | None) -> None:
+    def leg_closed(self, leg: Any, reason: str | None) -> None:
+        """An autobahn leg's TCP connection is gone (only before the splice took over)."""
         if leg is self._down:
             # The client gave up while we were still connecting upstream.
             self._factory.relays.pop(self.ws_id, None)
             if self._connecting is not None:
                 self._connecting.cancel()
-            elif self._up is not None:
+            elif self._up is not None and self._up.state != _CLOSED:
                 self._up.dropConnection(abort=True)
+            return
+        if self._accept.called:
+            # Accepted, the client's 101 is on its way: the splice ends the
+            # client's leg after passing on what the server had sent.
+            self._up_gone = reason or "upstream closed"
             return
         refusal = getattr(leg, "refusal", None)
         if refusal is not None:
@@ -365,28 +290,6 @@ class WsRelay:
         else:
             self._deny(502, f"upstream closed during handshake: {reason}")
         self._factory.relays.pop(self.ws_id, None)
-
-    def _fail_both(self, code: int, reason: str) -> None:
-        self.closing(self._down, None, code, reason)
-        if self._down.state == _OPEN:
-            raw = _truncate_utf8(reason, 123)
-            self._down.sendCloseFrame(code=code, reasonUtf8=raw, isReply=False)
-
-    def _unwire(self) -> None:
-        """Stop the producer links so a closing leg neither stalls nor kills the other."""
-        for leg in (self._down, self._up):
-            transport = getattr(leg, "transport", None)
-            if transport is not None and getattr(transport, "producer", None) is not None:
-                transport.unregisterProducer()
-            if transport is not None:
-                transport.resumeProducing()
-
-    def buffered_bytes(self) -> int:
-        """Bytes this relay holds: queued messages plus both legs' write buffers."""
-        queued = sum(len(p) for p, _ in self._pending or ())
-        down = pending_write_bytes(getattr(self._down, "transport", None))
-        up = pending_write_bytes(getattr(self._up, "transport", None))
-        return queued + down + up
 
 
 class WsRelayFactory(ServerFactory):  # type: ignore[misc]
@@ -410,7 +313,7 @@ class WsRelayFactory(ServerFactory):  # type: ignore[misc]
         self.observer = observer
         self.relays: dict[int, WsRelay] = {}
         self._next_id = next_id
-        self._max_body = max_body
+        self.max_body = max_body
         self._tls_policy = tls_policy
         self._timeout = timeout
         self.configure(self)
@@ -421,8 +324,8 @@ class WsRelayFactory(ServerFactory):  # type: ignore[misc]
         """Options for both legs: no re-fragmenting, size cap, close with 1009."""
         factory.setProtocolOptions(
             autoFragmentSize=0,
-            maxFramePayloadSize=self._max_body,
-            maxMessagePayloadSize=self._max_body,
+            maxFramePayloadSize=self.max_body,
+            maxMessagePayloadSize=self.max_body,
             failByDrop=False,
             echoCloseCodeReason=True,
             openHandshakeTimeout=self._timeout,

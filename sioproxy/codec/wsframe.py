@@ -1,0 +1,214 @@
+"""RFC 6455 WebSocket frames: an incremental reader and the encoder.
+
+Layer: pure (no twisted/autobahn). The relay and the replay stand-in hand
+the bytes of an open WebSocket to a ``FrameReader`` and write the frames they
+get back verbatim, so an unchanged message costs one header parse (and, from
+a client, one unmasking for the observer) instead of a decode, a re-encode
+and a re-mask. Extensions are never negotiated on these connections, so any
+RSV bit is an error.
+
+``FrameReader.feed`` returns the buffer it parsed and one event per complete
+message or control frame: ``(opcode, payload, start, end, held)``. The event's
+frame (the last frame of a fragmented message) is ``buffer[start:end]``;
+``held`` is the bytes of the message's earlier fragments (b"" for a message
+in one frame), so ``held + buffer[start:end]`` re-sends the message exactly
+as it arrived. ``payload`` is unmasked and, for a fragmented message, joined.
+"""
+
+from __future__ import annotations
+
+import os
+
+from sioproxy.errors import RemoteProtocolError
+
+CONTINUATION = 0x0
+TEXT = 0x1
+BINARY = 0x2
+CLOSE = 0x8
+PING = 0x9
+PONG = 0xA
+
+# Close codes the proxy itself uses (RFC 6455 7.4.1).
+PROTOCOL_ERROR = 1002
+INVALID_DATA = 1007
+MESSAGE_TOO_BIG = 1009
+
+_KNOWN_OPCODES = frozenset((CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG))
+# Codes a peer may send in a close frame (RFC 6455 7.4.1/7.4.2; 1004-1006 and
+# 1015 are reserved for local use, 3000-4999 are registered/private).
+_SENDABLE_CODES = frozenset((*range(1000, 1004), *range(1007, 1015)))
+
+Event = tuple[int, bytes, int, int, bytes]
+
+
+class FrameError(RemoteProtocolError):
+    """A peer broke the framing; ``close_code`` is what to close the connection with."""
+
+    def __init__(self, close_code: int, reason: str) -> None:
+        self.close_code = close_code
+        self.reason = reason
+        super().__init__(f"websocket: {reason} (close {close_code})")
+
+
+def unmask(payload: bytes, key: bytes) -> bytes:
+    """XOR ``payload`` with the 4-byte masking ``key`` (RFC 6455 5.3); its own inverse."""
+    size = len(payload)
+    if size == 0:
+        return payload
+    stream = (key * ((size + 3) >> 2))[:size]
+    mixed = int.from_bytes(payload, "little") ^ int.from_bytes(stream, "little")
+    return mixed.to_bytes(size, "little")
+
+
+def encode_frame(opcode: int, payload: bytes, *, masked: bool, fin: bool = True) -> bytes:
+    """One frame; ``masked`` for frames a client sends (a fresh random key each)."""
+    size = len(payload)
+    first = (0x80 if fin else 0) | opcode
+    mask_bit = 0x80 if masked else 0
+    if size < 126:
+        head = bytes((first, mask_bit | size))
+    elif size < 0x10000:
+        head = bytes((first, mask_bit | 126)) + size.to_bytes(2, "big")
+    else:
+        head = bytes((first, mask_bit | 127)) + size.to_bytes(8, "big")
+    if not masked:
+        return head + payload
+    key = os.urandom(4)
+    return head + key + unmask(payload, key)
+
+
+def close_payload(code: int | None, reason: str = "") -> bytes:
+    """The body of a close frame; the reason is cut to fit 125 bytes on a UTF-8 boundary."""
+    if code is None:
+        return b""
+    raw = reason.encode("utf-8")[:123].decode("utf-8", "ignore").encode("utf-8")
+    return code.to_bytes(2, "big") + raw
+
+
+def parse_close(payload: bytes) -> tuple[int | None, str]:
+    """Code and reason of a close frame's body (code None: the frame had none)."""
+    if not payload:
+        return None, ""
+    if len(payload) == 1:
+        raise FrameError(PROTOCOL_ERROR, "close frame body of 1 byte")
+    code = int.from_bytes(payload[:2], "big")
+    if code not in _SENDABLE_CODES and not 3000 <= code <= 4999:
+        raise FrameError(PROTOCOL_ERROR, f"close code {code} may not be sent")
+    try:
+        reason = payload[2:].decode("utf-8")
+    except UnicodeDecodeError:
+        raise FrameError(INVALID_DATA, "close reason is not UTF-8") from None
+    return code, reason
+
+
+class FrameReader:
+    """Frames of one direction of one connection, fed as the bytes arrive.
+
+    ``from_client``: frames must be masked (client to server) or must not be
+    (server to client). ``max_message`` caps a message's payload (close 1009).
+    """
+
+    __slots__ = ("_buffer", "_first_opcode", "_from_client", "_held", "_max", "_parts")
+
+    def __init__(self, *, from_client: bool, max_message: int) -> None:
+        self._buffer = b""
+        self._from_client = from_client
+        self._max = max_message
+        self._parts: list[bytes] = []  # payloads of the fragments so far
+        self._held: list[bytes] = []  # their frames as received
+        self._first_opcode = 0
+
+    @property
+    def pending(self) -> int:
+        """Bytes held: an incomplete frame plus the fragments of an unfinished message."""
+        return len(self._buffer) + sum(len(frame) for frame in self._held)
+
+    def feed(self, data: bytes) -> tuple[bytes, list[Event]]:
+        """Parse what arrived; raises ``FrameError`` on a framing violation."""
+        buf = self._buffer + data if self._buffer else data
+        events: list[Event] = []
+        pos, size = 0, len(buf)
+        while size - pos >= 2:
+            first, second = buf[pos], buf[pos + 1]
+            length = second & 0x7F
+            head = pos + 2
+            if length >= 126:
+                wide = 2 if length == 126 else 8
+                if size - head < wide:
+                    break
+                length = int.from_bytes(buf[head : head + wide], "big")
+                head += wide
+            masked = second & 0x80
+            if masked:
+                head += 4
+            end = head + length
+            if first & 0x70 or (not masked) is self._from_client or length > self._max:
+                self._check_header(first, bool(masked), length)
+            opcode = first & 0x0F
+            if opcode > BINARY:
+                self._check_control(first, length)
+            if end > size:
+                break
+            payload = buf[head:end]
+            if masked:
+                payload = unmask(payload, buf[head - 4 : head])
+            if first & 0x80 and opcode and not self._held:
+                if opcode == TEXT and not payload.isascii():
+                    _check_utf8(payload)
+                events.append((opcode, payload, pos, end, b""))
+            else:
+                message = self._fragment(opcode, bool(first & 0x80), payload, buf[pos:end])
+                if message is not None:
+                    events.append((message[0], message[1], pos, end, message[2]))
+            pos = end
+        self._buffer = buf[pos:] if pos < size else b""
+        return buf, events
+
+    def _check_header(self, first: int, masked: bool, length: int) -> None:
+        if first & 0x70:
+            raise FrameError(PROTOCOL_ERROR, "reserved bits set (no extension was negotiated)")
+        if masked is not self._from_client:
+            side = "client frame not masked" if self._from_client else "server frame masked"
+            raise FrameError(PROTOCOL_ERROR, side)
+        raise FrameError(MESSAGE_TOO_BIG, f"frame of {length} bytes over the {self._max} limit")
+
+    @staticmethod
+    def _check_control(first: int, length: int) -> None:
+        opcode = first & 0x0F
+        if opcode not in _KNOWN_OPCODES:
+            raise FrameError(PROTOCOL_ERROR, f"reserved opcode {opcode:#x}")
+        if not first & 0x80 or length > 125:
+            raise FrameError(PROTOCOL_ERROR, "control frame fragmented or over 125 bytes")
+
+    def _fragment(
+        self, opcode: int, fin: bool, payload: bytes, frame: bytes
+    ) -> tuple[int, bytes, bytes] | None:
+        """One frame of a fragmented message (or a control frame inside one)."""
+        if opcode >= CLOSE:
+            return opcode, payload, b""  # control frames may sit between fragments
+        if opcode not in _KNOWN_OPCODES:
+            raise FrameError(PROTOCOL_ERROR, f"reserved opcode {opcode:#x}")
+        if (opcode == CONTINUATION) is not bool(self._held):
+            which = "continuation without a message" if opcode == CONTINUATION else "new message"
+            raise FrameError(PROTOCOL_ERROR, f"{which} inside a fragmented message")
+        if opcode != CONTINUATION:
+            self._first_opcode = opcode
+        self._parts.append(payload)
+        if sum(len(part) for part in self._parts) > self._max:
+            raise FrameError(MESSAGE_TOO_BIG, f"message over the {self._max} byte limit")
+        if not fin:
+            self._held.append(frame)
+            return None
+        message = b"".join(self._parts)
+        held = b"".join(self._held)
+        self._parts, self._held = [], []
+        if self._first_opcode == TEXT:
+            _check_utf8(message)
+        return self._first_opcode, message, held
+
+
+def _check_utf8(payload: bytes) -> None:
+    try:
+        payload.decode("utf-8")
+    except UnicodeDecodeError:
+        raise FrameError(INVALID_DATA, "text message is not valid UTF-8") from None

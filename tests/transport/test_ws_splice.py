@@ -1,0 +1,150 @@
+"""The open-WebSocket splice (transport/ws_splice.py) over real loopback sockets.
+
+The client writes hand-made frames straight to its TCP connection, so the
+proxy sees fragments, batches and close frames exactly as a peer may send them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest_twisted
+
+from sioproxy.codec.wsframe import BINARY, CLOSE, CONTINUATION, PING, TEXT, encode_frame
+from sioproxy.transport.ws_relay import RelayControlImpl
+from sioproxy.types import Direction
+from tests.transport.peers import Proxy, RecordingObserver, Upstream, turns, within, ws_connect
+
+C2S, S2C = Direction.C2S, Direction.S2C
+
+
+def masked(opcode: int, payload: bytes, fin: bool = True) -> bytes:
+    return encode_frame(opcode, payload, masked=True, fin=fin)
+
+
+async def wait_until(reactor: Any, check: Any) -> None:
+    for _ in range(500):  # bounded: about 5 s of reactor turns
+        if check():
+            return
+        await turns(reactor)
+    raise AssertionError("condition not reached")
+
+
+@pytest_twisted.ensureDeferred
+async def test_fragments_batches_and_pings_pass_in_order(reactor: Any) -> None:
+    up, obs = Upstream(reactor), RecordingObserver()
+    proxy = Proxy(reactor, up.url, obs)
+    try:
+        client = await ws_connect(reactor, proxy.number, "/socket.io/wsecho")
+        await within(client.opened, reactor)
+        pongs: list[bytes] = []
+        client.onPong = pongs.append
+        # One TCP write: a message in three fragments with a ping between
+        # them, then two whole messages.
+        client.transport.write(
+            masked(TEXT, b'42["fr', fin=False)
+            + masked(PING, b"are you there")
+            + masked(CONTINUATION, "agé".encode(), fin=False)
+            + masked(CONTINUATION, b'nted"]')
+            + masked(BINARY, b"\x04\x00\x01")
+            + masked(TEXT, b"2")
+        )
+        got = [await within(client.messages.get(), reactor) for _ in range(3)]
+        assert got == [('42["fragénted"]'.encode(), False), (b"\x04\x00\x01", True), (b"2", False)]
+        assert up.ws_received == got
+        seen = [(c[2], c[3]) for c in obs.named("ws_message") if c[2] is C2S]
+        assert seen == [(C2S, '42["fragénted"]'.encode()), (C2S, b"\x04\x00\x01"), (C2S, b"2")]
+        await wait_until(reactor, lambda: pongs)
+        assert pongs == [b"are you there"]  # answered by the server, end to end
+    finally:
+        await proxy.close()
+        await up.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_replaced_message_keeps_its_place_in_a_batch(reactor: Any) -> None:
+    up = Upstream(reactor)
+
+    def hook(direction: Direction, payload: bytes, binary: bool) -> Any:
+        if direction is C2S and payload == b"b":
+            return [(b"B1", False), (b"B2", True)]
+        return None
+
+    obs = RecordingObserver(message_hook=hook)
+    proxy = Proxy(reactor, up.url, obs)
+    try:
+        client = await ws_connect(reactor, proxy.number, "/socket.io/wsecho")
+        await within(client.opened, reactor)
+        client.transport.write(b"".join(masked(TEXT, m) for m in (b"a", b"b", b"c")))
+        got = [await within(client.messages.get(), reactor) for _ in range(4)]
+        assert got == [(b"a", False), (b"B1", False), (b"B2", True), (b"c", False)]
+    finally:
+        await proxy.close()
+        await up.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_injected_messages_and_a_proxy_close_reach_both_peers(reactor: Any) -> None:
+    up, obs = Upstream(reactor), RecordingObserver()
+    proxy = Proxy(reactor, up.url, obs)
+    control = RelayControlImpl(reactor, proxy.site.ws_factory)
+    try:
+        client = await ws_connect(reactor, proxy.number, "/socket.io/wsecho")
+        await within(client.opened, reactor)
+        [ws_id] = proxy.site.ws_factory.relays
+        assert control.ws_send(ws_id, S2C, [("42[\"é\"]".encode(), False), (b"\x01", True)])
+        assert await within(client.messages.get(), reactor) == ('42["é"]'.encode(), False)
+        assert await within(client.messages.get(), reactor) == (b"\x01", True)
+        # Towards the server the proxy is a client: its frames must be masked,
+        # or the upstream's autobahn would refuse them.
+        assert control.ws_send(ws_id, C2S, [(b"to-server", False)])
+        assert await within(client.messages.get(), reactor) == (b"to-server", False)  # echoed
+        control.ws_close(ws_id, 4100, "rule closed it")
+        assert await within(client.closed, reactor) == (4100, "rule closed it")
+        assert await within(up.ws_closed.get(), reactor) == (4100, "rule closed it")
+        await within(obs.closed, reactor)
+        assert obs.named("ws_close")[0][2:] == (None, 4100, "rule closed it")
+        assert not control.ws_send(ws_id, S2C, [(b"late", False)])
+        assert proxy.site.ws_factory.relays == {}
+    finally:
+        await proxy.close()
+        await up.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_close_frame_with_a_reserved_code_is_a_protocol_error(reactor: Any) -> None:
+    up, obs = Upstream(reactor), RecordingObserver()
+    proxy = Proxy(reactor, up.url, obs)
+    try:
+        client = await ws_connect(reactor, proxy.number, "/socket.io/wsecho")
+        await within(client.opened, reactor)
+        client.transport.write(masked(TEXT, b"before") + masked(CLOSE, (1005).to_bytes(2, "big")))
+        code, _ = await within(client.closed, reactor)
+        assert code == 1002
+        assert (await within(up.ws_closed.get(), reactor))[0] == 1002
+        assert up.ws_received == [(b"before", False)]  # what came first was relayed
+        await within(obs.closed, reactor)
+        assert obs.named("ws_close")[0][2:4] == (None, 1002)
+    finally:
+        await proxy.close()
+        await up.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_unmasked_client_frame_closes_with_1002_and_nothing_is_relayed(
+    reactor: Any,
+) -> None:
+    up, obs = Upstream(reactor), RecordingObserver()
+    proxy = Proxy(reactor, up.url, obs)
+    try:
+        client = await ws_connect(reactor, proxy.number, "/socket.io/wsecho")
+        await within(client.opened, reactor)
+        client.transport.write(encode_frame(TEXT, b"bare", masked=False))
+        code, _ = await within(client.closed, reactor)
+        assert code == 1002
+        await within(obs.closed, reactor)
+        assert up.ws_received == []
+        assert obs.named("ws_message") == []
+    finally:
+        await proxy.close()
+        await up.close()
