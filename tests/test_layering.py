@@ -16,6 +16,7 @@ PURE_MODULES = [
     "sioproxy.codec.socketio",
     "sioproxy.codec.binary",
     "sioproxy.codec.handshake",
+    "sioproxy.codec.wsframe",
     "sioproxy.session",
     "sioproxy.recording",
     "sioproxy.logfmt",
