@@ -87,6 +87,31 @@ def with_answer_id(packet: Packet, live_id: int) -> Packet:
     return dataclasses.replace(packet, id=live_id, raw=None)
 
 
+def spliced_id(packet: SioPacket, text: str, live_id: int) -> SioPacket | None:
+    """``packet`` with ack id ``live_id``, its text the recorded one with the id digits swapped.
+
+    ``text`` must be exactly ``packet``'s text (``Step.text``). The recorded
+    arguments keep their bytes, as an unchanged packet's do, instead of being
+    encoded again. None when the id digits cannot be found where C.3 puts
+    them (``<type>[<nsp>,]<id><data>``), e.g. a binary header.
+    """
+    if packet.id is None or packet.attachment_count is not None or live_id < 0:
+        return None
+    start = 1
+    if text.startswith("/", 1):
+        comma = text.find(",", 1)
+        if comma < 0:
+            return None
+        start = comma + 1
+    digits = str(packet.id)
+    end = start + len(digits)
+    after = text[end : end + 1]
+    if text[start:end] != digits or (after and after in "0123456789"):
+        return None  # not the id's digits (or a leading zero: not ours to rewrite)
+    raw = text[:start] + str(live_id) + text[end:]
+    return dataclasses.replace(packet, id=live_id, raw=raw)
+
+
 def empty_ack(packet: Packet) -> Packet:
     """An ack without data for ``packet``'s id: ``6::<ep>:<id>`` or ACK ``[]`` (A.10, C.5)."""
     assert packet.id is not None

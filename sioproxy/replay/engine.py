@@ -19,16 +19,17 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sioproxy.codec.legacy import LegacyPacket
 from sioproxy.codec.socketio import SioPacket
 from sioproxy.errors import ConfigError
 from sioproxy.recording.model import PacketEntry, Recording
-from sioproxy.replay.acks import AckTable, empty_ack, fresh_sid, with_answer_id
+from sioproxy.replay.acks import AckTable, empty_ack, fresh_sid, spliced_id, with_answer_id
 from sioproxy.replay.matching import (
     MATCH_MODES,
+    SAME,
     Comparison,
     MatchKey,
     Pointer,
@@ -91,10 +92,15 @@ class ReplayOptions:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Send:
-    """Send ``packet`` to the live client after ``delay`` seconds (list order kept on ties)."""
+    """Send ``packet`` to the live client after ``delay`` seconds (list order kept on ties).
+
+    ``text``: the packet's Socket.IO text when it is known exactly (a recorded
+    packet sent as recorded), so the session need not encode it.
+    """
 
     packet: LegacyPacket | SioPacket
     delay: float = 0.0
+    text: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -228,6 +234,11 @@ class ReplayEngine:
             raise TypeError(f"a {self.generation.value} connection takes {want}, got {packet!r}")
 
     def compare(self, index: int, packet: Packet) -> Comparison:
+        # A live packet with the very text of an exact recorded one decodes to the
+        # same values: the dict forms would be identical (the usual case).
+        text = self.script.steps[index].text
+        if text is not None and packet.raw == text and type(packet) is SioPacket:
+            return SAME
         # Dict forms are built once: each recorded step's on first use, the
         # live packet's once for all the candidates it is compared with.
         rec_d = self._rec_dicts[index]
@@ -372,15 +383,15 @@ class ReplayEngine:
         while self._queue and self._queue[0][0] <= horizon:
             due, index = heapq.heappop(self._queue)
             self._mark_played(index)
-            packet = self._outgoing(index)
-            if packet is not None:
-                actions.append(Send(packet=packet, delay=max(0.0, due - now)))
+            out = self._outgoing(index)
+            if out is not None:
+                actions.append(Send(packet=out[0], delay=max(0.0, due - now), text=out[1]))
         return actions
 
-    def _outgoing(self, index: int) -> Packet | None:
-        """The recorded server packet as it must go out now (D.3 rewrites)."""
+    def _outgoing(self, index: int) -> tuple[Packet, str | None] | None:
+        """The recorded server packet as it must go out now (D.3 rewrites), its exact text."""
         step = self.script.steps[index]
-        packet = step.packet
+        packet, text = step.packet, step.text
         request = self.script.answers.get(index)
         if request is not None:
             live_id = self._acks.client_id(request)
@@ -390,12 +401,19 @@ class ReplayEngine:
                     f" where the recording did (seq {self.script.steps[request].seq})"
                 )
                 return None
-            return with_answer_id(packet, live_id)
+            if answer_id(packet) == live_id:
+                return packet, text
+            if text is not None and isinstance(packet, SioPacket):
+                spliced = spliced_id(packet, text, live_id)
+                if spliced is not None:
+                    return spliced, spliced.raw
+            return with_answer_id(packet, live_id), None
         if asks_ack(packet) and packet.id is not None:
             sent = self._acks.send_server(namespace(packet), packet.id, index)
             if sent != packet.id:
-                packet = dataclasses.replace(packet, id=sent, raw=None)
-        return fresh_sid(packet)
+                packet, text = dataclasses.replace(packet, id=sent, raw=None), None
+        fresh = fresh_sid(packet)
+        return fresh, text if fresh is packet else None
 
     # -- misses ------------------------------------------------------------------
 

@@ -255,7 +255,7 @@ class Comparison:
         return len(self.differences)
 
 
-_SAME: Final = Comparison(failed=(), differences=())
+SAME: Final = Comparison(failed=(), differences=())
 
 
 def compare(
@@ -271,7 +271,7 @@ def compare_dicts(
     """``compare`` on ``match_dict`` forms (the engine keeps the recorded ones)."""
     if _identical(rec_d, live_d):
         # The usual case when replaying: no walk by pointer, no difference to report.
-        return _SAME
+        return SAME
     differences = diff(rec_d, live_d, ignore)
     failed = {
         _matcher_of(parse_pointer(d.pointer) if d.pointer else (), rec_d) for d in differences

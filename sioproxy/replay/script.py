@@ -145,6 +145,11 @@ class Step:
     index: int
     entry: PacketEntry
     packet: Packet
+    # The Socket.IO text (no ``4``) that decodes to exactly ``packet``, types and
+    # key order included, when the recorded raw text is that: the engine sends
+    # it as it is and compares a live packet of the same text without the dict
+    # walk. None otherwise (0.9, binary, or a raw text that says something else).
+    text: str | None = None
 
     @property
     def dir(self) -> Direction:
@@ -205,11 +210,11 @@ def build_script(recording: Recording, conn: str) -> Script:
     steps: list[Step] = []
     notes: list[str] = []
     for entry in recording.packets(conn):
-        packet, note = packet_of_entry(entry, generation)
+        packet, note, text = _entry_packet(entry, generation)
         if note is not None:
             notes.append(f"seq {entry.seq}: {note}")
         if packet is not None:
-            steps.append(Step(index=len(steps), entry=entry, packet=packet))
+            steps.append(Step(index=len(steps), entry=entry, packet=packet, text=text))
     answers = _correlate(steps)
     return Script(
         conn=conn,
@@ -227,23 +232,32 @@ def packet_of_entry(entry: PacketEntry, generation: Generation) -> tuple[Packet 
 
     Transport-level packets give (None, None): skipping them is normal.
     """
+    packet, note, _ = _entry_packet(entry, generation)
+    return packet, note
+
+
+def _entry_packet(
+    entry: PacketEntry, generation: Generation
+) -> tuple[Packet | None, str | None, str | None]:
+    """``packet_of_entry`` and the step's exact text (see ``Step.text``)."""
     if entry.packet is None:
-        return None, f"skipped, the frame did not decode: {entry.error}"
+        return None, f"skipped, the frame did not decode: {entry.error}", None
     d = entry.packet
     try:
         if generation is Generation.LEGACY:
             legacy = packet_from_dict(d)
             if is_transport_level(legacy):
-                return None, None
-            return _with_legacy_raw(legacy, entry.raw), None
+                return None, None, None
+            return _with_legacy_raw(legacy, entry.raw), None, None
         if d.get("eio") != "message":
-            return None, None
+            return None, None, None
         if not isinstance(d.get("sio"), Mapping):
-            return None, "skipped, an Engine.IO message without a Socket.IO packet"
+            return None, "skipped, an Engine.IO message without a Socket.IO packet", None
         revision = generation.sio_revision or 5
-        return _with_sio_raw(sio_from_dict(d["sio"], revision), entry.raw, revision), None
+        packet, text = _with_sio_raw(sio_from_dict(d["sio"], revision), entry.raw, revision)
+        return packet, None, text
     except EncodeError as exc:
-        return None, f"skipped, the recorded packet is not valid: {exc}"
+        return None, f"skipped, the recorded packet is not valid: {exc}", None
 
 
 def _with_legacy_raw(packet: LegacyPacket, raw: str | bytes) -> LegacyPacket:
@@ -258,15 +272,34 @@ def _with_legacy_raw(packet: LegacyPacket, raw: str | bytes) -> LegacyPacket:
     return packet
 
 
-def _with_sio_raw(packet: SioPacket, raw: str | bytes, revision: int) -> SioPacket:
+def _with_sio_raw(
+    packet: SioPacket, raw: str | bytes, revision: int
+) -> tuple[SioPacket, str | None]:
+    """The packet keeping its recorded text when that still says the same; the exact text."""
     if isinstance(raw, str) and raw.startswith("4"):
         try:
             header = decode_sio(raw[1:], revision)
         except DecodeError:
-            return packet
-        if dataclasses.replace(header, attachments=packet.attachments) == packet:
-            return dataclasses.replace(packet, raw=raw[1:])
-    return packet
+            return packet, None
+        if packet.attachments:
+            same = dataclasses.replace(header, attachments=packet.attachments) == packet
+        else:
+            same = header == packet
+        if same:
+            # The dict form's packet is kept (its values are the recording's own, so
+            # nothing new stays alive per step); the text stands for it when exact.
+            exact = header.attachment_count is None and same_json(header.data, packet.data)
+            return dataclasses.replace(packet, raw=raw[1:]), raw[1:] if exact else None
+    return packet, None
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """Equal as JSON texts: same types (``1``, ``1.0``, ``true`` differ), same key order.
+
+    For parsed JSON, ``repr`` shows exactly those (C speed, unlike a walk); it
+    is stricter on ``-0.0`` against ``0.0``, which only costs the fast path.
+    """
+    return bool(a == b) and repr(a) == repr(b)
 
 
 def _correlate(steps: list[Step]) -> dict[int, int]:

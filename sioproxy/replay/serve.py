@@ -81,6 +81,7 @@ class ReplayService:
         self._on_all_done = on_all_done
         self._keep_journal = keep_journal
         self._open_apps: set[ReplayApp] = set()
+        self._playable: dict[str, bool] = {}  # recorded connection -> has steps
 
     def app_factory(self, conn: ServerConnection) -> ConnectionApp:
         return ReplayApp(self)
@@ -123,7 +124,14 @@ class ReplayService:
         if scheduler.loop:
             return False
         remaining = scheduler.order[len(scheduler.engines) :]
-        return all(not build_script(scheduler.recording, conn).steps for conn in remaining)
+        return not any(self._has_steps(conn) for conn in remaining)
+
+    def _has_steps(self, conn: str) -> bool:
+        # Asked after every finished connection: build each script once, not each time.
+        found = self._playable.get(conn)
+        if found is None:
+            found = self._playable[conn] = bool(build_script(self.scheduler.recording, conn).steps)
+        return found
 
 
 class ReplayApp:
@@ -133,7 +141,7 @@ class ReplayApp:
         self._service = service
         self._engine: ReplayEngine | None = None
         self._conn: ServerConnection | None = None
-        self._queue: list[tuple[float, int, Packet]] = []
+        self._queue: list[tuple[float, int, Send]] = []
         self._order = itertools.count()
         self._timer: Cancellable | None = None
         self._closed = False
@@ -175,7 +183,7 @@ class ReplayApp:
         for action in actions:
             if isinstance(action, Send):
                 heapq.heappush(
-                    self._queue, (now + max(action.delay, 0.0), next(self._order), action.packet)
+                    self._queue, (now + max(action.delay, 0.0), next(self._order), action)
                 )
             elif isinstance(action, Mismatch):
                 self._service.stats.misses += 1
@@ -193,8 +201,8 @@ class ReplayApp:
             return
         now = self._now()
         while self._queue and self._queue[0][0] <= now:
-            _due, _n, packet = heapq.heappop(self._queue)
-            self._send(packet)
+            _due, _n, send = heapq.heappop(self._queue)
+            self._send(send.packet, send.text)
         deadline = self._engine.next_deadline()
         if deadline is not None and deadline <= now:
             self._apply(self._engine.poll(now))
@@ -218,14 +226,14 @@ class ReplayApp:
                 return
         self._pump()
 
-    def _send(self, packet: Packet) -> None:
+    def _send(self, packet: Packet, text: str | None = None) -> None:
         assert self._conn is not None
         service = self._service
         service.stats.sent += 1
         service.journal(self._conn.label, "s2c", packet)
         if service.verbose:
             service._log(f"{self._conn.label} <- {_short(wire_text(packet))}")
-        self._conn.send(packet)
+        self._conn.send(packet, text)
 
 
 def _drop(_line: str) -> None:

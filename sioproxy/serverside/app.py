@@ -125,7 +125,7 @@ class _Session(Protocol):
     @property
     def transport_name(self) -> str: ...
 
-    def send(self, packet: AppPacket) -> None: ...
+    def send(self, packet: AppPacket, text: str | None = None) -> None: ...
 
     def close(self) -> None: ...
 
@@ -144,9 +144,14 @@ class ServerConnection:
         """The current transport (``polling``/``websocket``, or a 0.9 transport name)."""
         return self._session.transport_name
 
-    def send(self, packet: AppPacket) -> None:
-        """Queue ``packet`` for the client, encoded for the transport in use when sent."""
-        self._session.send(packet)
+    def send(self, packet: AppPacket, text: str | None = None) -> None:
+        """Queue ``packet`` for the client, encoded for the transport in use when sent.
+
+        ``text``: the packet's Socket.IO text, when the app knows it exactly
+        (a Socket.IO packet without attachments); the session then sends it
+        as it is instead of encoding ``packet``.
+        """
+        self._session.send(packet, text)
 
     def close(self) -> None:
         """End the connection from the server side."""
@@ -206,7 +211,7 @@ class SessionBase:
     def transport_name(self) -> str:
         raise NotImplementedError
 
-    def send(self, packet: AppPacket) -> None:
+    def send(self, packet: AppPacket, text: str | None = None) -> None:
         raise NotImplementedError
 
     def close(self) -> None:

@@ -128,14 +128,20 @@ class EioSession(SessionBase):
 
     # -- the app's side -------------------------------------------------------
 
-    def send(self, packet: AppPacket) -> None:
-        """Queue a Socket.IO packet: its header, then one message per attachment (C.6)."""
+    def send(self, packet: AppPacket, text: str | None = None) -> None:
+        """Queue a Socket.IO packet: its header, then one message per attachment (C.6).
+
+        ``text`` is the packet's exact text when the app knows it (no attachments).
+        """
         if not isinstance(packet, SioPacket):
             raise EncodeError(f"eio{self.version}: the stand-in sends SioPackets, not {packet!r}")
         if self.ended is not None or self._closing:
             return
-        parts = encode_sio(to_binary_packet(packet))
-        self._queue.extend(EioPacket(type=EioType.MESSAGE, data=part) for part in parts)
+        if text is not None and not packet.attachments:
+            self._queue.append(EioPacket(type=EioType.MESSAGE, data=text))
+        else:
+            parts = encode_sio(to_binary_packet(packet))
+            self._queue.extend(EioPacket(type=EioType.MESSAGE, data=part) for part in parts)
         self._flush()
         self.wake()
 

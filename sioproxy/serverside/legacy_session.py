@@ -132,7 +132,7 @@ class LegacySession(SessionBase):
 
     # -- the app's side -------------------------------------------------------
 
-    def send(self, packet: AppPacket) -> None:
+    def send(self, packet: AppPacket, text: str | None = None) -> None:
         if not isinstance(packet, LegacyPacket):
             raise EncodeError(f"0.9: the stand-in sends LegacyPackets, not {packet!r}")
         if self.ended is not None or self._closing is not None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from autobahn.twisted import websocket as _autobahn
 from autobahn.websocket.protocol import WebSocketProtocol
@@ -50,6 +50,7 @@ from sioproxy.serverside.legacy_session import (
     unknown_sid_response,
 )
 from sioproxy.transport.endpoints import listen_endpoint
+from sioproxy.transport.standin_ws import StandInWebSocket
 from sioproxy.transport.takeover import hand_over
 from sioproxy.types import Generation
 
@@ -70,6 +71,23 @@ def new_sid() -> str:
     return secrets.token_urlsafe(15)
 
 
+class WsPeer(Protocol):
+    """An open client WebSocket as the sessions' effects use it.
+
+    During the opening handshake this is the autobahn protocol; once open,
+    the lean ``StandInWebSocket`` that took its connection over.
+    """
+
+    @property
+    def open(self) -> bool: ...
+
+    def send_text(self, text: str) -> None: ...
+
+    def send_bytes(self, data: bytes) -> None: ...
+
+    def close(self, code: int = 1000, reason: str = "") -> None: ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WsRoute:
     """Where a WebSocket connection goes, decided from its HTTP request."""
@@ -88,8 +106,8 @@ class StandInServer:
         self.app_factory = app_factory
         self.sessions: dict[str, SessionBase] = {}
         self._polls: dict[int, tuple[str, Request]] = {}
-        self._ws: dict[str, StandInWsProtocol] = {}
-        self._timers: dict[str, Any] = {}
+        self._ws: dict[str, WsPeer] = {}
+        self._timers: dict[str, tuple[float, Any]] = {}
         self._draining: set[str] = set()
         self._again: set[str] = set()
         self._next_poll = itertools.count(1).__next__
@@ -148,13 +166,13 @@ class StandInServer:
                 session.poll_aborted(poll_id)
             self.drain(session)
 
-    def attach_ws(self, sid: str, proto: StandInWsProtocol) -> None:
+    def attach_ws(self, sid: str, proto: WsPeer) -> None:
         self._ws[sid] = proto
 
-    def ws_is(self, sid: str, proto: StandInWsProtocol) -> bool:
+    def ws_is(self, sid: str, proto: WsPeer) -> bool:
         return self._ws.get(sid) is proto
 
-    def forget_ws(self, sid: str, proto: StandInWsProtocol) -> None:
+    def forget_ws(self, sid: str, proto: WsPeer) -> None:
         if self._ws.get(sid) is proto:
             del self._ws[sid]
 
@@ -185,27 +203,27 @@ class StandInServer:
                 log.warn("stand-in {sid}: a poll response was lost (client gone)", sid=sid)
         elif isinstance(effect, WsSend):
             proto = self._ws.get(sid)
-            if proto is not None and proto.state == _OPEN:
+            if proto is not None and proto.open:
                 data = effect.data
                 if isinstance(data, str):
-                    proto.sendMessage(data.encode("utf-8"), isBinary=False)
+                    proto.send_text(data)
                 else:
-                    proto.sendMessage(data, isBinary=True)
+                    proto.send_bytes(data)
         elif isinstance(effect, WsClose):
             proto = self._ws.pop(sid, None)
             if proto is not None:
-                proto.sendClose(code=effect.code)
+                proto.close(effect.code)
         elif isinstance(effect, Ended):
             self._ended(sid)
 
     def _ended(self, sid: str) -> None:
         session = self.sessions.pop(sid, None)
         timer = self._timers.pop(sid, None)
-        if timer is not None and timer.active():
-            timer.cancel()
+        if timer is not None and timer[1].active():
+            timer[1].cancel()
         proto = self._ws.pop(sid, None)
         if proto is not None:
-            proto.sendClose(code=1000)
+            proto.close(1000)
         for poll_id, (owner, request) in list(self._polls.items()):
             if owner == sid:
                 del self._polls[poll_id]
@@ -218,14 +236,20 @@ class StandInServer:
 
     def _schedule(self, session: SessionBase) -> None:
         sid = session.sid
-        timer = self._timers.pop(sid, None)
-        if timer is not None and timer.active():
-            timer.cancel()
         deadline = session.next_deadline()
-        if deadline is None or session.ended is not None:
+        if session.ended is not None:
+            deadline = None
+        timer = self._timers.get(sid)
+        if timer is not None:
+            if timer[0] == deadline and timer[1].active():
+                return  # most messages leave the heartbeat deadline as it was
+            del self._timers[sid]
+            if timer[1].active():
+                timer[1].cancel()
+        if deadline is None:
             return
         delay = max(0.0, deadline - self.reactor.seconds())
-        self._timers[sid] = self.reactor.callLater(delay, self._fire, session)
+        self._timers[sid] = (deadline, self.reactor.callLater(delay, self._fire, session))
 
     def _fire(self, session: SessionBase) -> None:
         self._timers.pop(session.sid, None)
@@ -397,14 +421,21 @@ def respond(request: Request, response: HttpResponse) -> bytes:
 
 
 class StandInWsProtocol(ServerProtocol):  # type: ignore[misc]
-    """One client WebSocket: Engine.IO (new or upgrade probe) or 0.9 websocket transport."""
+    """One client WebSocket: Engine.IO (new or upgrade probe) or 0.9 websocket transport.
+
+    autobahn handles the opening handshake only: ``onOpen`` hands the
+    connection to a ``StandInWebSocket`` (``peer``), which then calls
+    ``onMessage``/``onClose`` of this object with the client's messages.
+    """
 
     server: StandInServer
     route: WsRoute
     session: SessionBase | None = None
     _unknown = False
+    peer: WsPeer
 
     def onConnect(self, request: Any) -> None:  # noqa: N802
+        self.peer = self
         route, server = self.route, self.server
         if route.sid is None:
             return None  # a new Engine.IO session, opened in onOpen
@@ -423,13 +454,39 @@ class StandInWsProtocol(ServerProtocol):  # type: ignore[misc]
 
     def _bind(self, session: SessionBase) -> None:
         self.session = session
-        self.server.attach_ws(session.sid, self)
+        self.server.attach_ws(session.sid, self.peer)
+
+    # -- WsPeer, while autobahn still has the connection ----------------------
+
+    @property
+    def open(self) -> bool:
+        return bool(self.state == _OPEN)
+
+    def send_text(self, text: str) -> None:
+        self.sendMessage(text.encode("utf-8"), isBinary=False)
+
+    def send_bytes(self, data: bytes) -> None:
+        self.sendMessage(data, isBinary=True)
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        self.sendClose(code=code)
+
+    # -- open: the lean WebSocket takes over ------------------------------------
 
     def onOpen(self) -> None:  # noqa: N802
+        rest = StandInWebSocket.leftover(self)
+        peer = StandInWebSocket.adopt(
+            self,
+            reactor=self.server.reactor,
+            max_message=self.server.config.max_payload,
+            on_message=self.onMessage,
+            on_close=self._lean_closed,
+        )
+        self.peer = peer
         server, session = self.server, self.session
         if self._unknown:
-            self.sendMessage(UNKNOWN_SID_FRAME.encode("ascii"), isBinary=False)
-            self.sendClose(code=1000)
+            peer.send_text(UNKNOWN_SID_FRAME)
+            peer.close(1000)
         elif session is None:
             new = server.new_eio_session("websocket", b64=self.route.b64)
             self._bind(new)
@@ -438,14 +495,17 @@ class StandInWsProtocol(ServerProtocol):  # type: ignore[misc]
         elif isinstance(session, LegacySession):
             if not session.ws_attach(self.route.transport):
                 self.session = None
-                self.sendClose(code=1000)
-                return
-            self._bind(session)
-            server.drain(session)
+                peer.close(1000)
+            else:
+                self._bind(session)
+                server.drain(session)
+        else:
+            self._bind(session)  # the upgrade probe: the lean socket replaces this one
+        peer.start(rest)
 
     def onMessage(self, payload: bytes, isBinary: bool) -> None:  # noqa: N802, N803
         session = self.session
-        if session is None or not self.server.ws_is(session.sid, self):
+        if session is None or not self.server.ws_is(session.sid, self.peer):
             return
         if isinstance(session, EioSession):
             session.ws_message(payload if isBinary else payload.decode("utf-8"))
@@ -453,11 +513,14 @@ class StandInWsProtocol(ServerProtocol):  # type: ignore[misc]
             session.ws_message(payload.decode("utf-8"))
         self.server.drain(session)
 
+    def _lean_closed(self, code: int | None, reason: str) -> None:
+        self.onClose(False, code, reason)
+
     def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:  # noqa: N802, N803
         session = self.session
-        if session is None or not self.server.ws_is(session.sid, self):
+        if session is None or not self.server.ws_is(session.sid, self.peer):
             return
-        self.server.forget_ws(session.sid, self)
+        self.server.forget_ws(session.sid, self.peer)
         if isinstance(session, EioSession | LegacySession):
             session.ws_closed()
         self.server.drain(session)

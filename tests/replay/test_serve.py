@@ -21,7 +21,7 @@ class FakeConnection:
     sent: list[Any] = field(default_factory=list)
     closed: bool = False
 
-    def send(self, packet: Any) -> None:
+    def send(self, packet: Any, text: str | None = None) -> None:
         self.sent.append(packet)
 
     def close(self) -> None:
