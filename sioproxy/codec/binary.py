@@ -162,31 +162,32 @@ class SioDecoder:
     ``None`` while a binary header still waits for its attachments.
     """
 
-    __slots__ = ("_header", "_parts", "revision")
+    __slots__ = ("_parts", "header", "revision")
 
     def __init__(self, revision: int) -> None:
         if revision not in (4, 5):
             raise ValueError(f"Socket.IO revision must be 4 or 5, not {revision!r}")
         self.revision = revision
-        self._header: _sio.SioPacket | None = None
+        #: The binary header being reassembled, None when idle (read-only outside).
+        self.header: _sio.SioPacket | None = None
         self._parts: list[bytes] = []
 
     @property
     def pending(self) -> int:
         """Attachments still expected by the header being reassembled (0 when idle)."""
-        header = self._header
+        header = self.header
         return 0 if header is None else header.attachments_expected - len(self._parts)
 
     @property
     def partial(self) -> _sio.SioPacket | None:
         """The header being reassembled, with the attachments received so far."""
-        if self._header is None:
+        if self.header is None:
             return None
-        return dataclasses.replace(self._header, attachments=tuple(self._parts))
+        return dataclasses.replace(self.header, attachments=tuple(self._parts))
 
     def reset(self) -> None:
         """Forget a half-received binary packet."""
-        self._header = None
+        self.header = None
         self._parts = []
 
     def feed(self, data: str | bytes) -> _sio.SioPacket | None:
@@ -196,12 +197,12 @@ class SioDecoder:
         half-received packet; that text is not consumed, so a caller that
         wants to go on can feed it again.
         """
-        header = self._header
+        header = self.header
         if header is None:
             if isinstance(data, str):
                 packet = _sio.decode_sio(data, self.revision)
                 if packet.attachment_count:
-                    self._header = packet
+                    self.header = packet
                     return None
                 return packet
             raise DecodeError(

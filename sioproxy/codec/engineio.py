@@ -32,6 +32,7 @@ __all__ = [
     "eio_packets_from_dict",
     "eio_to_dict",
     "encode_eio",
+    "message_packet",
 ]
 
 
@@ -73,6 +74,25 @@ def _make(ptype: EioType, data: str | bytes | None) -> EioPacket:
     _set_type(packet, ptype)
     _set_data(packet, data)
     return packet
+
+
+_MESSAGE: Final = EioType.MESSAGE  # a module constant: enum member lookups are slow
+# A plain twin of EioPacket (same slots): filled with plain stores, then given
+# the real class (``__class__`` assignment between identical layouts).
+_Draft: Any = type("_EioPacketDraft", (), {"__slots__": EioPacket.__slots__})
+
+
+def message_packet(data: str) -> EioPacket:
+    """A text MESSAGE packet carrying ``data`` (as ``decode_eio("4" + data)`` gives it).
+
+    Once per relayed message on the live proxy's hot path, hence the draft.
+    """
+    packet = _new(_Draft)
+    packet.type = _MESSAGE
+    packet.data = data
+    packet.__class__ = EioPacket
+    result: EioPacket = packet
+    return result
 
 
 _TYPES: Final = tuple(EioType)

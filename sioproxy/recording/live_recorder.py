@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from sioproxy.codec.socketio import SioPacket, type_name
+from sioproxy.codec.socketio import SioPacket, SioType, type_name
 from sioproxy.recording.model import (
     CloseEvent,
     Entry,
@@ -130,11 +130,11 @@ def packet_line(event: PacketSeen) -> bytes | None:
             return None
         packet = json_text(decoded)
     ack_of = event.ack_of
-    tail = "}\n" if ack_of is None else f',"ack_of":{int.__repr__(ack_of)}}}\n'
+    tail = "}\n" if ack_of is None else f',"ack_of":{_int_text(ack_of)}}}\n'
     text = (
-        f'{{"kind":"packet","seq":{int.__repr__(seq)},"conn":{json_string(event.conn)},'
-        f'"t":{float.__repr__(round(t, 6))},"dir":{_DIRS[event.direction]},'
-        f'"transport":{transport},"raw":{json_string(raw)},"packet":{packet}{tail}'
+        f'{{"kind":"packet","seq":{_int_text(seq)},"conn":{_string(event.conn)},'
+        f'"t":{_float_text(round(t, 6))},"dir":{_DIRS[event.direction]},'
+        f'"transport":{transport},"raw":{_string(raw)},"packet":{packet}{tail}'
     )
     try:
         return text.encode("utf-8")
@@ -145,19 +145,35 @@ def packet_line(event: PacketSeen) -> bytes | None:
 def _sio_text(sio: SioPacket, generation: Generation) -> str | None:
     """``{"eio":"message","sio":{...}}`` as ``PacketSeen.decoded`` and ``sio_to_dict`` give it."""
     pid, data = sio.id, sio.data
-    if (
-        sio.attachment_count
-        or type(sio.nsp) is not str
-        or (pid is not None and type(pid) is not int)
-    ):
+    if sio.attachment_count or type(sio.nsp) is not str:
         return None
-    revision = 4 if generation is Generation.EIO3 else 5
-    id_part = "" if pid is None else f',"id":{int.__repr__(pid)}'
-    data_part = "" if data is None else f',"data":{json_text(data)}'
-    return (
-        f'{{"eio":"message","sio":{{"type":"{type_name(sio.type, revision)}",'
-        f'"nsp":{json_string(sio.nsp)}{id_part}{data_part}}}}}'
-    )
+    if pid is None:
+        id_part = ""
+    elif type(pid) is int:
+        id_part = f',"id":{_int_text(pid)}'
+    else:
+        return None
+    head = _SIO_HEADS[generation is _EIO3][sio.type]
+    if data is None:
+        return f"{head}{_string(sio.nsp)}{id_part}}}}}"
+    return f'{head}{_string(sio.nsp)}{id_part},"data":{json_text(data)}}}}}'
+
+
+# The line's constant parts, formatted once: per revision (4 over EIO3, else
+# 5), the packet object up to the namespace string.
+_SIO_HEADS = {
+    eio3: {
+        ptype: f'{{"eio":"message","sio":{{"type":"{type_name(ptype, 4 if eio3 else 5)}","nsp":'
+        for ptype in SioType
+    }
+    for eio3 in (False, True)
+}
+_string = json_string  # a str's JSON literal
+# Enum members as constants: ``Direction.C2S`` is a slow metaclass lookup.
+_C2S = Direction.C2S
+_EIO3 = Generation.EIO3
+_int_text = int.__repr__
+_float_text = float.__repr__
 
 
 class LiveRecorder:
@@ -168,6 +184,8 @@ class LiveRecorder:
     ) -> None:
         self._writer = writer
         self._redactor = redactor
+        self._raw_is_clean = redactor.raw_is_clean
+        self._write_line = writer.write_line
         self._note = note
         self._reported_failure: str | None = None
         self.entries = 0
@@ -196,15 +214,18 @@ class LiveRecorder:
         return self._writer.path
 
     def event(self, event: SessionEvent) -> None:
-        line = None
-        if type(event) is PacketSeen and type(event.raw) is str:
-            client = event.direction is Direction.C2S
-            if self._redactor.raw_is_clean(event.raw, client):
+        # The hot path: a plain packet (nearly all) becomes its line directly.
+        if type(event) is PacketSeen:
+            raw = event.raw
+            if type(raw) is str and self._raw_is_clean(raw, event.direction is _C2S):
                 line = packet_line(event)
-        if line is not None:
-            self._writer.write_line(event.seq, line)
-        else:
-            self._writer.write(self._redactor.redact_entry(entry_for(event)))
+                if line is not None:
+                    self._write_line(event.seq, line)
+                    self.entries += 1
+                    if self._writer.failed != self._reported_failure:
+                        self._report_disk_trouble()
+                    return
+        self._writer.write(self._redactor.redact_entry(entry_for(event)))
         self.entries += 1
         self._report_disk_trouble()
 

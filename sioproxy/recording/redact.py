@@ -412,11 +412,19 @@ class Redactor:
         """
         if not self.enabled:
             return True
-        self._entry_secrets = {}
-        try:
-            return self._clean_raw(raw, client)
-        finally:
+        if "\\" in raw or not self._fast_path_ok:
+            return False
+        connect = client and (raw.startswith("40") or "\x1e40" in raw)  # EIO4 polling: RS
+        if "=" in raw or connect or self._entry_secrets:
+            # The scans may remember secrets of this very frame.
             self._entry_secrets = {}
+            try:
+                return self._clean_raw(raw, client)
+            finally:
+                self._entry_secrets = {}
+        # Nearly every packet: the scans could find nothing (no "key=value",
+        # no CONNECT), so only the names and remembered secrets are looked for.
+        return self._no_secret_in(raw)
 
     def _clean_raw(self, raw: str, client: bool) -> bool:
         if "\\" in raw or not self._fast_path_ok:
@@ -426,10 +434,15 @@ class Redactor:
             self.scan_v5_connect(raw)
         if self._entry_secrets:
             return False
+        return self._no_secret_in(raw)
+
+    def _no_secret_in(self, raw: str) -> bool:
         lowered = raw.lower()
         for key in self._keys:
             if key in lowered:
                 return False
+        if not self.secrets:
+            return True
         pattern, _keys = self._compiled()
         return pattern is None or pattern.search(raw) is None
 

@@ -23,6 +23,7 @@ import contextlib
 import json
 import math
 import os
+from collections.abc import Callable
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any, Protocol
@@ -76,9 +77,9 @@ def json_text(obj: Any) -> str:
         raise ValueError("Circular reference detected (or nesting too deep)") from None
 
 
-def json_string(text: str) -> str:
-    """One string as a JSON string literal, non-ASCII kept (the ``json_text`` of a str)."""
-    return encode_basestring(text)
+#: One string as a JSON string literal, non-ASCII kept (the ``json_text`` of a
+#: str). The C function itself, not a wrapper: it runs several times per line.
+json_string: Callable[[str], str] = encode_basestring
 
 
 def encode_line(obj: dict[str, Any]) -> bytes:
@@ -183,7 +184,8 @@ class RecordingWriter:
         object; ``seq`` must be the line's own and ``is_open`` true for an
         ``open`` line (kept for retry after a disk error).
         """
-        self._check_seq(seq)
+        if seq <= self._last_written_seq:
+            self._check_seq(seq)  # raises
         self._last_written_seq = seq
         if seq > self._seq:
             self._seq = seq

@@ -13,11 +13,11 @@ from collections.abc import Callable, Sequence
 
 from sioproxy.codec import engineio, legacy, legacy_framing
 from sioproxy.codec.binary import SioDecoder
-from sioproxy.codec.engineio import EioPacket, EioType
+from sioproxy.codec.engineio import EioPacket, EioType, message_packet
 from sioproxy.codec.handshake import decode_open
-from sioproxy.codec.socketio import SioPacket, SioType
+from sioproxy.codec.socketio import SioPacket, SioType, decode_sio
 from sioproxy.errors import DecodeError
-from sioproxy.session.events import PacketSeen, RequestSummary
+from sioproxy.session.events import PacketSeen, PacketSeenDraft, RequestSummary
 from sioproxy.types import Direction, Generation
 
 Stamp = Callable[[], tuple[int, float]]
@@ -43,6 +43,7 @@ class Connection:
         self.handshake_body: str | None = None  # 0.9 only
         self._stamp = stamp
         revision = 4 if generation is Generation.EIO3 else 5
+        self._revision = revision
         self._sio = {d: SioDecoder(revision) for d in Direction}
         self._pending_header: dict[Direction, str | None] = dict.fromkeys(Direction)
         self._pending_parts: dict[Direction, list[bytes]] = {d: [] for d in Direction}
@@ -106,6 +107,53 @@ class Connection:
             if event is not None:
                 events.append(event)
         return events
+
+    def ws_text(self, direction: Direction, payload: bytes) -> PacketSeen | None:
+        """The common WebSocket message, a whole Socket.IO packet in one text frame.
+
+        The live proxy's hot path: the event ``ws_frame`` gives for an
+        Engine.IO message ``4<sio>`` that decodes to a complete packet, with a
+        short call chain and no ``PacketSeen.__init__`` (docs/performance.md).
+        None, with nothing consumed (no seq, no decoder state), for anything
+        else: the caller then takes ``ws_frame``.
+        """
+        decoder = self._sio[direction]
+        if decoder.header is not None:
+            return None  # attachments pending: the decoder's rules apply
+        try:
+            frame = payload.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        if len(frame) < 2 or frame[0] != "4" or frame[1] in "56":
+            return None  # not a message with data (B.2), or a binary header (C.6)
+        text = frame[1:]
+        try:
+            sio = decode_sio(text, self._revision)
+        except DecodeError:
+            return None
+        if sio.attachment_count:
+            return None  # a binary header waits for its attachments (C.6)
+        seq, t = self._stamp()
+        event = _new(PacketSeenDraft)
+        event.seq = seq
+        event.conn = self.label
+        event.t = t
+        event.direction = direction
+        event.transport = "websocket"
+        event.generation = self.generation
+        event.raw = frame
+        event.attachments = sio.attachments
+        event.legacy = None
+        event.eio = message_packet(text)
+        event.sio = sio
+        event.error = None
+        event.ack_of = None if sio.id is None else self._track_sio(direction, sio, seq)
+        event.extra = {}
+        event.original = None
+        event.note = None
+        event.__class__ = PacketSeen
+        result: PacketSeen = event
+        return result
 
     def ws_frame(self, direction: Direction, payload: bytes, is_binary: bool) -> list[PacketSeen]:
         """One WebSocket message of an Engine.IO session."""
@@ -197,7 +245,7 @@ class Connection:
         if packet.id is None:
             return None
         if packet.type in _SIO_ACKS:
-            return self._outstanding.pop((direction.reverse(), packet.nsp, packet.id), None)
+            return self._outstanding.pop((_REVERSE[direction], packet.nsp, packet.id), None)
         if packet.type in _SIO_REQUESTS:
             self._remember_ack((direction, packet.nsp, packet.id), seq)
         return None
@@ -238,6 +286,8 @@ class Connection:
         )
 
 
+_new = object.__new__
+_REVERSE = {d: d.reverse() for d in Direction}
 _SIO_ACKS = frozenset({SioType.ACK, SioType.BINARY_ACK})
 _SIO_REQUESTS = frozenset({SioType.EVENT, SioType.BINARY_EVENT})
 _LEGACY_REQUEST_TYPES = {

@@ -29,6 +29,7 @@ from sioproxy.types import Direction, Generation, TransportName
 
 Headers = Sequence[tuple[str, str]]
 CLOSED_SIDS_KEPT = 10_000
+_LEGACY = Generation.LEGACY  # per message: a module constant is cheaper than the enum lookup
 
 
 @dataclass(slots=True)
@@ -318,6 +319,18 @@ class SessionTracker:
         if not had_sid and conn.sid is not None:
             self._by_sid[conn.sid] = conn
         return self._with_close(conn, direction, packets)
+
+    def ws_text(self, ws_id: int, direction: Direction, data: bytes) -> PacketSeen | None:
+        """The hot path: a text message that is one whole Socket.IO packet, as its event.
+
+        That event is what ``ws_message`` would return alone: such a message
+        teaches no sid and closes nothing. None, with nothing consumed, for
+        any other message: then call ``ws_message``.
+        """
+        conn = self._ws.get(ws_id)
+        if conn is None or conn.generation is _LEGACY:
+            return None
+        return conn.ws_text(direction, data)
 
     def ws_close(
         self, ws_id: int, initiator: Direction | None, code: int | None, reason: str | None
