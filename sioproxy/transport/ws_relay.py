@@ -244,6 +244,7 @@ class WsRelay:
         )
         self.splice = splice
         splice.start(down, down_rest, up, self._up_rest, up_gone=self._up_gone)
+        # Only the splice's legs stay: autobahn's protocols go with their buffers.
         self._down, self._up, self._up_rest = splice.down, splice.up, b""
 
     def _done(self, initiator: Direction | None, code: int | None, reason: str | None) -> None:

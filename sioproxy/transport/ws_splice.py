@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet.error import ConnectionLost
-from twisted.internet.protocol import connectionDone
+from twisted.internet.protocol import ClientFactory, connectionDone
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
@@ -50,6 +50,18 @@ CLOSE_WAIT = 5.0
 
 class SpliceLeg:
     """One peer's TCP connection: Twisted calls it, it hands everything to the splice."""
+
+    # Thousands of these live at once: no per-instance dict.
+    __slots__ = (
+        "close_received",
+        "close_sent",
+        "direction",
+        "lost",
+        "reader",
+        "splice",
+        "timer",
+        "transport",
+    )
 
     def __init__(self, splice: WsSplice, direction: Direction, transport: Any, limit: int) -> None:
         self.splice = splice
@@ -86,6 +98,17 @@ class SpliceLeg:
 
 class WsSplice:
     """Both legs of one relayed WebSocket after the opening handshakes."""
+
+    __slots__ = (
+        "_limit",
+        "_observer",
+        "_on_done",
+        "_reactor",
+        "down",
+        "first_close",
+        "up",
+        "ws_id",
+    )
 
     def __init__(
         self,
@@ -133,6 +156,7 @@ class WsSplice:
         transport = proto.transport
         leg = SpliceLeg(self, direction, transport, self._limit)
         rebind(transport, leg)
+        _release_client_factory(transport)
         return leg
 
     # -- the hot path --------------------------------------------------------
@@ -286,6 +310,25 @@ class WsSplice:
         down, up = self.down, self.up
         held = down.reader.pending + up.reader.pending
         return held + pending_write_bytes(down.transport) + pending_write_bytes(up.transport)
+
+
+class _SpentFactory(ClientFactory):
+    noisy = False
+
+
+_SPENT_FACTORY = _SpentFactory()
+
+
+def _release_client_factory(transport: Any) -> None:
+    """Let the handshake's client factory go (an autobahn factory holds ~50 options).
+
+    A TCP client connection keeps its connector, and the connector the factory,
+    for the connection's whole life; after the handshake nothing needs it, and
+    with thousands of connections it is a large share of the proxy's memory.
+    """
+    connector = getattr(transport, "connector", None)
+    if connector is not None:
+        connector.factory = _SPENT_FACTORY
 
 
 def pending_write_bytes(transport: Any) -> int:

@@ -92,7 +92,7 @@ async def test_injected_messages_and_a_proxy_close_reach_both_peers(reactor: Any
         client = await ws_connect(reactor, proxy.number, "/socket.io/wsecho")
         await within(client.opened, reactor)
         [ws_id] = proxy.site.ws_factory.relays
-        assert control.ws_send(ws_id, S2C, [("42[\"é\"]".encode(), False), (b"\x01", True)])
+        assert control.ws_send(ws_id, S2C, [('42["é"]'.encode(), False), (b"\x01", True)])
         assert await within(client.messages.get(), reactor) == ('42["é"]'.encode(), False)
         assert await within(client.messages.get(), reactor) == (b"\x01", True)
         # Towards the server the proxy is a client: its frames must be masked,
