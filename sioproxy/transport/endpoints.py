@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from twisted.internet.endpoints import TCP4ServerEndpoint, TCP6ServerEndpoint, serverFromString
+from twisted.internet.endpoints import (
+    HostnameEndpoint,
+    TCP4ClientEndpoint,
+    TCP4ServerEndpoint,
+    TCP6ClientEndpoint,
+    TCP6ServerEndpoint,
+    serverFromString,
+)
 from twisted.internet.interfaces import IListeningPort, IReactorCore, IStreamServerEndpoint
 
 from sioproxy.errors import ConfigError
@@ -149,3 +156,19 @@ def describe_listening(port: IListeningPort, spec: str) -> str:
     if ":" in host:
         host = f"[{host}]"
     return f"{scheme}://{host}:{bound}"
+
+
+def tcp_endpoint(reactor: Any, host: str, port: int, timeout: float) -> Any:
+    """A client endpoint for ``host``; an IP address is connected to without resolving.
+
+    HostnameEndpoint sends even a literal address through the resolver's
+    thread pool; in a storm of thousands of WebSocket connections that costs
+    connect time and memory for nothing.
+    """
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return HostnameEndpoint(reactor, host, port, timeout=timeout)
+    if address.version == 6:
+        return TCP6ClientEndpoint(reactor, str(address), port, timeout=timeout)  # type: ignore[no-untyped-call]
+    return TCP4ClientEndpoint(reactor, str(address), port, timeout=timeout)

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from twisted.internet import defer, task
+from twisted.internet.endpoints import wrapClientTLS
 from twisted.internet.error import ConnectError, DNSLookupError
 from twisted.internet.protocol import Protocol, connectionDone
 from twisted.logger import Logger
@@ -38,9 +39,10 @@ from twisted.web.client import (
     ResponseFailed,
 )
 from twisted.web.http_headers import Headers
-from twisted.web.iweb import UNKNOWN_LENGTH, IPolicyForHTTPS
+from twisted.web.iweb import UNKNOWN_LENGTH, IAgentEndpointFactory, IPolicyForHTTPS
+from zope.interface import implementer  # type: ignore[import-untyped]
 
-from sioproxy.transport.endpoints import Upstream
+from sioproxy.transport.endpoints import Upstream, tcp_endpoint
 from sioproxy.transport.observer import RelayObserver, RequestInfo
 
 log = Logger()
@@ -78,6 +80,25 @@ class BodyTooLargeError(Exception):
 
 class RequestTooLargeError(Exception):
     """A client request body above ``max_body`` on a buffered exchange."""
+
+
+@implementer(IAgentEndpointFactory)
+class UpstreamEndpoints:
+    """The Agent's endpoints: ``tcp_endpoint`` (no resolver for an IP address), TLS for https."""
+
+    def __init__(self, reactor: Any, tls_policy: IPolicyForHTTPS, timeout: float) -> None:
+        self._reactor = reactor
+        self._tls_policy = tls_policy
+        self._timeout = timeout
+
+    def endpointForURI(self, uri: Any) -> Any:  # noqa: N802 - twisted's name
+        host = uri.host.decode("ascii")
+        endpoint = tcp_endpoint(self._reactor, host, uri.port, self._timeout)
+        if uri.scheme != b"https":
+            return endpoint
+        policy: Any = self._tls_policy
+        creator = policy.creatorForNetloc(host.strip("[]").encode("idna"), uri.port)
+        return wrapClientTLS(creator, endpoint)
 
 
 def request_info(request: WebRequest) -> RequestInfo:
@@ -289,6 +310,7 @@ class HttpRelay:
         # them (a shared pool may open a fresh connection for one and reuse an
         # idle one for the other, and a close POST overtakes the last GET).
         self._agents: dict[int, tuple[Agent, HTTPConnectionPool]] = {}
+        self._endpoints = UpstreamEndpoints(reactor, tls_policy, timeout)
         self._cooperator = task.Cooperator(scheduler=lambda f: reactor.callLater(0, f))
 
     def _agent_for(self, request: WebRequest) -> Agent:
@@ -297,8 +319,8 @@ class HttpRelay:
         if entry is None:
             pool = HTTPConnectionPool(self._reactor, persistent=True)  # type: ignore[no-untyped-call]
             pool.maxPersistentPerHost = 1
-            agent = Agent(  # type: ignore[no-untyped-call]
-                self._reactor, self._tls_policy, connectTimeout=self._timeout, pool=pool
+            agent = Agent.usingEndpointFactory(  # type: ignore[no-untyped-call]
+                self._reactor, self._endpoints, pool=pool
             )
             entry = self._agents[key] = (agent, pool)
         return entry[0]

@@ -29,12 +29,12 @@ from autobahn.twisted import websocket as _autobahn
 from autobahn.websocket.protocol import WebSocketProtocol
 from autobahn.websocket.types import ConnectionDeny as _ConnectionDeny
 from twisted.internet import defer
-from twisted.internet.endpoints import HostnameEndpoint, wrapClientTLS
+from twisted.internet.endpoints import wrapClientTLS
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.iweb import IPolicyForHTTPS
 
-from sioproxy.transport.endpoints import Upstream
+from sioproxy.transport.endpoints import Upstream, tcp_endpoint
 from sioproxy.transport.observer import RelayObserver, RequestInfo
 from sioproxy.transport.ws_splice import WsSplice, pending_write_bytes
 from sioproxy.types import Direction
@@ -341,7 +341,7 @@ class WsRelayFactory(ServerFactory):  # type: ignore[misc]
 
     def upstream_endpoint(self) -> Any:
         up = self.upstream
-        endpoint: Any = HostnameEndpoint(self.reactor, up.host, up.port, timeout=self._timeout)
+        endpoint: Any = tcp_endpoint(self.reactor, up.host, up.port, self._timeout)
         if not up.secure:
             return endpoint
         policy: Any = self._tls_policy
