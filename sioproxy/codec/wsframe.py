@@ -47,6 +47,10 @@ class FrameError(RemoteProtocolError):
     def __init__(self, close_code: int, reason: str) -> None:
         self.close_code = close_code
         self.reason = reason
+        # Set by FrameReader.feed: the read's buffer and the whole messages
+        # before the bad frame, so that they are still delivered.
+        self.buffer = b""
+        self.events: list[Event] = []
         super().__init__(f"websocket: {reason} (close {close_code})")
 
 
@@ -124,9 +128,21 @@ class FrameReader:
         return len(self._buffer) + sum(len(frame) for frame in self._held)
 
     def feed(self, data: bytes) -> tuple[bytes, list[Event]]:
-        """Parse what arrived; raises ``FrameError`` on a framing violation."""
+        """Parse what arrived; raises ``FrameError`` on a framing violation.
+
+        The error carries the events parsed before the bad frame (``events``,
+        spans into ``buffer``); the reader is unusable after it.
+        """
         buf = self._buffer + data if self._buffer else data
         events: list[Event] = []
+        try:
+            return self._parse(buf, events)
+        except FrameError as err:
+            err.buffer, err.events = buf, events
+            self._buffer = b""
+            raise
+
+    def _parse(self, buf: bytes, events: list[Event]) -> tuple[bytes, list[Event]]:
         pos, size = 0, len(buf)
         while size - pos >= 2:
             first, second = buf[pos], buf[pos + 1]

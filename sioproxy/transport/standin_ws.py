@@ -32,6 +32,7 @@ from sioproxy.codec.wsframe import (
     CLOSE,
     PING,
     TEXT,
+    Event,
     FrameError,
     FrameReader,
     close_payload,
@@ -169,10 +170,14 @@ class StandInWebSocket(Protocol):
         try:
             _, events = self.reader.feed(data)
         except FrameError as err:
-            # Complete messages before the bad frame were not returned; like
-            # autobahn, the connection fails at once.
-            self.close(err.close_code, err.reason)
+            # The whole messages before the bad frame are still handled.
+            if self._events(err.events):
+                self.close(err.close_code, err.reason)
             return
+        self._events(events)
+
+    def _events(self, events: list[Event]) -> bool:
+        """Handle parsed events; False once a close frame was among them."""
         on_message = self.on_message
         for opcode, payload, _start, _end, _held in events:
             if opcode in (TEXT, BINARY):
@@ -180,9 +185,10 @@ class StandInWebSocket(Protocol):
                     on_message(payload, opcode == BINARY)
             elif opcode == CLOSE:
                 self._close_received(payload)
-                return
+                return False
             elif opcode == PING and self.open:
                 self._write(encode_frame(0xA, payload, masked=False))
+        return True
 
     def _close_received(self, payload: bytes) -> None:
         try:

@@ -169,8 +169,14 @@ class WsSplice:
         try:
             buf, events = leg.reader.feed(data)
         except FrameError as err:
-            self._fail(err.close_code, err.reason, culprit=leg)
+            # The whole messages before the bad frame still go through.
+            self._relay(leg, err.buffer, err.events)
+            if not leg.close_received:
+                self._fail(err.close_code, err.reason, culprit=leg)
             return
+        self._relay(leg, buf, events)
+
+    def _relay(self, leg: SpliceLeg, buf: bytes, events: list[wsframe.Event]) -> None:
         other = self.up if leg is self.down else self.down
         direction, pieces = leg.direction, []
         run_start = run_end = 0

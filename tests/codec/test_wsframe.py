@@ -158,3 +158,14 @@ def test_any_split_gives_back_every_message_and_its_bytes(
 @given(payload=st.binary(max_size=2000), key=st.binary(min_size=4, max_size=4))
 def test_unmask_matches_the_rfc_definition(payload: bytes, key: bytes) -> None:
     assert wsframe.unmask(payload, key) == bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+
+
+def test_error_carries_the_whole_messages_before_the_bad_frame() -> None:
+    data = HELLO_UNMASKED + PING_UNMASKED + b"\xc1\x00"
+    with pytest.raises(FrameError) as caught:
+        server_reader().feed(data)
+    err = caught.value
+    assert [(op, p, err.buffer[s:e]) for op, p, s, e, _ in err.events] == [
+        (1, b"Hello", HELLO_UNMASKED),
+        (9, b"Hello", PING_UNMASKED),
+    ]

@@ -168,7 +168,7 @@ def test_tcp_lost_without_close_reports_abnormal_once() -> None:
 
 
 @pytest.mark.parametrize(
-    ("data", "code", "ok_handled"),
+    ("data", "code", "bad_close"),
     [
         (encode_frame(TEXT, b"unmasked", masked=False), 1002, False),
         (client(TEXT, b"\xff\xfe"), 1007, False),
@@ -177,7 +177,7 @@ def test_tcp_lost_without_close_reports_abnormal_once() -> None:
         (bytes((0xC1, 0x80)) + os.urandom(4), 1002, False),  # RSV1 without an extension
         (client(PING, b"p", fin=False), 1002, False),  # fragmented control frame
         (client(CONTINUATION, b"x"), 1002, False),  # continuation of nothing
-        # A bad close frame is a well-framed frame: what came before it was handled.
+        # A bad close frame ends the connection at once (it was the client's close).
         (client(CLOSE, b"\x03"), 1002, True),  # one-byte close body
         (client(CLOSE, (1005).to_bytes(2, "big")), 1002, True),  # code that may not be sent
         (client(CLOSE, (1000).to_bytes(2, "big") + b"\xff"), 1007, True),  # reason not UTF-8
@@ -195,15 +195,16 @@ def test_tcp_lost_without_close_reports_abnormal_once() -> None:
         "close-reason",
     ],
 )
-def test_framing_errors_close_with_their_code(data: bytes, code: int, ok_handled: bool) -> None:
+def test_framing_errors_close_with_their_code(data: bytes, code: int, bad_close: bool) -> None:
     lean = Lean(max_message=100)
     lean.ws.dataReceived(client(TEXT, b"ok") + data)
     frames = lean.frames()
-    assert [opcode for opcode, _ in frames] == [TEXT, TEXT, CLOSE] if ok_handled else [CLOSE]
+    # The whole message before the bad frame, in the same read, is still handled.
+    assert [opcode for opcode, _ in frames] == [TEXT, TEXT, CLOSE]
     assert parse_close(frames[-1][1])[0] == code
     lean.ws.dataReceived(client(TEXT, b"after"))
-    assert lean.messages == ([(b"ok", False)] if ok_handled else [])
-    assert lean.transport.disconnecting is ok_handled  # else: waits for the client's close
+    assert lean.messages == [(b"ok", False)]
+    assert lean.transport.disconnecting is bad_close  # else: waits for the client's close
 
 
 # -- real sockets: a raw client against the stand-in --------------------------

@@ -148,3 +148,21 @@ async def test_unmasked_client_frame_closes_with_1002_and_nothing_is_relayed(
     finally:
         await proxy.close()
         await up.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_messages_before_a_bad_frame_in_the_same_read_are_relayed(reactor: Any) -> None:
+    up, obs = Upstream(reactor), RecordingObserver()
+    proxy = Proxy(reactor, up.url, obs)
+    try:
+        client = await ws_connect(reactor, proxy.number, "/socket.io/wsecho")
+        await within(client.opened, reactor)
+        client.transport.write(masked(TEXT, b"first") + masked(TEXT, b"second") + b"\xf1\x80")
+        code, _ = await within(client.closed, reactor)
+        assert code == 1002
+        await within(obs.closed, reactor)
+        assert up.ws_received == [(b"first", False), (b"second", False)]
+        assert [c[3] for c in obs.named("ws_message") if c[2] is C2S] == [b"first", b"second"]
+    finally:
+        await proxy.close()
+        await up.close()
