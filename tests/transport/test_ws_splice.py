@@ -6,6 +6,8 @@ proxy sees fragments, batches and close frames exactly as a peer may send them.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest_twisted
@@ -22,6 +24,22 @@ def masked(opcode: int, payload: bytes, fin: bool = True) -> bytes:
     return encode_frame(opcode, payload, masked=True, fin=fin)
 
 
+@asynccontextmanager
+async def relayed(
+    reactor: Any, obs: RecordingObserver | None = None
+) -> AsyncIterator[tuple[Upstream, RecordingObserver, Proxy, Any]]:
+    """Upstream, observer, proxy and an open client on ``/socket.io/wsecho``; closed after."""
+    up, obs = Upstream(reactor), obs or RecordingObserver()
+    proxy = Proxy(reactor, up.url, obs)
+    try:
+        client = await ws_connect(reactor, proxy.number, "/socket.io/wsecho")
+        await within(client.opened, reactor)
+        yield up, obs, proxy, client
+    finally:
+        await proxy.close()
+        await up.close()
+
+
 async def wait_until(reactor: Any, check: Any) -> None:
     for _ in range(500):  # bounded: about 5 s of reactor turns
         if check():
@@ -32,11 +50,7 @@ async def wait_until(reactor: Any, check: Any) -> None:
 
 @pytest_twisted.ensureDeferred
 async def test_fragments_batches_and_pings_pass_in_order(reactor: Any) -> None:
-    up, obs = Upstream(reactor), RecordingObserver()
-    proxy = Proxy(reactor, up.url, obs)
-    try:
-        client = await ws_connect(reactor, proxy.number, "/socket.io/wsecho")
-        await within(client.opened, reactor)
+    async with relayed(reactor) as (up, obs, _proxy, client):
         pongs: list[bytes] = []
         client.onPong = pongs.append
         # One TCP write: a message in three fragments with a ping between
@@ -56,41 +70,25 @@ async def test_fragments_batches_and_pings_pass_in_order(reactor: Any) -> None:
         assert seen == [(C2S, '42["fragénted"]'.encode()), (C2S, b"\x04\x00\x01"), (C2S, b"2")]
         await wait_until(reactor, lambda: pongs)
         assert pongs == [b"are you there"]  # answered by the server, end to end
-    finally:
-        await proxy.close()
-        await up.close()
 
 
 @pytest_twisted.ensureDeferred
 async def test_replaced_message_keeps_its_place_in_a_batch(reactor: Any) -> None:
-    up = Upstream(reactor)
-
     def hook(direction: Direction, payload: bytes, binary: bool) -> Any:
         if direction is C2S and payload == b"b":
             return [(b"B1", False), (b"B2", True)]
         return None
 
-    obs = RecordingObserver(message_hook=hook)
-    proxy = Proxy(reactor, up.url, obs)
-    try:
-        client = await ws_connect(reactor, proxy.number, "/socket.io/wsecho")
-        await within(client.opened, reactor)
+    async with relayed(reactor, RecordingObserver(message_hook=hook)) as (_, _, _, client):
         client.transport.write(b"".join(masked(TEXT, m) for m in (b"a", b"b", b"c")))
         got = [await within(client.messages.get(), reactor) for _ in range(4)]
         assert got == [(b"a", False), (b"B1", False), (b"B2", True), (b"c", False)]
-    finally:
-        await proxy.close()
-        await up.close()
 
 
 @pytest_twisted.ensureDeferred
 async def test_injected_messages_and_a_proxy_close_reach_both_peers(reactor: Any) -> None:
-    up, obs = Upstream(reactor), RecordingObserver()
-    proxy = Proxy(reactor, up.url, obs)
-    control = RelayControlImpl(reactor, proxy.site.ws_factory)
-    try:
-        client = await ws_connect(reactor, proxy.number, "/socket.io/wsecho")
-        await within(client.opened, reactor)
+    async with relayed(reactor) as (up, obs, proxy, client):
+        control = RelayControlImpl(reactor, proxy.site.ws_factory)
         [ws_id] = proxy.site.ws_factory.relays
         assert control.ws_send(ws_id, S2C, [('42["é"]'.encode(), False), (b"\x01", True)])
         assert await within(client.messages.get(), reactor) == ('42["é"]'.encode(), False)
@@ -106,18 +104,11 @@ async def test_injected_messages_and_a_proxy_close_reach_both_peers(reactor: Any
         assert obs.named("ws_close")[0][2:] == (None, 4100, "rule closed it")
         assert not control.ws_send(ws_id, S2C, [(b"late", False)])
         assert proxy.site.ws_factory.relays == {}
-    finally:
-        await proxy.close()
-        await up.close()
 
 
 @pytest_twisted.ensureDeferred
 async def test_close_frame_with_a_reserved_code_is_a_protocol_error(reactor: Any) -> None:
-    up, obs = Upstream(reactor), RecordingObserver()
-    proxy = Proxy(reactor, up.url, obs)
-    try:
-        client = await ws_connect(reactor, proxy.number, "/socket.io/wsecho")
-        await within(client.opened, reactor)
+    async with relayed(reactor) as (up, obs, _proxy, client):
         client.transport.write(masked(TEXT, b"before") + masked(CLOSE, (1005).to_bytes(2, "big")))
         code, _ = await within(client.closed, reactor)
         assert code == 1002
@@ -125,44 +116,27 @@ async def test_close_frame_with_a_reserved_code_is_a_protocol_error(reactor: Any
         assert up.ws_received == [(b"before", False)]  # what came first was relayed
         await within(obs.closed, reactor)
         assert obs.named("ws_close")[0][2:4] == (None, 1002)
-    finally:
-        await proxy.close()
-        await up.close()
 
 
 @pytest_twisted.ensureDeferred
 async def test_unmasked_client_frame_closes_with_1002_and_nothing_is_relayed(
     reactor: Any,
 ) -> None:
-    up, obs = Upstream(reactor), RecordingObserver()
-    proxy = Proxy(reactor, up.url, obs)
-    try:
-        client = await ws_connect(reactor, proxy.number, "/socket.io/wsecho")
-        await within(client.opened, reactor)
+    async with relayed(reactor) as (up, obs, _proxy, client):
         client.transport.write(encode_frame(TEXT, b"bare", masked=False))
         code, _ = await within(client.closed, reactor)
         assert code == 1002
         await within(obs.closed, reactor)
         assert up.ws_received == []
         assert obs.named("ws_message") == []
-    finally:
-        await proxy.close()
-        await up.close()
 
 
 @pytest_twisted.ensureDeferred
 async def test_messages_before_a_bad_frame_in_the_same_read_are_relayed(reactor: Any) -> None:
-    up, obs = Upstream(reactor), RecordingObserver()
-    proxy = Proxy(reactor, up.url, obs)
-    try:
-        client = await ws_connect(reactor, proxy.number, "/socket.io/wsecho")
-        await within(client.opened, reactor)
+    async with relayed(reactor) as (up, obs, _proxy, client):
         client.transport.write(masked(TEXT, b"first") + masked(TEXT, b"second") + b"\xf1\x80")
         code, _ = await within(client.closed, reactor)
         assert code == 1002
         await within(obs.closed, reactor)
         assert up.ws_received == [(b"first", False), (b"second", False)]
         assert [c[3] for c in obs.named("ws_message") if c[2] is C2S] == [b"first", b"second"]
-    finally:
-        await proxy.close()
-        await up.close()
