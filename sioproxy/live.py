@@ -44,6 +44,7 @@ class LiveObserver:
         resource_path: str = "/socket.io",
         note: Callable[[str], None] | None = None,
         pipeline: Pipeline | None = None,
+        send_first: bool = True,
     ) -> None:
         self.tracker = SessionTracker(clock=clock, resource_path=resource_path)
         self._sinks = list(sinks)
@@ -58,8 +59,18 @@ class LiveObserver:
             self.rewrite = RewriteStage(
                 pipeline, self.tracker, self._publish, self._note, resource_path
             )
+        self._send_first = send_first
         # Nobody consumes packet events: skip decoding them (the hot path).
         self._decode = bool(self._sinks) or self.rewrite is not None
+
+    @property
+    def passive(self) -> bool:
+        """True when the relay may send a message before showing it to us.
+
+        Only without a rewrite pipeline, and not when each recording line
+        must be written before its packet is relayed (``send_first`` False).
+        """
+        return self.rewrite is None and self._send_first
 
     @property
     def counters(self) -> Counter[str]:

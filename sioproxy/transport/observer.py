@@ -15,6 +15,12 @@ open relayed WebSocket outside any callback (delayed or injected packets of
 the rewrite pipeline), closes a relayed WebSocket, and schedules a call on
 the reactor. HTTP polling has no such channel: an observer queues what it
 wants to send and adds it to the next body of that connection.
+
+Sending first: an observer whose ``on_ws_message`` never returns
+replacements may say so with a true ``passive`` attribute; the WebSocket
+relay then writes a read's frames on before calling it (the same calls, in
+the same order, a few microseconds later), which takes the observer's work
+out of the round trip.
 """
 
 from __future__ import annotations
@@ -126,6 +132,8 @@ class RelayObserver(Protocol):
 
 class NullObserver:
     """Forwards everything unchanged and streams every HTTP exchange."""
+
+    passive = True
 
     def wants_body(self, req: RequestInfo) -> bool:
         return False

@@ -97,6 +97,9 @@ async def start_proxy(
         resource_path=resource_path,
         note=note,
         pipeline=pipeline,
+        # --flush-interval 0 promises each line is written before its packet
+        # is relayed; batched recording may send first and record a moment later.
+        send_first=recorder is None or flush_interval > 0,
     )
     site = build_proxy_site(
         reactor,

@@ -104,6 +104,7 @@ class WsSplice:
         "_limit",
         "_observer",
         "_on_done",
+        "_passive",
         "_reactor",
         "down",
         "first_close",
@@ -125,6 +126,7 @@ class WsSplice:
         self._reactor = reactor
         self._limit = limit
         self._on_done = on_done
+        self._passive = bool(getattr(observer, "passive", False))
         self.down: SpliceLeg
         self.up: SpliceLeg
         self.first_close: tuple[Direction | None, int | None, str | None] | None = None
@@ -177,6 +179,9 @@ class WsSplice:
         self._relay(leg, buf, events)
 
     def _relay(self, leg: SpliceLeg, buf: bytes, events: list[wsframe.Event]) -> None:
+        if self._passive:
+            self._relay_then_observe(leg, buf, events)
+            return
         other = self.up if leg is self.down else self.down
         direction, pieces = leg.direction, []
         run_start = run_end = 0
@@ -212,6 +217,43 @@ class WsSplice:
         if run_end > run_start:
             pieces.append(buf[run_start:run_end])
         self._flush(other, pieces)
+
+    def _relay_then_observe(self, leg: SpliceLeg, buf: bytes, events: list[wsframe.Event]) -> None:
+        """For an observer that never rewrites: send the read's frames, then show it them."""
+        other = self.up if leg is self.down else self.down
+        pieces: list[bytes] = []
+        messages: list[tuple[bytes, bool]] = []
+        close: wsframe.Event | None = None
+        run_start = run_end = 0
+        for event in events:
+            opcode, payload, start, end, held = event
+            if opcode == CLOSE:
+                close = event
+                break
+            if held or start != run_end:
+                if run_end > run_start:
+                    pieces.append(buf[run_start:run_end])
+                if held:
+                    pieces.append(held)
+                run_start = start
+            run_end = end
+            if opcode <= BINARY:
+                messages.append((payload, opcode == BINARY))
+        if run_end > run_start:
+            pieces.append(buf[run_start:run_end])
+        if close is None:
+            self._flush(other, pieces)
+        observe, direction, ws_id = self._observer.on_ws_message, leg.direction, self.ws_id
+        try:
+            for payload, binary in messages:
+                observe(ws_id, direction, payload, binary)
+        except Exception:
+            log.failure("observer failed on ws {id}; closing both legs", id=ws_id)
+            self._fail(INTERNAL_ERROR, "proxy error")
+            return
+        if close is not None:
+            _, payload, start, end, _ = close
+            self._close_frame(leg, other, payload, pieces, buf[start:end])
 
     def _flush(self, other: SpliceLeg, pieces: list[bytes]) -> None:
         if not pieces or other.close_sent or other.lost:

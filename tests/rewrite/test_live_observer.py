@@ -236,3 +236,14 @@ packet = { name = "probe", id = 0 }
     notes = [p.note for p in packets(events) if p.note]
     assert notes[0].startswith("not forwarded: ack / 0 withheld")
     assert notes[-1] == "consumed by the proxy: the answer to a request it injected (rule 'rule 2')"
+
+
+def test_observer_is_passive_only_without_an_active_pipeline() -> None:
+    """A passive observer lets the relay send before observing: never with rules that can act."""
+    assert make(None)[0].passive is True
+    assert make(ECHO_RULE)[0].passive is False
+
+
+def test_observer_not_passive_when_lines_must_be_written_before_relaying() -> None:
+    observer = LiveObserver(clock=lambda: 0.0, sinks=[], send_first=False)
+    assert observer.passive is False

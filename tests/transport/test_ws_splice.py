@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import pytest
 import pytest_twisted
 
 from sioproxy.codec.wsframe import BINARY, CLOSE, CONTINUATION, PING, TEXT, encode_frame
@@ -40,6 +41,17 @@ async def relayed(
         await up.close()
 
 
+def observer(passive: bool) -> RecordingObserver:
+    """passive: the observer promises not to rewrite, so the splice sends first."""
+    obs = RecordingObserver()
+    if passive:
+        obs.passive = True  # type: ignore[attr-defined]
+    return obs
+
+
+both_orders = pytest.mark.parametrize("passive", [False, True], ids=["observe-first", "send-first"])
+
+
 async def wait_until(reactor: Any, check: Any) -> None:
     for _ in range(500):  # bounded: about 5 s of reactor turns
         if check():
@@ -48,9 +60,10 @@ async def wait_until(reactor: Any, check: Any) -> None:
     raise AssertionError("condition not reached")
 
 
+@both_orders
 @pytest_twisted.ensureDeferred
-async def test_fragments_batches_and_pings_pass_in_order(reactor: Any) -> None:
-    async with relayed(reactor) as (up, obs, _proxy, client):
+async def test_fragments_batches_and_pings_pass_in_order(reactor: Any, passive: bool) -> None:
+    async with relayed(reactor, observer(passive)) as (up, obs, _proxy, client):
         pongs: list[bytes] = []
         client.onPong = pongs.append
         # One TCP write: a message in three fragments with a ping between
@@ -106,9 +119,12 @@ async def test_injected_messages_and_a_proxy_close_reach_both_peers(reactor: Any
         assert proxy.site.ws_factory.relays == {}
 
 
+@both_orders
 @pytest_twisted.ensureDeferred
-async def test_close_frame_with_a_reserved_code_is_a_protocol_error(reactor: Any) -> None:
-    async with relayed(reactor) as (up, obs, _proxy, client):
+async def test_close_frame_with_a_reserved_code_is_a_protocol_error(
+    reactor: Any, passive: bool
+) -> None:
+    async with relayed(reactor, observer(passive)) as (up, obs, _proxy, client):
         client.transport.write(masked(TEXT, b"before") + masked(CLOSE, (1005).to_bytes(2, "big")))
         code, _ = await within(client.closed, reactor)
         assert code == 1002
@@ -131,9 +147,12 @@ async def test_unmasked_client_frame_closes_with_1002_and_nothing_is_relayed(
         assert obs.named("ws_message") == []
 
 
+@both_orders
 @pytest_twisted.ensureDeferred
-async def test_messages_before_a_bad_frame_in_the_same_read_are_relayed(reactor: Any) -> None:
-    async with relayed(reactor) as (up, obs, _proxy, client):
+async def test_messages_before_a_bad_frame_in_the_same_read_are_relayed(
+    reactor: Any, passive: bool
+) -> None:
+    async with relayed(reactor, observer(passive)) as (up, obs, _proxy, client):
         client.transport.write(masked(TEXT, b"first") + masked(TEXT, b"second") + b"\xf1\x80")
         code, _ = await within(client.closed, reactor)
         assert code == 1002
