@@ -179,7 +179,11 @@ class WsSplice:
         self._relay(leg, buf, events)
 
     def _relay(self, leg: SpliceLeg, buf: bytes, events: list[wsframe.Event]) -> None:
-        if self._passive:
+        if self._passive and len(events) == 1:
+            # A lone message is someone waiting for an answer: send it first.
+            # A read of many (a burst) is observed first and sent in one write:
+            # sending first there wakes the receiver while the proxy is still
+            # busy, and on a loaded machine the burst as a whole comes slower.
             self._relay_then_observe(leg, buf, events)
             return
         other = self.up if leg is self.down else self.down

@@ -49,7 +49,7 @@ def observer(passive: bool) -> RecordingObserver:
     return obs
 
 
-both_orders = pytest.mark.parametrize("passive", [False, True], ids=["observe-first", "send-first"])
+both_orders = pytest.mark.parametrize("passive", [False, True], ids=["observer", "passive"])
 
 
 async def wait_until(reactor: Any, check: Any) -> None:
@@ -159,3 +159,18 @@ async def test_messages_before_a_bad_frame_in_the_same_read_are_relayed(
         await within(obs.closed, reactor)
         assert up.ws_received == [(b"first", False), (b"second", False)]
         assert [c[3] for c in obs.named("ws_message") if c[2] is C2S] == [b"first", b"second"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_lone_message_is_sent_before_a_passive_observer_sees_it(reactor: Any) -> None:
+    """One message per read: the send-first path, held fragments included."""
+    async with relayed(reactor, observer(passive=True)) as (up, obs, _proxy, client):
+        client.transport.write(masked(TEXT, b"whole"))
+        assert await within(client.messages.get(), reactor) == (b"whole", False)
+        client.transport.write(masked(TEXT, b"frag", fin=False))
+        await turns(reactor, 5)  # the first fragment is read on its own
+        client.transport.write(masked(CONTINUATION, b"mented"))
+        assert await within(client.messages.get(), reactor) == (b"fragmented", False)
+        assert up.ws_received == [(b"whole", False), (b"fragmented", False)]
+        seen = [c[3] for c in obs.named("ws_message") if c[2] is C2S]
+        assert seen == [b"whole", b"fragmented"]
