@@ -41,7 +41,10 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         # (docs/performance.md); SIGTERM/SIGINT still flush everything.
         default=0.1,
         metavar="SECONDS",
-        help="write recorded lines in batches at most this old (default 0.1; 0 = every line)",
+        help=(
+            "write recorded lines in batches at most this old (default 0.1; 0 = each line"
+            " written before its packet is relayed)"
+        ),
     )
     record.set_defaults(handler=run_proxy, record=True)
 
