@@ -1,8 +1,10 @@
-"""Listen and upstream address parsing.
+"""Listen and upstream addresses: parsing, and the endpoints that reach them.
 
 Layer: transport (imports twisted). Turns the command line's ``--listen`` and
 ``--upstream`` strings into Twisted endpoints and an ``Upstream`` value. Bad
 input raises ``ConfigError`` with the offending string in the message.
+``tcp_endpoint``/``UpstreamEndpoints`` open the proxy's upstream connections
+(WebSocket legs and the polling Agent).
 """
 
 from __future__ import annotations
@@ -20,8 +22,11 @@ from twisted.internet.endpoints import (
     TCP6ClientEndpoint,
     TCP6ServerEndpoint,
     serverFromString,
+    wrapClientTLS,
 )
 from twisted.internet.interfaces import IListeningPort, IReactorCore, IStreamServerEndpoint
+from twisted.web.iweb import IAgentEndpointFactory, IPolicyForHTTPS
+from zope.interface import implementer  # type: ignore[import-untyped]
 
 from sioproxy.errors import ConfigError
 
@@ -172,3 +177,22 @@ def tcp_endpoint(reactor: Any, host: str, port: int, timeout: float) -> Any:
     if address.version == 6:
         return TCP6ClientEndpoint(reactor, str(address), port, timeout=timeout)  # type: ignore[no-untyped-call]
     return TCP4ClientEndpoint(reactor, str(address), port, timeout=timeout)
+
+
+@implementer(IAgentEndpointFactory)
+class UpstreamEndpoints:
+    """The Agent's endpoints: ``tcp_endpoint`` (no resolver for an IP address), TLS for https."""
+
+    def __init__(self, reactor: Any, tls_policy: IPolicyForHTTPS, timeout: float) -> None:
+        self._reactor = reactor
+        self._tls_policy = tls_policy
+        self._timeout = timeout
+
+    def endpointForURI(self, uri: Any) -> Any:  # noqa: N802 - twisted's name
+        host = uri.host.decode("ascii")
+        endpoint = tcp_endpoint(self._reactor, host, uri.port, self._timeout)
+        if uri.scheme != b"https":
+            return endpoint
+        policy: Any = self._tls_policy
+        creator = policy.creatorForNetloc(host.strip("[]").encode("idna"), uri.port)
+        return wrapClientTLS(creator, endpoint)

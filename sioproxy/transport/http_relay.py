@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from twisted.internet import defer, task
-from twisted.internet.endpoints import wrapClientTLS
 from twisted.internet.error import ConnectError, DNSLookupError
 from twisted.internet.protocol import Protocol, connectionDone
 from twisted.logger import Logger
@@ -39,10 +38,9 @@ from twisted.web.client import (
     ResponseFailed,
 )
 from twisted.web.http_headers import Headers
-from twisted.web.iweb import UNKNOWN_LENGTH, IAgentEndpointFactory, IPolicyForHTTPS
-from zope.interface import implementer  # type: ignore[import-untyped]
+from twisted.web.iweb import UNKNOWN_LENGTH, IPolicyForHTTPS
 
-from sioproxy.transport.endpoints import Upstream, tcp_endpoint
+from sioproxy.transport.endpoints import Upstream, UpstreamEndpoints
 from sioproxy.transport.observer import RelayObserver, RequestInfo
 
 log = Logger()
@@ -80,25 +78,6 @@ class BodyTooLargeError(Exception):
 
 class RequestTooLargeError(Exception):
     """A client request body above ``max_body`` on a buffered exchange."""
-
-
-@implementer(IAgentEndpointFactory)
-class UpstreamEndpoints:
-    """The Agent's endpoints: ``tcp_endpoint`` (no resolver for an IP address), TLS for https."""
-
-    def __init__(self, reactor: Any, tls_policy: IPolicyForHTTPS, timeout: float) -> None:
-        self._reactor = reactor
-        self._tls_policy = tls_policy
-        self._timeout = timeout
-
-    def endpointForURI(self, uri: Any) -> Any:  # noqa: N802 - twisted's name
-        host = uri.host.decode("ascii")
-        endpoint = tcp_endpoint(self._reactor, host, uri.port, self._timeout)
-        if uri.scheme != b"https":
-            return endpoint
-        policy: Any = self._tls_policy
-        creator = policy.creatorForNetloc(host.strip("[]").encode("idna"), uri.port)
-        return wrapClientTLS(creator, endpoint)
 
 
 def request_info(request: WebRequest) -> RequestInfo:

@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 import pytest_twisted
+from twisted.internet.endpoints import HostnameEndpoint, TCP4ClientEndpoint, TCP6ClientEndpoint
 
 from sioproxy.errors import ConfigError
 from sioproxy.transport import Upstream, describe_listening, listen_endpoint, parse_upstream
+from sioproxy.transport.endpoints import tcp_endpoint
 from sioproxy.transport.observer import NullObserver
 from sioproxy.transport.site import build_proxy_site
 
@@ -104,3 +106,9 @@ def test_upstream_prefix_and_raw_query_are_kept_in_both_urls() -> None:
     assert upstream.http_url("/socket.io/", query) == f"https://h:8443/app/socket.io/?{query}"
     assert upstream.ws_url("/socket.io/", query) == f"wss://h:8443/app/socket.io/?{query}"
     assert upstream.http_url("/socket.io/1/", "") == "https://h:8443/app/socket.io/1/"
+
+
+def test_upstream_ip_addresses_skip_the_resolver(reactor: Any) -> None:
+    assert isinstance(tcp_endpoint(reactor, "127.0.0.1", 80, 5), TCP4ClientEndpoint)
+    assert isinstance(tcp_endpoint(reactor, "[::1]", 80, 5), TCP6ClientEndpoint)
+    assert isinstance(tcp_endpoint(reactor, "localhost", 80, 5), HostnameEndpoint)
