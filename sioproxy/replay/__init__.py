@@ -7,19 +7,11 @@ explains every miss. User documentation: docs/replay.md.
 """
 
 from sioproxy.replay.acks import AckTable
-from sioproxy.replay.engine import (
-    MISS_MODES,
-    Action,
-    ConnectionScheduler,
-    Done,
-    Mismatch,
-    ReplayEngine,
-    ReplayOptions,
-    Send,
-    summarize,
-)
+from sioproxy.replay.actions import MISS_MODES, Action, Done, Mismatch, ReplayOptions, Send
+from sioproxy.replay.engine import ReplayEngine
 from sioproxy.replay.matching import MATCH_MODES, Comparison, Difference, compare, diff
 from sioproxy.replay.report import Candidate, MismatchReport, ReplaySummary, UnplayedPacket
+from sioproxy.replay.scheduler import ConnectionScheduler, summarize
 from sioproxy.replay.script import Script, Step, build_script, wire_text
 
 __all__ = [

@@ -13,32 +13,31 @@ follows it after the recorded gap. Server packets that followed other server
 packets keep their recorded gap to the previous one. Gaps are divided by
 ``speed`` (2 = twice as fast, 0 = no waiting at all) and capped by ``max_gap``.
 A recorded ack also waits for the live request it answers, whose id it takes.
+
+Options and actions live in ``sioproxy.replay.actions`` (re-exported here);
+the connection scheduler and ``summarize`` in ``sioproxy.replay.scheduler``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import heapq
-from dataclasses import dataclass, field
 from typing import Any
 
 from sioproxy.codec.legacy import LegacyPacket
 from sioproxy.codec.socketio import SioPacket
-from sioproxy.errors import ConfigError
 from sioproxy.recording.model import PacketEntry, Recording
 from sioproxy.replay.acks import AckTable, empty_ack, fresh_sid, spliced_id, with_answer_id
+from sioproxy.replay.actions import MISS_MODES, Action, Done, Mismatch, ReplayOptions, Send
 from sioproxy.replay.matching import (
-    MATCH_MODES,
     SAME,
     Comparison,
     MatchKey,
-    Pointer,
     compare_dicts,
     match_dict,
     match_key,
-    parse_pointer,
 )
-from sioproxy.replay.report import MismatchReport, ReplaySummary, UnplayedPacket, explain_miss
+from sioproxy.replay.report import MismatchReport, explain_miss
 from sioproxy.replay.script import (
     Packet,
     Script,
@@ -54,68 +53,7 @@ from sioproxy.replay.script import (
 )
 from sioproxy.types import Direction, Generation
 
-MISS_MODES = ("error", "ignore", "ack-empty")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReplayOptions:
-    """How to match and time a replay; raises ConfigError on a bad value."""
-
-    match: str = "strict"
-    ignore: tuple[str, ...] = ()
-    on_miss: str = "error"
-    speed: float = 1.0
-    max_gap: float | None = None
-    auto_ack_legacy: bool = True
-
-    def __post_init__(self) -> None:
-        if self.match not in MATCH_MODES:
-            raise ConfigError(None, None, f"--match must be one of {', '.join(MATCH_MODES)}")
-        if self.on_miss not in MISS_MODES:
-            raise ConfigError(None, None, f"--on-miss must be one of {', '.join(MISS_MODES)}")
-        if not self.speed >= 0:
-            raise ConfigError(None, None, f"--speed must be 0 or more, got {self.speed}")
-        if self.max_gap is not None and not self.max_gap >= 0:
-            raise ConfigError(None, None, f"--max-gap must be 0 or more, got {self.max_gap}")
-        self.pointers()
-
-    def pointers(self) -> tuple[Pointer, ...]:
-        return tuple(parse_pointer(p) for p in self.ignore)
-
-    def scale(self, seconds: float) -> float:
-        """A recorded gap as a replay delay: divided by speed, capped by max_gap."""
-        if self.speed == 0:
-            return 0.0
-        delay = max(0.0, seconds) / self.speed
-        return delay if self.max_gap is None else min(delay, self.max_gap)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Send:
-    """Send ``packet`` to the live client after ``delay`` seconds (list order kept on ties).
-
-    ``text``: the packet's Socket.IO text when it is known exactly (a recorded
-    packet sent as recorded), so the session need not encode it.
-    """
-
-    packet: LegacyPacket | SioPacket
-    delay: float = 0.0
-    text: str | None = field(default=None, compare=False)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Mismatch:
-    """A live client packet matched nothing; log the report, the connection goes on."""
-
-    report: MismatchReport
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Done:
-    """Every recorded packet of the connection was played."""
-
-
-Action = Send | Mismatch | Done
+__all__ = ["MISS_MODES", "Action", "Done", "Mismatch", "ReplayEngine", "ReplayOptions", "Send"]
 
 
 class ReplayEngine:
@@ -438,56 +376,3 @@ class ReplayEngine:
     def sent_id(self, request: int) -> int | None:
         """The id recorded server request ``request`` was sent with, if it was sent."""
         return self._acks.sent_id(request)
-
-
-class ConnectionScheduler:
-    """Hands each new live connection the next recorded one, in the order they opened.
-
-    With ``loop`` it starts over after the last; otherwise ``exhausted`` turns
-    true and ``assign`` returns None.
-    """
-
-    def __init__(self, recording: Recording, options: ReplayOptions, loop: bool = False) -> None:
-        self.recording = recording
-        self.options = options
-        self.loop = loop
-        self.order = recording.connections()
-        self.engines: list[ReplayEngine] = []
-
-    @property
-    def exhausted(self) -> bool:
-        return not self.order or (not self.loop and len(self.engines) >= len(self.order))
-
-    def assign(self, label: str | None = None) -> ReplayEngine | None:
-        """The engine for a new live connection (``label`` names it in reports)."""
-        if self.exhausted:
-            return None
-        conn = self.order[len(self.engines) % len(self.order)]
-        engine = ReplayEngine(self.recording, conn, self.options, label=label)
-        self.engines.append(engine)
-        return engine
-
-    def summary(self) -> ReplaySummary:
-        return summarize(self.engines, recorded_connections=len(self.order))
-
-
-def summarize(engines: list[ReplayEngine], recorded_connections: int = 0) -> ReplaySummary:
-    """Totals over ``engines``: matches, misses and unplayed recorded client packets."""
-    unplayed = [
-        UnplayedPacket(
-            conn=engine.label,
-            recorded_conn=engine.script.conn,
-            seq=entry.seq,
-            dir=entry.dir.value,
-            wire=entry.raw if isinstance(entry.raw, str) else "<binary>",
-        )
-        for engine in engines
-        for entry in engine.unplayed(Direction.C2S)
-    ]
-    return ReplaySummary(
-        connections=len(engines),
-        recorded_connections=recorded_connections,
-        matched=sum(e.matched for e in engines),
-        mismatches=tuple(m for e in engines for m in e.mismatches),
-        unplayed=tuple(unplayed),
-    )

@@ -17,16 +17,10 @@ from typing import Any, Protocol
 from sioproxy.codec.legacy import LegacyPacket
 from sioproxy.codec.socketio import SioPacket
 from sioproxy.recording import Recording
-from sioproxy.replay.engine import (
-    Action,
-    ConnectionScheduler,
-    Done,
-    Mismatch,
-    ReplayEngine,
-    ReplayOptions,
-    Send,
-)
+from sioproxy.replay.actions import Action, Done, Mismatch, ReplayOptions, Send
+from sioproxy.replay.engine import ReplayEngine
 from sioproxy.replay.report import ReplaySummary
+from sioproxy.replay.scheduler import ConnectionScheduler
 from sioproxy.replay.script import build_script, wire_text
 from sioproxy.serverside.app import ConnectionApp, ServerConnection
 
