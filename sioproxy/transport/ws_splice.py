@@ -197,6 +197,9 @@ class WsSplice:
                     )
                 except Exception:
                     log.failure("observer failed on ws {id}; closing both legs", id=self.ws_id)
+                    if run_end > run_start:  # what it already passed still goes through
+                        pieces.append(buf[run_start:run_end])
+                    self._flush(other, pieces)
                     self._fail(INTERNAL_ERROR, "proxy error")
                     return
                 if out is not None or held:

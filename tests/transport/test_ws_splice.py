@@ -174,3 +174,21 @@ async def test_a_lone_message_is_sent_before_a_passive_observer_sees_it(reactor:
         assert up.ws_received == [(b"whole", False), (b"fragmented", False)]
         seen = [c[3] for c in obs.named("ws_message") if c[2] is C2S]
         assert seen == [b"whole", b"fragmented"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_observer_failure_relays_what_it_passed_then_closes_with_1011(
+    reactor: Any,
+) -> None:
+    def hook(direction: Direction, payload: bytes, binary: bool) -> Any:
+        if payload == b"boom":
+            raise RuntimeError("observer bug")
+        return None
+
+    obs = RecordingObserver(message_hook=hook)
+    async with relayed(reactor, obs) as (up, _, _, client):
+        client.transport.write(masked(TEXT, b"fine") + masked(TEXT, b"boom"))
+        code, _ = await within(client.closed, reactor)
+        assert code == 1011
+        assert (await within(up.ws_closed.get(), reactor))[0] == 1011
+        assert up.ws_received == [(b"fine", False)]
