@@ -28,7 +28,7 @@ from zope.interface import implementer  # type: ignore[import-untyped]
 from sioproxy.transport.endpoints import Upstream
 from sioproxy.transport.http_relay import HttpRelay, WebRequest, request_info
 from sioproxy.transport.observer import RelayObserver
-from sioproxy.transport.takeover import hand_over
+from sioproxy.transport.takeover import hand_over, is_websocket_upgrade
 from sioproxy.transport.ws_relay import DownstreamProtocol, RelayControlImpl, WsRelayFactory
 
 log = Logger()
@@ -65,11 +65,6 @@ def _is_ip(hostname: bytes) -> bool:
     except ValueError:
         return False
     return True
-
-
-def is_websocket_upgrade(request: WebRequest) -> bool:
-    upgrade = request.getHeader(b"upgrade") or b""
-    return request.method == b"GET" and b"websocket" in upgrade.lower()
 
 
 def take_over(request: WebRequest, factory: WsRelayFactory) -> int | bytes:

@@ -36,13 +36,13 @@ from sioproxy.transport.standin_handshake import (
 from sioproxy.transport.standin_http import (
     Request,
     StandInResource,
-    is_websocket_upgrade,
     prepare,
     respond,
     take_over,
     write_response,
 )
 from sioproxy.transport.standin_server import StandInServer, new_sid
+from sioproxy.transport.takeover import is_websocket_upgrade
 
 __all__ = [
     "StandInResource",

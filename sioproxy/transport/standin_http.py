@@ -25,7 +25,7 @@ from sioproxy.serverside.legacy_session import (
     unknown_sid_response,
 )
 from sioproxy.transport.standin_handshake import WsRoute
-from sioproxy.transport.takeover import hand_over
+from sioproxy.transport.takeover import hand_over, is_websocket_upgrade
 from sioproxy.types import Generation
 
 if TYPE_CHECKING:
@@ -69,11 +69,6 @@ def _arg(request: Request, name: str) -> str | None:
 
 def _digits(text: str | None) -> int | None:
     return int(text) if text and text.isascii() and text.isdigit() and len(text) < 16 else None
-
-
-def is_websocket_upgrade(request: Request) -> bool:
-    upgrade = request.getHeader(b"upgrade") or b""
-    return request.method == b"GET" and b"websocket" in upgrade.lower()
 
 
 class StandInResource(Resource):

@@ -31,6 +31,7 @@ from sioproxy.codec.wsframe import (
     BINARY,
     CLOSE,
     PING,
+    PONG,
     TEXT,
     Event,
     FrameError,
@@ -187,7 +188,7 @@ class StandInWebSocket(Protocol):
                 self._close_received(payload)
                 return False
             elif opcode == PING and self.open:
-                self._write(encode_frame(0xA, payload, masked=False))
+                self._write(encode_frame(PONG, payload, masked=False))
         return True
 
     def _close_received(self, payload: bytes) -> None:

@@ -13,6 +13,12 @@ from twisted.protocols.policies import ProtocolWrapper
 from twisted.web.server import Request
 
 
+def is_websocket_upgrade(request: Request) -> bool:
+    """A GET asking to upgrade to WebSocket (header value compared case-insensitively)."""
+    upgrade = request.getHeader(b"upgrade") or b""
+    return request.method == b"GET" and b"websocket" in upgrade.lower()
+
+
 def rebind(transport: Any, proto: Any) -> None:
     """Deliver ``transport``'s further events (data, loss) to ``proto`` instead.
 
