@@ -63,6 +63,11 @@ class LiveObserver:
         # Nobody consumes packet events: skip decoding them (the hot path).
         self._decode = bool(self._sinks) or self.rewrite is not None
 
+    def add_sink(self, sink: EventSink) -> None:
+        """One more consumer of events (the recorder, opened once the port is bound)."""
+        self._sinks.append(sink)
+        self._decode = True
+
     @property
     def passive(self) -> bool:
         """True when the relay may send a message before showing it to us.

@@ -14,9 +14,11 @@ import sys
 from typing import Any
 
 from sioproxy.commands.reactor_run import react_with_status
+from sioproxy.errors import RecordingError
 from sioproxy.live import EventSink
 from sioproxy.logfmt import PacketLog
 from sioproxy.pipeline import Pipeline
+from sioproxy.recording.outfile import DEFAULT_FILE_MODE, parse_file_mode
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,7 +27,28 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     proxy.set_defaults(handler=run_proxy, record=False)
     record = sub.add_parser("record", help="like proxy, and record the session to a file")
     _add_common(record)
-    record.add_argument("--out", required=True, help="recording file (JSON Lines)")
+    record.add_argument(
+        "--out",
+        required=True,
+        help=(
+            "recording file (JSON Lines); refused if it exists unless --force or --append;"
+            " may hold {date}, {time} and {pid}, numbered -2, -3... when the name is taken"
+        ),
+    )
+    existing = record.add_mutually_exclusive_group()
+    existing.add_argument("--force", action="store_true", help="replace an existing --out file")
+    existing.add_argument(
+        "--append",
+        action="store_true",
+        help="add a new session to an existing --out file (docs/recording-format.md)",
+    )
+    record.add_argument(
+        "--file-mode",
+        type=_file_mode,
+        default=DEFAULT_FILE_MODE,
+        metavar="OCTAL",
+        help="permissions of a new recording file (default 0600: recordings hold private traffic)",
+    )
     record.add_argument(
         "--redact",
         action="append",
@@ -47,6 +70,19 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         ),
     )
     record.set_defaults(handler=run_proxy, record=True)
+
+
+def _file_mode(text: str) -> int:
+    try:
+        return parse_file_mode(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _out_policy(args: argparse.Namespace) -> str:
+    if getattr(args, "append", False):
+        return "append"
+    return "force" if getattr(args, "force", False) else "new"
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -146,9 +182,15 @@ async def _serve(reactor: Any, args: argparse.Namespace, status: list[int]) -> N
             insecure=args.insecure,
             on_tick=[sys.stdout.flush],
             pipeline=pipeline,
+            out_policy=_out_policy(args),
+            file_mode=getattr(args, "file_mode", DEFAULT_FILE_MODE),
         )
     except (OSError, CannotListenError) as exc:  # port in use, permission
         print(f"sioproxy {args.command}: cannot listen on {args.listen}: {exc}", file=sys.stderr)
+        status[0] = 2
+        return
+    except RecordingError as exc:  # --out exists, is a directory, a link...
+        print(f"sioproxy {args.command}: --out {exc}", file=sys.stderr)
         status[0] = 2
         return
     print(f"sioproxy listening on {running.url}", flush=True)

@@ -70,6 +70,10 @@ class RecordingTail:
         if self.header is None:
             self.header = Header.from_json(obj, path=self.path, line=self._line)
             return None
+        if isinstance(obj, dict) and obj.get("kind") == "header":
+            # A session appended by ``record --append``: checked, not an entry.
+            Header.from_json(obj, path=self.path, line=self._line)
+            return None
         entry = entry_from_json(obj, path=self.path, line=self._line)
         self._check(entry)
         return entry

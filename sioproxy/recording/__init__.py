@@ -7,6 +7,7 @@ docs/recording-format.md.
 """
 
 from sioproxy.recording.model import (
+    FORMAT_MINOR,
     FORMAT_NAME,
     FORMAT_VERSION,
     CloseEvent,
@@ -17,6 +18,7 @@ from sioproxy.recording.model import (
     OriginalFrame,
     PacketEntry,
     Recording,
+    Session,
     UpgradeEvent,
     entry_from_json,
 )
@@ -31,6 +33,7 @@ from sioproxy.recording.redact import (
 from sioproxy.recording.writer import RecordingWriter, encode_line
 
 __all__ = [
+    "FORMAT_MINOR",
     "FORMAT_NAME",
     "FORMAT_VERSION",
     "CloseEvent",
@@ -44,6 +47,7 @@ __all__ = [
     "Recording",
     "RecordingWriter",
     "Redactor",
+    "Session",
     "UpgradeEvent",
     "encode_line",
     "entry_from_json",

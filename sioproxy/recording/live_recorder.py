@@ -13,6 +13,7 @@ takes the entry path.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable, Sequence
 
@@ -27,6 +28,7 @@ from sioproxy.recording.model import (
     PacketEntry,
     UpgradeEvent,
 )
+from sioproxy.recording.outfile import DEFAULT_FILE_MODE, AppendPoint
 from sioproxy.recording.redact import Redactor
 from sioproxy.recording.writer import RecordingWriter, json_string, json_text
 from sioproxy.session.events import (
@@ -189,6 +191,8 @@ class LiveRecorder:
         self._note = note
         self._reported_failure: str | None = None
         self.entries = 0
+        # (last seq, highest cN label, t offset) of the sessions already in the file.
+        self.resume: tuple[int, int, float] | None = None
 
     @classmethod
     def open(
@@ -201,13 +205,29 @@ class LiveRecorder:
         flush_interval: float = 0.0,
         note: Callable[[str], None] = lambda _text: None,
         overwrite: bool = True,
+        policy: str | None = None,
+        file_mode: int = DEFAULT_FILE_MODE,
     ) -> LiveRecorder:
+        """Open the file (``policy``: new, force or append; see ``open_output``).
+
+        After an ``append``, ``resume`` says where the session's numbering goes
+        on: the last seq, the highest ``cN`` label and the time offset.
+        """
         redactor = Redactor(extra_keys=extra_keys) if redact else Redactor.disabled()
         header = Header.new(upstream=upstream, redactions=redactor.summary())
         writer = RecordingWriter.create(
-            path, header, flush_interval=flush_interval, overwrite=overwrite
+            path,
+            header,
+            flush_interval=flush_interval,
+            overwrite=overwrite,
+            policy=policy,
+            file_mode=file_mode,
         )
-        return cls(writer, redactor, note)
+        recorder = cls(writer, redactor, note)
+        point = writer.append_point
+        if point is not None and point.first_created is not None:
+            recorder.resume = (point.last_seq, point.last_label, session_offset(point, header))
+        return recorder
 
     @property
     def path(self) -> str:
@@ -250,3 +270,21 @@ class LiveRecorder:
         dropped = self._writer.lines_dropped
         lost = f", {dropped} lines lost to write errors" if dropped else ""
         return f"recording {self.path}: {self.entries} entries{lost}"
+
+
+def session_offset(point: AppendPoint, header: Header) -> float:
+    """The ``t`` an appended session starts at: its time since the file's first header.
+
+    Every ``t`` of a file counts from the first header's ``created``, so tools
+    that put entries on a clock (merge, HAR export) need no per-session
+    arithmetic. Never less than the file's last ``t``: a clock set back must
+    not make time run backwards inside one file.
+    """
+    try:
+        first = dt.datetime.fromisoformat(point.first_created or "")
+        now = dt.datetime.fromisoformat(header.created)
+    except ValueError:
+        return point.last_t
+    if first.tzinfo is None:
+        first = first.replace(tzinfo=dt.UTC)
+    return round(max(point.last_t, (now - first).total_seconds()), 6)

@@ -30,6 +30,9 @@ from sioproxy.types import Direction, Generation, TransportName
 
 FORMAT_NAME = "sioproxy-recording"
 FORMAT_VERSION = 1
+#: Minor revision written in new headers. 1: a file may hold several sessions
+#: (a header line before each, ``record --append``); 0 (no ``minor`` key): one.
+FORMAT_MINOR = 1
 
 JsonObject = dict[str, Any]
 _E = TypeVar("_E", bound=StrEnum)
@@ -170,6 +173,7 @@ class Header:
     redactions: Mapping[str, Any] = field(default_factory=_no_redactions)
     meta: Mapping[str, Any] = field(default_factory=dict)
     version: int = FORMAT_VERSION
+    minor: int = FORMAT_MINOR
 
     @classmethod
     def new(
@@ -195,6 +199,7 @@ class Header:
             "kind": "header",
             "format": FORMAT_NAME,
             "version": self.version,
+            "minor": self.minor,
             "generation": None if self.generation is None else self.generation.value,
             "created": self.created,
             "tool": self.tool,
@@ -231,6 +236,7 @@ class Header:
             redactions=_parse_redactions(f.sub("redactions")),
             meta=f.mapping("meta") if f.has("meta") else {},
             version=version,
+            minor=f.integer("minor") if f.has("minor") else 0,
         )
 
 
@@ -500,13 +506,34 @@ def entry_from_json(obj: Any, *, path: str, line: int | None) -> Entry:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Session:
+    """A later session of a file (``record --append``): its header line.
+
+    ``after_seq`` is the seq of the last entry before the header (0: none), so
+    the session's entries are those with a greater seq, up to the next session.
+    """
+
+    header: Header
+    line: int | None = None
+    after_seq: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Recording:
-    """A whole recording: the header and its entries in ``seq`` order."""
+    """A whole recording: the header and its entries in ``seq`` order.
+
+    ``header`` is the first session's; ``sessions`` the later ones, in file order.
+    """
 
     header: Header
     entries: tuple[Entry, ...] = ()
     path: str | None = None
     torn_tail: str | None = None
+    sessions: tuple[Session, ...] = ()
+
+    def headers(self) -> list[Header]:
+        """Every session's header, the first one first."""
+        return [self.header, *(s.header for s in self.sessions)]
 
     def __post_init__(self) -> None:
         seqs = [e.seq for e in self.entries]

@@ -6,8 +6,10 @@ and ``sioproxy.recording.model``; never twisted.
 Rules (docs/recording-format.md, "Reading rules"): the first line is the
 header; a newer major format version is refused; every other line is an entry
 whose ``seq`` is greater than the one before (gaps are allowed: a writer that
-hit a disk error drops lines) and whose connection was opened earlier. Blank
-lines are skipped. The one damage tolerated is a torn last line, what
+hit a disk error drops lines) and whose connection was opened earlier. A
+later header line starts a new session (``record --append``): it is checked
+like the first and kept in ``sessions``, with the ``seq`` of the entry
+before it. Blank lines are skipped. The one damage tolerated is a torn last line, what
 ``kill -9`` leaves mid-write: it lacks its ``\\n`` and does not parse. It is
 dropped and described in ``torn_tail``. Anything else raises
 ``RecordingError`` with the file and line.
@@ -27,6 +29,7 @@ from sioproxy.recording.model import (
     Header,
     OpenEvent,
     Recording,
+    Session,
     entry_from_json,
 )
 
@@ -45,18 +48,18 @@ class _Checker:
 
     def __init__(self, path: str) -> None:
         self._path = path
-        self._last_seq = 0
+        self.last_seq = 0
         self._opened: set[str] = set()
 
     def check(self, entry: Entry, line: int) -> None:
-        if entry.seq <= self._last_seq:
+        if entry.seq <= self.last_seq:
             raise RecordingError(
                 self._path,
                 line,
                 f"{entry.kind} entry: seq {entry.seq} is not greater than "
-                f"the previous seq {self._last_seq}",
+                f"the previous seq {self.last_seq}",
             )
-        self._last_seq = entry.seq
+        self.last_seq = entry.seq
         if isinstance(entry, OpenEvent):
             if entry.conn in self._opened:
                 raise RecordingError(
@@ -75,12 +78,14 @@ class EntryStream:
     """Entries of one recording, read lazily. Reads and checks the header at once.
 
     Iterate for the entries; after the iteration ``torn_tail`` says whether a
-    torn last line was dropped. Use as a context manager, or call ``close()``.
+    torn last line was dropped, and ``sessions`` holds the later session
+    headers met on the way. Use as a context manager, or call ``close()``.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = str(path)
         self.torn_tail: str | None = None
+        self.sessions: list[Session] = []
         self._line = 0
         try:
             self._file: BinaryIO = open(path, "rb")  # noqa: SIM115 -- closed by close()
@@ -129,7 +134,14 @@ class EntryStream:
         checker = _Checker(self.path)
         try:
             while (parsed := self._next_line()) is not None:
-                entry = entry_from_json(parsed[0], path=self.path, line=self._line)
+                obj = parsed[0]
+                if isinstance(obj, dict) and obj.get("kind") == "header":
+                    header = Header.from_json(obj, path=self.path, line=self._line)
+                    self.sessions.append(
+                        Session(header=header, line=self._line, after_seq=checker.last_seq)
+                    )
+                    continue
+                entry = entry_from_json(obj, path=self.path, line=self._line)
                 checker.check(entry, self._line)
                 yield entry
         finally:
@@ -164,4 +176,5 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
             entries=entries,
             path=stream.path,
             torn_tail=stream.torn_tail,
+            sessions=tuple(stream.sessions),
         )

@@ -1,7 +1,7 @@
 """Append-only JSON Lines writer for recordings.
 
 Layer: pure (recording). Imports only the standard library and
-``sioproxy.recording.model``; never twisted. The Twisted layer owns the clock:
+``sioproxy.recording`` (model, outfile); never twisted. The Twisted layer owns the clock:
 it passes ``now`` to ``maybe_flush`` from a timer.
 
 Durability: with ``flush_interval == 0`` each line reaches the OS before
@@ -25,11 +25,11 @@ import math
 import os
 from collections.abc import Callable
 from json.encoder import encode_basestring
-from pathlib import Path
 from typing import Any, Protocol
 
 from sioproxy.errors import RecordingError
 from sioproxy.recording.model import Entry, Header, OpenEvent
+from sioproxy.recording.outfile import DEFAULT_FILE_MODE, AppendPoint, open_output
 
 BUFFER_LIMIT = 64 * 1024
 # Failed "open" lines kept for retry: without its open line every later entry of
@@ -127,6 +127,7 @@ class RecordingWriter:
         self._seq = 0
         self._last_written_seq = 0
         self._closed = False
+        self.append_point: AppendPoint | None = None  # set by create(policy="append")
 
     @classmethod
     def create(
@@ -137,30 +138,42 @@ class RecordingWriter:
         flush_interval: float = 0.0,
         fsync: bool = False,
         overwrite: bool = False,
+        policy: str | None = None,
+        file_mode: int = DEFAULT_FILE_MODE,
     ) -> RecordingWriter:
         """Create ``path`` (and its parent directories) and write the header line.
 
-        Refuses an existing file unless ``overwrite``. Errors here do raise
-        (``RecordingError``): nothing has been recorded yet, so the caller can stop.
+        ``policy`` (``outfile.open_output``): ``new`` refuses an existing file,
+        ``force`` replaces it, ``append`` writes ``header`` as a new session
+        after the file's entries (``append_point`` then says where the old
+        ones end). ``overwrite`` is the older spelling of ``force``. ``path``
+        may be a ``{date}``/``{time}``/``{pid}`` template; ``self.path`` is the
+        name used. Errors here do raise (``RecordingError``): nothing has been
+        recorded yet, so the caller can stop.
         """
-        where = str(path)
+        chosen = policy or ("force" if overwrite else "new")
+        opened = open_output(path, policy=chosen, file_mode=file_mode)
+        where = opened.path
         try:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
             # Unbuffered: the writer does its own buffering and must know exactly
             # which bytes reached the file when a write fails. O_APPEND: after a
             # torn write is cut off (truncate), the next write must land at the
             # new end, not at the old offset (that would leave a hole of NULs).
-            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
-            flags |= os.O_TRUNC if overwrite else os.O_EXCL
-            sink = open(os.open(path, flags, 0o666), "ab", buffering=0)  # noqa: SIM115
-        except FileExistsError:
-            raise RecordingError(where, None, "file exists (not overwriting)") from None
+            sink = open(opened.fd, "ab", buffering=0)  # noqa: SIM115
         except OSError as exc:
-            raise RecordingError(where, None, f"cannot create: {exc}") from exc
-        writer = cls(sink, path=where, flush_interval=flush_interval, fsync=fsync)
-        if not writer._emit([encode_line(header.to_json())], [False]):
+            os.close(opened.fd)
+            raise RecordingError(where, None, f"cannot open: {exc}") from exc
+        writer = cls(
+            sink, path=where, flush_interval=flush_interval, fsync=fsync, start_offset=opened.size
+        )
+        writer.append_point = opened.append
+        if opened.append is not None:
+            writer._seq = writer._last_written_seq = opened.append.last_seq
+        lead = [b"\n"] if opened.needs_newline else []  # an old last line without its newline
+        if not writer._emit([*lead, encode_line(header.to_json())], [False] * (len(lead) + 1)):
             sink.close()
-            raise RecordingError(where, 1, f"cannot write the header: {writer.failed}")
+            raise RecordingError(where, None, f"cannot write the header: {writer.failed}")
+        writer.lines_written -= len(lead)
         return writer
 
     def next_seq(self) -> int:

@@ -54,6 +54,13 @@ class SessionTracker:
         self._closed_sids: dict[str, None] = {}  # insertion-ordered, bounded
         self.connections: dict[str, Connection] = {}
 
+    def resume(self, *, seq: int, label: int, t_offset: float) -> None:
+        """Continue a file's numbering (``record --append``): seqs after ``seq``,
+        labels after ``c<label>``, times from ``t_offset``. Call before any traffic."""
+        self._seq = max(self._seq, seq)
+        self._label_count = max(self._label_count, label)
+        self._start = self._clock() - t_offset
+
     # -- bookkeeping ------------------------------------------------------
 
     def stamp(self) -> tuple[int, float]:

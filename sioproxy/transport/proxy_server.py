@@ -15,6 +15,7 @@ from twisted.internet.task import LoopingCall
 from sioproxy.live import EventSink, LiveObserver
 from sioproxy.pipeline import Pipeline
 from sioproxy.recording.live_recorder import LiveRecorder
+from sioproxy.recording.outfile import DEFAULT_FILE_MODE
 from sioproxy.transport.endpoints import describe_listening, listen_endpoint, parse_upstream
 from sioproxy.transport.site import build_proxy_site
 
@@ -57,6 +58,12 @@ class RunningProxy:
             await stopped
 
 
+async def _stop_listening(port: Any) -> None:
+    stopped = port.stopListening()
+    if stopped is not None:
+        await stopped
+
+
 async def start_proxy(
     reactor: Any,
     upstream: str,
@@ -73,33 +80,26 @@ async def start_proxy(
     insecure: bool = False,
     on_tick: Sequence[Callable[[], None]] = (),
     pipeline: Pipeline | None = None,
+    out_policy: str = "force",
+    file_mode: int = DEFAULT_FILE_MODE,
 ) -> RunningProxy:
     """Listen on ``listen`` and relay to ``upstream``, recording to ``out`` when given.
 
     ``pipeline`` (rules and addons, docs/rules.md) rewrites traffic; without
     one, or with one that can change nothing, every byte passes unchanged.
+    ``out_policy`` (new, force, append) and ``file_mode`` say how ``out`` is
+    opened (``sioproxy.recording.outfile``), after the port is bound.
     """
     target = parse_upstream(upstream)
-    recorder = None
-    if out is not None:
-        recorder = LiveRecorder.open(
-            out,
-            upstream=upstream,
-            redact=redact,
-            extra_keys=redact_keys,
-            flush_interval=flush_interval,
-            note=note,
-        )
-    all_sinks = [*sinks, recorder.event] if recorder is not None else list(sinks)
     observer = LiveObserver(
         clock=reactor.seconds,
-        sinks=all_sinks,
+        sinks=list(sinks),
         resource_path=resource_path,
         note=note,
         pipeline=pipeline,
         # --flush-interval 0 promises each line is written before its packet
         # is relayed; batched recording may send first and record a moment later.
-        send_first=recorder is None or flush_interval > 0,
+        send_first=out is None or flush_interval > 0,
     )
     site = build_proxy_site(
         reactor,
@@ -111,6 +111,28 @@ async def start_proxy(
     )
     endpoint: Any = listen_endpoint(reactor, listen)
     port = await endpoint.listen(site)
+    # The file is touched only once the port is ours: a port in use must leave
+    # an existing recording as it was. No request is read before this returns.
+    recorder = None
+    if out is not None:
+        try:
+            recorder = LiveRecorder.open(
+                out,
+                upstream=upstream,
+                redact=redact,
+                extra_keys=redact_keys,
+                flush_interval=flush_interval,
+                note=note,
+                policy=out_policy,
+                file_mode=file_mode,
+            )
+        except BaseException:
+            await _stop_listening(port)
+            raise
+        if recorder.resume is not None:
+            seq, label, t_offset = recorder.resume
+            observer.tracker.resume(seq=seq, label=label, t_offset=t_offset)
+        observer.add_sink(recorder.event)
     flusher = LoopingCall(lambda: running.tick(reactor.seconds()))
     flusher.clock = reactor
     running = RunningProxy(

@@ -146,6 +146,7 @@ def test_header_key_order_is_stable() -> None:
         "kind",
         "format",
         "version",
+        "minor",
         "generation",
         "created",
         "tool",

@@ -148,7 +148,12 @@ def _packet(seq: int, conn: str = "c1") -> dict[str, Any]:
             1,
             "written by a newer sioproxy: format version 2; this sioproxy reads version 1",
         ),
-        ([_header(), _open(1), _header()], 3, "a second header"),
+        (
+            [_header(), _open(1), _header() | {"version": 2}],
+            3,
+            "header: written by a newer sioproxy: format version 2",
+        ),
+        ([_header(), _open(1), _header(), _open(2)], 4, 'connection "c1" opened twice'),
         ([_header(), _open(1), {"kind": "ping", "seq": 2}], 3, 'unknown entry kind "ping"'),
         ([_header(), _open(1), ["kind"]], 3, 'expected a JSON object, got ["kind"]'),
         (
