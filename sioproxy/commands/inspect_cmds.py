@@ -14,13 +14,14 @@ import os
 import sys
 from typing import Any, TextIO
 
+from sioproxy.commands.loading import load_recording, warn_torn
 from sioproxy.errors import RecordingError
 from sioproxy.inspect.filters import compile_filter
 from sioproxy.inspect.follow import DEFAULT_INTERVAL, RecordingTail, follow
 from sioproxy.inspect.har import export_har, import_har
 from sioproxy.inspect.merge import merge_files
 from sioproxy.inspect.show import ARGS_LIMIT, ShowOptions, answers, render, want_color
-from sioproxy.recording import RecordingWriter, Redactor, read_recording
+from sioproxy.recording import RecordingWriter, Redactor
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -91,9 +92,13 @@ def run_show(args: argparse.Namespace) -> int:
     options = _options(args)
     if args.follow:
         return _show_follow(args, options)
-    recording = read_recording(args.file)
+    recording = load_recording(args.file, "show")
     lines = render(
-        recording.entries, options, as_json=args.json, answered=answers(recording.entries)
+        recording.entries,
+        options,
+        as_json=args.json,
+        answered=answers(recording.entries),
+        sessions=recording.sessions,
     )
     try:
         for line in lines:
@@ -101,8 +106,6 @@ def run_show(args: argparse.Namespace) -> int:
         sys.stdout.flush()
     except BrokenPipeError:  # `sioproxy show rec.jsonl | head`
         return 0
-    if recording.torn_tail:
-        print(f"sioproxy show: {args.file}: {recording.torn_tail}", file=sys.stderr)
     return 0
 
 
@@ -129,7 +132,7 @@ def _create(path: str, force: bool) -> TextIO:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    har = export_har(read_recording(args.file))
+    har = export_har(load_recording(args.file, "export"))
     with _create(args.har, args.force) as out:
         json.dump(har, out, ensure_ascii=False, indent=2)
         out.write("\n")
@@ -174,7 +177,12 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_merge(args: argparse.Namespace) -> int:
-    header, count = merge_files(args.files, args.out, overwrite=args.force)
+    header, count = merge_files(
+        args.files,
+        args.out,
+        overwrite=args.force,
+        warn=lambda path, torn: warn_torn("merge", path, torn),
+    )
     generation = header.generation.value if header.generation else "mixed/unknown"
     print(
         f"sioproxy merge: {args.out}: {count} entries from {len(args.files)} files "

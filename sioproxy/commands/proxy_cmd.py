@@ -80,9 +80,11 @@ def _file_mode(text: str) -> int:
 
 
 def _out_policy(args: argparse.Namespace) -> str:
-    if getattr(args, "append", False):
-        return "append"
-    return "force" if getattr(args, "force", False) else "new"
+    # --force first: SIOPROXY_RECORD_APPEND=1 (the container default) must not
+    # turn an explicit `record --force` into an append.
+    if getattr(args, "force", False):
+        return "force"
+    return "append" if getattr(args, "append", False) else "new"
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:

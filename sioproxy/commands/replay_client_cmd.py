@@ -137,10 +137,10 @@ def run_replay_client(args: argparse.Namespace) -> int:
     """Handler of both commands; returns the exit status."""
     command = "diff" if args.report_only else "replay-client"
     try:
-        from sioproxy.recording import read_recording
+        from sioproxy.commands.loading import load_recording
         from sioproxy.transport.endpoints import parse_upstream
 
-        recording = read_recording(args.file)
+        recording = load_recording(args.file, command)
         target = parse_upstream(args.target)
         options = _options(args)
         for conn in options.conns:

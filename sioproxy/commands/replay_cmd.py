@@ -11,8 +11,8 @@ import argparse
 import sys
 from typing import Any
 
+from sioproxy.commands.loading import load_recording
 from sioproxy.commands.reactor_run import react_with_status
-from sioproxy.recording import read_recording
 from sioproxy.replay.engine import MISS_MODES, ReplayOptions
 from sioproxy.replay.matching import MATCH_MODES
 
@@ -78,7 +78,7 @@ def options_from(args: argparse.Namespace) -> ReplayOptions:
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    recording = read_recording(args.recording)
+    recording = load_recording(args.recording, "replay")
     options = options_from(args)
     status: list[int] = [0]
 

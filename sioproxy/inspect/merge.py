@@ -25,7 +25,7 @@ import dataclasses
 import datetime as dt
 import heapq
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from sioproxy.errors import RecordingError
@@ -61,9 +61,10 @@ def _agreed(values: Sequence[Any]) -> Any:
 
 
 def merged_header(recordings: Sequence[Recording], sources: list[dict[str, Any]]) -> Header:
-    headers = [r.header for r in recordings]
-    starts = [created_epoch(h, r.path or "?") for h, r in zip(headers, recordings, strict=True)]
-    earliest = headers[starts.index(min(starts))]
+    firsts = [r.header for r in recordings]
+    starts = [created_epoch(h, r.path or "?") for h, r in zip(firsts, recordings, strict=True)]
+    earliest = firsts[starts.index(min(starts))]
+    headers = [h for r in recordings for h in r.headers()]  # every session's redactions count
     redactions = {
         "headers": _union([h.redactions.get("headers", []) for h in headers]),
         "query": _union([h.redactions.get("query", []) for h in headers]),
@@ -116,10 +117,20 @@ def merge_recordings(recordings: Sequence[Recording]) -> tuple[Header, list[Entr
 
 
 def merge_files(
-    paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str], *, overwrite: bool = False
+    paths: Sequence[str | os.PathLike[str]],
+    out: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    warn: Callable[[str, str], None] | None = None,
 ) -> tuple[Header, int]:
-    """Read, merge and write; returns the header written and the number of entries."""
+    """Read, merge and write; returns the header written and the number of entries.
+
+    ``warn(path, torn_tail)`` is told about each input whose torn last line was dropped.
+    """
     recordings = [read_recording(p) for p in paths]
+    for recording in recordings:
+        if recording.torn_tail and warn is not None:
+            warn(recording.path or "?", recording.torn_tail)
     header, entries = merge_recordings(recordings)
     writer = RecordingWriter.create(out, header, overwrite=overwrite)
     try:

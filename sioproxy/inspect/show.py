@@ -17,12 +17,19 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 from sioproxy.inspect.filters import EntryInfo, Filter, describe
-from sioproxy.recording.model import CloseEvent, Entry, OpenEvent, PacketEntry, UpgradeEvent
+from sioproxy.recording.model import (
+    CloseEvent,
+    Entry,
+    OpenEvent,
+    PacketEntry,
+    Session,
+    UpgradeEvent,
+)
 from sioproxy.recording.writer import encode_line
 
 ARGS_LIMIT = 100
@@ -156,16 +163,33 @@ class Formatter:
         return links
 
 
+def session_line(number: int, session: Session, *, as_json: bool = False) -> str:
+    """The line that marks where a later session (``record --append``) begins."""
+    if as_json:
+        return encode_line(session.header.to_json()).decode("utf-8").rstrip("\n")
+    header = session.header
+    upstream = f", upstream {header.upstream}" if header.upstream else ""
+    return f"-- session {number}: {header.created}, {header.tool}{upstream} --"
+
+
 def render(
     entries: Iterable[Entry],
     options: ShowOptions,
     *,
     as_json: bool = False,
     answered: Mapping[int, int] | None = None,
+    sessions: Sequence[Session] = (),
 ) -> Iterator[str]:
-    """The lines ``show`` prints for ``entries`` (no trailing newline)."""
+    """The lines ``show`` prints for ``entries`` (no trailing newline).
+
+    A later session's line comes before its first entry, whatever the filter.
+    """
     formatter = Formatter(color=options.color, args_limit=options.args_limit, answered=answered)
+    pending = list(enumerate(sessions, start=2))
     for entry in entries:
+        while pending and pending[0][1].after_seq < entry.seq:
+            number, session = pending.pop(0)
+            yield session_line(number, session, as_json=as_json)
         info = describe(entry)
         if not is_visible(info, options):
             continue
@@ -173,3 +197,5 @@ def render(
             yield encode_line(entry.to_json()).decode("utf-8").rstrip("\n")
         else:
             yield formatter.line(entry, info)
+    for number, session in pending:
+        yield session_line(number, session, as_json=as_json)

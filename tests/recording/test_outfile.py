@@ -109,5 +109,5 @@ def test_file_mode_parsing() -> None:
     assert parse_file_mode("600") == 0o600
     assert parse_file_mode("0o640") == 0o640
     for bad in ["rw-r--r--", "0999", "7777", ""]:
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=r"file mode|permission bits"):
             parse_file_mode(bad)
