@@ -157,18 +157,27 @@ class UnplayedPacket:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReplaySummary:
-    """Totals over every replayed connection."""
+    """Totals over every replayed connection.
+
+    ``unopened`` are recorded connections with packets that no live client
+    opened; ``wrong_protocol`` counts live requests refused because the client
+    speaks another protocol generation than the recording (``wrong_protocol_seen``
+    says which). Either makes the replay not ``ok``: something recorded was not played.
+    """
 
     connections: int
     matched: int
     mismatches: tuple[MismatchReport, ...] = ()
     unplayed: tuple[UnplayedPacket, ...] = ()
     recorded_connections: int = 0
+    unopened: tuple[str, ...] = ()
+    wrong_protocol: int = 0
+    wrong_protocol_seen: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
-        """No miss and every recorded client packet played."""
-        return not self.mismatches and not self.unplayed
+        """No miss, every recorded client packet and connection played, no client refused."""
+        return not (self.mismatches or self.unplayed or self.unopened or self.wrong_protocol)
 
     def text(self) -> str:
         played = f"{self.connections} connection{'s' if self.connections != 1 else ''} played"
@@ -179,6 +188,10 @@ class ReplaySummary:
             f" {len(self.mismatches)} miss{'es' if len(self.mismatches) != 1 else ''},"
             f" {_count(len(self.unplayed), 'recorded client packet')} not played"
         ]
+        if self.unopened:
+            lines[0] += f", {_count(len(self.unopened), 'recorded connection')} never opened"
+        if self.wrong_protocol:
+            lines[0] += f", {_count(self.wrong_protocol, 'request')} of another protocol refused"
         for report in self.mismatches[:20]:
             lines.append(f"  miss: {report.conn} #{report.live_index} {report.wire}")
         if len(self.mismatches) > 20:
@@ -187,6 +200,10 @@ class ReplaySummary:
             lines.append(f"  not played: {packet.where()} seq {packet.seq} {packet.wire}")
         if len(self.unplayed) > 20:
             lines.append(f"  ... and {len(self.unplayed) - 20} more not played")
+        if self.unopened:
+            lines.append(f"  never opened: recorded {', '.join(self.unopened[:20])}")
+        for seen in self.wrong_protocol_seen:
+            lines.append(f"  refused: {seen}")
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
@@ -196,6 +213,8 @@ class ReplaySummary:
             "matched": self.matched,
             "mismatches": [m.to_json() for m in self.mismatches],
             "unplayed": [u.to_json() for u in self.unplayed],
+            "unopened": list(self.unopened),
+            "wrong_protocol": self.wrong_protocol,
             "ok": self.ok,
         }
 

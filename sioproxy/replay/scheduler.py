@@ -8,10 +8,13 @@ recorded client packets into a ``ReplaySummary``.
 
 from __future__ import annotations
 
+import dataclasses
+
 from sioproxy.recording.model import Recording
 from sioproxy.replay.actions import ReplayOptions
 from sioproxy.replay.engine import ReplayEngine
 from sioproxy.replay.report import ReplaySummary, UnplayedPacket
+from sioproxy.replay.script import build_script
 from sioproxy.types import Direction
 
 
@@ -43,7 +46,17 @@ class ConnectionScheduler:
         return engine
 
     def summary(self) -> ReplaySummary:
-        return summarize(self.engines, recorded_connections=len(self.order))
+        summary = summarize(self.engines, recorded_connections=len(self.order))
+        return dataclasses.replace(summary, unopened=tuple(self.unopened()))
+
+    def unopened(self) -> list[str]:
+        """Recorded connections with packets that no live connection was given (yet)."""
+        handed = {engine.script.conn for engine in self.engines}
+        return [
+            conn
+            for conn in self.order
+            if conn not in handed and build_script(self.recording, conn).steps
+        ]
 
 
 def summarize(engines: list[ReplayEngine], recorded_connections: int = 0) -> ReplaySummary:

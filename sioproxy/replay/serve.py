@@ -8,6 +8,7 @@ queue per connection, one timer for its head.
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import itertools
 from collections.abc import Callable
@@ -44,6 +45,7 @@ class ReplayStats:
     sent: int = 0
     misses: int = 0
     done: int = 0
+    wrong_protocol: int = 0  # requests of another protocol generation, refused
     journal: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -76,12 +78,24 @@ class ReplayService:
         self._keep_journal = keep_journal
         self._open_apps: set[ReplayApp] = set()
         self._playable: dict[str, bool] = {}  # recorded connection -> has steps
+        self._wrong_seen: list[str] = []
 
     def app_factory(self, conn: ServerConnection) -> ConnectionApp:
         return ReplayApp(self)
 
     def summary(self) -> ReplaySummary:
-        return self.scheduler.summary()
+        return dataclasses.replace(
+            self.scheduler.summary(),
+            wrong_protocol=self.stats.wrong_protocol,
+            wrong_protocol_seen=tuple(self._wrong_seen),
+        )
+
+    def wrong_protocol(self, text: str) -> None:
+        """A client of another protocol generation was refused: count it, say it once."""
+        self.stats.wrong_protocol += 1
+        if text not in self._wrong_seen:  # a client retrying must not flood the log
+            self._wrong_seen.append(text)
+            self._log(text)
 
     # -- called by the apps -------------------------------------------------
 

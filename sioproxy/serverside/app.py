@@ -34,6 +34,7 @@ __all__ = [
     "WsClose",
     "WsSend",
     "json_error",
+    "wrong_protocol_text",
 ]
 
 AppPacket = LegacyPacket | SioPacket
@@ -81,6 +82,29 @@ def json_error(code: int, message: str) -> HttpResponse:
     body = f'{{"code":{code},"message":"{message}"}}'.encode()
     return HttpResponse(
         status=403 if code == 4 else 400, content_type="application/json", body=body
+    )
+
+
+_SPEAKS = {
+    "4": "Engine.IO 4 (Socket.IO v5: socket.io-client 3.x/4.x, python-socketio 5)",
+    "3": "Engine.IO 3 (Socket.IO v4: socket.io-client 2.x, python-socketio 4)",
+}
+_RECORDED = {
+    Generation.EIO4: "eio4 (Engine.IO 4, Socket.IO v5)",
+    Generation.EIO3: "eio3 (Engine.IO 3, Socket.IO v4)",
+    Generation.LEGACY: "0.9 (Socket.IO 0.9)",
+}
+
+
+def wrong_protocol_text(recorded: Generation, eio: str | None, answer: str) -> str:
+    """One line for a client of another protocol generation than the recording."""
+    if eio is None:
+        speaks = "Socket.IO 0.9 (no EIO= parameter)"
+    else:
+        speaks = _SPEAKS.get(eio, f"EIO={eio[:8]!r}")
+    return (
+        f"a client of another protocol was refused: it speaks {speaks},"
+        f" the recording is {_RECORDED[recorded]}; answered {answer}"
     )
 
 

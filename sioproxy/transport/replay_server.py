@@ -68,6 +68,7 @@ async def start_replay(
         keep_journal=keep_journal,
     )
     port, site = await listen_standin(reactor, listen, config, service.app_factory)
+    site.server.on_wrong_protocol = service.wrong_protocol
     return RunningReplay(
         url=describe_listening(port, listen), port=port, site=site, service=service
     )

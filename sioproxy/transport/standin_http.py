@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
-from sioproxy.serverside.app import HttpResponse, json_error
+from sioproxy.serverside.app import HttpResponse, json_error, wrong_protocol_text
 from sioproxy.serverside.eio_session import EioSession, PollMode
 from sioproxy.serverside.legacy_session import (
     LEGACY_TRANSPORTS,
@@ -99,7 +99,10 @@ class StandInResource(Resource):
 
     def _eio(self, request: Request) -> int | bytes:
         server, config = self.standin, self.standin.config
-        if _arg(request, "EIO") != str(config.generation.eio_version):
+        eio = _arg(request, "EIO")
+        if eio != str(config.generation.eio_version):
+            answer = "400 Unsupported protocol version"
+            server.wrong_protocol(wrong_protocol_text(config.generation, eio, answer))
             return respond(request, json_error(5, "Unsupported protocol version"))
         transport = _arg(request, "transport")
         if transport not in ("polling", "websocket") or not config.allows(transport):
@@ -138,6 +141,10 @@ class StandInResource(Resource):
     def _legacy(self, request: Request, rest: str) -> int | bytes:
         server, config = self.standin, self.standin.config
         parts = rest.strip("/").split("/")
+        eio = _arg(request, "EIO")
+        if eio is not None and parts[0] != "1":  # node 0.9 answers as below; say why
+            answer = "200 Welcome to socket.io." if parts == [""] else "500"
+            server.wrong_protocol(wrong_protocol_text(config.generation, eio, answer))
         if parts == [""]:
             return respond(request, HttpResponse(body=b"Welcome to socket.io."))
         if parts[0] != "1":

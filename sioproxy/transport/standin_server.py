@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from twisted.logger import Logger
@@ -57,6 +58,12 @@ class StandInServer:
         self._again: set[str] = set()
         self._next_poll = itertools.count(1).__next__
         self._labels = itertools.count(1)
+        # Told (one line) about each request of another protocol generation.
+        self.on_wrong_protocol: Callable[[str], None] | None = None
+
+    def wrong_protocol(self, text: str) -> None:
+        if self.on_wrong_protocol is not None:
+            self.on_wrong_protocol(text)
 
     # -- sessions ---------------------------------------------------------------
 

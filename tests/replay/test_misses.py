@@ -139,7 +139,12 @@ def test_unplayed_and_summary() -> None:
     scheduler = ConnectionScheduler(chat(), ReplayOptions())
     summary = scheduler.summary()
     assert summary.connections == 0
-    assert summary.ok
+    # A recorded connection no client opened was not played: not a success.
+    assert summary.unopened == ("c1",)
+    assert not summary.ok
+    assert "1 recorded connection never opened" in summary.text()
+    scheduler.assign()
+    assert scheduler.summary().unopened == ()
 
 
 def test_scheduler_hands_out_connections_in_order_and_loops() -> None:
