@@ -72,9 +72,10 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     record.set_defaults(handler=run_proxy, record=True)
 
 
-def _file_mode(text: str) -> int:
+def _file_mode(text: str | int) -> int:
+    # A TOML config may give a number: 0o640 is already the mode.
     try:
-        return parse_file_mode(text)
+        return parse_file_mode(oct(text) if isinstance(text, int) else text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 

@@ -222,6 +222,7 @@ class LiveRecorder:
             overwrite=overwrite,
             policy=policy,
             file_mode=file_mode,
+            exists_hint="use --force to replace it or --append to add a session to it",
         )
         recorder = cls(writer, redactor, note)
         point = writer.append_point

@@ -95,11 +95,13 @@ def open_output(
     policy: str = "new",
     file_mode: int = DEFAULT_FILE_MODE,
     now: dt.datetime | None = None,
+    exists_hint: str = "use --force to replace it",
 ) -> OpenedOutput:
     """Create (or, for ``append``, open) the recording file ``target`` names.
 
     ``target`` may be a template (``{date}``, ``{time}``, ``{pid}``): then a name
     already taken gets a counter (``-2``, ``-3``...) instead of an error.
+    ``exists_hint`` ends the error for an existing file (the caller's options).
     """
     if policy not in POLICIES:
         raise ValueError(f"policy must be one of {POLICIES}, got {policy!r}")
@@ -117,9 +119,7 @@ def open_output(
             return OpenedOutput(fd=_create(name, policy, file_mode), path=name, size=0)
         except FileExistsError:
             if not template:
-                raise RecordingError(
-                    name, None, "file exists (use --force to replace it or --append to add to it)"
-                ) from None
+                raise RecordingError(name, None, f"file exists ({exists_hint})") from None
     raise RecordingError(path, None, f"{_COUNTER_LIMIT} numbered names are all taken")
 
 

@@ -140,6 +140,7 @@ class RecordingWriter:
         overwrite: bool = False,
         policy: str | None = None,
         file_mode: int = DEFAULT_FILE_MODE,
+        exists_hint: str = "use --force to replace it",
     ) -> RecordingWriter:
         """Create ``path`` (and its parent directories) and write the header line.
 
@@ -152,7 +153,7 @@ class RecordingWriter:
         recorded yet, so the caller can stop.
         """
         chosen = policy or ("force" if overwrite else "new")
-        opened = open_output(path, policy=chosen, file_mode=file_mode)
+        opened = open_output(path, policy=chosen, file_mode=file_mode, exists_hint=exists_hint)
         where = opened.path
         try:
             # Unbuffered: the writer does its own buffering and must know exactly

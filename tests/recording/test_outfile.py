@@ -26,7 +26,7 @@ def test_an_existing_file_is_refused_and_left_untouched(tmp_path: Path) -> None:
     path.write_bytes(b"precious")
     with pytest.raises(RecordingError) as info:
         RecordingWriter.create(path, sample_header())
-    assert "file exists (use --force to replace it or --append to add to it)" in str(info.value)
+    assert "file exists (use --force to replace it)" in str(info.value)
     assert path.read_bytes() == b"precious"
 
 
