@@ -205,6 +205,11 @@ async def _serve(reactor: Any, args: argparse.Namespace, status: list[int]) -> N
             return
     if args.insecure:
         log.note("warning: --insecure: upstream TLS certificates are not verified")
+    recorder = running.recorder
+    if recorder is not None and (recorder.path != args.out or recorder.resume is not None):
+        # A template chose the name, or sessions are already there: say where this one goes.
+        appended = " (appending a session)" if recorder.resume is not None else ""
+        log.note(f"recording to {recorder.path}{appended}")
 
     def _shutdown() -> None:
         # SIGTERM/SIGINT: close every connection entry, then the file (nothing lost).

@@ -16,12 +16,13 @@ pytestmark = pytest.mark.interop
 CLIENT = SERVER = "node-sio4"
 
 
-def _record_once(upstream: str, out: Path, *flags: str) -> None:
+def _record_once(upstream: str, out: Path, *flags: str) -> list[str]:
     proxy = start_sioproxy(record_args(upstream, out, *flags))
     try:
         run_client(CLIENT, proxy.url, "websocket")
     finally:
         assert proxy.stop() == 0, proxy.stderr_text()
+    return proxy.lines
 
 
 def test_append_records_a_second_session_and_replay_plays_both(tmp_path: Path) -> None:
@@ -30,10 +31,11 @@ def test_append_records_a_second_session_and_replay_plays_both(tmp_path: Path) -
     try:
         _record_once(server.url, out)
         first = out.read_bytes()
-        _record_once(server.url, out, "--append")
+        lines = _record_once(server.url, out, "--append")
     finally:
         server.stop()
     assert out.read_bytes().startswith(first)  # the first session is kept byte for byte
+    assert any(f"recording to {out} (appending a session)" in line for line in lines), lines
     rec = read_recording(out)
     labels = rec.connections()
     assert len(rec.sessions) == 1
@@ -55,3 +57,21 @@ def test_append_records_a_second_session_and_replay_plays_both(tmp_path: Path) -
     for transcript in transcripts:
         assert transcript["namespaces"] == expected_namespaces(CLIENT, SERVER)
     assert status == 0, summary
+
+
+def test_a_template_names_a_new_file_per_run(tmp_path: Path) -> None:
+    template = str(tmp_path / "rec-{date}-{time}-{pid}.jsonl")
+    server = start_server(SERVER)
+    try:
+        logs = [_record_once(server.url, Path(template)) for _ in range(2)]
+    finally:
+        server.stop()
+    made = sorted(tmp_path.glob("rec-*.jsonl"))
+    assert len(made) == 2  # different pids, or a counter: never the same file
+    for path in made:
+        assert read_recording(path).connections()
+        assert (path.stat().st_mode & 0o777) == 0o600
+    named = [
+        line.split("recording to ", 1)[1] for log in logs for line in log if "recording to " in line
+    ]
+    assert sorted(named) == [str(p) for p in made]
