@@ -18,7 +18,11 @@ from sioproxy.recording.model import (
     PacketEntry,
     Recording,
     UpgradeEvent,
+    as_sent,
+    delivered,
     entry_from_json,
+    packet_fate,
+    sent_by_peer,
 )
 from sioproxy.recording.reader import EntryStream, iter_entries, read_recording
 from sioproxy.recording.redact import (
@@ -45,12 +49,16 @@ __all__ = [
     "RecordingWriter",
     "Redactor",
     "UpgradeEvent",
+    "as_sent",
+    "delivered",
     "encode_line",
     "entry_from_json",
     "fill_placeholders",
     "is_placeholder",
     "iter_entries",
+    "packet_fate",
     "placeholder",
     "placeholder_key",
     "read_recording",
+    "sent_by_peer",
 ]
