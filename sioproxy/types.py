@@ -63,3 +63,14 @@ class Fate(StrEnum):
     INJECTED = "injected"
     REWRITTEN = "rewritten"
     DELAYED = "delayed"
+
+
+class Side(StrEnum):
+    """One end of a proxied connection: whose view of a recording to take."""
+
+    CLIENT = "client"
+    SERVER = "server"
+
+    def sends(self, direction: Direction) -> bool:
+        """Whether this side is the sender of packets travelling ``direction``."""
+        return (direction is Direction.C2S) == (self is Side.CLIENT)

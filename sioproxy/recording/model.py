@@ -27,7 +27,7 @@ from typing import Any, ClassVar, NoReturn, TypeVar
 
 from sioproxy import __version__
 from sioproxy.errors import RecordingError
-from sioproxy.types import Direction, Fate, Generation, TransportName
+from sioproxy.types import Direction, Fate, Generation, Side, TransportName
 
 FORMAT_NAME = "sioproxy-recording"
 FORMAT_VERSION = 1
@@ -544,6 +544,25 @@ def as_sent(entry: PacketEntry) -> PacketEntry:
         packet=packet,
         error=None if packet is not None else "the original frame did not decode",
     )
+
+
+def as_seen_by(entry: PacketEntry, side: Side) -> tuple[PacketEntry | None, str | None]:
+    """The entry as ``side`` saw it: what it sent, or what was delivered to it.
+
+    (None, why) when ``side`` never saw it: a packet the proxy injected, seen
+    from its apparent sender, or one it dropped, seen from its receiver.
+    """
+    fate = packet_fate(entry)
+    if fate is None:
+        return entry, None
+    rule = f" by rule {entry.rule!r}" if entry.rule else ""
+    if side.sends(entry.dir):
+        if not sent_by_peer(entry):
+            return None, f"injected{rule}: the {side.value} never sent it"
+        return as_sent(entry), None
+    if not delivered(entry):
+        return None, f"dropped{rule}: the {side.value} never received it"
+    return entry, None
 
 
 Entry = OpenEvent | UpgradeEvent | CloseEvent | PacketEntry

@@ -12,7 +12,7 @@ from sioproxy.replay.engine import ReplayEngine
 from sioproxy.replay.matching import MATCH_MODES, Comparison, Difference, compare, diff
 from sioproxy.replay.report import Candidate, MismatchReport, ReplaySummary, UnplayedPacket
 from sioproxy.replay.scheduler import ConnectionScheduler, summarize
-from sioproxy.replay.script import Script, Step, View, build_script, wire_text
+from sioproxy.replay.script import Script, Step, build_script, wire_text
 
 __all__ = [
     "MATCH_MODES",
@@ -33,7 +33,6 @@ __all__ = [
     "Send",
     "Step",
     "UnplayedPacket",
-    "View",
     "build_script",
     "compare",
     "diff",

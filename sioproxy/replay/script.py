@@ -8,9 +8,9 @@ ack request each ack answers already worked out.
 
 A recording made through rules or hooks holds both sides' views of a
 rewritten packet and packets only one side saw (a packet's ``fate``,
-docs/recording-format.md). A script is built for one side: ``View.CLIENT``
+docs/recording-format.md). A script is built for one side: ``Side.CLIENT``
 (the stand-in server: what the client sent, what the client received) or
-``View.SERVER`` (the replay client: what the server received, what the server
+``Side.SERVER`` (the replay client: what the server received, what the server
 sent).
 
 Transport-level packets never become steps: they are generated live by the
@@ -25,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from sioproxy.codec.legacy import (
@@ -45,16 +44,8 @@ from sioproxy.codec.socketio import (
     sio_to_dict,
 )
 from sioproxy.errors import DecodeError, EncodeError, RecordingError
-from sioproxy.recording.model import (
-    OpenEvent,
-    PacketEntry,
-    Recording,
-    as_sent,
-    delivered,
-    packet_fate,
-    sent_by_peer,
-)
-from sioproxy.types import Direction, Generation
+from sioproxy.recording.model import OpenEvent, PacketEntry, Recording, as_seen_by
+from sioproxy.types import Direction, Generation, Side
 
 Packet = LegacyPacket | SioPacket
 
@@ -154,29 +145,6 @@ def wire_text(packet: Packet) -> str:
 # -- the script ---------------------------------------------------------------
 
 
-class View(StrEnum):
-    """Whose side of a recording made through rules a script reproduces."""
-
-    CLIENT = "client"  # the stand-in server: c2s as the client sent it, s2c as delivered to it
-    SERVER = "server"  # the replay client: c2s as delivered to the server, s2c as it sent it
-
-
-def view_entry(entry: PacketEntry, view: View) -> tuple[PacketEntry | None, str | None]:
-    """The entry as ``view``'s side saw it, or (None, why) when that side never saw it."""
-    fate = packet_fate(entry)
-    if fate is None:
-        return entry, None
-    side = view.value
-    rule = f" by rule {entry.rule!r}" if entry.rule else ""
-    if (entry.dir is Direction.C2S) == (view is View.CLIENT):  # ``side`` sent it
-        if not sent_by_peer(entry):
-            return None, f"skipped, injected{rule}: the {side} never sent it"
-        return as_sent(entry), None
-    if not delivered(entry):
-        return None, f"skipped, dropped{rule}: the {side} never received it"
-    return entry, None
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Step:
     """One application packet of the recorded connection."""
@@ -238,7 +206,7 @@ class Script:
         return out
 
 
-def build_script(recording: Recording, conn: str, view: View = View.CLIENT) -> Script:
+def build_script(recording: Recording, conn: str, view: Side = Side.CLIENT) -> Script:
     """The script of connection ``conn`` as ``view`` saw it; RecordingError if never opened."""
     path = recording.path or "<recording>"
     opened = [e for e in recording.entries_for(conn) if isinstance(e, OpenEvent)]
@@ -249,9 +217,9 @@ def build_script(recording: Recording, conn: str, view: View = View.CLIENT) -> S
     steps: list[Step] = []
     notes: list[str] = []
     for recorded in recording.packets(conn):
-        entry, note = view_entry(recorded, view)
+        entry, note = as_seen_by(recorded, view)
         if entry is None:
-            notes.append(f"seq {recorded.seq}: {note}")
+            notes.append(f"seq {recorded.seq}: skipped, {note}")
             continue
         packet, note, text = _entry_packet(entry, generation)
         if note is not None:

@@ -44,10 +44,11 @@ from sioproxy.clientside.replayer import ClientReplayer, Finish, ReplayClientOpt
 from sioproxy.codec.legacy import LegacyPacket
 from sioproxy.codec.socketio import SioPacket
 from sioproxy.recording.model import Recording
-from sioproxy.replay.script import View, build_script
+from sioproxy.replay.script import build_script
 from sioproxy.transport.endpoints import Upstream
 from sioproxy.transport.http_relay import BytesProducer
 from sioproxy.transport.ws_relay import LowercaseUpgradeClient
+from sioproxy.types import Side
 
 __all__ = ["ClientConnection", "RunOptions", "run_replay"]
 
@@ -283,7 +284,7 @@ def run_replay(
     ]
     # The replay client stands for the client towards the real server: it sends
     # what the server received and expects what the server sent (rules undone).
-    scripts = {c: build_script(recording, c, View.SERVER) for c in conns}
+    scripts = {c: build_script(recording, c, Side.SERVER) for c in conns}
     pool = HTTPConnectionPool(reactor, persistent=True)  # type: ignore[no-untyped-call]
     pool.maxPersistentPerHost = max(4, 2 * options.clients)
     agent = Agent(reactor, connectTimeout=options.connect_timeout, pool=pool)  # type: ignore[no-untyped-call]
