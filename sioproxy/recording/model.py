@@ -532,7 +532,10 @@ def sent_by_peer(entry: PacketEntry) -> bool:
 
 
 def as_sent(entry: PacketEntry) -> PacketEntry:
-    """The entry as its sender wrote it: a rewritten packet's ``original``."""
+    """The entry as its sender wrote it: a rewritten packet's ``original``, and
+    a held-back packet at the time it was sent (``t`` minus ``delay``)."""
+    if entry.delay:
+        entry = dataclasses.replace(entry, t=max(entry.t - entry.delay, 0.0))
     original = entry.original
     if original is None or packet_fate(entry) is not Fate.REWRITTEN:
         return entry

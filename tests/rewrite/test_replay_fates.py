@@ -175,3 +175,27 @@ def test_diff_against_the_server_ignores_what_the_rules_did(
     done = subprocess.run(cmd, capture_output=True, timeout=60, cwd=REPO, check=False)
     report = done.stdout.decode("utf-8", "replace") + done.stderr.decode("utf-8", "replace")
     assert done.returncode == 0, report
+
+
+DELAY_ECHO = '[[rules]]\nname = "slow echo"\ndir = "s2c"\nevent = "echo"\ndelay = 400\n'
+# On polling a delayed packet waits for the next GET, which the server may hold
+# until its ping (docs/rules.md): WebSocket only.
+WS_CASES = [
+    Case("eio4", "node-sio4", "sio4", "websocket"),
+    Case("eio3", "node-sio2", "sio2", "websocket"),
+    Case("0.9", "node-sio09", "sio09", "websocket"),
+]
+
+
+@pytest.mark.parametrize("case", WS_CASES, ids=ids)
+def test_a_delayed_packet_says_so_and_replays(
+    case: Case, tmp_path: Path, shared_peer_server: Any
+) -> None:
+    recorded, rec = record_with(shared_peer_server, case, tmp_path, DELAY_ECHO)
+    assert recorded["echo"] == ["hi"]
+    delayed = [e for e in packets(tmp_path) if e.get("fate") == "delayed"]
+    assert [(e["dir"], e["rule"], e["delay"]) for e in delayed] == [("s2c", "slow echo", 0.4)]
+    replayed, summary, status = replay_to_client(case, rec)
+    assert replayed == recorded
+    assert "0 misses" in summary, summary
+    assert status == 0, summary
