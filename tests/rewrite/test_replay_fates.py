@@ -199,3 +199,39 @@ def test_a_delayed_packet_says_so_and_replays(
     assert replayed == recorded
     assert "0 misses" in summary, summary
     assert status == 0, summary
+
+
+HOOKS = """
+def on_packet(ctx, packet):
+    name = packet.get("name")
+    if ctx.direction == "s2c" and name == "echo":
+        return None
+    if ctx.direction == "c2s" and name == "ack_me" and packet["args"] == ["x"]:
+        packet["args"] = ["from the hook"]
+        ctx.send({"name": "note", "args": ["seen"]}, "s2c")
+    return packet
+"""
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_replay_of_a_recording_made_through_an_addon(
+    case: Case, tmp_path: Path, shared_peer_server: Any
+) -> None:
+    addon = write(tmp_path, "hooks.py", HOOKS)
+    px = proxy(shared_peer_server, case, tmp_path, "--addon", addon)
+    try:
+        recorded = fault_client(px.url, case)
+    finally:
+        assert px.stop() == 0, px.stderr_text()
+    assert recorded["echo"] == "timeout"
+    assert recorded["ack"] == ["from the hook", "ack"]
+    fates = [(e["dir"], e["fate"], e["rule"]) for e in packets(tmp_path) if "fate" in e]
+    assert fates == [
+        ("s2c", "dropped", "addon:hooks"),
+        ("c2s", "rewritten", "addon:hooks"),
+        ("s2c", "injected", "addon:hooks"),
+    ]
+    replayed, summary, status = replay_to_client(case, tmp_path / "rec.jsonl")
+    assert replayed == recorded
+    assert "0 misses" in summary, summary
+    assert status == 0, summary
