@@ -28,6 +28,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from sioproxy.ack_links import AckLinks
 from sioproxy.codec import legacy_framing, payload
 from sioproxy.codec.engineio import EioPacket, EioType
 from sioproxy.codec.handshake import decode_open, encode_open
@@ -42,7 +43,7 @@ from sioproxy.pipeline import (
     PacketContext,
     Pipeline,
 )
-from sioproxy.pipeline.actions import packet_namespace, request_id
+from sioproxy.pipeline.actions import packet_namespace
 from sioproxy.rewrite import (
     BodyFormat,
     Keep,
@@ -118,11 +119,7 @@ class RewriteStage:
         self._note = note
         self._resource_path = resource_path
         self._last_seq = 0
-        # Per connection: the tracker's seq of a request -> the seq it was published
-        # under, so an ack's ``ack_of`` names an entry of the recording.
-        self._requests: dict[str, dict[int, int]] = {}
-        # (conn, namespace, request direction, wire id) of an injected request -> its seq.
-        self._injected: dict[tuple[str, str, Direction, int], int] = {}
+        self._links = AckLinks()  # so every ``ack_of`` names an entry of the recording
         self._sid_conn: dict[str, str] = {}
         self._conn_ws: dict[str, int] = {}  # the WebSocket a connection talks on now
         self._ws_conn: dict[int, str] = {}
@@ -348,9 +345,7 @@ class RewriteStage:
             for item in self._queues.pop((conn, direction), []):
                 self._note(f"[{conn}] {item.note or 'queued packet'}: not sent, connection closed")
         self._conn_ws.pop(conn, None)
-        self._requests.pop(conn, None)
-        for key in [k for k in self._injected if k[0] == conn]:
-            del self._injected[key]
+        self._links.forget(conn)
         for sid in [s for s, c in self._sid_conn.items() if c == conn]:
             del self._sid_conn[sid]
 
@@ -406,12 +401,7 @@ class RewriteStage:
         """An answer to an injected request: not forwarded; ``ack_of`` names that request."""
         rule = f" (rule {action.rule!r})" if action.rule else ""
         text = f"consumed by the proxy: the answer to a request it injected{rule}"
-        request = action.request
-        wire = request_id(request)
-        asked = None
-        if wire is not None:
-            key = (ev.conn, packet_namespace(request), ev.direction.reverse(), wire)
-            asked = self._injected.pop(key, None)
+        asked = self._links.consumed(ev.conn, ev.direction.reverse(), action.request)
         event = dataclasses.replace(
             ev, note=text, fate=Fate.DROPPED, rule=action.rule, ack_of=asked
         )
@@ -513,10 +503,7 @@ class RewriteStage:
         self._emit(event, stands_for=follows.seq if follows is not None else None)
         packet = item.packet
         if item.fate is Fate.INJECTED and not isinstance(packet, EioPacket):
-            wire = request_id(packet)
-            if wire is not None:
-                key = (event.conn, packet_namespace(packet), direction, wire)
-                self._injected[key] = self._last_seq
+            self._links.injected(event.conn, direction, packet, self._last_seq)
 
     def _open_packet(
         self, ev: PacketSeen, frames: tuple[WsMessage, ...], units: list[Unit]
@@ -557,19 +544,6 @@ class RewriteStage:
             seq, t = self.tracker.stamp()
             event = dataclasses.replace(event, seq=seq, t=t)
         if link and isinstance(event, PacketSeen):
-            event = self._link(event, own if stands_for == _OWN else stands_for)
+            event = self._links.link(event, own if stands_for == _OWN else stands_for)
         self._last_seq = event.seq
         self._publish([event])
-
-    def _link(self, event: PacketSeen, stands_for: int | None) -> PacketSeen:
-        """Point ``ack_of`` at the published entry of the request (None if there is none)."""
-        links = self._requests.get(event.conn)
-        if links is None:
-            links = self._requests[event.conn] = {}
-        if event.ack_of is not None:
-            mapped = links.pop(event.ack_of, None)
-            if mapped != event.ack_of:
-                event = dataclasses.replace(event, ack_of=mapped)
-        if stands_for is not None and event.asks_ack:
-            links[stands_for] = event.seq
-        return event
