@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from sioproxy.errors import RecordingError
+from sioproxy.errors import ConfigError, RecordingError
+from sioproxy.inspect.filters import compile_filter
 from sioproxy.inspect.har import export_har
 from sioproxy.inspect.show import ShowOptions, render
 from sioproxy.recording import packet_fate, read_recording
@@ -139,3 +140,17 @@ def test_har_export_shows_the_client_side(recording: Recording) -> None:
     assert ("send", '431000["probe-answer"]') in messages
     assert ("send", '420["ack_me","x"]') in messages
     assert all('"y"]' not in data for kind, data in messages if kind == "send")
+
+
+def test_show_filters_by_fate_and_rule(recording: Recording) -> None:
+    def seqs(expr: str) -> list[int]:
+        options = ShowOptions(filter=compile_filter(expr))
+        return [int(line.split()[0][1:]) for line in render(recording.entries, options)]
+
+    assert seqs("fate:dropped") == [6, 8]
+    assert seqs("fate:* dir:c2s") == [8, 10]
+    assert seqs("-fate:* type:ack") == [11, 13]
+    if recording.packets()[4].fate is not None:  # older files carry no rule name
+        assert seqs('rule:"x to y"') == [10]
+    with pytest.raises(ConfigError, match="fate must be dropped or injected or rewritten"):
+        compile_filter("fate:lost")
