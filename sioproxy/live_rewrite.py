@@ -28,6 +28,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from sioproxy.ack_links import AckLinks
 from sioproxy.codec import legacy_framing, payload
 from sioproxy.codec.engineio import EioPacket, EioType
 from sioproxy.codec.handshake import decode_open, encode_open
@@ -60,13 +61,20 @@ from sioproxy.session import PacketSeen, SessionEvent, SessionTracker
 from sioproxy.session.events import ConnectionClosed, ConnectionOpened, ConnectionUpgraded
 from sioproxy.session.routes import RouteKind, classify
 from sioproxy.transport.observer import RelayControl, RequestInfo
-from sioproxy.types import Direction, Generation
+from sioproxy.types import Direction, Fate, Generation
 
 __all__ = ["RewriteStage", "pipeline_active"]
 
 C2S, S2C = Direction.C2S, Direction.S2C
+_FOLLOWS = frozenset({Fate.REWRITTEN, Fate.DELAYED})
+_OWN = -1  # ``_emit``: the event stands for the received packet of its own seq
 WsMessage = tuple[bytes, bool]
 Publish = Callable[[Sequence[SessionEvent]], None]
+
+
+def _late(delay: float) -> float | None:
+    """A positive delay for the recording's ``delay`` key, else None."""
+    return delay if delay > 0 else None
 
 
 def pipeline_active(pipeline: Pipeline) -> bool:
@@ -83,6 +91,14 @@ class _Pending:
     original: PacketSeen | None
     note: str | None
     template: PacketSeen | None
+    fate: Fate = Fate.INJECTED
+    rule: str | None = None
+    delay: float | None = None
+
+    @property
+    def follows(self) -> PacketSeen | None:
+        """The received packet this one is a form of (rewritten or delayed), if any."""
+        return self.template if self.fate in _FOLLOWS else None
 
 
 class RewriteStage:
@@ -103,7 +119,7 @@ class RewriteStage:
         self._note = note
         self._resource_path = resource_path
         self._last_seq = 0
-        self._seq_map: dict[int, int] = {}  # re-stamped request seq -> published seq
+        self._links = AckLinks()  # so every ``ack_of`` names an entry of the recording
         self._sid_conn: dict[str, str] = {}
         self._conn_ws: dict[str, int] = {}  # the WebSocket a connection talks on now
         self._ws_conn: dict[int, str] = {}
@@ -316,12 +332,10 @@ class RewriteStage:
             for action in actions:
                 if isinstance(action, Emit):
                     note = f"sent by {action.rule}" if action.rule else None
-                    self._schedule(
-                        event.conn,
-                        action.direction,
-                        action.delay,
-                        _Pending(action.packet, None, note, None),
+                    item = _Pending(
+                        action.packet, None, note, None, rule=action.rule, delay=_late(action.delay)
                     )
+                    self._schedule(event.conn, action.direction, action.delay, item)
         elif isinstance(event, ConnectionClosed):
             self.pipeline.on_disconnect(event.conn)
             self._forget(event.conn)
@@ -331,6 +345,7 @@ class RewriteStage:
             for item in self._queues.pop((conn, direction), []):
                 self._note(f"[{conn}] {item.note or 'queued packet'}: not sent, connection closed")
         self._conn_ws.pop(conn, None)
+        self._links.forget(conn)
         for sid in [s for s, c in self._sid_conn.items() if c == conn]:
             del self._sid_conn[sid]
 
@@ -368,19 +383,29 @@ class RewriteStage:
         if isinstance(action, Emit):
             self._emit_action(action, ev, frames, units)
         elif isinstance(action, Dropped):
-            self._emit(dataclasses.replace(ev, note=f"not forwarded: {action.reason}"))
+            note = f"not forwarded: {action.reason}"
+            self._emit(dataclasses.replace(ev, note=note, fate=Fate.DROPPED, rule=action.rule))
         elif isinstance(action, ConsumedAck):
-            rule = f" (rule {action.rule!r})" if action.rule else ""
-            text = f"consumed by the proxy: the answer to a request it injected{rule}"
-            self._emit(dataclasses.replace(ev, note=text))
+            self._consumed(ev, action)
         elif isinstance(action, CloseNamespace):
             directions = [action.direction] if action.direction is not None else [S2C, C2S]
             note = f"namespace {action.namespace} closed by rule {action.rule!r}"
             for direction in directions:
                 packet = disconnect_packet(ev.generation, action.namespace)
-                self._out(ev, direction, action.delay, _Pending(packet, None, note, ev), units)
+                item = _Pending(packet, None, note, ev, rule=action.rule, delay=_late(action.delay))
+                self._out(ev, direction, action.delay, item, units)
         elif isinstance(action, CloseConnection):
             self._close_connection(ev, action, units)
+
+    def _consumed(self, ev: PacketSeen, action: ConsumedAck) -> None:
+        """An answer to an injected request: not forwarded; ``ack_of`` names that request."""
+        rule = f" (rule {action.rule!r})" if action.rule else ""
+        text = f"consumed by the proxy: the answer to a request it injected{rule}"
+        asked = self._links.consumed(ev.conn, ev.direction.reverse(), action.request)
+        event = dataclasses.replace(
+            ev, note=text, fate=Fate.DROPPED, rule=action.rule, ack_of=asked
+        )
+        self._emit(event, link=False)
 
     def _emit_action(
         self, action: Emit, ev: PacketSeen, frames: tuple[WsMessage, ...], units: list[Unit]
@@ -392,21 +417,29 @@ class RewriteStage:
             return
         rule = f" by rule {action.rule!r}" if action.rule else ""
         if origin == "rewritten":
-            note = f"rewritten{rule}"
+            note, fate = f"rewritten{rule}", Fate.REWRITTEN
         elif origin == "injected":
-            note = f"injected{rule}"
+            note, fate = f"injected{rule}", Fate.INJECTED
         else:
-            note = f"delayed {action.delay:g} s{rule}"
+            note, fate = f"delayed {action.delay:g} s{rule}", Fate.DELAYED
         original = ev if origin == "rewritten" else None
-        self._out(
-            ev, action.direction, action.delay, _Pending(action.packet, original, note, ev), units
+        item = _Pending(
+            action.packet,
+            original,
+            note,
+            ev,
+            fate=fate,
+            rule=action.rule,
+            delay=_late(action.delay),
         )
+        self._out(ev, action.direction, action.delay, item, units)
 
     def _close_connection(self, ev: PacketSeen, action: CloseConnection, units: list[Unit]) -> None:
         note = f"connection closed by rule {action.rule!r}"
         for direction in (S2C, C2S):
             for packet in close_packets(ev.generation):
-                self._out(ev, direction, action.delay, _Pending(packet, None, note, ev), units)
+                item = _Pending(packet, None, note, ev, rule=action.rule, delay=_late(action.delay))
+                self._out(ev, direction, action.delay, item, units)
         ws_id = self._conn_ws.get(ev.conn)
         control = self.control
         if ws_id is not None and control is not None:
@@ -449,22 +482,28 @@ class RewriteStage:
 
     def _emit_sent(self, item: _Pending, conn: str, direction: Direction) -> None:
         state = self.tracker.connections.get(conn)
-        template = item.template
         transport = (state.transport if state is not None else None) or "polling"
         generation = state.generation if state is not None else Generation.EIO4
-        self._emit(
-            seen_for(
-                item.packet,
-                template=template,
-                conn=conn,
-                direction=direction,
-                transport=transport,
-                generation=generation,
-                stamp=self.tracker.stamp,
-                original=item.original,
-                note=item.note,
-            )
+        follows = item.follows
+        event = seen_for(
+            item.packet,
+            template=item.template,
+            conn=conn,
+            direction=direction,
+            transport=transport,
+            generation=generation,
+            stamp=self.tracker.stamp,
+            original=item.original,
+            note=item.note,
+            fate=item.fate,
+            rule=item.rule,
+            delay=item.delay,
+            ack_of=follows.ack_of if follows is not None else None,
         )
+        self._emit(event, stands_for=follows.seq if follows is not None else None)
+        packet = item.packet
+        if item.fate is Fate.INJECTED and not isinstance(packet, EioPacket):
+            self._links.injected(event.conn, direction, packet, self._last_seq)
 
     def _open_packet(
         self, ev: PacketSeen, frames: tuple[WsMessage, ...], units: list[Unit]
@@ -487,21 +526,24 @@ class RewriteStage:
             type=EioType.OPEN, data=encode_open(dataclasses.replace(info, upgrades=kept, raw=None))
         )
         note = "websocket upgrade refused by rule"
-        self._out(ev, S2C, 0.0, _Pending(packet, ev, note, ev), units)
+        self._out(ev, S2C, 0.0, _Pending(packet, ev, note, ev, fate=Fate.REWRITTEN), units)
         return True
 
     # ------------------------------------------------------------------ publishing
 
-    def _emit(self, event: SessionEvent) -> None:
-        """Publish with increasing seq (a packet published late gets a fresh one)."""
-        if event.seq <= self._last_seq:
+    def _emit(
+        self, event: SessionEvent, *, stands_for: int | None = _OWN, link: bool = True
+    ) -> None:
+        """Publish with increasing seq (a packet published late gets a fresh one).
+
+        ``stands_for``: the tracker's seq of the received packet this event is a
+        form of (its own seq by default; None for a packet the proxy made).
+        """
+        own = event.seq
+        if own <= self._last_seq:
             seq, t = self.tracker.stamp()
-            if isinstance(event, PacketSeen) and event.asks_ack:
-                self._seq_map[event.seq] = seq
             event = dataclasses.replace(event, seq=seq, t=t)
-        if isinstance(event, PacketSeen) and event.ack_of is not None and self._seq_map:
-            mapped = self._seq_map.pop(event.ack_of, None)
-            if mapped is not None:
-                event = dataclasses.replace(event, ack_of=mapped)
+        if link and isinstance(event, PacketSeen):
+            event = self._links.link(event, own if stands_for == _OWN else stands_for)
         self._last_seq = event.seq
         self._publish([event])

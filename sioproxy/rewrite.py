@@ -33,7 +33,7 @@ from sioproxy.codec.socketio import SioPacket, SioType, encode_sio
 from sioproxy.errors import EncodeError
 from sioproxy.session.events import PacketSeen
 from sioproxy.session.routes import Route
-from sioproxy.types import Direction, Generation
+from sioproxy.types import Direction, Fate, Generation
 
 __all__ = [
     "BodyFormat",
@@ -261,6 +261,10 @@ def seen_for(
     stamp: Callable[[], tuple[int, float]],
     original: PacketSeen | None = None,
     note: str | None = None,
+    fate: Fate | None = None,
+    rule: str | None = None,
+    delay: float | None = None,
+    ack_of: int | None = None,
 ) -> PacketSeen:
     """The session event of a packet the proxy sent (rewritten, injected or proxy-made)."""
     seq, t = stamp()
@@ -292,6 +296,10 @@ def seen_for(
         legacy=legacy,
         eio=eio,
         sio=sio,
+        ack_of=ack_of,
         original=original,
         note=note,
+        fate=fate,
+        rule=rule,
+        delay=delay,
     )

@@ -48,3 +48,29 @@ class TransportName(StrEnum):
     JSONP_POLLING = "jsonp-polling"
     HTMLFILE = "htmlfile"
     FLASHSOCKET = "flashsocket"
+
+
+class Fate(StrEnum):
+    """What the proxy did with a packet when rules or hooks ran (recordings' ``fate``).
+
+    No fate: forwarded as received. ``dropped``: received, not forwarded (the
+    receiver never saw it). ``injected``: made by the proxy (the sender never
+    sent it). ``rewritten``: the entry is what was forwarded, its ``original``
+    what the sender sent. ``delayed``: forwarded unchanged, ``delay`` seconds late.
+    """
+
+    DROPPED = "dropped"
+    INJECTED = "injected"
+    REWRITTEN = "rewritten"
+    DELAYED = "delayed"
+
+
+class Side(StrEnum):
+    """One end of a proxied connection: whose view of a recording to take."""
+
+    CLIENT = "client"
+    SERVER = "server"
+
+    def sends(self, direction: Direction) -> bool:
+        """Whether this side is the sender of packets travelling ``direction``."""
+        return (direction is Direction.C2S) == (self is Side.CLIENT)

@@ -27,7 +27,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from sioproxy.errors import ConfigError
-from sioproxy.recording.model import CloseEvent, Entry, OpenEvent, PacketEntry, UpgradeEvent
+from sioproxy.recording.model import (
+    CloseEvent,
+    Entry,
+    OpenEvent,
+    PacketEntry,
+    UpgradeEvent,
+    packet_fate,
+)
+from sioproxy.types import Fate
 
 _EIO_HEARTBEATS = {"ping", "pong", "noop", "upgrade"}
 _LEGACY_HEARTBEATS = {"heartbeat", "noop"}
@@ -51,6 +59,8 @@ class EntryInfo:
     heartbeat: bool = False
     error: str | None = None
     raw: str | None = None
+    fate: str | None = None  # what rules or hooks did with it (docs/recording-format.md)
+    rule: str | None = None
 
 
 def describe(entry: Entry) -> EntryInfo:
@@ -78,6 +88,7 @@ def describe(entry: Entry) -> EntryInfo:
 
 def _describe_packet(entry: PacketEntry) -> EntryInfo:
     raw = entry.raw if isinstance(entry.raw, str) else None
+    fate = packet_fate(entry)
     common: dict[str, Any] = {
         "kind": "packet",
         "seq": entry.seq,
@@ -85,6 +96,8 @@ def _describe_packet(entry: PacketEntry) -> EntryInfo:
         "dir": entry.dir.value,
         "transport": entry.transport.value,
         "raw": raw,
+        "fate": None if fate is None else fate.value,
+        "rule": entry.rule,
     }
     packet = entry.packet
     if packet is None:
@@ -155,8 +168,14 @@ FIELDS: dict[str, Callable[[EntryInfo], str | None]] = {
     "kind": _field("kind"),
     "id": _field("ack_id"),
     "raw": _field("raw"),
+    "fate": _field("fate"),
+    "rule": _field("rule"),
 }
-_CHOICES = {"dir": ("c2s", "s2c"), "kind": ("packet", "open", "upgrade", "close")}
+_CHOICES = {
+    "dir": ("c2s", "s2c"),
+    "kind": ("packet", "open", "upgrade", "close"),
+    "fate": tuple(f.value for f in Fate),
+}
 _KEYWORDS = {"or", "and", "not"}
 
 

@@ -11,6 +11,8 @@ traffic is rebuilt as one request per run of consecutive packets of one
 connection in one direction (a POST for client packets, a GET whose response
 carries server packets); the real requests may have been split differently.
 Binary attachments follow their header as their own frames (protocol.md C.6).
+A recording made through rules is exported as the client saw it: a rewritten
+packet it sent as it sent it, a packet dropped on its way to it left out.
 
 Import feeds a HAR's Socket.IO requests and frames, in time order, through the
 same ``SessionTracker`` the live proxy uses, so decoding, binary reassembly and
@@ -43,12 +45,13 @@ from sioproxy.recording.model import (
     PacketEntry,
     Recording,
     UpgradeEvent,
+    as_seen_by,
     utc_now_iso,
 )
 from sioproxy.recording.redact import Redactor
 from sioproxy.session import ConnectionOpened, SessionEvent, SessionTracker
 from sioproxy.session.routes import RouteKind, classify
-from sioproxy.types import Direction, Generation, TransportName
+from sioproxy.types import Direction, Generation, Side, TransportName
 
 JsonObject = dict[str, Any]
 _POLLING_CONTENT = "text/plain; charset=UTF-8"
@@ -165,7 +168,10 @@ class _Exporter:
             return
         conn = self._conns[entry.conn]
         if isinstance(entry, PacketEntry):
-            self._packet(conn, entry)
+            # A browser's HAR shows the client's side: what it sent, what reached it.
+            seen, _ = as_seen_by(entry, Side.CLIENT)
+            if seen is not None:
+                self._packet(conn, seen)
             return
         self._flush(conn)
         if isinstance(entry, UpgradeEvent) and entry.transport is TransportName.WEBSOCKET:

@@ -29,6 +29,7 @@ from sioproxy.recording.model import (
     PacketEntry,
     Session,
     UpgradeEvent,
+    packet_fate,
 )
 from sioproxy.recording.writer import encode_line
 
@@ -147,10 +148,9 @@ class Formatter:
         if entry.attachments:
             parts.append(f"+{len(entry.attachments)} attachment(s)")
         parts += self._links(entry)
-        if entry.original is not None:
-            parts.append(
-                self._paint("life", "(rewritten" + (f": {entry.note})" if entry.note else ")"))
-            )
+        fate = fate_text(entry)
+        if fate is not None:
+            parts.append(self._paint("life", f"({fate})"))
         return " ".join(parts)
 
     def _links(self, entry: PacketEntry) -> list[str]:
@@ -170,6 +170,30 @@ def session_line(number: int, session: Session, *, as_json: bool = False) -> str
     header = session.header
     upstream = f", upstream {header.upstream}" if header.upstream else ""
     return f"-- session {number}: {header.created}, {header.tool}{upstream} --"
+
+
+def fate_text(entry: PacketEntry) -> str | None:
+    """What rules or hooks did with the packet, e.g. ``dropped by rule 'x'``.
+
+    A rewritten packet also shows what its sender really sent. Recordings
+    written before ``fate`` existed show their ``note`` instead.
+    """
+    fate = packet_fate(entry)
+    if fate is None:
+        return None
+    if entry.fate is None:
+        return fate.value + (f": {entry.note}" if entry.note else "")
+    text = fate.value
+    if entry.delay:
+        text += f" {entry.delay:g} s"
+    if entry.rule:
+        text += f" by rule {entry.rule!r}"
+    original = entry.original
+    if original is not None:
+        raw = original.raw if isinstance(original.raw, str) else original.raw.hex()
+        cut = raw if len(raw) <= RAW_LIMIT else raw[: RAW_LIMIT - 3] + "..."
+        text += f"; sent: {cut}"
+    return text
 
 
 def render(

@@ -51,6 +51,7 @@ class Work:
         self._base: dict[str, Any] | None = None
         self._pending: list[str] = []
         self.delay = 0.0
+        self.delay_rule: str | None = None  # what held the packet back (the recording's ``rule``)
         self.copies = 0
         self.copy_rule: str | None = None
         self.before: list[Emit] = []

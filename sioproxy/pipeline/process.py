@@ -228,6 +228,8 @@ class Pipeline:
         if fate.sender_id is not None:
             work.set_current(with_answer_id(packet, fate.sender_id), "ack renumbering")
         work.delay += fate.delay
+        if fate.delay:
+            work.delay_rule = fate.rule
         return None
 
     # ------------------------------------------------------------------ rules
@@ -285,6 +287,8 @@ class Pipeline:
         if rule.edits:
             apply_edits(rule, work, self.log)
         work.delay += rule.delay
+        if rule.delay:
+            work.delay_rule = rule.name
         if rule.withhold_ack or rule.delay_ack:
             work.ack_fault = rule
         for inj in rule.inject:
@@ -388,7 +392,11 @@ class Pipeline:
                 state.acks.delay(ns, ctx.direction, wire, fault.delay_ack, fault.name)
         if current is work.incoming:
             return Emit(
-                direction=ctx.direction, packet=current, delay=work.delay, origin="unchanged"
+                direction=ctx.direction,
+                packet=current,
+                delay=work.delay,
+                origin="unchanged",
+                rule=work.delay_rule if work.delay > 0 else None,
             )
         return Emit(
             direction=ctx.direction,

@@ -20,7 +20,12 @@ from sioproxy.recording.model import (
     Recording,
     Session,
     UpgradeEvent,
+    as_seen_by,
+    as_sent,
+    delivered,
     entry_from_json,
+    packet_fate,
+    sent_by_peer,
 )
 from sioproxy.recording.reader import EntryStream, iter_entries, read_recording
 from sioproxy.recording.redact import (
@@ -49,12 +54,17 @@ __all__ = [
     "Redactor",
     "Session",
     "UpgradeEvent",
+    "as_seen_by",
+    "as_sent",
+    "delivered",
     "encode_line",
     "entry_from_json",
     "fill_placeholders",
     "is_placeholder",
     "iter_entries",
+    "packet_fate",
     "placeholder",
     "placeholder_key",
     "read_recording",
+    "sent_by_peer",
 ]

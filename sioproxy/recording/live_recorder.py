@@ -72,6 +72,9 @@ def entry_for(event: SessionEvent) -> Entry:
             packet=event.decoded() if event.error is None else None,
             error=event.error,
             ack_of=event.ack_of,
+            fate=event.fate,
+            rule=event.rule,
+            delay=event.delay,
             original=_original(event.original),
             note=event.note,
         )
@@ -112,6 +115,7 @@ def packet_line(event: PacketSeen) -> bytes | None:
         or event.error is not None
         or event.original is not None
         or event.note is not None
+        or event.fate is not None
         or type(t) is not float
         or not math.isfinite(t)
         or type(seq) is not int

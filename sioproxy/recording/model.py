@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -26,7 +27,7 @@ from typing import Any, ClassVar, NoReturn, TypeVar
 
 from sioproxy import __version__
 from sioproxy.errors import RecordingError
-from sioproxy.types import Direction, Generation, TransportName
+from sioproxy.types import Direction, Fate, Generation, Side, TransportName
 
 FORMAT_NAME = "sioproxy-recording"
 FORMAT_VERSION = 1
@@ -441,6 +442,9 @@ class PacketEntry(EntryBase):
     packet: Mapping[str, Any] | None = None
     error: str | None = None
     ack_of: int | None = None
+    fate: Fate | None = None
+    rule: str | None = None
+    delay: float | None = None
     original: OriginalFrame | None = None
     note: str | None = None
 
@@ -457,6 +461,12 @@ class PacketEntry(EntryBase):
             obj["error"] = self.error
         if self.ack_of is not None:
             obj["ack_of"] = self.ack_of
+        if self.fate is not None:
+            obj["fate"] = self.fate.value
+        if self.rule is not None:
+            obj["rule"] = self.rule
+        if self.delay is not None:
+            obj["delay"] = round(self.delay, 6)
         if self.original is not None:
             obj["original"] = self.original.to_json()
         if self.note is not None:
@@ -481,9 +491,87 @@ class PacketEntry(EntryBase):
             packet=f.mapping("packet") if f.has("packet") else None,
             error=f.text("error") if f.has("error") else None,
             ack_of=ack_of,
+            fate=f.choice("fate", Fate) if f.has("fate") else None,
+            rule=f.text("rule") if f.has("rule") else None,
+            delay=f.seconds("delay") if f.has("delay") else None,
             original=OriginalFrame._parse(f.sub("original")) if f.has("original") else None,
             note=f.text("note") if f.has("note") else None,
         )
+
+
+# How recordings written before ``fate`` existed (format 1.0) said it in ``note``.
+_NOTE_FATES = (
+    ("not forwarded", Fate.DROPPED),
+    ("consumed by the proxy", Fate.DROPPED),
+    ("injected", Fate.INJECTED),
+    ("sent by ", Fate.INJECTED),
+    ("namespace ", Fate.INJECTED),  # "namespace /x closed by rule 'r'": a proxy-made disconnect
+    ("connection closed by rule", Fate.INJECTED),
+    ("delayed ", Fate.DELAYED),
+)
+
+
+def packet_fate(entry: PacketEntry) -> Fate | None:
+    """What the proxy did with the packet: the recorded ``fate``, or for an older
+    recording the one its ``original`` and ``note`` imply. None: forwarded as received.
+    """
+    if entry.fate is not None:
+        return entry.fate
+    if entry.original is not None:
+        return Fate.REWRITTEN
+    note = entry.note
+    if note is not None:
+        for prefix, fate in _NOTE_FATES:
+            if note.startswith(prefix):
+                return fate
+    return None
+
+
+def delivered(entry: PacketEntry) -> bool:
+    """Whether the receiver (the other side of ``dir``) got this packet."""
+    return packet_fate(entry) is not Fate.DROPPED
+
+
+def sent_by_peer(entry: PacketEntry) -> bool:
+    """Whether the sender (the side ``dir`` starts from) sent this packet."""
+    return packet_fate(entry) is not Fate.INJECTED
+
+
+def as_sent(entry: PacketEntry) -> PacketEntry:
+    """The entry as its sender wrote it: a rewritten packet's ``original``, and
+    a held-back packet at the time it was sent (``t`` minus ``delay``)."""
+    if entry.delay:
+        entry = dataclasses.replace(entry, t=max(entry.t - entry.delay, 0.0))
+    original = entry.original
+    if original is None or packet_fate(entry) is not Fate.REWRITTEN:
+        return entry
+    packet = original.packet
+    return dataclasses.replace(
+        entry,
+        raw=original.raw,
+        attachments=original.attachments,
+        packet=packet,
+        error=None if packet is not None else "the original frame did not decode",
+    )
+
+
+def as_seen_by(entry: PacketEntry, side: Side) -> tuple[PacketEntry | None, str | None]:
+    """The entry as ``side`` saw it: what it sent, or what was delivered to it.
+
+    (None, why) when ``side`` never saw it: a packet the proxy injected, seen
+    from its apparent sender, or one it dropped, seen from its receiver.
+    """
+    fate = packet_fate(entry)
+    if fate is None:
+        return entry, None
+    rule = f" by rule {entry.rule!r}" if entry.rule else ""
+    if side.sends(entry.dir):
+        if not sent_by_peer(entry):
+            return None, f"injected{rule}: the {side.value} never sent it"
+        return as_sent(entry), None
+    if not delivered(entry):
+        return None, f"dropped{rule}: the {side.value} never received it"
+    return entry, None
 
 
 Entry = OpenEvent | UpgradeEvent | CloseEvent | PacketEntry

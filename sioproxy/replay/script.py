@@ -6,6 +6,13 @@ Socket.IO packets of one connection, both directions, each rebuilt as a codec
 packet (``LegacyPacket`` for 0.9, ``SioPacket`` for Engine.IO 3/4) with the
 ack request each ack answers already worked out.
 
+A recording made through rules or hooks holds both sides' views of a
+rewritten packet and packets only one side saw (a packet's ``fate``,
+docs/recording-format.md). A script is built for one side: ``Side.CLIENT``
+(the stand-in server: what the client sent, what the client received) or
+``Side.SERVER`` (the replay client: what the server received, what the server
+sent).
+
 Transport-level packets never become steps: they are generated live by the
 replay server and never replayed from the file (protocol.md D.3 item 5):
 0.9 heartbeats ``2::``, noops ``8::`` and the session-opening ``1::`` (a
@@ -37,8 +44,8 @@ from sioproxy.codec.socketio import (
     sio_to_dict,
 )
 from sioproxy.errors import DecodeError, EncodeError, RecordingError
-from sioproxy.recording.model import OpenEvent, PacketEntry, Recording
-from sioproxy.types import Direction, Generation
+from sioproxy.recording.model import OpenEvent, PacketEntry, Recording, as_seen_by
+from sioproxy.types import Direction, Generation, Side
 
 Packet = LegacyPacket | SioPacket
 
@@ -199,8 +206,8 @@ class Script:
         return out
 
 
-def build_script(recording: Recording, conn: str) -> Script:
-    """The script of connection ``conn``; raises RecordingError if it was never opened."""
+def build_script(recording: Recording, conn: str, view: Side = Side.CLIENT) -> Script:
+    """The script of connection ``conn`` as ``view`` saw it; RecordingError if never opened."""
     path = recording.path or "<recording>"
     opened = [e for e in recording.entries_for(conn) if isinstance(e, OpenEvent)]
     if not opened:
@@ -209,7 +216,11 @@ def build_script(recording: Recording, conn: str) -> Script:
     generation = opened[0].generation
     steps: list[Step] = []
     notes: list[str] = []
-    for entry in recording.packets(conn):
+    for recorded in recording.packets(conn):
+        entry, note = as_seen_by(recorded, view)
+        if entry is None:
+            notes.append(f"seq {recorded.seq}: skipped, {note}")
+            continue
         packet, note, text = _entry_packet(entry, generation)
         if note is not None:
             notes.append(f"seq {entry.seq}: {note}")

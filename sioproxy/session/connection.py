@@ -151,6 +151,9 @@ class Connection:
         event.extra = {}
         event.original = None
         event.note = None
+        event.fate = None
+        event.rule = None
+        event.delay = None
         event.__class__ = PacketSeen
         result: PacketSeen = event
         return result

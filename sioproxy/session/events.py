@@ -14,7 +14,7 @@ from typing import Any
 from sioproxy.codec.engineio import EioPacket, EioType, eio_to_dict
 from sioproxy.codec.legacy import LegacyPacket, LegacyType, packet_to_dict
 from sioproxy.codec.socketio import SioPacket, SioType, sio_to_dict
-from sioproxy.types import Direction, Generation
+from sioproxy.types import Direction, Fate, Generation
 
 Headers = tuple[tuple[str, str], ...]
 
@@ -91,6 +91,10 @@ class PacketSeen:
     # when the proxy forwarded something else, and why (rule, drop, delay).
     original: PacketSeen | None = None
     note: str | None = None
+    # What the rewrite stage did with it (docs/recording-format.md "Fate").
+    fate: Fate | None = None
+    rule: str | None = None
+    delay: float | None = None
 
     def __init__(
         self,
@@ -111,6 +115,9 @@ class PacketSeen:
         extra: dict[str, Any] | None = None,
         original: PacketSeen | None = None,
         note: str | None = None,
+        fate: Fate | None = None,
+        rule: str | None = None,
+        delay: float | None = None,
     ) -> None:
         _set_seq(self, seq)
         _set_conn(self, conn)
@@ -128,6 +135,9 @@ class PacketSeen:
         _set_extra(self, {} if extra is None else extra)
         _set_original(self, original)
         _set_note(self, note)
+        _set_fate(self, fate)
+        _set_rule(self, rule)
+        _set_delay(self, delay)
 
     @property
     def is_heartbeat(self) -> bool:
@@ -224,13 +234,13 @@ class PacketSeen:
 (
     _set_seq, _set_conn, _set_t, _set_direction, _set_transport, _set_generation, _set_raw,
     _set_attachments, _set_legacy, _set_eio, _set_sio, _set_error, _set_ack_of, _set_extra,
-    _set_original, _set_note,
+    _set_original, _set_note, _set_fate, _set_rule, _set_delay,
 ) = (
     getattr(PacketSeen, name).__set__
     for name in (
         "seq", "conn", "t", "direction", "transport", "generation", "raw",
         "attachments", "legacy", "eio", "sio", "error", "ack_of", "extra",
-        "original", "note",
+        "original", "note", "fate", "rule", "delay",
     )
 )  # fmt: skip
 

@@ -48,6 +48,7 @@ from sioproxy.replay.script import build_script
 from sioproxy.transport.endpoints import Upstream
 from sioproxy.transport.http_relay import BytesProducer
 from sioproxy.transport.ws_relay import LowercaseUpgradeClient
+from sioproxy.types import Side
 
 __all__ = ["ClientConnection", "RunOptions", "run_replay"]
 
@@ -281,7 +282,9 @@ def run_replay(
     plans = [
         plan_connection(recording, c, transport=options.transport, path=options.path) for c in conns
     ]
-    scripts = {c: build_script(recording, c) for c in conns}
+    # The replay client stands for the client towards the real server: it sends
+    # what the server received and expects what the server sent (rules undone).
+    scripts = {c: build_script(recording, c, Side.SERVER) for c in conns}
     pool = HTTPConnectionPool(reactor, persistent=True)  # type: ignore[no-untyped-call]
     pool.maxPersistentPerHost = max(4, 2 * options.clients)
     agent = Agent(reactor, connectTimeout=options.connect_timeout, pool=pool)  # type: ignore[no-untyped-call]

@@ -12,7 +12,7 @@ from sioproxy.pipeline import Pipeline, parse_rules
 from sioproxy.recording.live_recorder import entry_for
 from sioproxy.session import PacketSeen, SessionEvent
 from sioproxy.transport.observer import RequestInfo
-from sioproxy.types import Direction
+from sioproxy.types import Direction, Fate
 
 C2S, S2C = Direction.C2S, Direction.S2C
 OPEN = '{"sid":"abc","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":5000}'
@@ -198,7 +198,9 @@ packet = { name = "hi-back" }
     assert [d for d, _ in control.timers] == [0.25]
     control.run_timers()
     assert control.sent == [(7, S2C, [(b'42["slow",1]', False)])]
-    assert packets(events)[-1].note == "delayed 0.25 s"
+    delayed = packets(events)[-1]
+    assert delayed.note == "delayed 0.25 s by rule 'rule 1'"
+    assert (delayed.fate, delayed.rule, delayed.delay) == (Fate.DELAYED, "rule 1", 0.25)
     out = obs.on_ws_message(7, C2S, b'42["hello"]', False)
     assert out == [(b'42["hello"]', False)]
     assert control.sent[-1] == (7, S2C, [(b'42["hi-back"]', False)])

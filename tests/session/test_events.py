@@ -10,7 +10,7 @@ from sioproxy.codec.engineio import EioPacket, EioType
 from sioproxy.codec.legacy import LegacyPacket, LegacyType
 from sioproxy.codec.socketio import SioPacket, SioType
 from sioproxy.session import PacketSeen
-from sioproxy.types import Direction, Generation
+from sioproxy.types import Direction, Fate, Generation
 
 
 def _full() -> dict[str, object]:
@@ -36,6 +36,9 @@ def _full() -> dict[str, object]:
         "extra": {"k": 1},
         "original": inner,
         "note": "why",
+        "fate": Fate.REWRITTEN,
+        "rule": "r1",
+        "delay": 0.5,
     }
 
 
