@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from sioproxy import __version__
 from sioproxy.errors import SioProxyError
+from sioproxy.textsafe import escape_controls
 
 EXIT_OK = 0
 EXIT_PROBLEM = 1
@@ -60,7 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = args.handler(args)
     except SioProxyError as exc:
         # One clear line, no traceback: the error names the file/line or offset.
-        print(f"sioproxy {args.command}: {exc}", file=sys.stderr)
+        # Escaped: the message may quote a file name or a recorded string.
+        print(escape_controls(f"sioproxy {args.command}: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     return status
 

@@ -21,6 +21,7 @@ from sioproxy.inspect.har import export_har, import_har
 from sioproxy.inspect.merge import merge_files
 from sioproxy.inspect.show import ARGS_LIMIT, ShowOptions, answers, render, want_color
 from sioproxy.recording import RecordingWriter, Redactor, read_recording
+from sioproxy.textsafe import escape_controls
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -102,7 +103,8 @@ def run_show(args: argparse.Namespace) -> int:
     except BrokenPipeError:  # `sioproxy show rec.jsonl | head`
         return 0
     if recording.torn_tail:
-        print(f"sioproxy show: {args.file}: {recording.torn_tail}", file=sys.stderr)
+        torn = f"sioproxy show: {args.file}: {recording.torn_tail}"
+        print(escape_controls(torn), file=sys.stderr)
     return 0
 
 

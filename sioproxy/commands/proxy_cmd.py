@@ -15,7 +15,7 @@ from typing import Any
 
 from sioproxy.commands.reactor_run import react_with_status
 from sioproxy.live import EventSink
-from sioproxy.logfmt import PacketLog
+from sioproxy.logfmt import LOG_FORMATS, PacketLog
 from sioproxy.pipeline import Pipeline
 
 
@@ -59,7 +59,12 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "--upstream", required=True, help="the real server, http(s)://host:port[/prefix]"
     )
     parser.add_argument("--path", default="/socket.io", help="Socket.IO resource path")
-    parser.add_argument("--log-format", choices=["text", "json"], default="text")
+    parser.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="text",
+        help="text lines, or one JSON object per line (docs/logging.md)",
+    )
     parser.add_argument(
         "--verbose", "-v", action="store_true", help="also log heartbeats and noops"
     )
@@ -154,12 +159,12 @@ async def _serve(reactor: Any, args: argparse.Namespace, status: list[int]) -> N
     print(f"sioproxy listening on {running.url}", flush=True)
     if metrics is not None:
         admin = start_proxy_admin(reactor, args.admin, running, metrics, args.upstream)
-        if await open_admin(args.command, args.admin, admin) is None:
+        if await open_admin(args.command, args.admin, admin, announce=log.announce) is None:
             await running.stop()
             status[0] = 2
             return
     if args.insecure:
-        log.note("warning: --insecure: upstream TLS certificates are not verified")
+        log.note("warning: --insecure: upstream TLS certificates are not verified", level="warning")
 
     def _shutdown() -> None:
         # SIGTERM/SIGINT: close every connection entry, then the file (nothing lost).
