@@ -198,7 +198,7 @@ class PacketLog:
             parts.append(f"id={event.ack_id}")
         if event.ack_of is not None:
             parts.append(f"(answers #{event.ack_of})")
-        args = None if event.type_name == "connect" else event.args  # auth/query may hold secrets
+        args = _shown_args(event)
         if args not in (None, "", []):
             parts.append(_compact(args))
         if event.attachments:
@@ -227,9 +227,24 @@ class PacketLog:
                 nsp=event.namespace,
                 event=event.event_name,
                 id=event.ack_id,
-                args=[] if event.type_name == "connect" else args_list(event.args),
+                args=args_list(_shown_args(event)),
             )
         self._obj("packet", **fields)
+
+
+def _shown_args(event: PacketSeen) -> Any:
+    """The args a line shows: none for a CONNECT (auth and query may hold secrets), and
+    the Engine.IO handshake as the JSON it is, not as a string of escaped JSON."""
+    kind = event.type_name
+    if kind == "connect":
+        return None
+    args = event.args
+    if kind == "open" and event.sio is None and event.legacy is None and isinstance(args, str):
+        try:
+            return json.loads(args)
+        except ValueError:
+            return args
+    return args
 
 
 def _jsonable(value: Any) -> Any:
