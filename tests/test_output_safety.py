@@ -22,8 +22,15 @@ from sioproxy.logfmt import PacketLog
 from sioproxy.recording.model import CloseEvent, HttpRequest, OpenEvent
 from sioproxy.replay import ReplayEngine, ReplayOptions
 from sioproxy.replay.report import ReplaySummary, UnplayedPacket
-from sioproxy.session.events import ConnectionClosed, ConnectionOpened, PacketSeen, RequestSummary
+from sioproxy.session.events import (
+    ConnectionClosed,
+    ConnectionOpened,
+    ConnectionUpgraded,
+    PacketSeen,
+    RequestSummary,
+)
 from sioproxy.types import Direction, Generation, TransportName
+from tests.log_schema import check_schema
 from tests.replay.factory import RecordingBuilder, mismatches, sio
 
 CTRL = "\x1b[2J\x1b]0;pwn\x07\r\n12:00:00.000 c9 forged\x9b31m\u202edesab\u2066\x7f\x00\x85"
@@ -70,6 +77,7 @@ def logged(json_lines: bool) -> list[str]:
             request=request,
         )
     )
+    log.event(ConnectionUpgraded(seq=2, conn="c1", t=0.0, transport="websocket", request=request))
     log.event(hostile_packet())
     log.event(
         PacketSeen(
@@ -85,32 +93,42 @@ def logged(json_lines: bool) -> list[str]:
     )
     log.event(ConnectionClosed(seq=5, conn="c1", t=0.0, reason="bye" + CTRL, by=Direction.C2S))
     log.note("upstream error on GET /socket.io/" + CTRL)
-    log.block("miss", ["first" + CTRL, "second" + CTRL], {"text": CTRL})
+    log.block("miss", ["first" + CTRL, "second" + CTRL], {"report": {"text": CTRL}})
     return lines
 
 
 def test_proxy_text_log_escapes_every_field() -> None:
     lines = logged(json_lines=False)
-    assert len(lines) == 7
+    assert len(lines) == 8
     for line in lines:
         assert_safe(line, 1)
-    packet = lines[1]
+    packet = lines[2]
     assert "/x\\u001b[2J\\u001b]0;pwn\\u0007\\r\\n12:00:00.000 c9 forged\\u009b31m\\u202e" in packet
-    assert "close by client: bye\\u001b[2J" in lines[3]
+    assert "close by client: bye\\u001b[2J" in lines[4]
 
 
 def test_proxy_json_log_escapes_and_still_decodes_to_the_same_strings() -> None:
     lines = logged(json_lines=True)
-    assert len(lines) == 6  # the block is one object
+    assert len(lines) == 7  # the block is one object
     for line in lines:
         assert_safe(line, 1)
-    objs = [json.loads(line) for line in lines]
+    objs = [check_schema(line) for line in lines]
+    assert [o["kind"] for o in objs] == [
+        "open",
+        "upgrade",
+        "packet",
+        "packet",
+        "close",
+        "note",
+        "miss",
+    ]
+    del objs[1]
     assert objs[0]["sid"] == "sid" + CTRL
     assert (objs[1]["nsp"], objs[1]["event"], objs[1]["args"]) == (NSP, EVENT, [CTRL])
     assert objs[2]["raw"] == "4" + CTRL
     assert objs[3]["reason"] == "bye" + CTRL
     assert objs[4]["text"].endswith(CTRL)
-    assert objs[5]["text"] == CTRL
+    assert objs[5]["report"] == {"text": CTRL}
 
 
 def hostile_entries() -> list[Any]:

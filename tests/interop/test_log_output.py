@@ -21,6 +21,7 @@ import pytest
 from tests.interop.conftest import ServerFactory
 from tests.interop.peers import PEERS_DIR, REPO, run_client
 from tests.interop.sioproxy_proc import RunningSioproxy, record_args, start_sioproxy
+from tests.log_schema import check_schema
 
 pytestmark = pytest.mark.interop
 
@@ -28,65 +29,6 @@ CLIENT = PEERS_DIR / "python" / "control_chars_client.py"
 CTRL = "\x1b[2J\x1b]0;pwn\x07\r\n12:00:00.000 c9 forged\x9b31m\u202edesab\u2066\x7f\x85"
 FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 STAMP = re.compile(r"\d\d:\d\d:\d\d\.\d{3} ")
-
-# The schema of docs/logging.md: kind -> {key: allowed types}; OPTIONAL keys may be absent.
-NUM = (int, float)
-OPT_STR = (str, type(None))
-OPT_INT = (int, type(None))
-SCHEMA: dict[str, dict[str, tuple[type, ...]]] = {
-    "packet": {
-        "seq": OPT_INT,
-        "conn": (str,),
-        "dir": (str,),
-        "transport": (str,),
-        "nsp": OPT_STR,
-        "type": (str,),
-        "event": OPT_STR,
-        "id": OPT_INT,
-        "ack_of": OPT_INT,
-        "args": (list,),
-        "attachments": (int,),
-    },
-    "open": {
-        "seq": OPT_INT,
-        "conn": (str,),
-        "generation": (str,),
-        "transport": (str,),
-        "sid": OPT_STR,
-    },
-    "upgrade": {"seq": OPT_INT, "conn": (str,), "transport": (str,)},
-    "close": {"seq": OPT_INT, "conn": (str,), "reason": OPT_STR, "by": OPT_STR},
-    "note": {"level": (str,), "conn": OPT_STR, "text": (str,)},
-    "miss": {"report": (dict,)},
-    "summary": {
-        "connections": (int,),
-        "recorded_connections": (int,),
-        "matched": (int,),
-        "mismatches": (list,),
-        "unplayed": (list,),
-        "ok": (bool,),
-    },
-}
-OPTIONAL = {"packet": {"error": (str,), "raw": (str,)}, "open": {"replaying": (str,)}}
-
-
-def check_schema(line: str) -> dict[str, Any]:
-    obj = json.loads(line)
-    assert isinstance(obj, dict), line
-    assert isinstance(obj.pop("time"), NUM), line
-    kind = obj.pop("kind")
-    required, optional = SCHEMA[kind], OPTIONAL.get(kind, {})
-    assert set(required) <= set(obj) <= set(required) | set(optional), line
-    for key, value in obj.items():
-        assert isinstance(value, {**required, **optional}[key]), (key, line)
-    if kind == "packet":
-        assert obj["dir"] in ("c2s", "s2c")
-    if kind == "close":
-        assert obj["by"] in ("c2s", "s2c", None)
-    if kind == "note":
-        assert obj["level"] in ("info", "warning")
-    obj["kind"] = kind
-    return obj
 
 
 def assert_safe(lines: list[str]) -> None:
