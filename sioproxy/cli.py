@@ -12,6 +12,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from sioproxy import __version__
 from sioproxy.errors import SioProxyError
@@ -20,6 +21,13 @@ from sioproxy.textsafe import escape_controls
 EXIT_OK = 0
 EXIT_PROBLEM = 1
 EXIT_USAGE = 2
+
+
+class SafeParser(argparse.ArgumentParser):
+    """argparse quotes the offending value in its error line: escape it like every output."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(escape_controls(message))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         replay_cmd,
     )
 
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = SafeParser(  # subcommand parsers inherit the class
         prog="sioproxy",
         description="Record, inspect and replay Socket.IO traffic (0.9, EIO3/SIO v4, EIO4/SIO v5).",
     )

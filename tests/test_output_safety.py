@@ -213,3 +213,20 @@ def test_cli_error_line_escapes_the_file_name(capsys: pytest.CaptureFixture[str]
     assert err.endswith("\n")
     assert_safe(err[:-1], 1)
     assert "rec\\u001b[2J" in err
+
+
+def test_argparse_error_line_escapes_the_argument(capsys: pytest.CaptureFixture[str]) -> None:
+    name = CTRL.replace("\x00", "")
+    with pytest.raises(SystemExit) as exited:
+        main(["show", "rec.jsonl", "extra" + name])
+    assert exited.value.code == 2
+    last = capsys.readouterr().err.rstrip("\n").split("\n")[-1]
+    assert last.startswith("sioproxy: error: unrecognized arguments: extra\\u001b[2J")
+    assert_safe(last, 1)
+
+
+def test_decode_prints_json_with_controls_escaped(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["decode", "--protocol", "eio4", RAW]) == 0
+    out = capsys.readouterr().out.rstrip("\n")
+    assert_safe(out, 1)
+    assert json.loads(out)["sio"]["data"] == [EVENT, CTRL]

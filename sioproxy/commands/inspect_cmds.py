@@ -136,7 +136,7 @@ def run_export(args: argparse.Namespace) -> int:
         json.dump(har, out, ensure_ascii=False, indent=2)
         out.write("\n")
     count = len(har["log"]["entries"])
-    print(f"sioproxy export: {args.har}: {count} HAR entries", file=sys.stderr)
+    print(escape_controls(f"sioproxy export: {args.har}: {count} HAR entries"), file=sys.stderr)
     return 0
 
 
@@ -168,8 +168,10 @@ def run_import(args: argparse.Namespace) -> int:
         raise RecordingError(args.out, None, f"write failed: {writer.failed}")
     conns = sum(1 for e in result.entries if e.kind == "open")
     print(
-        f"sioproxy import: {args.out}: {len(result.entries)} entries, {conns} connection(s); "
-        f"{result.skipped} non-Socket.IO HAR entries skipped",
+        escape_controls(
+            f"sioproxy import: {args.out}: {len(result.entries)} entries, {conns} connection(s);"
+            f" {result.skipped} non-Socket.IO HAR entries skipped"
+        ),
         file=sys.stderr,
     )
     return 0
@@ -179,8 +181,10 @@ def run_merge(args: argparse.Namespace) -> int:
     header, count = merge_files(args.files, args.out, overwrite=args.force)
     generation = header.generation.value if header.generation else "mixed/unknown"
     print(
-        f"sioproxy merge: {args.out}: {count} entries from {len(args.files)} files "
-        f"(generation {generation})",
+        escape_controls(
+            f"sioproxy merge: {args.out}: {count} entries from {len(args.files)} files"
+            f" (generation {generation})"
+        ),
         file=sys.stderr,
     )
     return 0

@@ -17,6 +17,7 @@ from sioproxy.commands.reactor_run import react_with_status
 from sioproxy.live import EventSink
 from sioproxy.logfmt import LOG_FORMATS, PacketLog
 from sioproxy.pipeline import Pipeline
+from sioproxy.textsafe import escape_controls
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -153,7 +154,10 @@ async def _serve(reactor: Any, args: argparse.Namespace, status: list[int]) -> N
             pipeline=pipeline,
         )
     except (OSError, CannotListenError) as exc:  # port in use, permission
-        print(f"sioproxy {args.command}: cannot listen on {args.listen}: {exc}", file=sys.stderr)
+        print(
+            escape_controls(f"sioproxy {args.command}: cannot listen on {args.listen}: {exc}"),
+            file=sys.stderr,
+        )
         status[0] = 2
         return
     print(f"sioproxy listening on {running.url}", flush=True)

@@ -16,6 +16,7 @@ from sioproxy.logfmt import LOG_FORMATS, PacketLog
 from sioproxy.recording import read_recording
 from sioproxy.replay.engine import MISS_MODES, ReplayOptions
 from sioproxy.replay.matching import MATCH_MODES
+from sioproxy.textsafe import escape_controls
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -139,7 +140,10 @@ async def _serve(
             on_all_done=_all_done,
         )
     except (OSError, CannotListenError) as exc:  # port in use, permission
-        print(f"sioproxy replay: cannot listen on {args.listen}: {exc}", file=sys.stderr)
+        print(
+            escape_controls(f"sioproxy replay: cannot listen on {args.listen}: {exc}"),
+            file=sys.stderr,
+        )
         status[0] = 2
         return
 

@@ -223,11 +223,13 @@ async def open_admin(
     from twisted.internet.error import CannotListenError
 
     from sioproxy.errors import ConfigError
+    from sioproxy.textsafe import escape_controls
 
     try:
         admin = await starting
     except (OSError, CannotListenError, ConfigError) as exc:
-        print(f"sioproxy {command}: cannot start admin on {listen}: {exc}", file=sys.stderr)
+        line = f"sioproxy {command}: cannot start admin on {listen}: {exc}"
+        print(escape_controls(line), file=sys.stderr)
         return None
     (announce or print)(f"sioproxy admin on {admin.url}")
     sys.stdout.flush()
