@@ -83,6 +83,11 @@ class PacketLog:
     def json_lines(self) -> bool:
         return self._json
 
+    @property
+    def verbose(self) -> bool:
+        """Heartbeats are logged (``--verbose``)."""
+        return self._verbose
+
     def _out(self, line: str) -> None:
         self._emit(escape_controls(line))
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from sioproxy.codec.engineio import EioPacket
 from sioproxy.codec.legacy import LegacyPacket
 from sioproxy.codec.socketio import SioPacket
 from sioproxy.logfmt import PacketLog
@@ -185,6 +186,28 @@ class ReplayApp:
         if service.verbose:
             service.packet_line(conn, Direction.C2S, packet)
         self._apply(self._engine.on_client_packet(packet, self._now()))
+
+    def on_heartbeat(
+        self, conn: ServerConnection, direction: Direction, packet: EioPacket | LegacyPacket
+    ) -> None:
+        """A ping, pong or noop the stand-in handled itself: logged with ``--verbose``."""
+        log = self._service.log
+        if log is None or not log.verbose or not self._service.verbose:
+            return
+        eio = packet if isinstance(packet, EioPacket) else None
+        legacy = packet if isinstance(packet, LegacyPacket) else None
+        seen = PacketSeen(
+            seq=0,
+            conn=conn.label,
+            t=self._now(),
+            direction=direction,
+            transport=conn.transport,
+            generation=conn.generation,
+            raw="",
+            eio=eio,
+            legacy=legacy,
+        )
+        log.packet_line(seen, seq=None)
 
     def on_close(self, conn: ServerConnection, reason: str) -> None:
         self._closed = True
