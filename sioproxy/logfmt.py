@@ -52,6 +52,10 @@ def _bytes_repr(value: Any) -> str:
     raise TypeError(type(value).__name__)
 
 
+# One encoder for every JSON line (``json.dumps`` with options builds one per call).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_bytes_repr)
+
+
 def _clock_text(wall: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(wall)) + f".{int(wall % 1 * 1000):03d}"
 
@@ -94,7 +98,7 @@ class PacketLog:
     def _obj(self, kind: str, **fields: Any) -> None:
         obj: dict[str, Any] = {"time": self._wall(), "kind": kind}
         obj.update(fields)
-        self._out(json.dumps(obj, ensure_ascii=False, default=_bytes_repr))
+        self._out(_ENCODER.encode(obj))
 
     def event(self, event: SessionEvent) -> None:
         if isinstance(event, PacketSeen):
@@ -212,6 +216,8 @@ class PacketLog:
 
     def _packet_json(self, event: PacketSeen, seq: int | None) -> None:
         fields: dict[str, Any] = {
+            "time": self._wall(),
+            "kind": "packet",
             "seq": seq,
             "conn": event.conn,
             "dir": event.direction.value,
@@ -234,7 +240,7 @@ class PacketLog:
                 id=event.ack_id,
                 args=args_list(_shown_args(event)),
             )
-        self._obj("packet", **fields)
+        self._out(_ENCODER.encode(fields))
 
 
 def _shown_args(event: PacketSeen) -> Any:
