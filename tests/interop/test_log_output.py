@@ -181,3 +181,18 @@ def test_replay_logs_packets_in_the_proxy_format(
     assert '\\"' not in text  # no JSON inside a JSON string
     assert "None" not in text
     assert all(STAMP.match(line) for line in replay_lines[:-1]), replay_lines
+
+
+def test_drift_report_escapes_a_namespace_from_the_recording(
+    peer_server: ServerFactory, tmp_path: Path
+) -> None:
+    """Recorded against node socket.io 4, diffed against python-socketio 5: the two
+    refuse the control-character namespace with different messages, a drift item."""
+    recording, _ = record_hostile(peer_server, tmp_path, "text")
+    done = sioproxy("diff", str(recording), "--target", peer_server("py-sio5").url)
+    assert done.returncode == 1, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert_safe(lines)
+    assert_safe(done.stderr.splitlines())
+    (changed,) = [line for line in lines if "CHANGED" in line]
+    assert "namespace /x\\u001b[2J\\u001b]0;pwn\\u0007\\r\\n12:00:00.000 c9" in changed
