@@ -192,22 +192,8 @@ class ReplayApp:
     ) -> None:
         """A ping, pong or noop the stand-in handled itself: logged with ``--verbose``."""
         log = self._service.log
-        if log is None or not log.verbose or not self._service.verbose:
-            return
-        eio = packet if isinstance(packet, EioPacket) else None
-        legacy = packet if isinstance(packet, LegacyPacket) else None
-        seen = PacketSeen(
-            seq=0,
-            conn=conn.label,
-            t=self._now(),
-            direction=direction,
-            transport=conn.transport,
-            generation=conn.generation,
-            raw="",
-            eio=eio,
-            legacy=legacy,
-        )
-        log.packet_line(seen, seq=None)
+        if log is not None and log.verbose and self._service.verbose:
+            log.packet_line(seen(conn, direction, packet, self._now()), seq=None)
 
     def on_close(self, conn: ServerConnection, reason: str) -> None:
         self._closed = True
@@ -216,7 +202,7 @@ class ReplayApp:
             self._timer = None
         log = self._service.log
         if log is not None:
-            log.closed(conn.label, reason=reason, by=None)
+            log.closed(conn.label, reason=reason, by=_CLOSED_BY.get(reason))
 
     # -- actions --------------------------------------------------------------
 
@@ -284,10 +270,17 @@ class ReplayApp:
         self._conn.send(packet, text)
 
 
-def seen(conn: ServerConnection, direction: Direction, packet: Packet, t: float) -> PacketSeen:
+# Who ended a connection, from the stand-in session's reason (the rest: unknown).
+_CLOSED_BY = {"client close": "c2s", "client disconnect": "c2s", "server close": "s2c"}
+
+
+def seen(
+    conn: ServerConnection, direction: Direction, packet: Packet | EioPacket, t: float
+) -> PacketSeen:
     """A replayed packet in the shape the proxy's log formats (no raw text, no seq)."""
     legacy = packet if isinstance(packet, LegacyPacket) else None
     sio = packet if isinstance(packet, SioPacket) else None
+    eio = packet if isinstance(packet, EioPacket) else None
     return PacketSeen(
         seq=0,
         conn=conn.label,
@@ -299,4 +292,5 @@ def seen(conn: ServerConnection, direction: Direction, packet: Packet, t: float)
         attachments=sio.attachments if sio is not None else (),
         legacy=legacy,
         sio=sio,
+        eio=eio,
     )
