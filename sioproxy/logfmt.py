@@ -117,12 +117,12 @@ class PacketLog:
             by = event.by.value if event.by else None
             self.closed(event.conn, reason=event.reason, by=by, seq=event.seq)
 
-    def packet_line(self, event: PacketSeen, *, seq: int | None = None) -> None:
-        """One packet; ``seq`` None (the replay) leaves the JSON ``seq`` null."""
+    def packet_line(self, event: PacketSeen, *, replayed: bool = False) -> None:
+        """One packet; a ``replayed`` one has no recording seq (JSON ``seq`` is null)."""
         if event.is_heartbeat and not self._verbose:
             return
         if self._json:
-            self._packet_json(event, event.seq if seq is None else seq)
+            self._packet_json(event, None if replayed else event.seq)
         else:
             self._out(self._packet_text(event))
 

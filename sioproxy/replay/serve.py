@@ -122,7 +122,7 @@ class ReplayService:
     def packet_line(self, conn: ServerConnection, direction: Direction, packet: Packet) -> None:
         """The log line of a packet, built only when per-packet lines are on."""
         if self.log is not None:
-            self.log.packet_line(seen(conn, direction, packet, self._clock()), seq=None)
+            self.log.packet_line(seen(conn, direction, packet, self._clock()), replayed=True)
 
     def journal(self, conn: str, direction: str, packet: Packet) -> None:
         if self._keep_journal:
@@ -193,7 +193,7 @@ class ReplayApp:
         """A ping, pong or noop the stand-in handled itself: logged with ``--verbose``."""
         log = self._service.log
         if log is not None and log.verbose and self._service.verbose:
-            log.packet_line(seen(conn, direction, packet, self._now()), seq=None)
+            log.packet_line(seen(conn, direction, packet, self._now()), replayed=True)
 
     def on_close(self, conn: ServerConnection, reason: str) -> None:
         self._closed = True

@@ -149,6 +149,9 @@ def test_replay_log_escapes_and_reports_misses_in_the_chosen_format(
     assert summary["ok"] is False
     opens = [o for o in objs if o["kind"] == "open"]
     assert [o["replaying"] for o in opens] == ["c1", "c2", "c3"]
+    packets = [o for o in objs if o["kind"] == "packet"]
+    assert any(p["event"] == "ack_me" and p["args"] == [CTRL] for p in packets)
+    assert all(p["seq"] is None for p in packets)  # a replayed packet has no recording seq
 
 
 def without_time(line: str) -> str:
