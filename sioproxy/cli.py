@@ -12,13 +12,22 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from sioproxy import __version__
 from sioproxy.errors import SioProxyError
+from sioproxy.textsafe import escape_controls
 
 EXIT_OK = 0
 EXIT_PROBLEM = 1
 EXIT_USAGE = 2
+
+
+class SafeParser(argparse.ArgumentParser):
+    """argparse quotes the offending value in its error line: escape it like every output."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(escape_controls(message))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         replay_cmd,
     )
 
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = SafeParser(  # subcommand parsers inherit the class
         prog="sioproxy",
         description="Record, inspect and replay Socket.IO traffic (0.9, EIO3/SIO v4, EIO4/SIO v5).",
     )
@@ -60,7 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = args.handler(args)
     except SioProxyError as exc:
         # One clear line, no traceback: the error names the file/line or offset.
-        print(f"sioproxy {args.command}: {exc}", file=sys.stderr)
+        # Escaped: the message may quote a file name or a recorded string.
+        print(escape_controls(f"sioproxy {args.command}: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     return status
 

@@ -1,29 +1,41 @@
-"""One readable line per packet (or one JSON object), for the live log.
+"""One readable line per packet (or one JSON object), for the proxy and replay logs.
 
 Layer: pure. Text lines look like::
 
     10:51:07.123 c1 -> websocket /chat event "echo" id=12 ["héllo",42]
 
 Heartbeats, pings and noops are hidden unless verbose. Undecodable frames are
-always shown with their raw text.
+always shown with their raw text. ``sioproxy replay`` logs through the same
+``PacketLog`` (``packet_line``, ``opened``, ``closed``, ``block``), so both
+programs print the same fields in the same order.
+
+Every line goes through ``sioproxy.textsafe.escape_controls`` at ``_out``:
+namespaces, event names, close reasons and paths come from peers, and a
+control character in them must not forge a line or drive the terminal.
+
+``--log-format json``: one object per line, the schema of docs/logging.md.
+Every object has ``time`` and ``kind`` (``packet``, ``open``, ``upgrade``,
+``close``, ``note``, ``miss``, ``summary``); a packet's event name is
+``event`` and its ``args`` is always a list.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sioproxy.session.events import (
-    ConnectionClosed,
     ConnectionOpened,
     ConnectionUpgraded,
     PacketSeen,
     SessionEvent,
 )
+from sioproxy.textsafe import escape_controls
 
 ARGS_LIMIT = 120
+LOG_FORMATS = ("text", "json")
 
 
 def _compact(value: Any, limit: int = ARGS_LIMIT) -> str:
@@ -40,8 +52,19 @@ def _bytes_repr(value: Any) -> str:
     raise TypeError(type(value).__name__)
 
 
+# One encoder for every JSON line (``json.dumps`` with options builds one per call).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_bytes_repr)
+
+
 def _clock_text(wall: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(wall)) + f".{int(wall % 1 * 1000):03d}"
+
+
+def args_list(value: Any) -> list[Any]:
+    """A packet's args as the JSON log shows them: always a list (``[]`` for none)."""
+    if value is None:
+        return []
+    return [_jsonable(v) for v in value] if isinstance(value, list) else [_jsonable(value)]
 
 
 class PacketLog:
@@ -60,20 +83,113 @@ class PacketLog:
         self._verbose = verbose
         self._wall = wall_clock
 
+    @property
+    def json_lines(self) -> bool:
+        return self._json
+
+    @property
+    def verbose(self) -> bool:
+        """Heartbeats are logged (``--verbose``)."""
+        return self._verbose
+
+    def _out(self, line: str) -> None:
+        self._emit(escape_controls(line))
+
+    def _obj(self, kind: str, **fields: Any) -> None:
+        obj: dict[str, Any] = {"time": self._wall(), "kind": kind}
+        obj.update(fields)
+        self._out(_ENCODER.encode(obj))
+
     def event(self, event: SessionEvent) -> None:
         if isinstance(event, PacketSeen):
-            if event.is_heartbeat and not self._verbose:
-                return
-            self._emit(self._packet_json(event) if self._json else self._packet_text(event))
+            self.packet_line(event)
+        elif isinstance(event, ConnectionOpened):
+            self.opened(
+                event.conn,
+                generation=event.generation.value,
+                transport=event.transport,
+                sid=event.sid,
+                seq=event.seq,
+            )
+        elif isinstance(event, ConnectionUpgraded):
+            self.upgraded(event.conn, transport=event.transport, seq=event.seq)
         else:
-            self._emit(self._lifecycle_json(event) if self._json else self._lifecycle_text(event))
+            by = event.by.value if event.by else None
+            self.closed(event.conn, reason=event.reason, by=by, seq=event.seq)
 
-    def note(self, text: str) -> None:
+    def packet_line(self, event: PacketSeen, *, replayed: bool = False) -> None:
+        """One packet; a ``replayed`` one has no recording seq (JSON ``seq`` is null)."""
+        if event.is_heartbeat and not self._verbose:
+            return
+        if self._json:
+            self._packet_json(event, None if replayed else event.seq)
+        else:
+            self._out(self._packet_text(event))
+
+    def note(self, text: str, *, conn: str | None = None, level: str = "info") -> None:
         """A free-form line (warnings, summaries), in the chosen format."""
         if self._json:
-            self._emit(json.dumps({"time": self._wall(), "note": text}, ensure_ascii=False))
+            self._obj("note", level=level, conn=conn, text=text)
         else:
-            self._emit(f"{_clock_text(self._wall())} {text}")
+            who = f"{conn} " if conn else ""
+            self._out(f"{_clock_text(self._wall())} {who}{text}")
+
+    def announce(self, text: str) -> None:
+        """A line scripts look for (``sioproxy admin on URL``): as it is in text, a note in JSON."""
+        if self._json:
+            self._obj("note", level="info", conn=None, text=text)
+        else:
+            self._out(text)
+
+    def block(self, kind: str, lines: Iterable[str], obj: dict[str, Any]) -> None:
+        """A report of several lines (text) or one object of ``kind`` (JSON).
+
+        Each line is escaped on its own: a line break inside a field never
+        starts a new line.
+        """
+        if self._json:
+            self._obj(kind, **obj)
+            return
+        for n, line in enumerate(lines):
+            self._out(f"{_clock_text(self._wall())} {line}" if n == 0 else line)
+
+    def opened(
+        self,
+        conn: str,
+        *,
+        generation: str,
+        transport: str,
+        sid: str | None,
+        seq: int | None = None,
+        replaying: str | None = None,
+    ) -> None:
+        if self._json:
+            fields: dict[str, Any] = {"seq": seq, "conn": conn, "generation": generation}
+            fields.update(transport=transport, sid=sid)
+            if replaying is not None:
+                fields["replaying"] = replaying
+            self._obj("open", **fields)
+            return
+        text = f"{_clock_text(self._wall())} {conn} open {generation} {transport}"
+        text += f" sid={sid}" if sid else ""
+        text += f" (replaying recorded {replaying})" if replaying is not None else ""
+        self._out(text)
+
+    def upgraded(self, conn: str, *, transport: str, seq: int | None = None) -> None:
+        if self._json:
+            self._obj("upgrade", seq=seq, conn=conn, transport=transport)
+        else:
+            self._out(f"{_clock_text(self._wall())} {conn} upgrade to {transport}")
+
+    def closed(
+        self, conn: str, *, reason: str | None, by: str | None, seq: int | None = None
+    ) -> None:
+        if self._json:
+            self._obj("close", seq=seq, conn=conn, reason=reason or None, by=by)
+            return
+        who = {"c2s": " by client", "s2c": " by server"}.get(by or "", "")
+        why = f": {reason}" if reason else ""
+        self._out(f"{_clock_text(self._wall())} {conn} close{who}{why}")
 
     def _packet_text(self, event: PacketSeen) -> str:
         parts = [_clock_text(self._wall()), event.conn, event.direction.arrow, event.transport]
@@ -91,65 +207,55 @@ class PacketLog:
             parts.append(f"id={event.ack_id}")
         if event.ack_of is not None:
             parts.append(f"(answers #{event.ack_of})")
-        args = None if event.type_name == "connect" else event.args  # auth/query may hold secrets
+        args = _shown_args(event)
         if args not in (None, "", []):
             parts.append(_compact(args))
         if event.attachments:
             parts.append(f"+{len(event.attachments)} attachment(s)")
         return " ".join(parts)
 
-    def _packet_json(self, event: PacketSeen) -> str:
-        obj: dict[str, Any] = {
+    def _packet_json(self, event: PacketSeen, seq: int | None) -> None:
+        fields: dict[str, Any] = {
             "time": self._wall(),
-            "seq": event.seq,
+            "kind": "packet",
+            "seq": seq,
             "conn": event.conn,
             "dir": event.direction.value,
             "transport": event.transport,
+            "nsp": None,
+            "type": event.type_name,
+            "event": None,
+            "id": None,
+            "ack_of": event.ack_of,
+            "args": [],
+            "attachments": len(event.attachments),
         }
         if event.error is not None:
-            obj["error"] = event.error
-            obj["raw"] = event.raw if isinstance(event.raw, str) else event.raw.hex()
+            fields["error"] = event.error
+            fields["raw"] = event.raw if isinstance(event.raw, str) else event.raw.hex()
         else:
-            obj.update(
+            fields.update(
                 nsp=event.namespace,
-                type=event.type_name,
                 event=event.event_name,
                 id=event.ack_id,
-                ack_of=event.ack_of,
-                args=None if event.type_name == "connect" else _jsonable(event.args),
-                attachments=len(event.attachments),
+                args=args_list(_shown_args(event)),
             )
-        return json.dumps(obj, ensure_ascii=False)
+        self._out(_ENCODER.encode(fields))
 
-    def _lifecycle_text(self, event: SessionEvent) -> str:
-        stamp = _clock_text(self._wall())
-        if isinstance(event, ConnectionOpened):
-            sid = f" sid={event.sid}" if event.sid else ""
-            return f"{stamp} {event.conn} open {event.generation.value} {event.transport}{sid}"
-        if isinstance(event, ConnectionUpgraded):
-            return f"{stamp} {event.conn} upgrade to {event.transport}"
-        assert isinstance(event, ConnectionClosed)
-        by = (
-            f" by {'client' if event.by and event.by.value == 'c2s' else 'server'}"
-            if event.by
-            else ""
-        )
-        return f"{stamp} {event.conn} close{by}: {event.reason}"
 
-    def _lifecycle_json(self, event: SessionEvent) -> str:
-        obj: dict[str, Any] = {"time": self._wall(), "seq": event.seq, "conn": event.conn}
-        if isinstance(event, ConnectionOpened):
-            obj.update(
-                event="open",
-                generation=event.generation.value,
-                transport=event.transport,
-                sid=event.sid,
-            )
-        elif isinstance(event, ConnectionUpgraded):
-            obj.update(event="upgrade", transport=event.transport)
-        elif isinstance(event, ConnectionClosed):
-            obj.update(event="close", reason=event.reason, by=event.by.value if event.by else None)
-        return json.dumps(obj, ensure_ascii=False)
+def _shown_args(event: PacketSeen) -> Any:
+    """The args a line shows: none for a CONNECT (auth and query may hold secrets), and
+    the Engine.IO handshake as the JSON it is, not as a string of escaped JSON."""
+    kind = event.type_name
+    if kind == "connect":
+        return None
+    args = event.args
+    if kind == "open" and event.sio is None and event.legacy is None and isinstance(args, str):
+        try:
+            return json.loads(args)
+        except ValueError:
+            return args
+    return args
 
 
 def _jsonable(value: Any) -> Any:

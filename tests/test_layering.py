@@ -20,6 +20,7 @@ PURE_MODULES = [
     "sioproxy.session",
     "sioproxy.recording",
     "sioproxy.logfmt",
+    "sioproxy.textsafe",
     "sioproxy.live",
     "sioproxy.transport.observer",
     "sioproxy.commands.codec_cmds",

@@ -1,8 +1,8 @@
 """The drift report of a client-side replay: what the live server said differently.
 
-Layer: pure. Standard library and ``sioproxy.replay.matching.Difference`` only;
-never twisted. Every server packet of the recording is compared with what the
-live server sent; each disagreement is a ``DriftItem``:
+Layer: pure. Standard library, ``sioproxy.replay.matching.Difference`` and
+``sioproxy.textsafe`` only; never twisted. Every server packet of the recording
+is compared with what the live server sent; each disagreement is a ``DriftItem``:
 
 * ``missing``: the recording has a server packet the live server never sent;
 * ``unexpected``: the live server sent a packet the recording does not have;
@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from sioproxy.replay.matching import Difference
+from sioproxy.textsafe import escape_controls
 
 __all__ = ["DRIFT_KINDS", "ConnectionResult", "DriftItem", "DriftReport", "Remap"]
 
@@ -178,7 +179,8 @@ class DriftReport:
                 continue
             out.extend(result.lines())
         out.extend(f"error: {e}" for e in self.errors)
-        return "\n".join(out)
+        # Each line escaped on its own: namespaces, events and close reasons come from peers.
+        return "\n".join(escape_controls(line) for line in out)
 
     def to_json(self) -> dict[str, Any]:
         return {

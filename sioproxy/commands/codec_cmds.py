@@ -13,6 +13,7 @@ from typing import Any
 
 from sioproxy.codec import engineio, legacy, legacy_framing, payload
 from sioproxy.errors import DecodeError, EncodeError
+from sioproxy.textsafe import escape_controls
 from sioproxy.types import Generation
 
 PROTOCOL_CHOICES = [g.value for g in Generation]
@@ -59,7 +60,8 @@ def run_decode(args: argparse.Namespace) -> int:
     frame = _read_argument(args)
     generation = Generation(args.protocol)
     result = decode_to_json(frame, generation, as_payload=args.payload)
-    print(json.dumps(result, ensure_ascii=False))
+    # Still JSON with the same value: only control characters become escapes.
+    print(escape_controls(json.dumps(result, ensure_ascii=False)))
     return 0
 
 

@@ -22,6 +22,7 @@ from sioproxy.inspect.har import export_har, import_har
 from sioproxy.inspect.merge import merge_files
 from sioproxy.inspect.show import ARGS_LIMIT, ShowOptions, answers, render, want_color
 from sioproxy.recording import RecordingWriter, Redactor
+from sioproxy.textsafe import escape_controls
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -137,7 +138,7 @@ def run_export(args: argparse.Namespace) -> int:
         json.dump(har, out, ensure_ascii=False, indent=2)
         out.write("\n")
     count = len(har["log"]["entries"])
-    print(f"sioproxy export: {args.har}: {count} HAR entries", file=sys.stderr)
+    print(escape_controls(f"sioproxy export: {args.har}: {count} HAR entries"), file=sys.stderr)
     return 0
 
 
@@ -169,8 +170,10 @@ def run_import(args: argparse.Namespace) -> int:
         raise RecordingError(args.out, None, f"write failed: {writer.failed}")
     conns = sum(1 for e in result.entries if e.kind == "open")
     print(
-        f"sioproxy import: {args.out}: {len(result.entries)} entries, {conns} connection(s); "
-        f"{result.skipped} non-Socket.IO HAR entries skipped",
+        escape_controls(
+            f"sioproxy import: {args.out}: {len(result.entries)} entries, {conns} connection(s);"
+            f" {result.skipped} non-Socket.IO HAR entries skipped"
+        ),
         file=sys.stderr,
     )
     return 0
@@ -185,8 +188,10 @@ def run_merge(args: argparse.Namespace) -> int:
     )
     generation = header.generation.value if header.generation else "mixed/unknown"
     print(
-        f"sioproxy merge: {args.out}: {count} entries from {len(args.files)} files "
-        f"(generation {generation})",
+        escape_controls(
+            f"sioproxy merge: {args.out}: {count} entries from {len(args.files)} files"
+            f" (generation {generation})"
+        ),
         file=sys.stderr,
     )
     return 0

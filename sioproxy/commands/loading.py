@@ -12,12 +12,14 @@ import os
 import sys
 
 from sioproxy.recording import Recording, read_recording
+from sioproxy.textsafe import escape_controls
 
 
 def warn_torn(command: str, path: str | os.PathLike[str], torn_tail: str | None) -> None:
     """``sioproxy CMD: FILE: line N: torn last line (...) dropped`` on stderr, if torn."""
     if torn_tail:
-        print(f"sioproxy {command}: {os.fspath(path)}: {torn_tail}", file=sys.stderr, flush=True)
+        line = f"sioproxy {command}: {os.fspath(path)}: {torn_tail}"
+        print(escape_controls(line), file=sys.stderr, flush=True)
 
 
 def load_recording(path: str | os.PathLike[str], command: str) -> Recording:

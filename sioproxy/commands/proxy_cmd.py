@@ -16,9 +16,10 @@ from typing import Any
 from sioproxy.commands.reactor_run import react_with_status
 from sioproxy.errors import RecordingError
 from sioproxy.live import EventSink
-from sioproxy.logfmt import PacketLog
+from sioproxy.logfmt import LOG_FORMATS, PacketLog
 from sioproxy.pipeline import Pipeline
 from sioproxy.recording.outfile import DEFAULT_FILE_MODE, parse_file_mode
+from sioproxy.textsafe import escape_controls
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -98,7 +99,12 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "--upstream", required=True, help="the real server, http(s)://host:port[/prefix]"
     )
     parser.add_argument("--path", default="/socket.io", help="Socket.IO resource path")
-    parser.add_argument("--log-format", choices=["text", "json"], default="text")
+    parser.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="text",
+        help="text lines, or one JSON object per line (docs/logging.md)",
+    )
     parser.add_argument(
         "--verbose", "-v", action="store_true", help="also log heartbeats and noops"
     )
@@ -189,22 +195,25 @@ async def _serve(reactor: Any, args: argparse.Namespace, status: list[int]) -> N
             file_mode=getattr(args, "file_mode", DEFAULT_FILE_MODE),
         )
     except (OSError, CannotListenError) as exc:  # port in use, permission
-        print(f"sioproxy {args.command}: cannot listen on {args.listen}: {exc}", file=sys.stderr)
+        print(
+            escape_controls(f"sioproxy {args.command}: cannot listen on {args.listen}: {exc}"),
+            file=sys.stderr,
+        )
         status[0] = 2
         return
     except RecordingError as exc:  # --out exists, is a directory, a link...
-        print(f"sioproxy {args.command}: --out {exc}", file=sys.stderr)
+        print(escape_controls(f"sioproxy {args.command}: --out {exc}"), file=sys.stderr)
         status[0] = 2
         return
     print(f"sioproxy listening on {running.url}", flush=True)
     if metrics is not None:
         admin = start_proxy_admin(reactor, args.admin, running, metrics, args.upstream)
-        if await open_admin(args.command, args.admin, admin) is None:
+        if await open_admin(args.command, args.admin, admin, announce=log.announce) is None:
             await running.stop()
             status[0] = 2
             return
     if args.insecure:
-        log.note("warning: --insecure: upstream TLS certificates are not verified")
+        log.note("warning: --insecure: upstream TLS certificates are not verified", level="warning")
     recorder = running.recorder
     if recorder is not None and (recorder.path != args.out or recorder.resume is not None):
         # A template chose the name, or sessions are already there: say where this one goes.

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sioproxy.errors import SioProxyError
+from sioproxy.textsafe import escape_controls
 
 EXIT_USAGE = 2
 
@@ -148,7 +149,7 @@ def run_replay_client(args: argparse.Namespace) -> int:
                 known = ", ".join(recording.connections()) or "none"
                 raise SioProxyError(f"--conn {conn}: no such connection (recorded: {known})")
     except (SioProxyError, OSError) as exc:
-        print(f"sioproxy {command}: {exc}", file=sys.stderr)
+        print(escape_controls(f"sioproxy {command}: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     show_progress = not args.report_only and (args.progress or options.clients > 1)
     return _react(recording, target, options, args, show_progress)
@@ -169,7 +170,8 @@ def _react(recording: Any, target: Any, options: Any, args: argparse.Namespace, 
         status[0] = report.exit_status
 
     def failed(failure: Any) -> None:
-        print(f"sioproxy: replay failed: {failure.getErrorMessage()}", file=sys.stderr)
+        message = f"sioproxy: replay failed: {failure.getErrorMessage()}"
+        print(escape_controls(message), file=sys.stderr)
         status[0] = EXIT_USAGE
 
     def _main(reactor: Any) -> Any:

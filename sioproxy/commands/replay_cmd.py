@@ -13,8 +13,10 @@ from typing import Any
 
 from sioproxy.commands.loading import load_recording
 from sioproxy.commands.reactor_run import react_with_status
+from sioproxy.logfmt import LOG_FORMATS, PacketLog
 from sioproxy.replay.engine import MISS_MODES, ReplayOptions
 from sioproxy.replay.matching import MATCH_MODES
+from sioproxy.textsafe import escape_controls
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,6 +40,15 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "--exit-when-done",
         action="store_true",
         help="exit once every recorded connection was played (0 = all matched)",
+    )
+    replay.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="text",
+        help="text lines, or one JSON object per line (docs/logging.md)",
+    )
+    replay.add_argument(
+        "--verbose", "-v", action="store_true", help="also log heartbeats and noops"
     )
     replay.add_argument("--quiet", "-q", action="store_true", help="no per-packet log lines")
     replay.add_argument(
@@ -109,6 +120,7 @@ async def _serve(
     from sioproxy.transport.replay_server import start_replay
 
     finished: defer.Deferred[None] = defer.Deferred()
+    log = PacketLog(_emit, json_lines=args.log_format == "json", verbose=args.verbose)
 
     def _all_done() -> None:
         if args.exit_when_done and not finished.called:
@@ -122,20 +134,23 @@ async def _serve(
             options,
             listen=args.listen,
             resource_path=args.path,
-            log=_emit,
+            packet_log=log,
             verbose=not args.quiet,  # -q: no per-packet lines; misses are still reported
             loop=args.loop,
             on_all_done=_all_done,
         )
     except (OSError, CannotListenError) as exc:  # port in use, permission
-        print(f"sioproxy replay: cannot listen on {args.listen}: {exc}", file=sys.stderr)
+        print(
+            escape_controls(f"sioproxy replay: cannot listen on {args.listen}: {exc}"),
+            file=sys.stderr,
+        )
         status[0] = 2
         return
 
     print(f"sioproxy listening on {running.url}", flush=True)
     if args.admin:
         admin = start_replay_admin(reactor, args.admin, running)
-        if await open_admin(args.command, args.admin, admin) is None:
+        if await open_admin(args.command, args.admin, admin, announce=log.announce) is None:
             await running.stop()
             status[0] = 2
             return
@@ -147,7 +162,7 @@ async def _serve(
             return
         reported.append(True)
         summary = running.summary()
-        _emit(summary.text())
+        log.block("summary", summary.lines(), summary.to_json())
         status[0] = 0 if summary.ok else 1
 
     # SIGINT/SIGTERM: the summary and the exit status still tell what was played.

@@ -1,7 +1,9 @@
 """``sioproxy show``: one readable line per recording entry, optionally coloured.
 
-Layer: pure (inspect). Imports the standard library, ``sioproxy.recording`` and
-``sioproxy.inspect.filters``; never twisted. The command module does the I/O.
+Layer: pure (inspect). Imports the standard library, ``sioproxy.recording``,
+``sioproxy.textsafe`` and ``sioproxy.inspect.filters``; never twisted. Every
+recorded string is escaped (``escape_controls``) before it is printed or
+coloured. The command module does the I/O.
 
 A packet line::
 
@@ -32,6 +34,7 @@ from sioproxy.recording.model import (
     packet_fate,
 )
 from sioproxy.recording.writer import encode_line
+from sioproxy.textsafe import escape_controls as safe
 
 ARGS_LIMIT = 100
 RAW_LIMIT = 80
@@ -104,11 +107,13 @@ class Formatter:
         self._answered = answered or {}
 
     def _paint(self, style: str, text: str) -> str:
+        # Escaped before the colour codes wrap it: recorded text never drives the terminal.
+        text = safe(text)
         return f"{_STYLES[style]}{text}{RESET}" if self._color else text
 
     def line(self, entry: Entry, info: EntryInfo | None = None) -> str:
         info = info or describe(entry)
-        head = self._paint("dim", f"#{entry.seq:<4} {entry.t:8.3f}") + f" {entry.conn}"
+        head = self._paint("dim", f"#{entry.seq:<4} {entry.t:8.3f}") + f" {safe(entry.conn)}"
         if isinstance(entry, PacketEntry):
             return f"{head} {self._packet(entry, info)}"
         return f"{head} {self._paint('life', self._lifecycle(entry))}"
@@ -133,18 +138,18 @@ class Formatter:
             raw = entry.raw if isinstance(entry.raw, str) else entry.raw.hex()
             parts += [
                 self._paint("error", f"DECODE ERROR: {entry.error}"),
-                "raw=" + compact(raw, RAW_LIMIT),
+                safe("raw=" + compact(raw, RAW_LIMIT)),
             ]
             return " ".join(parts)
         if info.nsp is not None:
-            parts.append(info.nsp)
+            parts.append(safe(info.nsp))
         parts.append(self._paint("bold", info.type))
         if info.event is not None:
             parts.append(self._paint("event", json.dumps(info.event, ensure_ascii=False)))
         if info.ack_id is not None:
             parts.append(f"id={info.ack_id}")
         if info.args not in (None, "", []):
-            parts.append(compact(info.args, self._args_limit))
+            parts.append(safe(compact(info.args, self._args_limit)))
         if entry.attachments:
             parts.append(f"+{len(entry.attachments)} attachment(s)")
         parts += self._links(entry)
@@ -218,7 +223,7 @@ def render(
         if not is_visible(info, options):
             continue
         if as_json:
-            yield encode_line(entry.to_json()).decode("utf-8").rstrip("\n")
+            yield safe(encode_line(entry.to_json()).decode("utf-8").rstrip("\n"))
         else:
             yield formatter.line(entry, info)
     for number, session in pending:

@@ -1,9 +1,10 @@
 """What replay tells the user: the mismatch report and the end-of-run summary.
 
-Layer: pure (replay). Standard library and ``matching.Difference`` only; never
-twisted. The mismatch report follows VCR.py's "best matches" message: the live
-packet, where the connection stood, the closest recorded candidates with the
-matcher that failed and a diff of the args by JSON pointer, and a hint.
+Layer: pure (replay). Standard library, ``matching.Difference`` and
+``sioproxy.textsafe`` only; never twisted. The mismatch report follows VCR.py's
+"best matches" message: the live packet, where the connection stood, the
+closest recorded candidates with the matcher that failed and a diff of the args
+by JSON pointer, and a hint.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sioproxy.replay.matching import Difference, match_key
 from sioproxy.replay.script import Packet, Step, answer_id, is_ack, to_dict, wire_text
+from sioproxy.textsafe import escape_controls
 
 if TYPE_CHECKING:
     from sioproxy.replay.engine import ReplayEngine
@@ -85,6 +87,11 @@ class MismatchReport:
     action: str = ""
 
     def text(self) -> str:
+        """The report as printed: each line escaped (namespaces and events come from peers)."""
+        return "\n".join(escape_controls(line) for line in self.lines())
+
+    def lines(self) -> list[str]:
+        """The report's lines, unescaped (``text`` and the log escape each one)."""
         where = (
             self.conn
             if self.conn == self.recorded_conn
@@ -108,7 +115,7 @@ class MismatchReport:
         lines.extend(f"hint: {h}" for h in self.hints)
         if self.action:
             lines.append(f"action: {self.action}")
-        return "\n".join(lines)
+        return lines
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -180,6 +187,10 @@ class ReplaySummary:
         return not (self.mismatches or self.unplayed or self.unopened or self.wrong_protocol)
 
     def text(self) -> str:
+        """The summary as printed, each line escaped like ``MismatchReport.text``."""
+        return "\n".join(escape_controls(line) for line in self.lines())
+
+    def lines(self) -> list[str]:
         played = f"{self.connections} connection{'s' if self.connections != 1 else ''} played"
         if self.recorded_connections:
             played += f" (recording has {self.recorded_connections})"
@@ -204,7 +215,7 @@ class ReplaySummary:
             lines.append(f"  never opened: recorded {', '.join(self.unopened[:20])}")
         for seen in self.wrong_protocol_seen:
             lines.append(f"  refused: {seen}")
-        return "\n".join(lines)
+        return lines
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -15,8 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from sioproxy.codec.engineio import EioPacket
 from sioproxy.codec.legacy import LegacyPacket
 from sioproxy.codec.socketio import SioPacket
+from sioproxy.logfmt import PacketLog
 from sioproxy.recording import Recording
 from sioproxy.replay.actions import Action, Done, Mismatch, ReplayOptions, Send
 from sioproxy.replay.engine import ReplayEngine
@@ -24,6 +26,8 @@ from sioproxy.replay.report import ReplaySummary
 from sioproxy.replay.scheduler import ConnectionScheduler
 from sioproxy.replay.script import build_script, wire_text
 from sioproxy.serverside.app import ConnectionApp, ServerConnection
+from sioproxy.session.events import PacketSeen
+from sioproxy.types import Direction
 
 Packet = LegacyPacket | SioPacket
 
@@ -64,6 +68,7 @@ class ReplayService:
         loop: bool = False,
         on_all_done: Callable[[], None] | None = None,
         keep_journal: bool = False,
+        packet_log: PacketLog | None = None,
     ) -> None:
         self.scheduler = ConnectionScheduler(recording, options, loop=loop)
         self.stats = ReplayStats()
@@ -71,9 +76,13 @@ class ReplayService:
         self._schedule = schedule
         # ``verbose=False`` (``-q``): per-packet lines are never built, as encoding
         # a packet just to drop its text cost a third of a send. Connection
-        # lifecycle lines and mismatch reports still go to ``log``.
-        self.verbose = verbose and log is not None
-        self._log: Callable[[str], None] = log if log is not None else _drop
+        # lifecycle lines and mismatch reports still go to ``log``. Lines are
+        # formatted by the proxy's ``PacketLog`` (``packet_log``, or a text
+        # one around ``log``), so both logs read the same.
+        if packet_log is None and log is not None:
+            packet_log = PacketLog(log)
+        self.log: PacketLog | None = packet_log
+        self.verbose = verbose and packet_log is not None
         self._on_all_done = on_all_done
         self._keep_journal = keep_journal
         self._open_apps: set[ReplayApp] = set()
@@ -95,7 +104,7 @@ class ReplayService:
         self.stats.wrong_protocol += 1
         if text not in self._wrong_seen:  # a client retrying must not flood the log
             self._wrong_seen.append(text)
-            self._log(text)
+            self.note(text, level="warning")
 
     # -- called by the apps -------------------------------------------------
 
@@ -103,13 +112,31 @@ class ReplayService:
         engine = self.scheduler.assign(label=conn.label)
         if engine is None:
             self.stats.refused += 1
-            self._log(f"{conn.label} refused: every recorded connection was already played")
+            self.note(
+                "refused: every recorded connection was already played",
+                conn=conn.label,
+                level="warning",
+            )
         else:
             self.stats.connections += 1
-            self._log(
-                f"{conn.label} open ({conn.transport}): replaying recorded {engine.script.conn}"
-            )
+            if self.log is not None:
+                self.log.opened(
+                    conn.label,
+                    generation=conn.generation.value,
+                    transport=conn.transport,
+                    sid=conn.sid,
+                    replaying=engine.script.conn,
+                )
         return engine
+
+    def note(self, text: str, *, conn: str | None = None, level: str = "info") -> None:
+        if self.log is not None:
+            self.log.note(text, conn=conn, level=level)
+
+    def packet_line(self, conn: ServerConnection, direction: Direction, packet: Packet) -> None:
+        """The log line of a packet, built only when per-packet lines are on."""
+        if self.log is not None:
+            self.log.packet_line(seen(conn, direction, packet, self._clock()), replayed=True)
 
     def journal(self, conn: str, direction: str, packet: Packet) -> None:
         if self._keep_journal:
@@ -171,15 +198,25 @@ class ReplayApp:
         service = self._service
         service.journal(conn.label, "c2s", packet)  # subclasses (the pytest plugin) keep more
         if service.verbose:
-            service._log(f"{conn.label} -> {_short(wire_text(packet))}")
+            service.packet_line(conn, Direction.C2S, packet)
         self._apply(self._engine.on_client_packet(packet, self._now()))
+
+    def on_heartbeat(
+        self, conn: ServerConnection, direction: Direction, packet: EioPacket | LegacyPacket
+    ) -> None:
+        """A ping, pong or noop the stand-in handled itself: logged with ``--verbose``."""
+        log = self._service.log
+        if log is not None and log.verbose and self._service.verbose:
+            log.packet_line(seen(conn, direction, packet, self._now()), replayed=True)
 
     def on_close(self, conn: ServerConnection, reason: str) -> None:
         self._closed = True
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self._service._log(f"{conn.label} closed: {reason}")
+        log = self._service.log
+        if log is not None:
+            log.closed(conn.label, reason=reason, by=_CLOSED_BY.get(reason))
 
     # -- actions --------------------------------------------------------------
 
@@ -195,11 +232,14 @@ class ReplayApp:
                 )
             elif isinstance(action, Mismatch):
                 self._service.stats.misses += 1
-                self._service._log(action.report.text())
+                log = self._service.log
+                if log is not None:
+                    report = action.report
+                    log.block("miss", report.lines(), {"report": report.to_json()})
             elif isinstance(action, Done) and not self._reported_done:
                 self._reported_done = True
                 label = self._conn.label if self._conn else "?"
-                self._service._log(f"{label} every recorded packet played")
+                self._service.note("every recorded packet played", conn=label)
                 self._service.connection_done()
         self._pump()
 
@@ -240,13 +280,31 @@ class ReplayApp:
         service.stats.sent += 1
         service.journal(self._conn.label, "s2c", packet)
         if service.verbose:
-            service._log(f"{self._conn.label} <- {_short(wire_text(packet))}")
+            service.packet_line(self._conn, Direction.S2C, packet)
         self._conn.send(packet, text)
 
 
-def _drop(_line: str) -> None:
-    return None
+# Who ended a connection, from the stand-in session's reason (the rest: unknown).
+_CLOSED_BY = {"client close": "c2s", "client disconnect": "c2s", "server close": "s2c"}
 
 
-def _short(text: str, limit: int = 160) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def seen(
+    conn: ServerConnection, direction: Direction, packet: Packet | EioPacket, t: float
+) -> PacketSeen:
+    """A replayed packet in the shape the proxy's log formats (no raw text, no seq)."""
+    legacy = packet if isinstance(packet, LegacyPacket) else None
+    sio = packet if isinstance(packet, SioPacket) else None
+    eio = packet if isinstance(packet, EioPacket) else None
+    return PacketSeen(
+        seq=0,
+        conn=conn.label,
+        t=t,
+        direction=direction,
+        transport=conn.transport,
+        generation=conn.generation,
+        raw="",
+        attachments=sio.attachments if sio is not None else (),
+        legacy=legacy,
+        sio=sio,
+        eio=eio,
+    )

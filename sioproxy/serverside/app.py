@@ -18,9 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from sioproxy.codec.engineio import EioPacket
 from sioproxy.codec.legacy import LegacyPacket
 from sioproxy.codec.socketio import SioPacket
-from sioproxy.types import Generation
+from sioproxy.types import Direction, Generation
 
 __all__ = [
     "AppFactory",
@@ -271,6 +272,13 @@ class SessionBase:
     def _start_app(self) -> None:
         self._app = self._app_factory(self.conn)
         self._app.on_open(self.conn)
+
+    def _heartbeat(self, direction: Direction, packet: EioPacket | LegacyPacket) -> None:
+        """A ping, pong or noop the session handled itself, shown to an app that has
+        ``on_heartbeat(conn, direction, packet)`` (``replay --verbose`` logs them)."""
+        seen = getattr(self._app, "on_heartbeat", None)
+        if seen is not None and self.ended is None:
+            seen(self.conn, direction, packet)
 
     def _deliver(self, packet: AppPacket) -> None:
         if self._app is not None and self.ended is None:

@@ -53,6 +53,7 @@ from sioproxy.serverside.app import (
     WsSend,
     json_error,
 )
+from sioproxy.types import Direction
 
 __all__ = ["EioSession", "PollMode"]
 
@@ -61,6 +62,7 @@ WEBSOCKET: Final = "websocket"
 _NOOP: Final = EioPacket(type=EioType.NOOP)
 _CLOSE: Final = EioPacket(type=EioType.CLOSE)
 _PING: Final = EioPacket(type=EioType.PING)
+_HEARTBEATS: Final = frozenset({EioType.PING, EioType.PONG, EioType.NOOP})
 _OK: Final = HttpResponse(content_type="text/html", body=b"ok")
 
 
@@ -302,13 +304,17 @@ class EioSession(SessionBase):
         if self.version == 3:
             self._arm("idle", self.config.ping_interval + self.config.ping_timeout)
         ptype = packet.type
+        if ptype in _HEARTBEATS:
+            self._heartbeat(Direction.C2S, packet)
         if ptype is EioType.MESSAGE:
             self._on_message(packet.data)
         elif ptype is EioType.PING:
             if self.version == 4:
                 self._abort("invalid heartbeat direction")
             else:
-                self._queue.append(EioPacket(type=EioType.PONG, data=packet.data))
+                pong = EioPacket(type=EioType.PONG, data=packet.data)
+                self._queue.append(pong)
+                self._heartbeat(Direction.S2C, pong)
         elif ptype is EioType.PONG:
             if self.version == 3:
                 self._abort("invalid heartbeat direction")
@@ -357,6 +363,7 @@ class EioSession(SessionBase):
     def _fire(self, name: str) -> None:
         if name == "ping":
             self._queue.append(_PING)
+            self._heartbeat(Direction.S2C, _PING)
             self._arm("pong", self.config.ping_timeout)
             self._flush()
         elif name in ("pong", "idle"):

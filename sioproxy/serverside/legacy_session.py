@@ -47,6 +47,7 @@ from sioproxy.serverside.app import (
     WsClose,
     WsSend,
 )
+from sioproxy.types import Direction
 
 __all__ = [
     "LEGACY_TRANSPORTS",
@@ -66,6 +67,7 @@ _JS: Final = "text/javascript; charset=UTF-8"
 _NOT_HANDSHAKEN: Final = "7:::1+0"  # client not handshaken, advice reconnect (A.8)
 _BAD_JSONP_POST: Final = "7:::undefined+0"
 _ONE: Final = HttpResponse(body=b"1")
+_HEARTBEAT: Final = decode_packet("2::")
 
 
 def offered_transports(config: StandInConfig) -> tuple[str, ...]:
@@ -278,6 +280,8 @@ class LegacySession(SessionBase):
 
     def _on_packet(self, packet: LegacyPacket) -> None:
         ptype = packet.type
+        if ptype in (LegacyType.HEARTBEAT, LegacyType.NOOP):
+            self._heartbeat(Direction.C2S, packet)
         if ptype is LegacyType.HEARTBEAT:
             self._timers.pop("heartbeat timeout", None)
             if self._ws:
@@ -321,6 +325,7 @@ class LegacySession(SessionBase):
             self._idle()
         elif name == "heartbeat" and self._ws:
             self._queue.append("2::")
+            self._heartbeat(Direction.S2C, _HEARTBEAT)
             self._arm("heartbeat timeout", float(self.config.heartbeat_timeout or 0))
             self._flush()
         elif name == "heartbeat timeout":

@@ -345,7 +345,9 @@ class SessionTracker:
         conn = self._ws.pop(ws_id, None)
         if conn is None or conn.transport != "websocket":
             return []
-        text = f"websocket closed ({code}{' ' + reason if reason else ''})"
+        # No code: the peer dropped the TCP connection, or its close frame had no status.
+        status = str(code) if code is not None else "no status code"
+        text = f"websocket closed ({status}{' ' + reason if reason else ''})"
         return self._close(conn, text, initiator)
 
 

@@ -28,6 +28,7 @@ from sioproxy.replay.serve import ReplayService
 from sioproxy.session.events import PacketSeen, SessionEvent
 from sioproxy.testing.episodes import EpisodeRouter, merge_recordings, write_recording
 from sioproxy.testing.settings import APPEND, EPISODES, RECORD, REPLAY, Settings
+from sioproxy.textsafe import escape_controls
 from sioproxy.types import Generation
 
 T = TypeVar("T")
@@ -299,7 +300,8 @@ class SioProxySession:
                 problems.extend(f"  {_show(e)}" for e in unplayed)
         if not problems:
             return None
-        head = f"sioproxy replay of {self.recording_path} failed\n{summary.text()}"
+        head = escape_controls(f"sioproxy replay of {self.recording_path} failed")
+        head += f"\n{summary.text()}"
         return "\n\n".join([head, *problems])
 
     def finish(self, passed: bool) -> None:
@@ -362,4 +364,4 @@ def _closes(packet: Mapping[str, Any] | None) -> bool:
 
 def _show(entry: PacketEntry) -> str:
     wire = entry.raw if isinstance(entry.raw, str) else "<binary>"
-    return f"{entry.conn} seq {entry.seq} {entry.dir.value} {wire}"
+    return escape_controls(f"{entry.conn} seq {entry.seq} {entry.dir.value} {wire}")

@@ -206,10 +206,16 @@ async def start_replay_admin(reactor: Any, listen: str, running: Any) -> Running
 
 
 async def open_admin(
-    command: str, listen: str, starting: Awaitable[RunningAdmin]
+    command: str,
+    listen: str,
+    starting: Awaitable[RunningAdmin],
+    *,
+    announce: Callable[[str], None] | None = None,
 ) -> RunningAdmin | None:
     """Await ``starting`` and print ``sioproxy admin on URL`` (after the listening line).
 
+    ``announce`` prints that line in the log's format (``PacketLog.announce``:
+    a JSON ``note`` with ``--log-format json``); without it, a plain line.
     Returns None, with the reason on stderr, when the admin port cannot be opened.
     """
     import sys
@@ -217,11 +223,14 @@ async def open_admin(
     from twisted.internet.error import CannotListenError
 
     from sioproxy.errors import ConfigError
+    from sioproxy.textsafe import escape_controls
 
     try:
         admin = await starting
     except (OSError, CannotListenError, ConfigError) as exc:
-        print(f"sioproxy {command}: cannot start admin on {listen}: {exc}", file=sys.stderr)
+        line = f"sioproxy {command}: cannot start admin on {listen}: {exc}"
+        print(escape_controls(line), file=sys.stderr)
         return None
-    print(f"sioproxy admin on {admin.url}", flush=True)
+    (announce or print)(f"sioproxy admin on {admin.url}")
+    sys.stdout.flush()
     return admin

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sioproxy.logfmt import PacketLog
 from sioproxy.recording import Recording
 from sioproxy.replay.config import standin_config
 from sioproxy.replay.engine import ReplayOptions
@@ -53,6 +54,7 @@ async def start_replay(
     loop: bool = False,
     on_all_done: Callable[[], None] | None = None,
     keep_journal: bool = False,
+    packet_log: PacketLog | None = None,
 ) -> RunningReplay:
     """Serve ``recording`` as a stand-in Socket.IO server on ``listen``."""
     config = standin_config(recording, resource_path=resource_path)
@@ -66,6 +68,7 @@ async def start_replay(
         loop=loop,
         on_all_done=on_all_done,
         keep_journal=keep_journal,
+        packet_log=packet_log,
     )
     port, site = await listen_standin(reactor, listen, config, service.app_factory)
     site.server.on_wrong_protocol = service.wrong_protocol

@@ -18,6 +18,8 @@ from .factory import RecordingBuilder, sio
 class FakeConnection:
     label: str
     transport: str = "websocket"
+    generation: Generation = Generation.EIO4
+    sid: str = "live-sid"
     sent: list[Any] = field(default_factory=list)
     closed: bool = False
 

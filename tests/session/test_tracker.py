@@ -187,3 +187,22 @@ def test_a_late_poll_for_a_closed_session_opens_no_new_connection() -> None:
     assert t.http_response(4, 200, (), b"8::") == []
     assert list(t.connections) == ["c1"]
     assert t.ws_open(5, "GET", "/socket.io/1/websocket/abc", "", ()) == []
+
+
+@pytest.mark.parametrize(
+    ("code", "reason", "text"),
+    [
+        (1000, None, "websocket closed (1000)"),
+        (4000, "bye", "websocket closed (4000 bye)"),
+        (None, None, "websocket closed (no status code)"),  # never "(None)"
+    ],
+)
+def test_websocket_close_reason_names_the_code(
+    code: int | None, reason: str | None, text: str
+) -> None:
+    t = tracker()
+    t.ws_open(1, "GET", "/socket.io/", "EIO=4&transport=websocket", ())
+    t.ws_message(1, S2C, OPEN4, False)
+    (closed,) = t.ws_close(1, C2S, code, reason)
+    assert isinstance(closed, ConnectionClosed)
+    assert closed.reason == text

@@ -1,0 +1,42 @@
+"""One function that makes peer-controlled text safe to print: ``escape_controls``.
+
+Layer: pure (standard library only). Namespaces, event names, close reasons,
+paths and args come from the network or from a recording; printed raw, an
+ESC or CSI sequence recolours or clears the terminal, a CR or LF forges a
+log line, and a bidi override shows text in another order than it is. Every
+human-readable output (the proxy and replay logs, ``show``, the mismatch and
+drift reports, pytest failure messages, CLI error lines) passes its text
+through ``escape_controls`` before printing it.
+
+Escaped: C0 (U+0000-U+001F), DEL (U+007F), C1 (U+0080-U+009F) and the bidi
+controls U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069. Each becomes
+a JSON escape (``\\n``, ``\\r``, ``\\t``, else ``\\u001b`` style), so a
+JSON text stays valid JSON with the same value after escaping: ``json.dumps``
+never leaves C0 raw, and the only raw characters this changes sit inside
+strings. Backslashes are left alone (JSON already doubles them inside
+strings), so escaping twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+__all__ = ["UNSAFE", "escape_controls"]
+
+_BIDI: Final = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+UNSAFE: Final = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
+_SHORT: Final = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_one(match: re.Match[str]) -> str:
+    char = match.group()
+    return _SHORT.get(char) or f"\\u{ord(char):04x}"
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with every control and bidi character written as a JSON escape."""
+    # The search is the common path: most lines hold nothing to escape.
+    if UNSAFE.search(text) is None:
+        return text
+    return UNSAFE.sub(_escape_one, text)

@@ -1,0 +1,46 @@
+"""``escape_controls``: which characters, in which form, and JSON stays JSON."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sioproxy.textsafe import escape_controls
+
+UNSAFE = [
+    *(chr(c) for c in range(0x20)),
+    "\x7f",
+    *(chr(c) for c in range(0x80, 0xA0)),
+    "\u061c",
+    "\u200e",
+    "\u200f",
+    *(chr(c) for c in range(0x202A, 0x202F)),
+    *(chr(c) for c in range(0x2066, 0x206A)),
+]
+
+
+@pytest.mark.parametrize("char", UNSAFE, ids=lambda c: f"U+{ord(c):04X}")
+def test_every_control_and_bidi_character_is_escaped(char: str) -> None:
+    out = escape_controls(f"a{char}b")
+    assert char not in out
+    assert out.startswith("a\\")
+    assert out.endswith("b")
+    assert json.loads(f'"{out}"') == f"a{char}b"  # a JSON escape of the same character
+
+
+def test_short_forms_and_plain_text() -> None:
+    assert escape_controls("x\r\ny\tz") == "x\\r\\ny\\tz"
+    assert escape_controls("\x1b[31m\x9b\u202e") == "\\u001b[31m\\u009b\\u202e"
+    text = 'héllo wörld 😀 \\u001b "quoted" \u00a0\u200d'  # printable, ZWJ and NBSP stay
+    assert escape_controls(text) is text
+
+
+@given(st.text())
+def test_json_text_stays_the_same_json(value: str) -> None:
+    dumped = json.dumps({"k": value}, ensure_ascii=False)
+    escaped = escape_controls(dumped)
+    assert json.loads(escaped) == {"k": value}
+    assert escape_controls(escaped) == escaped
