@@ -44,6 +44,8 @@ SCHEMA: dict[str, dict[str, tuple[type, ...]]] = {
         "matched": (int,),
         "mismatches": (list,),
         "unplayed": (list,),
+        "unopened": (list,),
+        "wrong_protocol": (int,),
         "ok": (bool,),
     },
 }
