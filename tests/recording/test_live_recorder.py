@@ -159,8 +159,9 @@ def test_no_secret_reaches_the_file(tmp_path: Path) -> None:
     data = path.read_bytes()
     for secret in (*SECRETS, "pw-in-json"):
         assert secret.encode() not in data, secret
-    assert b'40{\\"token\\":\\"[REDACTED:token]\\"' in data  # the CONNECT auth object
-    assert b'"echo","[REDACTED:token]"' in data  # query secret swept from a later frame
+    # the CONNECT auth object: its token goes, the user name stays
+    assert b'40{\\"token\\":\\"[REDACTED:auth.token]\\",\\"user\\":\\"ann\\"}' in data
+    assert b'"echo","[REDACTED:query.token]"' in data  # query secret swept from a later frame
     polled = _record(tmp_path, "poll.jsonl", _eio3_polling).read_bytes()
     assert b"nsp-s3cr3t" not in polled
     legacy = _record(tmp_path, "legacy.jsonl", _legacy_ws).read_bytes()
