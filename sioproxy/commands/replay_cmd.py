@@ -147,7 +147,7 @@ async def _serve(
             return
         reported.append(True)
         summary = running.summary()
-        _emit(summary.text())
+        _emit(running.service.redact(summary.text()))
         status[0] = 0 if summary.ok else 1
 
     # SIGINT/SIGTERM: the summary and the exit status still tell what was played.

@@ -201,8 +201,11 @@ class LiveRecorder:
         flush_interval: float = 0.0,
         note: Callable[[str], None] = lambda _text: None,
         overwrite: bool = True,
+        redactor: Redactor | None = None,
     ) -> LiveRecorder:
-        redactor = Redactor(extra_keys=extra_keys) if redact else Redactor.disabled()
+        """``redactor`` (the policy of the command line) wins over ``redact``/``extra_keys``."""
+        if redactor is None:
+            redactor = Redactor(extra_keys=extra_keys) if redact else Redactor.disabled()
         header = Header.new(upstream=upstream, redactions=redactor.summary())
         writer = RecordingWriter.create(
             path, header, flush_interval=flush_interval, overwrite=overwrite

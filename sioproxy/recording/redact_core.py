@@ -95,6 +95,11 @@ class TextRedactor:
             self._sweep.add(value, label)
             self._output.add(value, label)
 
+    def remember_output(self, value: str, label: str) -> None:
+        """A value known to be secret (``--secret``): scrubbed from every output."""
+        if len(value) >= MIN_SCRUB:
+            self._output.add(value, label)
+
     def _label(self, value: str, label: str) -> str:
         """The label ``value`` was first found under, so one secret has one name."""
         return self._sweep.values.get(value) or self._output.values.get(value) or label

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from sioproxy.codec.legacy import LegacyPacket
 from sioproxy.codec.socketio import SioPacket
-from sioproxy.recording import Recording
+from sioproxy.recording import Recording, Redactor
 from sioproxy.replay.actions import Action, Done, Mismatch, ReplayOptions, Send
 from sioproxy.replay.engine import ReplayEngine
 from sioproxy.replay.report import ReplaySummary
@@ -47,6 +47,10 @@ class ReplayStats:
     journal: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _redacted(log: Callable[[str], None], redact: Callable[[str], str]) -> Callable[[str], None]:
+    return lambda line: log(redact(line))
+
+
 class ReplayService:
     """Owns the scheduler and hands each live connection its ``ReplayApp``."""
 
@@ -71,7 +75,10 @@ class ReplayService:
         # a packet just to drop its text cost a third of a send. Connection
         # lifecycle lines and mismatch reports still go to ``log``.
         self.verbose = verbose and log is not None
-        self._log: Callable[[str], None] = log if log is not None else _drop
+        # Every line (packets both ways, mismatch reports) goes through the
+        # recording's redaction: the live client sends the real secrets.
+        self.redact = Redactor.from_summary(recording.header.redactions).redact_output
+        self._log: Callable[[str], None] = _drop if log is None else _redacted(log, self.redact)
         self._on_all_done = on_all_done
         self._keep_journal = keep_journal
         self._open_apps: set[ReplayApp] = set()

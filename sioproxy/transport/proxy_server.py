@@ -15,6 +15,7 @@ from twisted.internet.task import LoopingCall
 from sioproxy.live import EventSink, LiveObserver
 from sioproxy.pipeline import Pipeline
 from sioproxy.recording.live_recorder import LiveRecorder
+from sioproxy.recording.redact import Redactor
 from sioproxy.transport.endpoints import describe_listening, listen_endpoint, parse_upstream
 from sioproxy.transport.site import build_proxy_site
 
@@ -68,6 +69,7 @@ async def start_proxy(
     note: Callable[[str], None] = lambda _text: None,
     redact: bool = True,
     redact_keys: Sequence[str] = (),
+    redactor: Redactor | None = None,
     flush_interval: float = 0.0,
     max_body: int = 1_000_000,
     insecure: bool = False,
@@ -87,6 +89,7 @@ async def start_proxy(
             upstream=upstream,
             redact=redact,
             extra_keys=redact_keys,
+            redactor=redactor,
             flush_interval=flush_interval,
             note=note,
         )
