@@ -56,9 +56,10 @@ PLACEHOLDER_ENCODED_RE = re.compile(r"%5BREDACTED%3A([A-Za-z0-9_.\-]+)%5D", re.I
 QUERY_PAIR_RE = re.compile(r"(?:^|(?<=[?&;]))([^=&?#;\s,\"]+)=([^&#;\s,\"]*)")
 # "key": "value" or "key": literal in JSON text, also inside a JSON string
 # (one level of \" escaping) and in JSON that is cut off or malformed: the
-# string value may run to the end of the text.
-JSON_PAIR_RE = re.compile(
-    r'(?P<q>\\?)"(?P<key>[^"\\]{1,100})(?P=q)"\s*:\s*'
+# string value may run to the end of the text. Only secret keys are in the
+# pattern, so a pair of another key never swallows the text around a secret.
+_JSON_PAIR = (
+    r'(?P<q>\\?)"(?P<key>(?i:{keys}))(?P=q)"\s*:\s*'
     r'(?:(?P=q)"(?P<str>(?:[^"\\]|\\.)*?)(?:(?P=q)"|\Z)'
     r"|(?P<lit>-?[0-9][0-9.eE+\-]*))"
 )
@@ -226,6 +227,8 @@ class KeyMatcher:
         self.query = self.keys | {q.lower() for q in policy.query}
         self.headers = frozenset(h.lower() for h in policy.headers)
         self.pointers = policy.pointers
+        names = "|".join(re.escape(k) for k in sorted(self.keys, key=len, reverse=True))
+        self._json_pair = re.compile(_JSON_PAIR.format(keys=names)) if names else None
 
     def json_key(self, key: object, value: object) -> bool:
         if not isinstance(key, str) or key.lower() not in self.keys:
@@ -251,14 +254,13 @@ class KeyMatcher:
         """
         if not self.enabled or not self.may_hold(text):
             return
-        for m in JSON_PAIR_RE.finditer(text):
+        for m in self._json_pair.finditer(text) if self._json_pair is not None else ():
             key = m.group("key")
-            if key.lower() in self.keys:
-                group = "str" if m.group("str") is not None else "lit"
-                value = m.group(group)
-                if value and not is_placeholder(value):
-                    quote = "" if group == "str" else m.group("q") + '"'
-                    yield Found(m.start(group), m.end(group), value, json_prefix + key, quote)
+            group = "str" if m.group("str") is not None else "lit"
+            value = m.group(group)
+            if value and not is_placeholder(value):
+                quote = "" if group == "str" else m.group("q") + '"'
+                yield Found(m.start(group), m.end(group), value, json_prefix + key, quote)
         if "=" in text:
             for m in QUERY_PAIR_RE.finditer(text):
                 key, value = unquote_plus(m.group(1)), m.group(2)

@@ -318,6 +318,12 @@ def test_redact_output_is_key_based_and_sweeps_long_values() -> None:
     assert json.loads(r.redact_output(json.dumps({"args": [{"password": 12345678}]}))) == {
         "args": [{"password": "[REDACTED:password]"}]
     }
+    # a JSON log line: the "raw" pair before must not hide the escaped one inside it
+    line = json.dumps({"raw": '40/x,{"token":"cut-off-0123","user":"alice"', "n": 1})
+    assert json.loads(r.redact_output(line)) == {
+        "raw": '40/x,{"token":"[REDACTED:token]","user":"alice"',
+        "n": 1,
+    }
     assert r.redact_output("c1 open 40/admin?token=t0k,1::/chat?token=t1k") == (
         "c1 open 40/admin?token=[REDACTED:query.token],1::/chat?token=[REDACTED:query.token]"
     )
