@@ -229,6 +229,11 @@ class KeyMatcher:
         self.pointers = policy.pointers
         names = "|".join(re.escape(k) for k in sorted(self.keys, key=len, reverse=True))
         self._json_pair = re.compile(_JSON_PAIR.format(keys=names)) if names else None
+        # For the fast test: a name that contains another (access_token, token)
+        # needs no check of its own.
+        self._probes = tuple(
+            sorted(k for k in self.query if not any(o != k and o in k for o in self.query))
+        )
 
     def json_key(self, key: object, value: object) -> bool:
         if not isinstance(key, str) or key.lower() not in self.keys:
@@ -244,7 +249,7 @@ class KeyMatcher:
     def may_hold(self, text: str) -> bool:
         """False when no secret key name occurs in ``text`` (the common case)."""
         lowered = text.lower()
-        return any(key in lowered for key in self.query)
+        return any(probe in lowered for probe in self._probes)
 
     def scan(self, text: str, json_prefix: str = "") -> Iterator[Found]:
         """Values of secret keys written as ``"key": value`` or ``key=value`` in ``text``.
