@@ -114,6 +114,19 @@ def test_recording_and_proxy_logs_hide_only_the_secrets(recorded: dict[str, str]
     assert "password" in header["redactions"]["keys"]
 
 
+def test_replay_gives_the_client_what_the_server_said(recorded: dict[str, str]) -> None:
+    # Only the token was a secret: "alice" is replayed as "alice" (it used to
+    # come back as "[REDACTED:user]" and fail the client).
+    replay = start_sioproxy(["replay", recorded["rec"], "--listen", "127.0.0.1:0", "--speed", "0"])
+    try:
+        said = transcript(run_auth_client(replay.url, **SECRETS))
+    finally:
+        log = _stop(replay)
+    assert said == {"login": "ok", "said": {"from": "alice", "text": "hi alice"}}
+    assert "replay miss" not in log
+    _assert_clean("the replay log", log)
+
+
 def test_replay_log_and_mismatch_report(recorded: dict[str, str]) -> None:
     replay = start_sioproxy(["replay", recorded["rec"], "--listen", "127.0.0.1:0", "--speed", "0"])
     try:
