@@ -44,6 +44,8 @@ _INI = {
     "sioproxy_on_miss": "replay on_miss: error, ignore or ack-empty",
     "sioproxy_speed": "replay speed: recorded gaps are divided by it (0 = no waiting)",
     "sioproxy_max_gap": "replay: longest wait between packets, in seconds (1.0)",
+    "sioproxy_secrets": "values of [REDACTED:NAME] placeholders the replay sends:"
+    " NAME=VALUE or NAME=env:VAR lines",
 }
 
 
@@ -131,7 +133,20 @@ def _ini_layer(config: pytest.Config) -> dict[str, Any]:
         "on_miss": text("sioproxy_on_miss"),
         "speed": number("sioproxy_speed"),
         "max_gap": number("sioproxy_max_gap"),
+        "secrets": _ini_secrets(text("sioproxy_secrets")),
     }
+
+
+def _ini_secrets(text: str | None) -> dict[str, str]:
+    """``NAME=VALUE`` lines (``env:VAR`` values are read when the replay starts)."""
+    out: dict[str, str] = {}
+    for line in (text or "").splitlines():
+        name, sep, value = line.strip().partition("=")
+        if line.strip() and not line.strip().startswith("#"):
+            if not sep or not name.strip():
+                raise SioProxyError("sioproxy_secrets: expected NAME=VALUE lines")
+            out[name.strip()] = value
+    return out
 
 
 def _marker_layer(node: pytest.Item) -> dict[str, Any]:

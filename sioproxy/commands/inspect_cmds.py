@@ -15,6 +15,7 @@ import sys
 from typing import Any, TextIO
 
 from sioproxy.commands.loading import load_recording, warn_torn
+from sioproxy.commands.redact_opts import add_redaction_options, policy_from
 from sioproxy.errors import RecordingError
 from sioproxy.inspect.filters import compile_filter
 from sioproxy.inspect.follow import DEFAULT_INTERVAL, RecordingTail, follow
@@ -61,14 +62,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     imp = sub.add_parser("import", help="turn a browser's HAR capture into a recording")
     imp.add_argument("har", metavar="IN.har")
     imp.add_argument("--out", required=True, metavar="FILE")
-    imp.add_argument("--no-redact", action="store_true", help="keep secrets (not recommended)")
-    imp.add_argument(
-        "--redact",
-        action="append",
-        default=[],
-        metavar="KEY",
-        help="also redact this header/query/JSON key (repeatable)",
-    )
+    add_redaction_options(imp)
     imp.add_argument("--resource", default="/socket.io", help="Socket.IO path (default /socket.io)")
     imp.add_argument("--force", action="store_true", help="overwrite FILE")
     imp.set_defaults(handler=run_import)
@@ -94,6 +88,7 @@ def run_show(args: argparse.Namespace) -> int:
     if args.follow:
         return _show_follow(args, options)
     recording = load_recording(args.file, "show")
+    redact = Redactor.from_summary(recording.header.redactions).redact_output
     lines = render(
         recording.entries,
         options,
@@ -103,7 +98,7 @@ def run_show(args: argparse.Namespace) -> int:
     )
     try:
         for line in lines:
-            sys.stdout.write(line + "\n")
+            sys.stdout.write(redact(line) + "\n")
         sys.stdout.flush()
     except BrokenPipeError:  # `sioproxy show rec.jsonl | head`
         return 0
@@ -113,10 +108,13 @@ def run_show(args: argparse.Namespace) -> int:
 def _show_follow(args: argparse.Namespace, options: ShowOptions) -> int:
     tail = RecordingTail(args.file)
     entries = follow(tail, interval=args.follow_interval, timeout=args.follow_timeout)
+    redactor: Redactor | None = None
     try:
         for entry in entries:
+            if redactor is None:  # the header is read with the first entry
+                redactor = Redactor.from_summary(tail.header.redactions if tail.header else None)
             for line in render([entry], options, as_json=args.json):
-                sys.stdout.write(line + "\n")
+                sys.stdout.write(redactor.redact_output(line) + "\n")
             sys.stdout.flush()
     except KeyboardInterrupt:  # Ctrl-C is how a user stops following
         return 0
@@ -133,9 +131,13 @@ def _create(path: str, force: bool) -> TextIO:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    har = export_har(load_recording(args.file, "export"))
+    recording = load_recording(args.file, "export")
+    har = export_har(recording)
+    redactor = Redactor.from_summary(recording.header.redactions)
     with _create(args.har, args.force) as out:
-        json.dump(har, out, ensure_ascii=False, indent=2)
+        # The whole document goes through the recording's redaction: a frame
+        # that never decoded is still scanned by key name.
+        out.write(redactor.redact_output(json.dumps(har, ensure_ascii=False, indent=2)))
         out.write("\n")
     count = len(har["log"]["entries"])
     print(escape_controls(f"sioproxy export: {args.har}: {count} HAR entries"), file=sys.stderr)
@@ -153,7 +155,7 @@ def load_har(path: str) -> Any:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    redactor = Redactor(extra_keys=args.redact) if not args.no_redact else Redactor.disabled()
+    redactor = Redactor(policy_from(args))
     result = import_har(
         load_har(args.har),
         path=os.path.basename(args.har),

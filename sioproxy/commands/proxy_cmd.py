@@ -14,11 +14,13 @@ import sys
 from typing import Any
 
 from sioproxy.commands.reactor_run import react_with_status
+from sioproxy.commands.redact_opts import add_redaction_options, policy_from
 from sioproxy.errors import RecordingError
 from sioproxy.live import EventSink
 from sioproxy.logfmt import LOG_FORMATS, PacketLog
 from sioproxy.pipeline import Pipeline
 from sioproxy.recording.outfile import DEFAULT_FILE_MODE, parse_file_mode
+from sioproxy.recording.redact import Redactor
 from sioproxy.textsafe import escape_controls
 
 
@@ -50,14 +52,6 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         metavar="OCTAL",
         help="permissions of a new recording file (default 0600: recordings hold private traffic)",
     )
-    record.add_argument(
-        "--redact",
-        action="append",
-        default=[],
-        metavar="KEY",
-        help="also redact this query/auth key (repeatable); defaults always apply",
-    )
-    record.add_argument("--no-redact", action="store_true", help="record secrets as they are")
     record.add_argument(
         "--flush-interval",
         type=float,
@@ -131,6 +125,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seed", type=int, metavar="N", help="seed the dice of 'probability' rules"
     )
+    add_redaction_options(parser)
 
 
 def load_pipeline(args: argparse.Namespace) -> Pipeline | None:
@@ -146,6 +141,7 @@ def load_pipeline(args: argparse.Namespace) -> Pipeline | None:
 def run_proxy(args: argparse.Namespace) -> int:
     status: list[int] = [0]
     args.pipeline = load_pipeline(args)
+    args.redactor = Redactor(policy_from(args))  # before listening: a bad option is exit 2
 
     def _main(reactor: Any) -> Any:
         from twisted.internet import defer
@@ -167,7 +163,14 @@ async def _serve(reactor: Any, args: argparse.Namespace, status: list[int]) -> N
     from sioproxy.transport.admin import open_admin, start_proxy_admin
     from sioproxy.transport.proxy_server import start_proxy
 
-    log = PacketLog(_emit_line, json_lines=args.log_format == "json", verbose=args.verbose)
+    redactor: Redactor = args.redactor
+    # The log goes through the recording's redaction (one policy, one function,
+    # and the secrets the recorder found are scrubbed from the log too).
+    log = PacketLog(
+        lambda line: _emit_line(redactor.redact_output(line)),
+        json_lines=args.log_format == "json",
+        verbose=args.verbose,
+    )
     pipeline: Pipeline | None = getattr(args, "pipeline", None)
     if pipeline is not None:
         pipeline.log = log.note  # rule notes and addon tracebacks go to the proxy's log
@@ -184,8 +187,7 @@ async def _serve(reactor: Any, args: argparse.Namespace, status: list[int]) -> N
             resource_path=args.path,
             sinks=sinks,
             note=log.note,
-            redact=not getattr(args, "no_redact", False),
-            redact_keys=getattr(args, "redact", []),
+            redactor=redactor,
             flush_interval=getattr(args, "flush_interval", 0.0),
             max_body=args.max_body,
             insecure=args.insecure,

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from sioproxy.commands.redact_opts import add_secret_options
 from sioproxy.errors import SioProxyError
 from sioproxy.textsafe import escape_controls
 
@@ -102,6 +103,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--quiet", "-q", action="store_true", help="print only connections with drift"
     )
+    add_secret_options(parser)
 
 
 def _options(args: argparse.Namespace) -> Any:
@@ -148,11 +150,40 @@ def run_replay_client(args: argparse.Namespace) -> int:
             if conn not in recording.connections():
                 known = ", ".join(recording.connections()) or "none"
                 raise SioProxyError(f"--conn {conn}: no such connection (recorded: {known})")
+        recording, args.redactor = _with_secrets(recording, args, options.conns, command)
     except (SioProxyError, OSError) as exc:
         print(escape_controls(f"sioproxy {command}: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     show_progress = not args.report_only and (args.progress or options.clients > 1)
     return _react(recording, target, options, args, show_progress)
+
+
+def _with_secrets(
+    recording: Any, args: argparse.Namespace, conns: Sequence[str], command: str
+) -> tuple[Any, Any]:
+    """The recording with ``--secret`` values filled in, and the output redactor.
+
+    Placeholders left in what the client will send are named in one line on
+    stderr. The report goes through the recording's redaction policy, with
+    the filled values added, so it never shows them.
+    """
+    import os
+
+    from sioproxy.recording import Redactor
+    from sioproxy.recording.secrets import fill_recording, secrets_from, unfilled, unfilled_line
+    from sioproxy.types import Direction
+
+    values = secrets_from(args.secret, args.secrets_file, os.environ)
+    recording = fill_recording(recording, values, Direction.C2S)
+    line = unfilled_line(
+        unfilled(recording, Direction.C2S, conns), "fill them with --secret NAME=VALUE"
+    )
+    if line is not None:
+        print(f"sioproxy {command}: {line}", file=sys.stderr)
+    redactor = Redactor.from_summary(recording.header.redactions)
+    for name, value in values.items():
+        redactor.remember_output(value, name)
+    return recording, redactor
 
 
 def _react(recording: Any, target: Any, options: Any, args: argparse.Namespace, show: bool) -> int:
@@ -185,13 +216,14 @@ def _react(recording: Any, target: Any, options: Any, args: argparse.Namespace, 
 
 
 def _print_report(report: Any, args: argparse.Namespace) -> None:
-    print(report.text(only_drift=args.quiet))
+    redact = args.redactor.redact_output  # the report shows live traffic: no secrets in it
+    print(redact(report.text(only_drift=args.quiet)))
     if not args.report_only:
         for line in report.stats.get("summary", []):
-            print(line)
+            print(redact(line))
     if args.report is not None:
         with open(args.report, "w", encoding="utf-8") as out:
-            json.dump(report.to_json(), out, ensure_ascii=False, indent=2)
+            out.write(redact(json.dumps(report.to_json(), ensure_ascii=False, indent=2)))
             out.write("\n")
     sys.stdout.flush()
 

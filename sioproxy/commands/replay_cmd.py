@@ -14,6 +14,7 @@ from typing import Any
 from sioproxy.commands.loading import load_recording
 from sioproxy.commands.reactor_run import react_with_status
 from sioproxy.logfmt import LOG_FORMATS, PacketLog
+from sioproxy.recording import Redactor
 from sioproxy.replay.engine import MISS_MODES, ReplayOptions
 from sioproxy.replay.matching import MATCH_MODES
 from sioproxy.textsafe import escape_controls
@@ -120,7 +121,13 @@ async def _serve(
     from sioproxy.transport.replay_server import start_replay
 
     finished: defer.Deferred[None] = defer.Deferred()
-    log = PacketLog(_emit, json_lines=args.log_format == "json", verbose=args.verbose)
+    # Every line goes through the recording's redaction: live clients send real secrets.
+    redact = Redactor.from_summary(recording.header.redactions).redact_output
+    log = PacketLog(
+        lambda line: _emit(redact(line)),
+        json_lines=args.log_format == "json",
+        verbose=args.verbose,
+    )
 
     def _all_done() -> None:
         if args.exit_when_done and not finished.called:

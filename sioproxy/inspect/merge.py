@@ -65,11 +65,21 @@ def merged_header(recordings: Sequence[Recording], sources: list[dict[str, Any]]
     starts = [created_epoch(h, r.path or "?") for h, r in zip(firsts, recordings, strict=True)]
     earliest = firsts[starts.index(min(starts))]
     headers = [h for r in recordings for h in r.headers()]  # every session's redactions count
-    redactions = {
+    redactions: dict[str, Any] = {
         "headers": _union([h.redactions.get("headers", []) for h in headers]),
         "query": _union([h.redactions.get("query", []) for h in headers]),
         "auth": any(bool(h.redactions.get("auth")) for h in headers),
     }
+    policies = [h.redactions for h in headers if h.redactions.get("policy") == 2]
+    if policies:  # the union of what any input redacted (docs/recording-format.md)
+        redactions.update(
+            policy=2,
+            enabled=any(bool(p.get("enabled")) for p in policies),
+            keys=_union([p.get("keys", []) for p in policies]),
+            pointers=_union([p.get("pointers", []) for p in policies]),
+            kept=[],
+            min_scrub=min(int(p.get("min_scrub", 8)) for p in policies),
+        )
     header = Header.new(
         generation=_agreed([h.generation for h in headers]),
         upstream=_agreed([h.upstream for h in headers]),

@@ -211,13 +211,15 @@ class LiveRecorder:
         overwrite: bool = True,
         policy: str | None = None,
         file_mode: int = DEFAULT_FILE_MODE,
+        redactor: Redactor | None = None,
     ) -> LiveRecorder:
         """Open the file (``policy``: new, force or append; see ``open_output``).
 
         After an ``append``, ``resume`` says where the session's numbering goes
         on: the last seq, the highest ``cN`` label and the time offset.
         """
-        redactor = Redactor(extra_keys=extra_keys) if redact else Redactor.disabled()
+        if redactor is None:
+            redactor = Redactor(extra_keys=extra_keys) if redact else Redactor.disabled()
         header = Header.new(upstream=upstream, redactions=redactor.summary())
         writer = RecordingWriter.create(
             path,

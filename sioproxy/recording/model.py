@@ -245,7 +245,15 @@ def _parse_redactions(f: _Fields) -> dict[str, Any]:
     auth = f.get("auth")
     if not isinstance(auth, bool):
         f.bad("auth", "true or false")
-    return {"headers": list(f.strings("headers")), "query": list(f.strings("query")), "auth": auth}
+    # Policy 2 (docs/recording-format.md "Redaction") adds keys, pointers and
+    # more; they are kept as written, for show, HAR export and replay logs.
+    extra = {k: v for k, v in f._obj.items() if k not in ("headers", "query", "auth")}
+    return {
+        **extra,
+        "headers": list(f.strings("headers")),
+        "query": list(f.strings("query")),
+        "auth": auth,
+    }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,33 +1,36 @@
-"""Redaction of secrets before anything reaches a recording.
+"""Redaction of secrets: every recording entry and every line of output.
 
 Layer: pure (recording). Imports only the standard library and
-``sioproxy.recording.model``; never twisted.
+``sioproxy.recording``; never twisted. What counts as a secret is the
+``RedactionPolicy`` (redact_policy.py): key names, headers, query
+parameters and event pointers, never whole objects and never values by
+their looks.
 
-Two passes. The structured pass knows where secrets live: headers by name
-(``Cookie``, ``Set-Cookie``, ``Authorization``), query and JSON keys by name
-(``token``, ``auth``, ``access_token``, ``password``, plus ``--redact`` keys),
-and every leaf of a Socket.IO v5 CONNECT auth object (protocol.md C.4: the
-client's ``40{...}`` / ``40/nsp,{...}``). Each value it replaces is
-remembered. The sweep pass then replaces every remembered value wherever it
-appears in raw wire text (which repeats them verbatim, JSON-escaped or
-percent-encoded), in decoded packets, decode-error messages and notes.
+Two passes. The structured pass replaces the value of every secret key
+where it stands: headers by name, query values by key, JSON values by key
+at any depth (the v5 CONNECT auth payload included: ``{"token": ..,
+"user": "alice"}`` keeps ``alice``), ``--redact-pointer`` values, and
+``"key": value`` / ``key=value`` pairs found in raw text that does not
+decode (a CONNECT cut off before its closing brace). Each value it replaces
+is remembered; the sweep pass then replaces every remembered value of at
+least ``MIN_SCRUB`` characters wherever it appears again (raw wire text
+repeats it verbatim, JSON-escaped or percent-encoded). Shorter values are
+swept from their own entry only, where delimited.
 
-Placeholder: ``[REDACTED:<key>]``, written literally everywhere (headers, JSON
-strings and query strings alike: it is not percent-encoded; ``[``, ``]`` and
-``:`` pass through every query parser we know). The key is the name the value
-was found under, with characters outside ``A-Za-z0-9_.-`` turned into ``_``.
-``is_placeholder`` / ``placeholder_key`` also accept the percent-encoded
-spelling, in case a client re-encodes it during replay.
+``Redactor.redact_output`` is the one function every human- or
+machine-readable output goes through (log lines, replay logs, mismatch
+reports, ``show``, HAR export, metrics labels, pytest failures).
+
+Placeholder: ``[REDACTED:<label>]``, written literally everywhere (headers,
+JSON strings and query strings alike: it is not percent-encoded; ``[``,
+``]`` and ``:`` pass through every query parser we know).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote, quote_plus, unquote_plus
 
 from sioproxy.recording.model import (
     CloseEvent,
@@ -38,302 +41,36 @@ from sioproxy.recording.model import (
     PacketEntry,
     UpgradeEvent,
 )
+from sioproxy.recording.redact_core import TextRedactor
+from sioproxy.recording.redact_policy import (
+    DEFAULT_HEADERS,
+    DEFAULT_KEYS,
+    MIN_SCRUB,
+    RedactionPolicy,
+    is_placeholder,
+    placeholder,
+    placeholder_key,
+)
+from sioproxy.recording.redact_sweep import fill_placeholders
 from sioproxy.types import Direction
 
-DEFAULT_HEADERS = ("Authorization", "Cookie", "Set-Cookie")
-DEFAULT_KEYS = ("token", "auth", "access_token", "password")
-# Shorter values are not worth a global sweep: an auth leaf ``"v":1`` would turn
-# every later ``{"page":1}`` into a placeholder. They are removed from the entry
-# they were found in, and there only where delimited (a JSON string or literal,
-# a query value), so a 2-character secret does not eat every "12" of the frame.
-MIN_BARE_SECRET = 4
-
-_KEY_CHARS = re.compile(r"[^A-Za-z0-9_.\-]")
-_PLACEHOLDER = re.compile(r"\[REDACTED:([A-Za-z0-9_.\-]+)\]")
-_PLACEHOLDER_ENCODED = re.compile(r"%5BREDACTED%3A([A-Za-z0-9_.\-]+)%5D", re.IGNORECASE)
-# key=value pairs of a query string embedded in any text: a URL, a 0.9 CONNECT
-# qs (protocol.md A.9, "1::/chat:?token=x") or an SIO v4 namespace ("40/admin?token=x,", C.4).
-_QUERY_PAIR = re.compile(r"(?:^|(?<=[?&;]))([^=&?#;\s,\"]+)=([^&#;\s,\"]*)")
-# SIO v5 CONNECT with a payload, one Engine.IO message (EIO4 polling joins them with RS).
-_V5_CONNECT = re.compile(r"40(?:/[^,{]*,)?(\{.*\})", re.DOTALL)
-# Keys of the decoded packet dicts themselves (sio_to_dict, eio_to_dict,
-# legacy packet_to_dict): a --redact key among them would redact the packet's
-# structure, which the fast path below cannot see in the raw text.
-_STRUCTURAL_KEYS = frozenset(
-    {
-        *("type", "nsp", "id", "data", "attachments", "attachments_expected", "eio", "sio"),
-        *("binary", "ack", "advice", "args", "endpoint", "name", "qs", "reason"),
-    }
-)
-_DELIMITED_BEFORE = r"(?<=[=\":])"
-_DELIMITED_AFTER = r"(?=[&#;,\"}\]\s]|\Z)"
+__all__ = [
+    "DEFAULT_HEADERS",
+    "DEFAULT_KEYS",
+    "MIN_SCRUB",
+    "RedactionPolicy",
+    "Redactor",
+    "fill_placeholders",
+    "is_placeholder",
+    "placeholder",
+    "placeholder_key",
+]
 
 
-def placeholder(key: str) -> str:
-    """The placeholder that replaces a value found under ``key``."""
-    return f"[REDACTED:{_KEY_CHARS.sub('_', key) or 'value'}]"
+class Redactor(TextRedactor):
+    """A ``TextRedactor`` that also redacts whole recording entries."""
 
-
-def is_placeholder(value: object) -> bool:
-    """True for a whole placeholder string, plain or percent-encoded."""
-    return placeholder_key(value) is not None
-
-
-def placeholder_key(value: object) -> str | None:
-    """The key named by a placeholder string, or None if it is not one."""
-    if not isinstance(value, str):
-        return None
-    match = _PLACEHOLDER.fullmatch(value) or _PLACEHOLDER_ENCODED.fullmatch(value)
-    return match.group(1) if match else None
-
-
-def fill_placeholders(text: str, values: Mapping[str, str]) -> str:
-    """Put real values back for the placeholder keys in ``values`` (for replay)."""
-
-    def repl(match: re.Match[str]) -> str:
-        return values.get(match.group(1), match.group(0))
-
-    return _PLACEHOLDER_ENCODED.sub(repl, _PLACEHOLDER.sub(repl, text))
-
-
-def _json_inner(value: str, ascii_only: bool) -> str:
-    return json.dumps(value, ensure_ascii=ascii_only)[1:-1]
-
-
-def _secret_pattern(secret: str) -> str:
-    forms = {
-        secret,
-        _json_inner(secret, True),
-        _json_inner(secret, False),
-        _json_inner(secret, True).replace("/", "\\/"),  # PHP-style escaped slashes
-        quote(secret, safe=""),
-        quote_plus(secret),
-    }
-    alternatives = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True) if f)
-    if len(secret) >= MIN_BARE_SECRET:
-        return f"(?:{alternatives})"
-    return f"{_DELIMITED_BEFORE}(?:{alternatives}){_DELIMITED_AFTER}"
-
-
-class Redactor:
-    """Replaces secrets by placeholders and remembers them to sweep raw text."""
-
-    def __init__(
-        self,
-        *,
-        enabled: bool = True,
-        extra_keys: Iterable[str] = (),
-        headers: Iterable[str] = DEFAULT_HEADERS,
-        keys: Iterable[str] = DEFAULT_KEYS,
-        auth: bool = True,
-    ) -> None:
-        extra = list(extra_keys)
-        self.enabled = enabled
-        self._header_names = _dedupe([*headers, *extra]) if enabled else []
-        self._key_names = _dedupe([*keys, *extra]) if enabled else []
-        self._headers = {h.lower() for h in self._header_names}
-        self._keys = {k.lower() for k in self._key_names}
-        self._auth = auth and enabled
-        self._fast_path_ok = not (self._keys & _STRUCTURAL_KEYS)
-        self.secrets: dict[str, str] = {}  # secret value -> key it was found under
-        self._entry_secrets: dict[str, str] = {}  # short values, for the current entry only
-        self._sweep_re: re.Pattern[str] | None = None
-        self._sweep_keys: list[str] = []
-
-    @classmethod
-    def disabled(cls) -> Redactor:
-        return cls(enabled=False)
-
-    def summary(self) -> dict[str, Any]:
-        """The ``redactions`` field of the recording header."""
-        return {
-            "headers": list(self._header_names),
-            "query": list(self._key_names),
-            "auth": self._auth,
-        }
-
-    def remember(self, value: str, key: str) -> None:
-        """Record a secret value so that ``redact_text`` removes it everywhere.
-
-        Values shorter than ``MIN_BARE_SECRET`` are kept for the current entry only.
-        """
-        if not value or is_placeholder(value):
-            return
-        if len(value) < MIN_BARE_SECRET:
-            self._entry_secrets.setdefault(value, key)
-        elif value not in self.secrets:
-            self.secrets[value] = key
-            self._sweep_re = None
-
-    # -- structured pass -------------------------------------------------
-
-    def redact_headers(self, headers: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
-        """Replace the values of secret headers (case-insensitive names)."""
-        out: list[tuple[str, str]] = []
-        for name, value in headers:
-            lower = name.lower()
-            if lower not in self._headers or not value:
-                out.append((name, value))
-                continue
-            self.remember(value, name)
-            if lower == "authorization" and " " in value.strip():
-                self.remember(value.strip().split(None, 1)[1], name)  # "Bearer <token>"
-            if lower in ("cookie", "set-cookie"):
-                self._remember_cookies(value, lower)
-            out.append((name, placeholder(name)))
-        return out
-
-    def _remember_cookies(self, value: str, header: str) -> None:
-        pairs = value.split(";")[:1] if header == "set-cookie" else value.split(";")
-        for pair in pairs:
-            cookie, sep, cookie_value = pair.strip().partition("=")
-            if sep:
-                self.remember(cookie_value, cookie)
-
-    def redact_query(self, query: str) -> str:
-        """Replace the values of secret keys; order, encoding and repeats are kept."""
-        if not self.enabled:
-            return query
-        lead = "?" if query.startswith("?") else ""
-        parts = query[len(lead) :].split("&")
-        for index, part in enumerate(parts):
-            raw_key, sep, raw_value = part.partition("=")
-            key = unquote_plus(raw_key)
-            if sep and raw_value and key.lower() in self._keys and not is_placeholder(raw_value):
-                self.remember(raw_value, key)
-                self.remember(unquote_plus(raw_value), key)
-                parts[index] = f"{raw_key}={placeholder(key)}"
-        return lead + "&".join(parts)
-
-    def redact_json(self, value: Any) -> Any:
-        """Deep copy of ``value`` with the value of every secret key (any depth) replaced."""
-        if not self.enabled:
-            return value
-        if isinstance(value, dict):
-            out: dict[Any, Any] = {}
-            for key, item in value.items():
-                if isinstance(key, str) and key.lower() in self._keys:
-                    self._remember_leaves(item, key)
-                    out[key] = placeholder(key)
-                else:
-                    out[key] = self.redact_json(item)
-            return out
-        if isinstance(value, list):
-            return [self.redact_json(item) for item in value]
-        return value
-
-    def redact_auth(self, obj: Any) -> Any:
-        """Replace every leaf of a v5 CONNECT auth object, keeping its shape."""
-        if not self._auth:
-            return obj
-        return self._replace_leaves(obj, "auth")
-
-    def _replace_leaves(self, value: Any, key: str) -> Any:
-        if isinstance(value, dict):
-            return {k: self._replace_leaves(v, str(k)) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self._replace_leaves(v, key) for v in value]
-        self._remember_leaves(value, key)
-        return placeholder(key)
-
-    def _remember_leaves(self, value: Any, key: str) -> None:
-        if isinstance(value, dict):
-            for k, v in value.items():
-                self._remember_leaves(v, str(k))
-        elif isinstance(value, list):
-            for v in value:
-                self._remember_leaves(v, key)
-        elif isinstance(value, str):
-            self.remember(value, key)
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            # Numbers show up in raw JSON as their literal text.
-            self.remember(json.dumps(value), key)
-
-    # -- sweep pass ------------------------------------------------------
-
-    def _compiled(self) -> tuple[re.Pattern[str] | None, list[str]]:
-        if self._sweep_re is None and self.secrets:
-            ordered = sorted(self.secrets, key=len, reverse=True)
-            self._sweep_keys = [self.secrets[s] for s in ordered]
-            groups = "|".join(f"({_secret_pattern(s)})" for s in ordered)
-            self._sweep_re = re.compile(groups)
-        return self._sweep_re, self._sweep_keys
-
-    def redact_text(self, text: str, secrets: Mapping[str, str] | None = None) -> str:
-        """Replace every known secret value in ``text`` by its placeholder.
-
-        ``secrets`` maps value -> key; by default the values collected so far.
-        Secret values written inside text as ``key=value`` (query strings) are
-        collected first, so a namespace or 0.9 connect query is cleaned too.
-        """
-        if not self.enabled or not text:
-            return text
-        if secrets is not None:
-            return _sweep_with(text, secrets)
-        self.scan_query_pairs(text)
-        if self._entry_secrets:
-            return _sweep_with(text, self.secrets | self._entry_secrets)
-        pattern, keys = self._compiled()
-        if pattern is None:
-            return text
-        return pattern.sub(lambda m: placeholder(keys[(m.lastindex or 1) - 1]), text)
-
-    def redact_bytes(self, data: bytes) -> bytes:
-        """Replace the UTF-8 form of every known secret in binary frame bytes."""
-        if not self.enabled or not data:
-            return data
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            if len(secret) >= MIN_BARE_SECRET:
-                data = data.replace(secret.encode(), placeholder(self.secrets[secret]).encode())
-        return data
-
-    def scan_query_pairs(self, text: str) -> None:
-        """Collect the values of secret keys in every ``key=value`` pair found in ``text``."""
-        if "=" not in text:
-            return
-        for match in _QUERY_PAIR.finditer(text):
-            key = unquote_plus(match.group(1))
-            value = match.group(2)
-            if key.lower() in self._keys and value and not is_placeholder(value):
-                self.remember(value, key)
-                self.remember(unquote_plus(value), key)
-
-    def scan_v5_connect(self, text: str) -> None:
-        """Collect the auth leaves of client CONNECT packets in raw EIO4 text."""
-        if not self._auth:
-            return
-        for message in text.split("\x1e"):  # EIO4 polling record separator (B.5.1)
-            match = _V5_CONNECT.fullmatch(message)
-            if match is None:
-                continue
-            try:
-                auth = json.loads(match.group(1))
-            except (ValueError, RecursionError):
-                continue
-            self._remember_leaves(auth, "auth")
-
-    def _sweep_value(self, value: Any, *, is_key: bool = False) -> Any:
-        if isinstance(value, str):
-            if is_placeholder(value):
-                return value
-            # A short secret (an auth leaf like "bob") is removed from its own
-            # entry where it stands alone: in the raw text between quotes, and
-            # here as a whole decoded string (not as an object key).
-            key = None if is_key else self._entry_secrets.get(value)
-            return placeholder(key) if key is not None else self.redact_text(value)
-        if isinstance(value, dict):
-            return {
-                self._sweep_value(k, is_key=True): self._sweep_value(v) for k, v in value.items()
-            }
-        if isinstance(value, list):
-            return [self._sweep_value(v) for v in value]
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            text = json.dumps(value)
-            key = self.secrets.get(text) or self._entry_secrets.get(text)
-            return placeholder(key) if key is not None else value
-        return value
-
-    # -- whole entries ---------------------------------------------------
+    # -- whole entries ------------------------------------------------------
 
     def redact_request(self, request: HttpRequest) -> HttpRequest:
         if not self.enabled:
@@ -361,7 +98,7 @@ class Redactor:
         if isinstance(entry, OpenEvent | UpgradeEvent):
             return dataclasses.replace(entry, request=self.redact_request(entry.request))
         if isinstance(entry, CloseEvent):
-            return dataclasses.replace(entry, reason=self.redact_text(entry.reason))
+            return dataclasses.replace(entry, reason=self.redact_output(entry.reason))
         return self._redact_packet(entry)
 
     def _redact_packet(self, entry: PacketEntry) -> PacketEntry:
@@ -382,10 +119,13 @@ class Redactor:
             raw=raw,
             attachments=attachments,
             packet=packet,
-            error=None if entry.error is None else self.redact_text(entry.error),
+            error=None if entry.error is None else self._redact_note(entry.error),
             original=original,
-            note=None if entry.note is None else self.redact_text(entry.note),
+            note=None if entry.note is None else self._redact_note(entry.note),
         )
+
+    def _redact_note(self, text: str) -> str:
+        return self.redact_text(self._replace_found(text, "", self._remember_found))
 
     def _nothing_to_redact(self, entry: PacketEntry, client: bool) -> bool:
         """Fast path (the hot one: most packets carry no secret): True when the
@@ -400,50 +140,28 @@ class Redactor:
             return False
         if entry.original is not None or entry.error is not None or entry.note is not None:
             return False
-        return self._clean_raw(raw, client)
+        return self._clean_raw(raw)
 
     def raw_is_clean(self, raw: str, client: bool) -> bool:
         """True when a packet entry with this text ``raw`` (and no attachments,
         original, error or note) would come out of ``redact_entry`` unchanged.
 
         The live recorder asks this before encoding a packet line itself,
-        without building a ``PacketEntry`` (docs/performance.md). Secrets seen
-        in ``raw`` are remembered, as ``redact_entry`` would.
+        without building a ``PacketEntry`` (docs/performance.md).
         """
         if not self.enabled:
             return True
+        return self._clean_raw(raw)
+
+    def _clean_raw(self, raw: str) -> bool:
         if "\\" in raw or not self._fast_path_ok:
             return False
-        connect = client and (raw.startswith("40") or "\x1e40" in raw)  # EIO4 polling: RS
-        if "=" in raw or connect or self._entry_secrets:
-            # The scans may remember secrets of this very frame.
-            self._entry_secrets = {}
-            try:
-                return self._clean_raw(raw, client)
-            finally:
-                self._entry_secrets = {}
-        # Nearly every packet: the scans could find nothing (no "key=value",
-        # no CONNECT), so only the names and remembered secrets are looked for.
-        return self._no_secret_in(raw)
-
-    def _clean_raw(self, raw: str, client: bool) -> bool:
-        if "\\" in raw or not self._fast_path_ok:
+        if self._match.may_hold(raw):  # a key name, in a pair or not: the full path decides
             return False
-        self.scan_query_pairs(raw)  # may remember secrets of this very frame
-        if client:
-            self.scan_v5_connect(raw)
-        if self._entry_secrets:
-            return False
-        return self._no_secret_in(raw)
-
-    def _no_secret_in(self, raw: str) -> bool:
-        lowered = raw.lower()
-        for key in self._keys:
-            if key in lowered:
+        for pointer in self._match.pointers:
+            if pointer.event in raw:
                 return False
-        if not self.secrets:
-            return True
-        pattern, _keys = self._compiled()
+        pattern, _labels = self._sweep.pattern()
         return pattern is None or pattern.search(raw) is None
 
     def _redact_frame(
@@ -454,28 +172,18 @@ class Redactor:
         client: bool,
     ) -> tuple[str | bytes, tuple[bytes, ...], Mapping[str, Any] | None]:
         if isinstance(raw, str):
-            self.scan_query_pairs(raw)
-            if client:
-                self.scan_v5_connect(raw)
+            raw = self.scan_raw(raw, client)
         if packet is not None:
-            packet = self._sweep_value(self.redact_json(packet))
+            packet = self._sweep_value(self.redact_json(self._redact_auth_of(packet, client)))
+            packet = self.redact_pointers(packet)
         new_raw = self.redact_text(raw) if isinstance(raw, str) else self.redact_bytes(raw)
         return new_raw, tuple(self.redact_bytes(a) for a in attachments), packet
 
-
-def _sweep_with(text: str, secrets: Mapping[str, str]) -> str:
-    ordered = sorted((s for s in secrets if s), key=len, reverse=True)
-    if not ordered:
-        return text
-    pattern = re.compile("|".join(f"({_secret_pattern(s)})" for s in ordered))
-    return pattern.sub(lambda m: placeholder(secrets[ordered[(m.lastindex or 1) - 1]]), text)
-
-
-def _dedupe(names: Iterable[str]) -> list[str]:
-    seen: set[str] = set()
-    out: list[str] = []
-    for name in names:
-        if name and name.lower() not in seen:
-            seen.add(name.lower())
-            out.append(name)
-    return out
+    def _redact_auth_of(self, packet: Mapping[str, Any], client: bool) -> Mapping[str, Any]:
+        """A client CONNECT's auth payload, with ``auth.`` labels (C.4)."""
+        sio = packet.get("sio")
+        if not client or not isinstance(sio, Mapping) or sio.get("type") != "connect":
+            return packet
+        if "data" not in sio:
+            return packet
+        return {**packet, "sio": {**sio, "data": self.redact_auth(sio["data"])}}

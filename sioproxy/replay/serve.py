@@ -19,7 +19,7 @@ from sioproxy.codec.engineio import EioPacket
 from sioproxy.codec.legacy import LegacyPacket
 from sioproxy.codec.socketio import SioPacket
 from sioproxy.logfmt import PacketLog
-from sioproxy.recording import Recording
+from sioproxy.recording import Recording, Redactor
 from sioproxy.replay.actions import Action, Done, Mismatch, ReplayOptions, Send
 from sioproxy.replay.engine import ReplayEngine
 from sioproxy.replay.report import ReplaySummary
@@ -53,6 +53,10 @@ class ReplayStats:
     journal: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _redacted(log: Callable[[str], None], redact: Callable[[str], str]) -> Callable[[str], None]:
+    return lambda line: log(redact(line))
+
+
 class ReplayService:
     """Owns the scheduler and hands each live connection its ``ReplayApp``."""
 
@@ -79,8 +83,11 @@ class ReplayService:
         # lifecycle lines and mismatch reports still go to ``log``. Lines are
         # formatted by the proxy's ``PacketLog`` (``packet_log``, or a text
         # one around ``log``), so both logs read the same.
+        # Every line (packets both ways, mismatch reports) goes through the
+        # recording's redaction: the live client sends the real secrets.
+        self.redact = Redactor.from_summary(recording.header.redactions).redact_output
         if packet_log is None and log is not None:
-            packet_log = PacketLog(log)
+            packet_log = PacketLog(_redacted(log, self.redact))
         self.log: PacketLog | None = packet_log
         self.verbose = verbose and packet_log is not None
         self._on_all_done = on_all_done

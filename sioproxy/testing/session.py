@@ -14,13 +14,14 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import warnings
 from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from sioproxy.codec.legacy import packet_to_dict
 from sioproxy.codec.socketio import sio_to_dict
-from sioproxy.recording import PacketEntry, read_recording
+from sioproxy.recording import PacketEntry, Recording, read_recording
 from sioproxy.replay.engine import ReplayEngine
 from sioproxy.replay.report import MismatchReport, ReplaySummary
 from sioproxy.replay.script import Packet, is_transport_level, to_dict, wire_text
@@ -29,7 +30,7 @@ from sioproxy.session.events import PacketSeen, SessionEvent
 from sioproxy.testing.episodes import EpisodeRouter, merge_recordings, write_recording
 from sioproxy.testing.settings import APPEND, EPISODES, RECORD, REPLAY, Settings
 from sioproxy.textsafe import escape_controls
-from sioproxy.types import Generation
+from sioproxy.types import Direction, Generation
 
 T = TypeVar("T")
 
@@ -177,7 +178,7 @@ class SioProxySession:
         from sioproxy.transport.replay_server import RunningReplay
         from sioproxy.transport.standin import listen_standin
 
-        recording = read_recording(self.recording_path)
+        recording = self._with_secrets(read_recording(self.recording_path))
         resource_path = self.settings.resource_path
         service = _JournalingService(
             recording,
@@ -191,6 +192,20 @@ class SioProxySession:
         port, site = await listen_standin(reactor, "127.0.0.1:0", config, service.app_factory)
         url = describe_listening(port, "127.0.0.1:0")
         return RunningReplay(url=url, port=port, site=site, service=service)
+
+    def _with_secrets(self, recording: Recording) -> Recording:
+        """Fill the placeholders the replay sends to the client (docs/pytest.md "Secrets")."""
+        from sioproxy.recording.secrets import fill_recording, unfilled, unfilled_line, values_for
+
+        values = values_for(recording, self.settings.secrets, Direction.S2C, os.environ)
+        recording = fill_recording(recording, values, Direction.S2C)
+        line = unfilled_line(
+            unfilled(recording, Direction.S2C),
+            "give them with the marker's secrets={...}, sioproxy_secrets or SIOPROXY_SECRET_<NAME>",
+        )
+        if line is not None:
+            warnings.warn(f"sioproxy replay of {self.recording_path}: {line}", stacklevel=1)
+        return recording
 
     async def _start_proxy(self, reactor: Any) -> Any:
         from sioproxy.transport.proxy_server import start_proxy
@@ -302,7 +317,9 @@ class SioProxySession:
             return None
         head = escape_controls(f"sioproxy replay of {self.recording_path} failed")
         head += f"\n{summary.text()}"
-        return "\n\n".join([head, *problems])
+        # A failure message shows live client packets: the recording's redaction applies.
+        redact: Callable[[str], str] = self._replay.service.redact
+        return redact("\n\n".join([head, *problems]))
 
     def finish(self, passed: bool) -> None:
         """Move a new recording into place when the test passed; otherwise drop it."""

@@ -43,6 +43,8 @@ class Settings:
     max_gap: float | None = 1.0
     resource_path: str = "/socket.io"
     redact: bool = True
+    # Values for the [REDACTED:NAME] placeholders the replay sends (docs/pytest.md).
+    secrets: Mapping[str, str] = dataclasses.field(default_factory=dict)
     judge_disconnects: bool = False  # count disconnect packets as misses/unplayed
     settle: float = 2.0  # longest wait for in-flight traffic after the test (seconds)
     background: bool | None = None  # None: decide from the test (docs/pytest.md)
@@ -55,6 +57,10 @@ class Settings:
                 f"record mode must be one of {', '.join(RECORD_MODES)}, got {self.mode!r}",
             )
         self.replay_options()
+        if not isinstance(self.secrets, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in self.secrets.items()
+        ):
+            raise ConfigError(None, None, "secrets must be a dict of NAME -> VALUE strings")
 
     @classmethod
     def merge(cls, *layers: Mapping[str, Any]) -> Settings:
@@ -70,7 +76,12 @@ class Settings:
                     f"unknown sioproxy option(s) {', '.join(unknown)};"
                     f" known: {', '.join(sorted(known))}",
                 )
+            given = layer.get("secrets") or {}
+            if not isinstance(given, Mapping):
+                raise ConfigError(None, None, "secrets must be a dict of NAME -> VALUE strings")
+            secrets = {**values.get("secrets", {}), **given}  # per name, the closest wins
             values.update({k: v for k, v in layer.items() if v is not None})
+            values["secrets"] = secrets
         if isinstance(values.get("ignore"), str):
             values["ignore"] = (values["ignore"],)
         if "ignore" in values:

@@ -16,6 +16,7 @@ from sioproxy.live import EventSink, LiveObserver
 from sioproxy.pipeline import Pipeline
 from sioproxy.recording.live_recorder import LiveRecorder
 from sioproxy.recording.outfile import DEFAULT_FILE_MODE
+from sioproxy.recording.redact import Redactor
 from sioproxy.transport.endpoints import describe_listening, listen_endpoint, parse_upstream
 from sioproxy.transport.site import build_proxy_site
 
@@ -75,6 +76,7 @@ async def start_proxy(
     note: Callable[[str], None] = lambda _text: None,
     redact: bool = True,
     redact_keys: Sequence[str] = (),
+    redactor: Redactor | None = None,
     flush_interval: float = 0.0,
     max_body: int = 1_000_000,
     insecure: bool = False,
@@ -121,6 +123,7 @@ async def start_proxy(
                 upstream=upstream,
                 redact=redact,
                 extra_keys=redact_keys,
+                redactor=redactor,
                 flush_interval=flush_interval,
                 note=note,
                 policy=out_policy,

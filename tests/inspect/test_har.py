@@ -180,7 +180,7 @@ def test_import_redacts_by_default() -> None:
     text = json.dumps([e.to_json() for e in _import("websocket").entries])
     assert "c2VjcmV0LXRva2Vu" not in text
     assert "s3ss10n" not in text
-    assert "[REDACTED:token]" in text
+    assert "[REDACTED:auth.token]" in text
     assert "[REDACTED:Cookie]" in text
     plain = import_har(_chrome("websocket"), redactor=Redactor.disabled())
     assert "s3ss10n" in json.dumps([e.to_json() for e in plain.entries])
@@ -200,7 +200,7 @@ def test_import_chrome_polling_then_upgrade() -> None:
             '"pingInterval":25000,"pingTimeout":5000}',
         ),
         ("s2c", "polling", "40"),
-        ("c2s", "polling", "40/chat?token=[REDACTED:token],"),
+        ("c2s", "polling", "40/chat?token=[REDACTED:query.token],"),
         ("s2c", "polling", "40/chat,"),
     ]
     join = next(p for p in packets if p.raw == '42/chat,5["join","lobby"]')
@@ -232,7 +232,7 @@ def test_import_chrome_legacy_websocket() -> None:
     assert ack.ack_of == join.seq
     assert ack.packet is not None
     assert ack.packet["args"] == ["ok", 1]
-    assert packets[1].raw == "1::/chat?token=[REDACTED:token]"
+    assert packets[1].raw == "1::/chat?token=[REDACTED:query.token]"
 
 
 def test_import_command_writes_a_readable_recording(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from sioproxy.codec import payload
 from sioproxy.codec.engineio import EioPacket, EioType
 from sioproxy.live import LiveObserver
+from sioproxy.logfmt import PacketLog
 from sioproxy.recording.live_recorder import LiveRecorder, entry_for, packet_line
 from sioproxy.recording.reader import read_recording
 from sioproxy.recording.redact import Redactor
@@ -159,8 +160,9 @@ def test_no_secret_reaches_the_file(tmp_path: Path) -> None:
     data = path.read_bytes()
     for secret in (*SECRETS, "pw-in-json"):
         assert secret.encode() not in data, secret
-    assert b'40{\\"token\\":\\"[REDACTED:token]\\"' in data  # the CONNECT auth object
-    assert b'"echo","[REDACTED:token]"' in data  # query secret swept from a later frame
+    # the CONNECT auth object: its token goes, the user name stays
+    assert b'40{\\"token\\":\\"[REDACTED:auth.token]\\",\\"user\\":\\"ann\\"}' in data
+    assert b'"echo","[REDACTED:query.token]"' in data  # query secret swept from a later frame
     polled = _record(tmp_path, "poll.jsonl", _eio3_polling).read_bytes()
     assert b"nsp-s3cr3t" not in polled
     legacy = _record(tmp_path, "legacy.jsonl", _legacy_ws).read_bytes()
@@ -255,3 +257,33 @@ def test_json_text_refuses_what_json_dumps_refuses() -> None:
     loop.append(loop)
     with pytest.raises(ValueError, match="Circular reference"):
         json_text(loop)
+
+
+@pytest.mark.parametrize("json_lines", [False, True], ids=["text", "json"])
+@pytest.mark.parametrize(
+    "feed", [_eio4_ws, _eio3_polling, _legacy_ws], ids=["eio4-ws", "eio3-polling", "0.9-ws"]
+)
+def test_the_log_goes_through_the_recordings_redaction(
+    tmp_path: Path, feed: Callable[[LiveObserver], None], json_lines: bool
+) -> None:
+    # As ``sioproxy record`` wires it: one Redactor for the recording and the log.
+    lines: list[str] = []
+    redactor = Redactor()
+    log = PacketLog(
+        lambda line: lines.append(redactor.redact_output(line)),
+        json_lines=json_lines,
+        verbose=True,
+    )
+    recorder = LiveRecorder.open(str(tmp_path / "rec.jsonl"), upstream="u", redactor=redactor)
+    obs = LiveObserver(clock=lambda: 0.25, sinks=[log.event, recorder.event])
+    feed(obs)
+    obs.shutdown()
+    recorder.close()
+    text = "\n".join(lines)
+    for secret in (*SECRETS, "nsp-s3cr3t", "legacy-s3cr3t", "pw-in-json"):
+        assert secret not in text, secret
+    if json_lines:
+        for line in lines:
+            json.loads(line)  # still JSON
+    if feed is _eio3_polling:
+        assert "/admin?token=[REDACTED:query.token]" in text  # the v4 namespace query

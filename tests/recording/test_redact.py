@@ -21,6 +21,9 @@ from sioproxy.recording.model import (
 )
 from sioproxy.recording.reader import read_recording
 from sioproxy.recording.redact import (
+    DEFAULT_HEADERS,
+    DEFAULT_KEYS,
+    RedactionPolicy,
     Redactor,
     fill_placeholders,
     is_placeholder,
@@ -66,9 +69,12 @@ def test_redact_headers_case_insensitive_and_collects() -> None:
     out = r.redact_headers(
         [
             ("Host", "example"),
-            ("cookie", "io=abc; session=xyz987"),
+            ("cookie", "io=abc; session=xyz98765"),
             ("AUTHORIZATION", "Bearer tok-123456"),
             ("Set-Cookie", "sid=s1d5ecret; Path=/"),
+            ("Proxy-Authorization", "Basic cHJveHk6cHc="),
+            ("x-api-key", "k1k1k1k1k1"),
+            ("X-Auth-Token", "a-long-auth-token"),
         ]
     )
     assert out == [
@@ -76,9 +82,14 @@ def test_redact_headers_case_insensitive_and_collects() -> None:
         ("cookie", "[REDACTED:cookie]"),
         ("AUTHORIZATION", "[REDACTED:AUTHORIZATION]"),
         ("Set-Cookie", "[REDACTED:Set-Cookie]"),
+        ("Proxy-Authorization", "[REDACTED:Proxy-Authorization]"),
+        ("x-api-key", "[REDACTED:x-api-key]"),
+        ("X-Auth-Token", "[REDACTED:X-Auth-Token]"),
     ]
-    for secret in ("Bearer tok-123456", "tok-123456", "xyz987", "s1d5ecret"):
+    for secret in ("Bearer tok-123456", "tok-123456", "xyz98765", "s1d5ecret", "cHJveHk6cHc="):
         assert secret in r.secrets
+    assert r.secrets["xyz98765"] == "cookie.session"
+    assert "abc" not in r.secrets  # shorter than MIN_SCRUB: not swept elsewhere
     assert "Path=/" not in r.secrets
 
 
@@ -86,11 +97,12 @@ def test_redact_query_keeps_order_encoding_and_repeats() -> None:
     r = Redactor(extra_keys=["sig"])
     query = "EIO=4&TOKEN=a%20b&transport=polling&token=c+d&x&sig=&Sig=zz&password"
     assert r.redact_query(query) == (
-        "EIO=4&TOKEN=[REDACTED:TOKEN]&transport=polling&token=[REDACTED:token]"
-        "&x&sig=&Sig=[REDACTED:Sig]&password"
+        "EIO=4&TOKEN=[REDACTED:query.TOKEN]&transport=polling&token=[REDACTED:query.token]"
+        "&x&sig=&Sig=[REDACTED:query.Sig]&password"
     )
-    assert "a%20b" in r.secrets  # "a b", "c d", "zz": short, for the current entry only
-    assert r.redact_query("?token=s3cr3t") == "?token=[REDACTED:token]"
+    assert r.secrets == {}  # "a b", "c d", "zz": short, for the current entry only
+    assert r.redact_query("?token=s3cr3t-long") == "?token=[REDACTED:query.token]"
+    assert r.secrets == {"s3cr3t-long": "query.token"}
     assert r.redact_query("") == ""
 
 
@@ -99,117 +111,233 @@ def test_redact_query_exact_key_match_only() -> None:
     assert r.redact_query("tokens=1&my_token=2&token_type=3") == "tokens=1&my_token=2&token_type=3"
 
 
-def test_redact_json_deep() -> None:
+def test_redact_json_deep_by_key_name_only() -> None:
     r = Redactor()
     value = {
         "a": [{"Password": "hunter22", "keep": 1}],
-        "auth": {"user": "bob", "pin": 1234},
+        "auth": {"user": "bob", "pin": 1234, "apiKey": "k-12345678"},
         "access_token": None,
+        "key": "data-key",
+        "id": 7,
+        "session": "s-1",
+        "creds": {"secret": {"deep": "x"}},
     }
     assert r.redact_json(value) == {
         "a": [{"Password": "[REDACTED:Password]", "keep": 1}],
-        "auth": "[REDACTED:auth]",
+        "auth": {"user": "bob", "pin": 1234, "apiKey": "[REDACTED:apiKey]"},
         "access_token": "[REDACTED:access_token]",
+        "key": "data-key",
+        "id": 7,
+        "session": "s-1",
+        "creds": {"secret": "[REDACTED:secret]"},
     }
     assert value["a"][0]["Password"] == "hunter22"  # input untouched
-    assert {"hunter22", "1234"} <= set(r.secrets)
+    assert set(r.secrets) == {"hunter22", "k-12345678"}
+    assert r.redact_json({"auth": "a-scalar-auth"}) == {"auth": "[REDACTED:auth]"}
 
 
-def test_redact_auth_replaces_every_leaf() -> None:
+def test_redact_auth_keeps_everything_but_secret_keys() -> None:
     r = Redactor()
-    auth = {"token": "s3cr3t", "nested": {"k": ["v1", 2, True]}, "n": None}
+    auth = {"token": "s3cret-token-123", "user": "alice", "nested": {"password": "pw"}}
     assert r.redact_auth(auth) == {
-        "token": "[REDACTED:token]",
-        "nested": {"k": ["[REDACTED:k]", "[REDACTED:k]", "[REDACTED:k]"]},
-        "n": "[REDACTED:n]",
+        "token": "[REDACTED:auth.token]",
+        "user": "alice",
+        "nested": {"password": "[REDACTED:auth.password]"},
     }
-    assert "s3cr3t" in r.secrets
-    assert "v1" not in r.secrets  # short values only count for the entry at hand
-    assert "true" not in r.secrets
-    assert Redactor(auth=False).redact_auth(auth) == auth
+    assert r.secrets == {"s3cret-token-123": "auth.token"}  # "pw" is too short to sweep
+    assert Redactor.disabled().redact_auth(auth) == auth
 
 
 def test_redact_text_forms() -> None:
     r = Redactor()
     r.redact_query("token=s3/cr3t%C3%A9")
-    assert r.redact_text('42["x","s3/cr3té"]') == '42["x","[REDACTED:token]"]'
-    assert r.redact_text('42["s3\\/cr3t\\u00e9"]') == '42["[REDACTED:token]"]'
-    assert r.redact_text("u=s3%2Fcr3t%C3%A9") == "u=[REDACTED:token]"
+    assert r.redact_text('42["x","s3/cr3té"]') == '42["x","[REDACTED:query.token]"]'
+    assert r.redact_text('42["s3\\/cr3t\\u00e9"]') == '42["[REDACTED:query.token]"]'
+    assert r.redact_text("u=s3%2Fcr3t%C3%A9") == "u=[REDACTED:query.token]"
     assert r.redact_text("nothing here") == "nothing here"
     assert r.redact_text("abc", {"b": "k"}) == "abc"  # short: only where delimited
     assert r.redact_text('["b"]', {"b": "k"}) == '["[REDACTED:k]"]'
     assert r.redact_text("x=b&y", {"b": "k"}) == "x=[REDACTED:k]&y"
 
 
-def test_short_auth_values_are_redacted_in_their_frame_only() -> None:
+def test_auth_user_name_survives_and_only_the_token_is_scrubbed_later() -> None:
     r = Redactor()
-    connect = _pkt(1, "c1", '40{"n":7,"u":"bob","s":"longer-secret"}', {"data": {"n": 7}})
-    out = r.redact_entry(connect)
-    assert out.raw == '40{"n":[REDACTED:n],"u":"[REDACTED:u]","s":"[REDACTED:s]"}'
-    assert out.packet == {"data": {"n": "[REDACTED:n]"}}
-    later = _pkt(2, "c1", '42[{"page":7},"bob","longer-secret"]', {"x": 7})
-    out = r.redact_entry(later)
-    assert out.raw == '42[{"page":7},"bob","[REDACTED:s]"]'
-    assert out.packet == {"x": 7}
+    raw = '40{"token":"s3cret-token-123","user":"alice"}'
+    data = {"token": "s3cret-token-123", "user": "alice"}
+    out = r.redact_entry(_pkt(1, "c1", raw, {"sio": {"type": "connect", "nsp": "/", "data": data}}))
+    assert out.raw == '40{"token":"[REDACTED:auth.token]","user":"alice"}'
+    assert out.packet == {
+        "sio": {
+            "type": "connect",
+            "nsp": "/",
+            "data": {"token": "[REDACTED:auth.token]", "user": "alice"},
+        }
+    }
+    later = _pkt(2, "c1", '42["msg",{"from":"alice","text":"hi alice s3cret-token-123"}]', {"x": 1})
+    assert r.redact_entry(later).raw == (
+        '42["msg",{"from":"alice","text":"hi alice [REDACTED:auth.token]"}]'
+    )
 
 
-def test_short_auth_string_is_redacted_in_the_decoded_packet_too() -> None:
+def test_short_secret_is_redacted_in_its_frame_only() -> None:
     r = Redactor()
-    raw = '40{"u":"bob","n":"x"}'
-    connect = _pkt(1, "c1", raw, {"data": {"u": "bob", "n": "x", "bob": "kept-key"}})
+    connect = _pkt(1, "c1", '40{"pin":7,"token":"bob","s":"longer-secret"}', {"data": {"n": 7}})
     out = r.redact_entry(connect)
-    assert out.raw == '40{"u":"[REDACTED:u]","n":"[REDACTED:n]"}'
+    assert out.raw == '40{"pin":7,"token":"[REDACTED:auth.token]","s":"longer-secret"}'
+    later = _pkt(2, "c1", '42[{"page":7},"bob"]', {"x": 7})
+    assert r.redact_entry(later) is later
+
+
+def test_escaped_short_secret_is_redacted_in_the_decoded_packet_too() -> None:
+    r = Redactor()
+    raw = '40{"\\u0074oken":"bob","n":"x"}'
+    connect = _pkt(1, "c1", raw, {"data": {"token": "bob", "n": "x", "bob": "kept-key"}})
+    out = r.redact_entry(connect)
+    assert out.raw == '40{"\\u0074oken":"[REDACTED:token]","n":"x"}'
     # whole strings equal to the short secret go; an object key equal to one stays
-    assert out.packet == {"data": {"u": "[REDACTED:u]", "n": "[REDACTED:n]", "bob": "kept-key"}}
+    assert out.packet == {"data": {"token": "[REDACTED:token]", "n": "x", "bob": "kept-key"}}
+
+
+def test_malformed_connect_auth_is_redacted_by_key() -> None:
+    r = Redactor()
+    entry = _pkt(1, "c1", '40/x,{"token":"cut-off-secret-1","user":"alice"', None)
+    out = r.redact_entry(entry)
+    assert out.raw == '40/x,{"token":"[REDACTED:auth.token]","user":"alice"'
+    assert "cut-off-secret-1" not in (out.error or "")
+    unterminated = r.redact_entry(_pkt(2, "c1", '40{"token":"runs-to-the-end', None))
+    assert unterminated.raw == '40{"token":"[REDACTED:auth.token]'
 
 
 def test_query_secret_in_raw_cleans_the_decoded_dict() -> None:
     r = Redactor()
     entry = _pkt(
-        1, "c1", "40/admin?token=abcd1234,", {"nsp": "/admin", "auth": None, "q": "abcd1234"}
+        1, "c1", "40/admin?token=abcd1234,", {"nsp": "/admin?token=abcd1234", "q": "abcd1234"}
     )
     out = r.redact_entry(entry)
-    assert out.packet == {"nsp": "/admin", "auth": "[REDACTED:auth]", "q": "[REDACTED:token]"}
+    assert out.raw == "40/admin?token=[REDACTED:query.token],"
+    assert out.packet == {
+        "nsp": "/admin?token=[REDACTED:query.token]",
+        "q": "[REDACTED:query.token]",
+    }
 
 
 def test_redact_text_collects_query_pairs_in_raw_text() -> None:
     r = Redactor()
-    assert r.redact_text("1::/chat:?token=s3cr3t") == "1::/chat:?token=[REDACTED:token]"
-    assert r.redact_text("40/admin?token=abc123&x=1,") == "40/admin?token=[REDACTED:token]&x=1,"
-    assert r.redact_text('42["later abc123"]') == '42["later [REDACTED:token]"]'
+    assert r.redact_text("1::/chat:?token=s3cr3t") == "1::/chat:?token=[REDACTED:query.token]"
+    assert r.redact_text("40/admin?token=abc12345&x=1,") == (
+        "40/admin?token=[REDACTED:query.token]&x=1,"
+    )
+    assert r.redact_text('42["later abc12345"]') == '42["later [REDACTED:query.token]"]'
 
 
 def test_disabled_redactor_changes_nothing() -> None:
     r = Redactor.disabled()
-    assert r.summary() == {"headers": [], "query": [], "auth": False}
+    assert r.summary()["enabled"] is False
+    assert r.summary()["keys"] == []
     assert r.redact_query("token=x") == "token=x"
     assert r.redact_headers([("Cookie", "a=b")]) == [("Cookie", "a=b")]
     assert r.redact_json({"token": "x"}) == {"token": "x"}
+    assert r.redact_output('{"password": "hunter22"}') == '{"password": "hunter22"}'
     entry = _entries()[2]
     assert r.redact_entry(entry) is entry
 
 
-def test_summary_lists_applied_rules() -> None:
-    assert Redactor().summary() == {
-        "headers": ["Authorization", "Cookie", "Set-Cookie"],
-        "query": ["token", "auth", "access_token", "password"],
-        "auth": True,
-    }
-    assert Redactor(extra_keys=["X-Api-Key", "TOKEN"]).summary() == {
-        "headers": ["Authorization", "Cookie", "Set-Cookie", "X-Api-Key", "TOKEN"],
-        "query": ["token", "auth", "access_token", "password", "X-Api-Key"],
-        "auth": True,
-    }
+def test_summary_says_exactly_what_was_applied() -> None:
+    summary = Redactor().summary()
+    assert summary["policy"] == 2
+    assert summary["enabled"] is True
+    assert summary["keys"] == list(DEFAULT_KEYS)
+    assert summary["headers"] == list(DEFAULT_HEADERS)
+    assert summary["min_scrub"] == 8
+    for name in ("api_key", "apiKey", "secret", "client_secret", "jwt", "credentials"):
+        assert name.lower() in [k.lower() for k in summary["keys"]]
+    for generic in ("key", "id", "session", "user"):
+        assert generic not in summary["keys"]
+    policy = RedactionPolicy.build(
+        redact=["pin"],
+        keep=["cookie", "jwt"],
+        headers=["X-Session"],
+        query=["sig"],
+        pointers=["login:/0/otp"],
+    )
+    custom = Redactor(policy).summary()
+    assert "pin" in custom["keys"]
+    assert "jwt" not in custom["keys"]
+    assert "Cookie" not in custom["headers"]
+    assert "X-Session" in custom["headers"]
+    assert custom["query"] == ["sig"]
+    assert custom["pointers"] == ["login:/0/otp"]
+    assert custom["kept"] == ["cookie", "jwt"]
+    assert RedactionPolicy.from_summary(custom) == policy  # the header gives the policy back
 
 
 def test_extra_key_applies_to_headers_query_and_json() -> None:
-    r = Redactor(extra_keys=["X-Api-Key"])
-    assert r.redact_headers([("x-api-key", "k1k1k1")]) == [("x-api-key", "[REDACTED:x-api-key]")]
-    assert r.redact_query("x-api-key=k2") == "x-api-key=[REDACTED:x-api-key]"
-    assert r.redact_json({"X-API-KEY": "k3"}) == {"X-API-KEY": "[REDACTED:X-API-KEY]"}
+    r = Redactor(extra_keys=["X-Session"])
+    assert r.redact_headers([("x-session", "k1k1k1")]) == [("x-session", "[REDACTED:x-session]")]
+    assert r.redact_query("x-session=k2") == "x-session=[REDACTED:query.x-session]"
+    assert r.redact_json({"X-SESSION": "k3"}) == {"X-SESSION": "[REDACTED:X-SESSION]"}
 
 
-SECRETS = ["s3cr3t", "hdr-t0ken-9", "c00kieval", "v5-auth-XYZ", "0.9-qs-pw", "nsp-t0k", "42424242"]
+def test_keep_key_query_only_key_and_pointer() -> None:
+    policy = RedactionPolicy.build(keep=["password"], query=["sig"], pointers=["login:/0/otp"])
+    r = Redactor(policy)
+    assert r.redact_json({"password": "visible", "sig": "json-stays"}) == {
+        "password": "visible",
+        "sig": "json-stays",
+    }
+    assert r.redact_query("sig=abc") == "sig=[REDACTED:query.sig]"
+    raw = '42["login",{"otp":"123456","name":"alice"}]'
+    data = ["login", {"otp": "123456", "name": "alice"}]
+    out = r.redact_entry(_pkt(1, "c1", raw, {"sio": {"type": "event", "nsp": "/", "data": data}}))
+    assert out.raw == '42["login",{"otp":"[REDACTED:login.0.otp]","name":"alice"}]'
+    assert out.packet == {
+        "sio": {
+            "type": "event",
+            "nsp": "/",
+            "data": ["login", {"otp": "[REDACTED:login.0.otp]", "name": "alice"}],
+        }
+    }
+    other = _pkt(
+        2, "c1", '42["other",{"otp":"123456"}]', {"sio": {"type": "event", "data": ["other"]}}
+    )
+    assert r.redact_entry(other) is other
+
+
+def test_redact_output_is_key_based_and_sweeps_long_values() -> None:
+    r = Redactor()
+    line = 'c1 -> event "login" [{"password":"hunter2-long","user":"al"}]'
+    assert r.redact_output(line) == (
+        'c1 -> event "login" [{"password":"[REDACTED:password]","user":"al"}]'
+    )
+    assert r.redact_output("echo hunter2-long") == "echo [REDACTED:password]"
+    escaped = 'raw="40/x,{\\"token\\":\\"abcdefghij\\"" pin={\\"pin\\":1}'
+    assert (
+        r.redact_output(escaped)
+        == 'raw="40/x,{\\"token\\":\\"[REDACTED:token]\\"" pin={\\"pin\\":1}'
+    )
+    assert json.loads(r.redact_output(json.dumps({"args": [{"password": 12345678}]}))) == {
+        "args": [{"password": "[REDACTED:password]"}]
+    }
+    # a JSON log line: the "raw" pair before must not hide the escaped one inside it
+    line = json.dumps({"raw": '40/x,{"token":"cut-off-0123","user":"alice"', "n": 1})
+    assert json.loads(r.redact_output(line)) == {
+        "raw": '40/x,{"token":"[REDACTED:token]","user":"alice"',
+        "n": 1,
+    }
+    assert r.redact_output("c1 open 40/admin?token=t0k,1::/chat?token=t1k") == (
+        "c1 open 40/admin?token=[REDACTED:query.token],1::/chat?token=[REDACTED:query.token]"
+    )
+
+
+SECRETS = [
+    "s3cr3t-q1",
+    "hdr-t0ken-9",
+    "c00kieval",
+    "v5-auth-XYZ",
+    "0.9-qs-pw",
+    "nsp-t0k-9",
+    "42424242",
+]
 
 
 def _req(query: str = "", headers: tuple[tuple[str, str], ...] = ()) -> HttpRequest:
@@ -233,19 +361,20 @@ def _entries() -> list[Entry]:
             generation=Generation.EIO4,
             transport=WS,
             sid=None,
-            request=_req("EIO=4&transport=websocket&token=s3cr3t", headers),
+            request=_req("EIO=4&transport=websocket&token=s3cr3t-q1", headers),
         ),
         # v5 CONNECT with auth; the codec's dict shape is not known here
-        _pkt(2, "c1", '40{"token":"s3cr3t","key":"v5-auth-XYZ","pin":42424242}',
-             {"type": "connect", "nsp": "/", "data": {"key": "v5-auth-XYZ", "pin": 42424242}}),
+        _pkt(2, "c1", '40{"token":"s3cr3t-q1","apikey":"v5-auth-XYZ","secret":42424242}',
+             {"eio": "message", "sio": {"type": "connect", "nsp": "/",
+              "data": {"apikey": "v5-auth-XYZ", "secret": 42424242}}}),
         # v4 namespace query (protocol.md C.4)
-        _pkt(3, "c1", "40/admin?token=nsp-t0k,",
-             {"type": "connect", "nsp": "/admin?token=nsp-t0k"}),
+        _pkt(3, "c1", "40/admin?token=nsp-t0k-9,",
+             {"type": "connect", "nsp": "/admin?token=nsp-t0k-9"}),
         # an echo of the secret later, and in an error message and note
-        _pkt(4, "c1", '42["echo","v5-auth-XYZ"]', None, note="saw nsp-t0k"),
+        _pkt(4, "c1", '42["echo","v5-auth-XYZ"]', None, note="saw nsp-t0k-9"),
         _pkt(5, "c1", b"\x04bin v5-auth-XYZ", {"type": "binary"},
-             attachments=(b"att s3cr3t",), original=OriginalFrame(raw='42["s3cr3t"]')),
-        UpgradeEvent(seq=6, conn="c1", t=1, transport=WS, request=_req("token=s3cr3t")),
+             attachments=(b"att s3cr3t-q1",), original=OriginalFrame(raw='42["s3cr3t-q1"]')),
+        UpgradeEvent(seq=6, conn="c1", t=1, transport=WS, request=_req("token=s3cr3t-q1")),
         OpenEvent(
             seq=7,
             conn="c2",
@@ -256,11 +385,11 @@ def _entries() -> list[Entry]:
             request=_req("password=0.9-qs-pw"),
         ),
         # 0.9 connect with a qs (protocol.md A.9)
-        _pkt(8, "c2", "1::/chat:?token=s3cr3t&password=0.9-qs-pw",
-             {"type": "connect", "endpoint": "/chat", "qs": "?token=s3cr3t&password=0.9-qs-pw"}),
+        _pkt(8, "c2", "1::/chat:?token=s3cr3t-q1&password=0.9-qs-pw",
+             {"type": "connect", "endpoint": "/chat", "qs": "?token=s3cr3t-q1&password=0.9-qs-pw"}),
         _pkt(9, "c1", '43[{"pin":42424242}]', {"type": "ack", "data": [{"pin": 42424242}]},
              dir=S2C),
-        CloseEvent(seq=10, conn="c1", t=3, reason="closed by s3cr3t?", by=None),
+        CloseEvent(seq=10, conn="c1", t=3, reason="closed by s3cr3t-q1?", by=None),
     ]  # fmt: skip
 
 
@@ -277,18 +406,23 @@ def test_no_secret_reaches_the_file(tmp_path: Path) -> None:
         assert secret.encode() not in data, secret
     rec = read_recording(path)  # still a valid recording
     assert rec.header.redactions["auth"] is True
+    assert rec.header.redactions["policy"] == 2
     first_packet = rec.packets()[0]
     assert first_packet.raw == (
-        '40{"token":"[REDACTED:token]","key":"[REDACTED:key]","pin":[REDACTED:pin]}'
+        '40{"token":"[REDACTED:query.token]","apikey":"[REDACTED:auth.apikey]",'
+        '"secret":"[REDACTED:auth.secret]"}'
     )
     assert first_packet.packet is not None
-    assert first_packet.packet["data"] == {"key": "[REDACTED:key]", "pin": "[REDACTED:pin]"}
+    assert first_packet.packet["sio"]["data"] == {
+        "apikey": "[REDACTED:auth.apikey]",
+        "secret": "[REDACTED:auth.secret]",
+    }
     assert rec.packets(conn="c2")[0].raw == (
-        "1::/chat:?token=[REDACTED:token]&password=[REDACTED:password]"
+        "1::/chat:?token=[REDACTED:query.token]&password=[REDACTED:query.password]"
     )
     opened = rec.entries[0]
     assert isinstance(opened, OpenEvent)
-    assert opened.request.query == "EIO=4&transport=websocket&token=[REDACTED:token]"
+    assert opened.request.query == "EIO=4&transport=websocket&token=[REDACTED:query.token]"
 
 
 @pytest.mark.parametrize("enabled", [True, False])
@@ -296,7 +430,7 @@ def test_redaction_switch(tmp_path: Path, enabled: bool) -> None:
     redactor = Redactor(enabled=enabled)
     entries = [redactor.redact_entry(e) for e in _entries()]
     text = json.dumps([e.to_json() for e in entries])
-    assert ("s3cr3t" in text) is not enabled
+    assert ("s3cr3t-q1" in text) is not enabled
 
 
 # -- fast path: packets with nothing to redact are passed through untouched --
@@ -322,8 +456,8 @@ def test_remembered_secret_in_a_later_frame_is_swept() -> None:
     r.redact_query("token=s3cr3tvalue")
     entry = _pkt(2, "c1", '42["echo","s3cr3tvalue"]', {"data": ["echo", "s3cr3tvalue"]})
     out = r.redact_entry(entry)
-    assert out.raw == '42["echo","[REDACTED:token]"]'
-    assert out.packet == {"data": ["echo", "[REDACTED:token]"]}
+    assert out.raw == '42["echo","[REDACTED:query.token]"]'
+    assert out.packet == {"data": ["echo", "[REDACTED:query.token]"]}
 
 
 def test_extra_key_naming_a_packet_field_disables_the_fast_path() -> None:

@@ -1,0 +1,112 @@
+"""Filling placeholders back in: --secret parsing, secrets files, what is filled where."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sioproxy.errors import ConfigError
+from sioproxy.recording.model import Header, HttpRequest, OpenEvent, PacketEntry, Recording
+from sioproxy.recording.secrets import (
+    env_name,
+    fill_recording,
+    parse_secret,
+    secrets_from,
+    unfilled,
+    unfilled_line,
+    values_for,
+)
+from sioproxy.types import Direction, Generation, TransportName
+
+C2S, S2C = Direction.C2S, Direction.S2C
+WS = TransportName.WEBSOCKET
+
+
+def _recording() -> Recording:
+    request = HttpRequest(
+        method="GET",
+        path="/socket.io/",
+        query="EIO=4&token=[REDACTED:query.token]",
+        headers=(("Cookie", "[REDACTED:Cookie]"),),
+    )
+    opened = OpenEvent(
+        seq=1, conn="c1", t=0, generation=Generation.EIO4, transport=WS, sid=None, request=request
+    )
+    data = {"token": "[REDACTED:auth.token]", "user": "alice"}
+    connect = PacketEntry(
+        seq=2,
+        conn="c1",
+        t=0.1,
+        dir=C2S,
+        transport=WS,
+        raw='40{"token":"[REDACTED:auth.token]","user":"alice"}',
+        packet={"eio": "message", "sio": {"type": "connect", "nsp": "/", "data": data}},
+    )
+    said = PacketEntry(
+        seq=3,
+        conn="c1",
+        t=0.2,
+        dir=S2C,
+        transport=WS,
+        raw='42["said","[REDACTED:said.0]"]',
+        packet={
+            "eio": "message",
+            "sio": {"type": "event", "nsp": "/", "data": ["said", "[REDACTED:said.0]"]},
+        },
+    )
+    header = Header.new(generation=Generation.EIO4)
+    return Recording(header=header, entries=(opened, connect, said))
+
+
+def test_parse_secret_forms() -> None:
+    assert parse_secret("auth.token=a=b", {}) == ("auth.token", "a=b")
+    assert parse_secret("auth.token=env:T", {"T": "from-env"}) == ("auth.token", "from-env")
+    with pytest.raises(ConfigError, match="expects NAME=VALUE") as bad:
+        parse_secret("just-the-secret-value", {})
+    assert "just-the-secret-value" not in str(bad.value)  # a mistyped secret is not echoed
+    with pytest.raises(ConfigError, match="environment variable NOPE is not set"):
+        parse_secret("x=env:NOPE", {})
+
+
+def test_secrets_file_and_options(tmp_path: Path) -> None:
+    file = tmp_path / "secrets.txt"
+    file.write_text("# comment\n\nauth.token=from-file\npassword = pw\n")
+    values = secrets_from(["auth.token=from-option"], str(file), {})
+    assert values == {"auth.token": "from-option", "password": " pw"}
+    file.write_text("no equals sign\n")
+    with pytest.raises(ConfigError, match=r"secrets.txt:1: expects NAME=VALUE"):
+        secrets_from([], str(file), {})
+
+
+def test_client_side_fill_and_unfilled() -> None:
+    recording = _recording()
+    assert unfilled(recording, C2S) == ["query.token", "auth.token"]
+    filled = fill_recording(recording, {"auth.token": 'to"k', "query.token": "a b&c"}, C2S)
+    opened, connect, said = filled.entries
+    assert isinstance(opened, OpenEvent)
+    assert opened.request.query == "EIO=4&token=a%20b%26c"
+    assert opened.request.headers == (("Cookie", "[REDACTED:Cookie]"),)  # headers are not sent
+    assert isinstance(connect, PacketEntry)
+    assert connect.raw == '40{"token":"to\\"k","user":"alice"}'
+    assert connect.packet is not None
+    assert connect.packet["sio"]["data"] == {"token": 'to"k', "user": "alice"}
+    assert said == recording.entries[2]  # the server side is compared, not filled
+    assert unfilled(filled, C2S) == []
+    assert unfilled_line([], "x") is None
+    line = unfilled_line(["auth.token"], "fill them with --secret NAME=VALUE")
+    assert line == (
+        "placeholders sent unfilled: [REDACTED:auth.token] (fill them with --secret NAME=VALUE)"
+    )
+
+
+def test_server_side_values_from_env_and_given() -> None:
+    recording = _recording()
+    assert env_name("said.0") == "SIOPROXY_SECRET_SAID_0"
+    assert values_for(recording, {}, S2C, {"SIOPROXY_SECRET_SAID_0": "bob"}) == {"said.0": "bob"}
+    given = {"said.0": "env:WHO"}
+    env = {"WHO": "carol", "SIOPROXY_SECRET_SAID_0": "bob"}
+    assert values_for(recording, given, S2C, env) == {"said.0": "carol"}  # given wins
+    filled = fill_recording(recording, {"said.0": "carol"}, S2C)
+    assert filled.entries[2].raw == '42["said","carol"]'  # type: ignore[union-attr]
+    assert filled.entries[1] == recording.entries[1]
