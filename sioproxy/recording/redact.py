@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote_plus
 
+from sioproxy.codec.jsondepth import too_deep
 from sioproxy.recording.model import (
     CloseEvent,
     Entry,
@@ -304,8 +305,8 @@ class Redactor:
             return
         for message in text.split("\x1e"):  # EIO4 polling record separator (B.5.1)
             match = _V5_CONNECT.fullmatch(message)
-            if match is None:
-                continue
+            if match is None or too_deep(match.group(1)):
+                continue  # too deep: a decode error, its leaves are not walked (jsondepth)
             try:
                 auth = json.loads(match.group(1))
             except (ValueError, RecursionError):
