@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from sioproxy.codec.jsondepth import depth_error, too_deep
+from sioproxy.codec.limits import depth_error, too_deep
 from sioproxy.errors import DecodeError, EncodeError
 
 __all__ = ["OpenInfo", "decode_open", "encode_open"]

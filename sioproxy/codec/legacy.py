@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
-from sioproxy.codec.jsondepth import depth_error, too_deep
 from sioproxy.codec.legacy_json import js_stringify, parse_json
+from sioproxy.codec.limits import depth_error, too_deep
 from sioproxy.errors import DecodeError, EncodeError
 
 PROTOCOL = "0.9"
@@ -133,7 +133,7 @@ def decode_packet(text: str) -> LegacyPacket:
     Raises DecodeError for fewer than two colons, a type that is not one digit
     0..8 (unknown types are forwarded verbatim by the proxy), or an id that is
     not digits with an optional ``+``, or JSON data (json, event, ack) nested
-    deeper than ``jsondepth.MAX_JSON_DEPTH``. Bad JSON in the data never raises.
+    deeper than ``limits.MAX_JSON_DEPTH``. Bad JSON in the data never raises.
     """
     first = text.find(":")
     second = text.find(":", first + 1) if first >= 0 else -1

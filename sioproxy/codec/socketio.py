@@ -26,7 +26,7 @@ from enum import IntEnum
 from typing import Any, Final
 
 from sioproxy.codec import binary as _binary
-from sioproxy.codec.jsondepth import SHORT_ENOUGH, depth_error, too_deep
+from sioproxy.codec.limits import SHORT_ENOUGH, depth_error, too_deep
 from sioproxy.errors import DecodeError, EncodeError
 
 __all__ = [

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote_plus
 
-from sioproxy.codec.jsondepth import too_deep
+from sioproxy.codec.limits import too_deep
 from sioproxy.recording.model import (
     CloseEvent,
     Entry,
@@ -306,7 +306,7 @@ class Redactor:
         for message in text.split("\x1e"):  # EIO4 polling record separator (B.5.1)
             match = _V5_CONNECT.fullmatch(message)
             if match is None or too_deep(match.group(1)):
-                continue  # too deep: a decode error, its leaves are not walked (jsondepth)
+                continue  # too deep: a decode error, its leaves are not walked (codec.limits)
             try:
                 auth = json.loads(match.group(1))
             except (ValueError, RecursionError):

@@ -1,4 +1,4 @@
-"""One JSON nesting limit for every decoder of peer JSON (sioproxy.codec.jsondepth)."""
+"""sioproxy's decoding limits (sioproxy.codec.limits): JSON nesting, packets per body."""
 
 from __future__ import annotations
 
@@ -9,11 +9,27 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sioproxy.codec import engineio, handshake, legacy, legacy_json, socketio
-from sioproxy.codec.jsondepth import MAX_JSON_DEPTH, too_deep
+from sioproxy.codec import (
+    engineio,
+    handshake,
+    legacy,
+    legacy_framing,
+    legacy_json,
+    payload,
+    socketio,
+)
+from sioproxy.codec.limits import (
+    BODY_NOTE,
+    MAX_JSON_DEPTH,
+    MAX_PACKETS_PER_BODY,
+    LimitError,
+    too_deep,
+)
 from sioproxy.errors import DecodeError
+from sioproxy.session import PacketSeen, SessionTracker
 
 LIMIT = MAX_JSON_DEPTH
+OPEN = b'0{"sid":"S1","upgrades":[],"pingInterval":25000,"pingTimeout":20000}'
 
 
 def nested(depth: int, inner: str = "1") -> str:
@@ -93,3 +109,57 @@ def test_open_packet_deeper_than_the_limit() -> None:
         handshake.decode_open(data)
     packet = engineio.EioPacket(type=engineio.EioType.OPEN, data=data)
     assert engineio.eio_to_dict(packet, 4)["data"] == data  # shown as text
+
+
+# -- packets per polling body -------------------------------------------------
+
+N = MAX_PACKETS_PER_BODY
+
+
+def test_eio4_body_over_the_packet_limit_is_not_decoded() -> None:
+    at_limit = "\x1e".join(["6"] * N).encode()
+    assert len(payload.decode_payload(at_limit, 4, limit=N)) == N
+    with pytest.raises(payload.PayloadLimitError, match=f"more than {N} packets") as caught:
+        payload.decode_payload(at_limit + b"\x1e6", 4, limit=N)
+    assert caught.value.packets == []
+    assert len(payload.decode_payload(at_limit + b"\x1e6", 4)) == N + 1  # no limit asked
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_eio3_bodies_over_the_packet_limit_are_not_decoded(binary: bool) -> None:
+    noop = engineio.EioPacket(type=engineio.EioType.NOOP)
+    body = payload.encode_payload([noop] * N, 3, binary=binary)
+    ctype = "application/octet-stream" if binary else "text/plain"
+    assert len(payload.decode_payload(body, 3, content_type=ctype, limit=N)) == N
+    more = payload.encode_payload([noop] * (N + 1), 3, binary=binary)
+    with pytest.raises(payload.PayloadLimitError):
+        payload.decode_payload(more, 3, content_type=ctype, limit=N)
+
+
+def test_eio3_empty_entries_count_towards_the_limit() -> None:
+    """``0:`` decodes to nothing, but each one is work: it counts."""
+    with pytest.raises(payload.PayloadLimitError):
+        payload.decode_payload(b"0:" * (N + 1), 3, content_type="text/plain", limit=N)
+
+
+def test_legacy_body_over_the_packet_limit_is_not_split() -> None:
+    body = legacy_framing.encode_payload(["8::"] * (N + 1))
+    assert len(legacy_framing.split_payload(body)) == N + 1
+    with pytest.raises(LimitError, match=f"more than {N} packets"):
+        legacy_framing.split_payload(body, N)
+
+
+def test_tracker_records_a_body_over_the_limit_once_raw_with_a_note() -> None:
+    tracker = SessionTracker(clock=lambda: 0.0)
+    tracker.http_request(1, "GET", "/socket.io/", "EIO=4&transport=polling", (), b"")
+    tracker.http_response(1, 200, (), OPEN)
+    body = "\x1e".join(["6"] * (N + 1)).encode()
+    query = "EIO=4&transport=polling&sid=S1"
+    (event,) = tracker.http_request(2, "POST", "/socket.io/", query, (), body)
+    assert isinstance(event, PacketSeen)
+    assert event.raw == body.decode()
+    assert event.error is not None
+    assert f"more than {N} packets" in event.error
+    assert event.note == BODY_NOTE
+    answer = tracker.http_request(3, "POST", "/socket.io/", query, (), b'42["after"]')
+    assert [e.event_name for e in answer if isinstance(e, PacketSeen)] == ["after"]

@@ -1,8 +1,13 @@
-"""One nesting limit for the JSON that peers send, checked on the text before decoding.
+"""sioproxy's decoding limits: JSON nesting depth, packets per polling body.
 
 Layer: pure codec helper, standard library only.
 
-Python's json decodes about 990 levels of ``[[[...]]]`` before it gives up
+Past a limit sioproxy stops *decoding*, never *relaying*: what a peer sent
+goes on verbatim and is recorded raw once, with the reason as its decode
+error (docs/reliability.md "Limits"). Only the memory limits (``--max-body``)
+refuse traffic.
+
+JSON nesting: Python's json decodes about 990 levels of ``[[[...]]]`` before it gives up
 with RecursionError, but every recursive walk after it (redaction, the log
 line, the recording, rules) runs out of stack sooner: a 500-level packet
 used to decode, then fail in redaction, close the WebSocket with 1011 and
@@ -23,6 +28,8 @@ from __future__ import annotations
 import re
 from itertools import accumulate
 from typing import Final
+
+from sioproxy.errors import DecodeError
 
 # Levels of arrays and objects a peer's JSON may nest (a packet's ``data``,
 # a 0.9 event or ack, an open packet); deeper is a decode error.
@@ -59,3 +66,28 @@ def too_deep(text: str, start: int = 0) -> bool:
 def depth_error(limit: int = MAX_JSON_DEPTH) -> str:
     """The decode-error reason every decoder gives for JSON over the limit."""
     return f"JSON nested deeper than {limit} levels (sioproxy's decoding limit)"
+
+
+# Packets decoded from one polling body (Engine.IO 3/4, JSONP, 0.9 framing).
+# Decoding, logging and recording cost about 10 us per packet, all of it on
+# the reactor: a 666 KB body of 333,000 noops held it for 5 s and wrote 41 MB
+# of recording. A body with more packets is relayed verbatim and recorded as
+# one raw entry; the cap bounds the reactor time one request can take (about
+# 0.1 s at the limit on a 2-core machine, docs/reliability.md).
+MAX_PACKETS_PER_BODY: Final = 10_000
+
+
+def packets_error(limit: int = MAX_PACKETS_PER_BODY) -> str:
+    """The decode-error reason for a polling body over the packet limit."""
+    return f"more than {limit} packets in one body: not decoded (sioproxy's decoding limit)"
+
+
+class LimitError(DecodeError):
+    """The input was not decoded because it is over a decoding limit (it may be valid)."""
+
+
+# What the recording's ``note`` says for a polling body over the packet limit.
+BODY_NOTE: Final = (
+    f"body relayed verbatim, not decoded: over {MAX_PACKETS_PER_BODY} packets"
+    " (limits.MAX_PACKETS_PER_BODY)"
+)
