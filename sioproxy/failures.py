@@ -25,8 +25,11 @@ Kind = tuple[str, str, str, int]
 
 
 def _stderr(text: str) -> None:
-    sys.stderr.write(text + "\n")
-    sys.stderr.flush()
+    try:
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):  # stderr closed: reporting must not fail the caller
+        pass
 
 
 class FailureLog:
