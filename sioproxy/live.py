@@ -11,6 +11,10 @@ Decoding is as deep as the consumers need: with no sink and no rewrite
 (``proxy -q`` without admin port or recording) nobody would see a packet
 event, so WebSocket messages and polling bodies are counted, not decoded
 (docs/performance.md). Connections are still tracked (open, upgrade, close).
+
+Each sink (packet log, recorder, metrics) gets every event on its own: one
+that raises is reported (``sioproxy.failures``, rate-limited) and counted in
+``internal_errors``, and the others, and the relay, go on as if it had not.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from sioproxy.failures import FailureLog
 from sioproxy.live_rewrite import RewriteStage, pipeline_active
 from sioproxy.pipeline import Pipeline
 from sioproxy.session import PacketSeen, SessionEvent, SessionTracker
@@ -45,10 +50,12 @@ class LiveObserver:
         note: Callable[[str], None] | None = None,
         pipeline: Pipeline | None = None,
         send_first: bool = True,
+        failures: FailureLog | None = None,
     ) -> None:
         self.tracker = SessionTracker(clock=clock, resource_path=resource_path)
         self._sinks = list(sinks)
         self._note = note or (lambda _text: None)
+        self._failures = failures if failures is not None else FailureLog()
         self._counters: Counter[str] = Counter()
         # Counted per message: plain dicts are cheaper than the Counter
         # (about 80 ns per message); ``counters`` copies them in when read.
@@ -101,7 +108,16 @@ class LiveObserver:
                 if event.error is not None:
                     self._counters["decode_errors"] += 1
             for sink in sinks:
-                sink(event)
+                try:
+                    sink(event)
+                except Exception as exc:
+                    self._sink_failed(sink, exc)
+
+    def _sink_failed(self, sink: EventSink, exc: Exception) -> None:
+        """One sink failed on one event: report it; the packet goes on to the others."""
+        self._counters["internal_errors"] += 1
+        name = getattr(sink, "__qualname__", None) or type(sink).__name__
+        self._failures.report(f"sioproxy: {name}", exc)
 
     # -- RelayObserver ------------------------------------------------------
 
@@ -169,7 +185,10 @@ class LiveObserver:
             if event is not None:
                 self._packets[direction] += 1
                 for sink in self._sinks:
-                    sink(event)
+                    try:
+                        sink(event)
+                    except Exception as exc:
+                        self._sink_failed(sink, exc)
                 return None
         events = self.tracker.ws_message(ws_id, direction, payload, is_binary)
         if self.rewrite is not None:

@@ -195,7 +195,8 @@ class PacketLog:
         parts = [_clock_text(self._wall()), event.conn, event.direction.arrow, event.transport]
         if event.error is not None:
             raw = event.raw if isinstance(event.raw, str) else event.raw.hex()
-            parts += ["DECODE ERROR", event.error, "raw=" + _compact(raw)]
+            # Only the start is shown: no need to escape a whole 1 MB body for it.
+            parts += ["DECODE ERROR", event.error, "raw=" + _compact(raw[: 4 * ARGS_LIMIT])]
             return " ".join(parts)
         nsp = event.namespace
         if nsp is not None:

@@ -50,3 +50,27 @@ def test_with_a_sink_every_packet_is_decoded() -> None:
     packets = [e for e in seen if isinstance(e, PacketSeen)]
     assert [p.event_name for p in packets] == [None, "ack"]
     assert observer.wants_body(POLL) is True
+
+
+def test_a_failing_sink_drops_nothing_from_the_others() -> None:
+    """Each sink is isolated: the log, the recorder, the metrics (sioproxy.live)."""
+    from sioproxy.failures import FailureLog
+
+    reports: list[str] = []
+    before: list[SessionEvent] = []
+    after: list[SessionEvent] = []
+
+    def broken(event: SessionEvent) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    observer = LiveObserver(
+        clock=lambda: 0.0,
+        sinks=[before.append, broken, after.append],
+        failures=FailureLog(reports.append, lambda: 0.0),
+    )
+    _run(observer)  # the hot path (one whole text packet) and the general one
+    assert [type(e) for e in before] == [type(e) for e in after]
+    assert len([e for e in after if isinstance(e, PacketSeen)]) == 2
+    assert observer.counters["internal_errors"] == len(after)
+    assert len(reports) == 1  # the same failure again is only counted
+    assert "test_a_failing_sink_drops_nothing_from_the_others.<locals>.broken failed" in reports[0]

@@ -22,6 +22,7 @@ from enum import IntEnum
 from typing import Any, Final
 
 from sioproxy.codec import socketio as _sio
+from sioproxy.codec.limits import too_deep
 from sioproxy.errors import DecodeError, EncodeError
 
 __all__ = [
@@ -208,6 +209,8 @@ def eio_to_dict(
 
 
 def _parse_open(data: str) -> Any:
+    if too_deep(data):
+        return data  # shown as the text it is (codec.limits)
     try:
         obj = json.loads(data)
     except (ValueError, RecursionError):

@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from sioproxy.codec.limits import depth_error, too_deep
 from sioproxy.errors import DecodeError, EncodeError
 
 __all__ = ["OpenInfo", "decode_open", "encode_open"]
@@ -42,6 +43,8 @@ def _is_int(value: Any) -> bool:
 
 def decode_open(data: str) -> OpenInfo:
     """Parse the data of an open packet (the JSON after the ``0``)."""
+    if too_deep(data):
+        raise DecodeError(_PROTOCOL, depth_error(), data, 0)
     try:
         obj = json.loads(data)
     except (ValueError, RecursionError) as exc:

@@ -19,6 +19,7 @@ from enum import IntEnum
 from typing import Any
 
 from sioproxy.codec.legacy_json import js_stringify, parse_json
+from sioproxy.codec.limits import depth_error, too_deep
 from sioproxy.errors import DecodeError, EncodeError
 
 PROTOCOL = "0.9"
@@ -45,6 +46,7 @@ class LegacyType(IntEnum):
 
 
 _TYPE_BY_DIGIT = {str(int(t)): t for t in LegacyType}
+_JSON_TYPES = frozenset((LegacyType.JSON, LegacyType.EVENT, LegacyType.ACK))
 _TYPE_BY_NAME = {t.name.lower(): t for t in LegacyType}
 
 
@@ -130,7 +132,8 @@ def decode_packet(text: str) -> LegacyPacket:
 
     Raises DecodeError for fewer than two colons, a type that is not one digit
     0..8 (unknown types are forwarded verbatim by the proxy), or an id that is
-    not digits with an optional ``+``. Bad JSON in the data never raises.
+    not digits with an optional ``+``, or JSON data (json, event, ack) nested
+    deeper than ``limits.MAX_JSON_DEPTH``. Bad JSON in the data never raises.
     """
     first = text.find(":")
     second = text.find(":", first + 1) if first >= 0 else -1
@@ -158,6 +161,8 @@ def decode_packet(text: str) -> LegacyPacket:
         head = data.partition("+")[0]
         if len(head) > MAX_ID_DIGITS and _is_digits(head):
             raise DecodeError(PROTOCOL, "ack id too long", text, third + 1)
+    if data is not None and ptype in _JSON_TYPES and too_deep(data):
+        raise DecodeError(PROTOCOL, depth_error(), text, third + 1)
     return LegacyPacket(
         type=ptype, id=packet_id, ack_data=ack_data, endpoint=endpoint, data=data, raw=text
     )

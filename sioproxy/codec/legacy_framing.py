@@ -23,6 +23,7 @@ from sioproxy.codec.legacy import (
     encode_packet,
 )
 from sioproxy.codec.legacy_json import js_string
+from sioproxy.codec.limits import LimitError, packets_error
 from sioproxy.errors import DecodeError, EncodeError
 
 FRAME_MARK = "\ufffd"
@@ -36,11 +37,13 @@ _URI_COMPONENT_SAFE = "!*'()"
 # -- framing (A.5) ----------------------------------------------------------
 
 
-def split_payload(text: str) -> list[str]:
+def split_payload(text: str, limit: int | None = None) -> list[str]:
     """The packet texts of a polling body: framed when it starts with U+FFFD, else bare.
 
     Raises DecodeError when a length prefix is not a number, overruns the body or
     would split a surrogate pair (node would produce garbage there, A.5).
+    ``LimitError`` for more than ``limit`` frames (the live proxy's
+    ``limits.MAX_PACKETS_PER_BODY``).
     """
     if not text.startswith(FRAME_MARK):
         return [text]
@@ -59,6 +62,8 @@ def split_payload(text: str) -> list[str]:
             reason = f"length {digits} overruns the body or splits a surrogate pair"
             raise DecodeError(PROTOCOL + " payload", reason, text, close + 1)
         frame, pos = taken
+        if len(frames) == limit:
+            raise LimitError(PROTOCOL + " payload", packets_error(limit), text, 0)
         frames.append(frame)
     return frames
 

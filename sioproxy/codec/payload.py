@@ -23,11 +23,13 @@ from urllib.parse import parse_qsl, urlencode
 from sioproxy.codec.binary import SioDecoder
 from sioproxy.codec.engineio import EioPacket, EioType, decode_eio, eio_to_dict, encode_eio
 from sioproxy.codec.jsstr import utf16_len, utf16_take
+from sioproxy.codec.limits import LimitError, packets_error
 from sioproxy.codec.socketio import sio_to_dict
 from sioproxy.errors import DecodeError, EncodeError
 
 __all__ = [
     "PayloadDecodeError",
+    "PayloadLimitError",
     "decode_jsonp_post",
     "decode_jsonp_response",
     "decode_payload",
@@ -56,6 +58,10 @@ class PayloadDecodeError(DecodeError):
         self.packets = packets
 
 
+class PayloadLimitError(PayloadDecodeError, LimitError):
+    """More packets than the ``limit`` asked for: none was decoded."""
+
+
 def _utf8(body: bytes, protocol: str) -> str:
     try:
         return body.decode("utf-8")
@@ -64,15 +70,21 @@ def _utf8(body: bytes, protocol: str) -> str:
 
 
 def decode_payload(
-    body: bytes, version: int, *, content_type: str | None = None
+    body: bytes, version: int, *, content_type: str | None = None, limit: int | None = None
 ) -> list[EioPacket]:
     """Decode a polling body into packets; raises ``PayloadDecodeError``/``DecodeError``.
 
-    For v3, ``content_type`` decides between binary and text framing the way an
-    engine.io 3.x server does (octet-stream means binary); without it the first
-    byte decides (0x00/0x01 means binary, C.8).
+    For v3, ``content_type`` decides between binary and text framing the way
+    an engine.io 3.x server does (octet-stream means binary); without it the
+    first byte decides (0x00/0x01 means binary, C.8). With a ``limit`` (the
+    live proxy's ``limits.MAX_PACKETS_PER_BODY``), a body of more packets is
+    not decoded: ``PayloadLimitError`` (a ``PayloadDecodeError`` with no
+    packets). Servers and clients decode whatever their peer sends.
     """
+    most = _NO_LIMIT if limit is None else limit
     if version == 4:
+        if body.count(b"\x1e") >= most:  # counted before any decoding
+            raise _too_many("eio4 payload", body, most)
         return _decode_v4(_utf8(bytes(body), "eio4 payload"))
     if version != 3:
         raise ValueError(f"Engine.IO version must be 3 or 4, not {version!r}")
@@ -81,8 +93,15 @@ def decode_payload(
     else:
         binary = body[:1] in (b"\x00", b"\x01")
     if binary:
-        return _decode_v3_binary(bytes(body))
-    return _decode_v3_text(_utf8(bytes(body), "eio3 payload"))
+        return _decode_v3_binary(bytes(body), most)
+    return _decode_v3_text(_utf8(bytes(body), "eio3 payload"), most)
+
+
+_NO_LIMIT: Final = 1 << 62
+
+
+def _too_many(protocol: str, body: str | bytes, limit: int) -> PayloadLimitError:
+    return PayloadLimitError(protocol, packets_error(limit), body, 0, [])
 
 
 def _decode_v4(text: str) -> list[EioPacket]:
@@ -97,7 +116,7 @@ def _decode_v4(text: str) -> list[EioPacket]:
     return packets
 
 
-def _decode_v3_text(text: str) -> list[EioPacket]:
+def _decode_v3_text(text: str, limit: int) -> list[EioPacket]:
     packets: list[EioPacket] = []
 
     def fail(reason: str, offset: int) -> PayloadDecodeError:
@@ -105,8 +124,11 @@ def _decode_v3_text(text: str) -> list[EioPacket]:
 
     if not text:
         raise fail("empty payload", 0)
-    i, end = 0, len(text)
+    i, end, count = 0, len(text), 0
     while i < end:
+        count += 1  # "0:" entries too: each one is a step of this loop
+        if count > limit:
+            raise _too_many("eio3 payload", text, limit)
         colon = text.find(":", i)
         if colon < 0:
             raise fail("length prefix without ':'", i)
@@ -126,7 +148,7 @@ def _decode_v3_text(text: str) -> list[EioPacket]:
     return packets
 
 
-def _decode_v3_binary(body: bytes) -> list[EioPacket]:
+def _decode_v3_binary(body: bytes, limit: int) -> list[EioPacket]:
     packets: list[EioPacket] = []
 
     def fail(reason: str, offset: int) -> PayloadDecodeError:
@@ -146,6 +168,8 @@ def _decode_v3_binary(body: bytes) -> list[EioPacket]:
         chunk = body[start : start + size]
         if len(chunk) != size:
             raise fail(f"fewer than {size} bytes after the length", start)
+        if len(packets) == limit:
+            raise _too_many("eio3 binary payload", body, limit)
         try:
             frame: str | bytes = _utf8(chunk, "eio3 binary payload") if is_text else chunk
             packets.append(decode_eio(frame, 3))

@@ -26,6 +26,7 @@ from enum import IntEnum
 from typing import Any, Final
 
 from sioproxy.codec import binary as _binary
+from sioproxy.codec.limits import SHORT_ENOUGH, depth_error, too_deep
 from sioproxy.errors import DecodeError, EncodeError
 
 __all__ = [
@@ -232,6 +233,8 @@ def decode_sio(text: str, revision: int) -> SioPacket:
     if i >= end:
         # No payload at all is not validated: node accepts "2", "21", "3" (C.3 table).
         return _make(ptype, nsp, pid, None, count, text)
+    if end - i > SHORT_ENOUGH and too_deep(text, i):
+        raise DecodeError(_protocol(revision), depth_error(), text, i)
     try:
         data, stop = _scan_once(text, i)
     except (StopIteration, ValueError, RecursionError):

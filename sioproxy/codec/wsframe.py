@@ -33,6 +33,14 @@ PROTOCOL_ERROR = 1002
 INVALID_DATA = 1007
 MESSAGE_TOO_BIG = 1009
 
+# Frames one message may be cut into. RFC 6455 sets no limit, but every
+# fragment costs work and memory even when it is empty (a 2-byte frame, 6
+# from a client), which ``max_message`` alone does not bound. Past it the
+# connection is closed with 1009 like an oversized message
+# (docs/reliability.md). Browsers and the ws/python peers send one frame
+# per message; a streaming sender cuts a large one into tens.
+MAX_FRAGMENTS = 10_000
+
 _KNOWN_OPCODES = frozenset((CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG))
 # Codes a peer may send in a close frame (RFC 6455 7.4.1/7.4.2; 1004-1006 and
 # 1015 are reserved for local use, 3000-4999 are registered/private).
@@ -109,23 +117,42 @@ class FrameReader:
     """Frames of one direction of one connection, fed as the bytes arrive.
 
     ``from_client``: frames must be masked (client to server) or must not be
-    (server to client). ``max_message`` caps a message's payload (close 1009).
+    (server to client). ``max_message`` caps a message's payload (close 1009),
+    ``MAX_FRAGMENTS`` the number of frames of one message (close 1009 too).
+
+    Linear in what arrives, however it is cut: the reads of an incomplete
+    frame are appended to a bytearray (amortised linear, no per-read object
+    kept) and parsed once the frame is complete, so a frame of N bytes in
+    reads of k bytes is copied a few times, not N/k times; a fragmented
+    message's payload and frames grow in two bytearrays (running lengths, no
+    sum over the fragments so far per fragment).
     """
 
-    __slots__ = ("_buffer", "_first_opcode", "_from_client", "_held", "_max", "_parts")
+    __slots__ = (
+        "_buffer",
+        "_first_opcode",
+        "_fragments",
+        "_from_client",
+        "_held",
+        "_max",
+        "_need",
+        "_parts",
+    )
 
     def __init__(self, *, from_client: bool, max_message: int) -> None:
-        self._buffer = b""
+        self._buffer = bytearray()  # the start of an incomplete frame
+        self._need = 0  # bytes the incomplete frame (or header) needs before it can be parsed
         self._from_client = from_client
         self._max = max_message
-        self._parts: list[bytes] = []  # payloads of the fragments so far
-        self._held: list[bytes] = []  # their frames as received
+        self._parts = bytearray()  # payloads of the fragments so far
+        self._held = bytearray()  # their frames as received
+        self._fragments = 0  # how many: 0 outside a fragmented message
         self._first_opcode = 0
 
     @property
     def pending(self) -> int:
         """Bytes held: an incomplete frame plus the fragments of an unfinished message."""
-        return len(self._buffer) + sum(len(frame) for frame in self._held)
+        return len(self._buffer) + len(self._held)
 
     def feed(self, data: bytes) -> tuple[bytes, list[Event]]:
         """Parse what arrived; raises ``FrameError`` on a framing violation.
@@ -133,28 +160,38 @@ class FrameReader:
         The error carries the events parsed before the bad frame (``events``,
         spans into ``buffer``); the reader is unusable after it.
         """
-        buf = self._buffer + data if self._buffer else data
+        pending = self._buffer
+        if pending:
+            pending += data
+            if len(pending) < self._need:
+                return b"", []  # the frame is still incomplete: nothing to parse yet
+            buf = bytes(pending)
+            self._buffer = bytearray()
+        else:
+            buf = data
         events: list[Event] = []
         try:
             return self._parse(buf, events)
         except FrameError as err:
             err.buffer, err.events = buf, events
-            self._buffer = b""
+            self._buffer = bytearray()
             raise
 
     def _parse(self, buf: bytes, events: list[Event]) -> tuple[bytes, list[Event]]:
         pos, size = 0, len(buf)
+        need = 2
         while size - pos >= 2:
             first, second = buf[pos], buf[pos + 1]
             length = second & 0x7F
             head = pos + 2
+            masked = second & 0x80
             if length >= 126:
                 wide = 2 if length == 126 else 8
                 if size - head < wide:
+                    need = 2 + wide + (4 if masked else 0)
                     break
                 length = int.from_bytes(buf[head : head + wide], "big")
                 head += wide
-            masked = second & 0x80
             if masked:
                 head += 4
             end = head + length
@@ -164,20 +201,23 @@ class FrameReader:
             if opcode > BINARY:
                 self._check_control(first, length)
             if end > size:
+                need = end - pos
                 break
             payload = buf[head:end]
             if masked:
                 payload = unmask(payload, buf[head - 4 : head])
-            if first & 0x80 and opcode and not self._held:
+            if first & 0x80 and opcode and not self._fragments:
                 if opcode == TEXT and not payload.isascii():
                     _check_utf8(payload)
                 events.append((opcode, payload, pos, end, b""))
             else:
-                message = self._fragment(opcode, bool(first & 0x80), payload, buf[pos:end])
+                message = self._fragment(opcode, bool(first & 0x80), payload, buf, pos, end)
                 if message is not None:
                     events.append((message[0], message[1], pos, end, message[2]))
             pos = end
-        self._buffer = buf[pos:] if pos < size else b""
+        if pos < size:
+            self._buffer = bytearray(memoryview(buf)[pos:])
+            self._need = need
         return buf, events
 
     def _check_header(self, first: int, masked: bool, length: int) -> None:
@@ -197,27 +237,30 @@ class FrameReader:
             raise FrameError(PROTOCOL_ERROR, "control frame fragmented or over 125 bytes")
 
     def _fragment(
-        self, opcode: int, fin: bool, payload: bytes, frame: bytes
+        self, opcode: int, fin: bool, payload: bytes, buf: bytes, start: int, end: int
     ) -> tuple[int, bytes, bytes] | None:
         """One frame of a fragmented message (or a control frame inside one)."""
         if opcode >= CLOSE:
             return opcode, payload, b""  # control frames may sit between fragments
         if opcode not in _KNOWN_OPCODES:
             raise FrameError(PROTOCOL_ERROR, f"reserved opcode {opcode:#x}")
-        if (opcode == CONTINUATION) is not bool(self._held):
+        if (opcode == CONTINUATION) is not bool(self._fragments):
             which = "continuation without a message" if opcode == CONTINUATION else "new message"
             raise FrameError(PROTOCOL_ERROR, f"{which} inside a fragmented message")
         if opcode != CONTINUATION:
             self._first_opcode = opcode
-        self._parts.append(payload)
-        if sum(len(part) for part in self._parts) > self._max:
+        if len(self._parts) + len(payload) > self._max:
             raise FrameError(MESSAGE_TOO_BIG, f"message over the {self._max} byte limit")
+        if self._fragments >= MAX_FRAGMENTS:
+            # Each fragment costs the proxy work and memory even when empty.
+            raise FrameError(MESSAGE_TOO_BIG, f"message of more than {MAX_FRAGMENTS} fragments")
+        self._fragments += 1
+        self._parts += payload
         if not fin:
-            self._held.append(frame)
+            self._held += memoryview(buf)[start:end]
             return None
-        message = b"".join(self._parts)
-        held = b"".join(self._held)
-        self._parts, self._held = [], []
+        message, held = bytes(self._parts), bytes(self._held)
+        self._parts, self._held, self._fragments = bytearray(), bytearray(), 0
         if self._first_opcode == TEXT:
             _check_utf8(message)
         return self._first_opcode, message, held

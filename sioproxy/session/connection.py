@@ -15,6 +15,7 @@ from sioproxy.codec import engineio, legacy, legacy_framing
 from sioproxy.codec.binary import SioDecoder
 from sioproxy.codec.engineio import EioPacket, EioType, message_packet
 from sioproxy.codec.handshake import decode_open
+from sioproxy.codec.limits import BODY_NOTE, MAX_PACKETS_PER_BODY, LimitError
 from sioproxy.codec.socketio import SioPacket, SioType, decode_sio
 from sioproxy.errors import DecodeError
 from sioproxy.session.events import PacketSeen, PacketSeenDraft, RequestSummary
@@ -58,7 +59,7 @@ class Connection:
     def legacy_body(self, direction: Direction, text: str, transport: str) -> list[PacketSeen]:
         """A 0.9 polling body or WebSocket frame: one bare packet or a framed payload."""
         try:
-            frames = legacy_framing.split_payload(text)
+            frames = legacy_framing.split_payload(text, MAX_PACKETS_PER_BODY)
         except DecodeError as exc:
             return [self._undecoded(direction, transport, text, exc)]
         return [self._legacy_frame(direction, frame, transport) for frame in frames]
@@ -286,6 +287,7 @@ class Connection:
             generation=self.generation,
             raw=raw,
             error=str(error),
+            note=BODY_NOTE if isinstance(error, LimitError) else None,
         )
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sioproxy.codec import legacy_framing, payload
+from sioproxy.codec.limits import MAX_PACKETS_PER_BODY
 from sioproxy.errors import DecodeError
 from sioproxy.session.connection import Connection
 from sioproxy.session.events import (
@@ -275,7 +276,7 @@ class SessionTracker:
                     else payload.decode_jsonp_response(body)[1]
                 )
                 body = text.encode("utf-8")
-            packets = payload.decode_payload(body, version)
+            packets = payload.decode_payload(body, version, limit=MAX_PACKETS_PER_BODY)
         except DecodeError as exc:
             raw: str | bytes = body
             if body.isascii():

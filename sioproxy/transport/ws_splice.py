@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Any
 from twisted.internet import tcp
 from twisted.internet.error import ConnectionLost
 from twisted.internet.protocol import ClientFactory, connectionDone
-from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from sioproxy.codec import wsframe
 from sioproxy.codec.wsframe import BINARY, CLOSE, TEXT, FrameError, FrameReader, encode_frame
+from sioproxy.failures import FailureLog
 from sioproxy.transport.observer import RelayObserver
 from sioproxy.transport.takeover import rebind
 from sioproxy.types import Direction
@@ -38,7 +38,9 @@ from sioproxy.types import Direction
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-log = Logger()
+# Rate-limited: a failing observer fails again on every message (sioproxy.failures).
+_failures = FailureLog()
+_OBSERVER_FAILED = "sioproxy: the observer failed on a WebSocket message (1011 to both legs)"
 
 C2S = Direction.C2S
 S2C = Direction.S2C
@@ -195,8 +197,8 @@ class WsSplice:
                     out = self._observer.on_ws_message(
                         self.ws_id, direction, payload, opcode == BINARY
                     )
-                except Exception:
-                    log.failure("observer failed on ws {id}; closing both legs", id=self.ws_id)
+                except Exception as exc:
+                    _failures.report(_OBSERVER_FAILED, exc)
                     if run_end > run_start:  # what it already passed still goes through
                         pieces.append(buf[run_start:run_end])
                     self._flush(other, pieces)
@@ -254,8 +256,8 @@ class WsSplice:
         try:
             for payload, binary in messages:
                 observe(ws_id, direction, payload, binary)
-        except Exception:
-            log.failure("observer failed on ws {id}; closing both legs", id=ws_id)
+        except Exception as exc:
+            _failures.report(_OBSERVER_FAILED, exc)
             self._fail(INTERNAL_ERROR, "proxy error")
             return
         if close is not None:

@@ -169,3 +169,79 @@ def test_error_carries_the_whole_messages_before_the_bad_frame() -> None:
         (1, b"Hello", HELLO_UNMASKED),
         (9, b"Hello", PING_UNMASKED),
     ]
+
+
+# -- hostile input: many fragments, frames over many reads ---------------------
+
+
+def fragmented(opcode: int, pieces: list[bytes], *, masked: bool) -> bytes:
+    """One message cut into ``pieces`` (continuation frames after the first)."""
+    last = len(pieces) - 1
+    return b"".join(
+        encode_frame(opcode if i == 0 else 0, piece, masked=masked, fin=i == last)
+        for i, piece in enumerate(pieces)
+    )
+
+
+def test_message_of_max_fragments_passes_one_more_is_closed_1009() -> None:
+    limit = wsframe.MAX_FRAGMENTS
+    whole = fragmented(1, [b""] * (limit - 1) + [b"x"], masked=True)
+    assert messages(client_reader(), whole) == [(1, b"x", whole)]
+    reader = client_reader()
+    reader.feed(encode_frame(1, b"", masked=True, fin=False))
+    empty = encode_frame(0, b"", masked=True, fin=False)
+    for _ in range(limit - 1):  # one empty fragment per read
+        reader.feed(empty)
+    with pytest.raises(FrameError) as caught:
+        reader.feed(empty)
+    assert caught.value.close_code == 1009
+    assert f"more than {limit} fragments" in str(caught.value)
+
+
+def test_empty_fragments_keep_the_exact_bytes_and_pending_count() -> None:
+    pieces = [b"", b"a", b"", b"", b"bc", b""]
+    stream = fragmented(2, pieces, masked=False)
+    reader = server_reader()
+    got: list[tuple[int, bytes, bytes]] = []
+    for i in range(0, len(stream), 2):  # every frame here is 2 or 3 bytes
+        got += messages(reader, stream[i : i + 2])
+    assert got == [(2, b"abc", stream)]
+    assert reader.pending == 0
+
+
+def test_incomplete_frame_is_held_until_it_is_whole() -> None:
+    """Reads of an unfinished frame are kept, not parsed again: nothing comes back."""
+    frame = encode_frame(2, bytes(range(256)) * 64, masked=True)
+    reads = [frame[i : i + 100] for i in range(0, len(frame), 100)]
+    reader = client_reader()
+    assert reader.feed(reads[0])[1] == []  # the header is read: 16,392 bytes to come
+    for count, part in enumerate(reads[1:-1], 2):
+        assert reader.feed(part) == (b"", [])
+        assert reader.pending == 100 * count
+    assert messages(reader, reads[-1]) == [(2, bytes(range(256)) * 64, frame)]
+    assert reader.pending == 0
+
+
+fragmented_st = st.tuples(
+    st.sampled_from([1, 2]), st.lists(st.binary(max_size=300), min_size=1, max_size=8)
+)
+
+
+@given(
+    sent=st.lists(fragmented_st, min_size=1, max_size=4),
+    masked=st.booleans(),
+    cuts=st.lists(st.integers(min_value=0, max_value=20_000), max_size=8),
+)
+def test_any_split_of_fragmented_messages(
+    sent: list[tuple[int, list[bytes]]], masked: bool, cuts: list[int]
+) -> None:
+    texts = [(op, [p.decode("latin-1").encode() if op == 1 else p for p in ps]) for op, ps in sent]
+    stream = b"".join(fragmented(op, ps, masked=masked) for op, ps in texts)
+    reader = FrameReader(from_client=masked, max_message=1 << 20)
+    got: list[tuple[int, bytes, bytes]] = []
+    points = sorted({c % (len(stream) + 1) for c in cuts} | {0, len(stream)})
+    for start, end in itertools.pairwise(points):
+        got += messages(reader, stream[start:end])
+    assert [(op, payload) for op, payload, _ in got] == [(op, b"".join(ps)) for op, ps in texts]
+    assert b"".join(raw for _, _, raw in got) == stream
+    assert reader.pending == 0

@@ -249,3 +249,21 @@ def test_observer_is_passive_only_without_an_active_pipeline() -> None:
 def test_observer_not_passive_when_lines_must_be_written_before_relaying() -> None:
     observer = LiveObserver(clock=lambda: 0.0, sinks=[], send_first=False)
     assert observer.passive is False
+
+
+def test_bodies_and_packets_over_the_decoding_limits_pass_rules_untouched() -> None:
+    """Past a decoding limit nothing is decoded, so no rule applies: the bytes go on as sent."""
+    from sioproxy.codec.limits import MAX_JSON_DEPTH, MAX_PACKETS_PER_BODY
+
+    obs, events, _ = make(ECHO_RULE.replace('"s2c"', '"c2s"'))
+    assert polling_open(obs, version=4) is None
+    many = "\x1e".join(['42["echo","hi"]'] * (MAX_PACKETS_PER_BODY + 1)).encode()
+    query = "EIO=4&transport=polling&sid=abc"
+    assert obs.on_http_request(2, req("POST", query), many) is None
+    deep = "[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1)
+    ws_open(obs)
+    assert obs.on_ws_message(7, C2S, f'42["echo",{deep}]'.encode(), False) is None
+    rewritten = obs.on_ws_message(7, C2S, b'42["echo","hi"]', False)
+    assert rewritten == [('42["echo","😀"]'.encode(), False)]  # the rule itself works
+    undecoded = [p for p in packets(events) if p.error is not None]
+    assert [p.raw for p in undecoded] == [many.decode(), f'42["echo",{deep}]']
