@@ -12,6 +12,7 @@ from typing import Any
 
 from twisted.internet.task import LoopingCall
 
+from sioproxy.limits import EdgeLimits, EdgeStats
 from sioproxy.live import EventSink, LiveObserver
 from sioproxy.pipeline import Pipeline
 from sioproxy.recording.live_recorder import LiveRecorder
@@ -32,6 +33,7 @@ class RunningProxy:
     _flusher: LoopingCall
     _on_tick: Sequence[Callable[[], None]] = field(default_factory=tuple)
     stopped: bool = False
+    edge_stats: EdgeStats = field(default_factory=EdgeStats)  # refusals, timeouts
 
     def tick(self, now: float) -> None:
         if self.recorder is not None:
@@ -73,11 +75,13 @@ async def start_proxy(
     insecure: bool = False,
     on_tick: Sequence[Callable[[], None]] = (),
     pipeline: Pipeline | None = None,
+    limits: EdgeLimits | None = None,
 ) -> RunningProxy:
     """Listen on ``listen`` and relay to ``upstream``, recording to ``out`` when given.
 
     ``pipeline`` (rules and addons, docs/rules.md) rewrites traffic; without
     one, or with one that can change nothing, every byte passes unchanged.
+    ``limits``: header and idle timeouts, per-client cap (docs/reliability.md).
     """
     target = parse_upstream(upstream)
     recorder = None
@@ -101,6 +105,7 @@ async def start_proxy(
         # is relayed; batched recording may send first and record a moment later.
         send_first=recorder is None or flush_interval > 0,
     )
+    edge_stats = EdgeStats()
     site = build_proxy_site(
         reactor,
         target,
@@ -108,6 +113,8 @@ async def start_proxy(
         resource_path=resource_path,
         max_body=max_body,
         insecure=insecure,
+        limits=limits,
+        stats=edge_stats,
     )
     endpoint: Any = listen_endpoint(reactor, listen)
     port = await endpoint.listen(site)
@@ -120,6 +127,7 @@ async def start_proxy(
         recorder=recorder,
         _flusher=flusher,
         _on_tick=tuple(on_tick),
+        edge_stats=edge_stats,
     )
     flusher.start(FLUSH_SECONDS, now=False)
     return running

@@ -6,9 +6,10 @@ Layer: transport (Twisted). Used by ``sioproxy replay`` and the pytest plugin.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from sioproxy.limits import EdgeLimits, EdgeStats
 from sioproxy.recording import Recording
 from sioproxy.replay.config import standin_config
 from sioproxy.replay.engine import ReplayOptions
@@ -26,6 +27,7 @@ class RunningReplay:
     port: Any  # IListeningPort
     site: StandInSite
     service: ReplayService
+    edge_stats: EdgeStats = field(default_factory=EdgeStats)  # refusals, timeouts
 
     @property
     def stats(self) -> ReplayStats:
@@ -53,8 +55,13 @@ async def start_replay(
     loop: bool = False,
     on_all_done: Callable[[], None] | None = None,
     keep_journal: bool = False,
+    limits: EdgeLimits | None = None,
 ) -> RunningReplay:
-    """Serve ``recording`` as a stand-in Socket.IO server on ``listen``."""
+    """Serve ``recording`` as a stand-in Socket.IO server on ``listen``.
+
+    ``limits``: header and idle timeouts, per-client cap; request bodies are
+    limited to the recording's ``maxPayload`` (docs/reliability.md).
+    """
     config = standin_config(recording, resource_path=resource_path)
     service = ReplayService(
         recording,
@@ -67,7 +74,12 @@ async def start_replay(
         on_all_done=on_all_done,
         keep_journal=keep_journal,
     )
-    port, site = await listen_standin(reactor, listen, config, service.app_factory)
+    stats = EdgeStats()
+    port, site = await listen_standin(reactor, listen, config, service.app_factory, limits, stats)
     return RunningReplay(
-        url=describe_listening(port, listen), port=port, site=site, service=service
+        url=describe_listening(port, listen),
+        port=port,
+        site=site,
+        service=service,
+        edge_stats=stats,
     )
