@@ -172,7 +172,9 @@ def _convert(action: argparse.Action, value: Any, where: str) -> Any:
     kind = action.type
     try:
         converted = kind(value) if callable(kind) else value
-    except (TypeError, ValueError, OverflowError, argparse.ArgumentTypeError) as exc:
+    except argparse.ArgumentTypeError as exc:  # a bounded type's own sentence
+        raise ConfigError(None, None, f"{where}: {exc}") from None
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ConfigError(None, None, f"{where}: bad value {value!r} ({exc})") from None
     if action.choices is not None and converted not in action.choices:
         choices = ", ".join(map(str, action.choices))

@@ -77,6 +77,6 @@ MAX_BODY_CEILING = 1 << 30  # --max-body: 1 byte .. 1 GiB
 MAX_TIMEOUT_SECONDS = 86_400.0  # --header-timeout / --idle-timeout: 0 (off) .. 1 day
 MAX_FLUSH_INTERVAL = 60.0  # --flush-interval: 0 .. 60 s
 MAX_PER_CLIENT_CEILING = 1_000_000  # --max-connections-per-client: 0 (off) .. 1,000,000
-SEED_RANGE = (-(2**63), 2**64 - 1)  # --seed
+SEED_RANGE = (0, 2**64 - 1)  # --seed
 MAX_SPEED = 1_000_000.0  # replay --speed
 MAX_COUNT = 1_000_000  # replay-client --clients, show --max-args
