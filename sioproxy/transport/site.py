@@ -27,7 +27,7 @@ from zope.interface import implementer  # type: ignore[import-untyped]
 
 from sioproxy.limits import EdgeLimits, EdgeStats
 from sioproxy.transport.endpoints import Upstream
-from sioproxy.transport.guard import GuardedChannel, GuardedSite
+from sioproxy.transport.guard import GuardedChannel, GuardedSite, IdleSweep
 from sioproxy.transport.http_relay import HttpRelay, WebRequest, request_info
 from sioproxy.transport.observer import RelayObserver
 from sioproxy.transport.takeover import hand_over, is_websocket_upgrade
@@ -116,7 +116,9 @@ class ProxySite(GuardedSite):
         return None
 
     def close(self) -> defer.Deferred[list[Any]]:
-        """Close the upstream connection pools (call on shutdown)."""
+        """Close the upstream connection pools and stop the idle checks (call on shutdown)."""
+        if self.ws_factory.sweep is not None:
+            self.ws_factory.sweep.stop()
         return self.http_relay.close()
 
 
@@ -186,5 +188,7 @@ def build_proxy_site(
     if attach is not None:  # optional observer hook, see transport/observer.py
         attach(RelayControlImpl(reactor, ws_factory))
     edge = EdgeLimits(max_body=max_body) if limits is None else replace(limits, max_body=max_body)
+    stats = stats if stats is not None else EdgeStats()
     site.guard(edge, stats, channel=RelayChannel, on_refused=http_relay.refused)
+    ws_factory.sweep = IdleSweep(reactor, ws_factory.relays, edge.idle_timeout, stats)
     return site

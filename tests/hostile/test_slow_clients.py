@@ -3,8 +3,8 @@
 Two live ``sioproxy record`` processes in front of node socket.io 4: one with
 short timeouts (``--header-timeout 1 --idle-timeout 2``) so the cases finish
 quickly, one with ``--max-connections-per-client 4``. Held long polls and
-quiet WebSockets outlive the idle timeout; slowloris connections do not
-outlive the header timeout; the counts are in ``/metrics``.
+WebSockets kept alive by pings outlive the idle timeout; silent connections
+and slowloris headers do not; the counts are in ``/metrics``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import websocket
 
 from tests.hostile.edge_clients import connect, read_head, request_head, status_of, wait_closed
 from tests.hostile.harness import (
@@ -128,16 +129,36 @@ def test_a_long_poll_held_past_the_idle_timeout_is_answered(short: Stack) -> Non
     post(short, sid, b"1")
 
 
-def test_a_quiet_websocket_outlives_the_idle_timeout(short: Stack) -> None:
+def test_a_websocket_kept_alive_by_pings_outlives_the_idle_timeout(short: Stack) -> None:
+    """No message for 3 s (longer than --idle-timeout 2), only WebSocket pings: still open."""
     client = WsClient(short.ws_url())
     try:
         client.open_sio()
-        time.sleep(3.0)  # silence both ways, longer than --idle-timeout 2
+        for _ in range(6):
+            client.ws.ping(b"keep")
+            time.sleep(0.5)
         client.ws.send('421["ack_me","quiet"]')
-        got = client.recv_until(lambda d: isinstance(d, str) and d.startswith("431"))
+        got = client.recv_until(lambda d: isinstance(d, str) and d.startswith("431"), limit=100)
         assert got == '431["quiet","ack"]', got
     finally:
         client.close()
+
+
+def test_a_silent_websocket_is_closed_after_the_idle_timeout(short: Stack) -> None:
+    before = metric(short.admin, IDLE_TIMEOUTS)
+    client = WsClient(short.ws_url())
+    try:
+        client.open_sio()
+        client.ws.settimeout(10)
+        opcode, frame = client.ws.recv_data_frame(True)  # nothing comes but the close
+        while opcode == websocket.ABNF.OPCODE_PONG:
+            opcode, frame = client.ws.recv_data_frame(True)
+        assert opcode == websocket.ABNF.OPCODE_CLOSE, (opcode, frame.data)
+        assert int.from_bytes(frame.data[:2], "big") == 1001  # going away
+    finally:
+        client.close()
+    assert metric(short.admin, IDLE_TIMEOUTS) >= before + 1
+    assert_survived(short)
 
 
 def test_connections_past_the_per_client_cap_get_503(capped: Stack) -> None:
