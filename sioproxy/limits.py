@@ -79,4 +79,5 @@ MAX_FLUSH_INTERVAL = 60.0  # --flush-interval: 0 .. 60 s
 MAX_PER_CLIENT_CEILING = 1_000_000  # --max-connections-per-client: 0 (off) .. 1,000,000
 SEED_RANGE = (0, 2**64 - 1)  # --seed
 MAX_SPEED = 1_000_000.0  # replay --speed
-MAX_COUNT = 1_000_000  # replay-client --clients, show --max-args
+MAX_COUNT = 1_000_000  # show --max-args
+MAX_CLIENTS = 100_000  # replay-client --clients

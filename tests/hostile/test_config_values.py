@@ -121,3 +121,18 @@ def test_rules_file_numbers_are_bounded(tmp_path: Path) -> None:
     )
     result = _run([*RECORD, "--out", "x.jsonl", "--rules", "rules.toml"], tmp_path)
     _refused(result, "rules.toml:4: rule 1 ('many'): 'copies' must be an integer from 1 to 100")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["replay-client", "{rec}", "--target", "http://127.0.0.1:9", "--timeout", "nan"],
+        ["replay-client", "{rec}", "--target", "http://127.0.0.1:9", "--connect-timeout=-1"],
+        ["replay-client", "{rec}", "--target", "http://127.0.0.1:9", "--clients", "1e9"],
+        ["show", "{rec}", "--follow", "--follow-interval", "0"],
+        ["show", "{rec}", "--max-args", "inf"],
+    ],
+)
+def test_client_side_values_are_bounded(tmp_path: Path, args: list[str]) -> None:
+    recording = str(REPO / "recordings" / "examples" / "demo-eio4.jsonl")
+    _refused(_run([a.format(rec=recording) for a in args], tmp_path), "must be a")
