@@ -19,9 +19,10 @@ line they replace, not extend, the configured list.
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -171,7 +172,9 @@ def _convert(action: argparse.Action, value: Any, where: str) -> Any:
     kind = action.type
     try:
         converted = kind(value) if callable(kind) else value
-    except (TypeError, ValueError, argparse.ArgumentTypeError) as exc:
+    except argparse.ArgumentTypeError as exc:  # a bounded type's own sentence
+        raise ConfigError(None, None, f"{where}: {exc}") from None
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ConfigError(None, None, f"{where}: bad value {value!r} ({exc})") from None
     if action.choices is not None and converted not in action.choices:
         choices = ", ".join(map(str, action.choices))
@@ -308,3 +311,63 @@ def _toml_scalar(action: argparse.Action, value: Any, key: str) -> Any:
     if isinstance(value, int | float) and action.type in (None, str):
         value = str(value)  # ``listen = 8080`` means the port
     return _convert(action, value, key)
+
+
+# -- bounded numeric option types ----------------------------------------------
+#
+# Used as argparse ``type=`` so one check covers the command line, SIOPROXY_*
+# variables and the config file (which ``_convert`` runs through the same
+# callable). TOML gives ints and floats, the others strings.
+
+
+def bounded_int(low: int, high: int) -> Callable[[Any], int]:
+    """An argparse type: an integer from ``low`` to ``high`` (an integral float is fine)."""
+
+    def convert(value: Any) -> int:
+        number: int | None = None
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif _integral(value):
+            number = int(value)
+        if number is None or not low <= number <= high:
+            raise argparse.ArgumentTypeError(
+                f"must be an integer from {low:,} to {high:,}, got {_shown(value)}"
+            )
+        return number
+
+    convert.__name__ = "integer"
+    return convert
+
+
+def bounded_float(low: float, high: float) -> Callable[[Any], float]:
+    """An argparse type: a finite number from ``low`` to ``high`` (no nan, no inf)."""
+
+    def convert(value: Any) -> float:
+        number: float | None = None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            number = float(value)
+        elif isinstance(value, str) and len(value) < 40:
+            try:
+                number = float(value)
+            except ValueError:
+                number = None
+        if number is None or not math.isfinite(number) or not low <= number <= high:
+            raise argparse.ArgumentTypeError(
+                f"must be a number from {low:g} to {high:g}, got {_shown(value)}"
+            )
+        return number
+
+    convert.__name__ = "number"
+    return convert
+
+
+def _integral(value: Any) -> bool:
+    """An integral finite float, or a string of at most 30 digits."""
+    if isinstance(value, float):
+        return math.isfinite(value) and value.is_integer()
+    return isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d{1,30}\s*", value) is not None
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -357,3 +357,26 @@ class ReplayMetrics:
 
     def render(self) -> str:
         return self.registry.render()
+
+
+def add_edge_metrics(registry: Registry, stats: Any) -> None:
+    """Counters of a listener's refusals and timeouts, mirrored from a ``limits.EdgeStats``."""
+    timeouts = registry.counter(
+        "sioproxy_timeouts_total",
+        "Client connections closed by a timeout (header: request head too slow; idle)",
+        ["kind"],
+    )
+    refused = registry.counter(
+        "sioproxy_refused_total",
+        "Requests or connections refused while reading (body_too_large, bad_target,"
+        " per_client_limit)",
+        ["reason"],
+    )
+
+    def collect() -> None:
+        for kind, count in stats.timeouts.items():
+            timeouts.set_total(float(count), kind=kind)
+        for reason, count in stats.refused.items():
+            refused.set_total(float(count), reason=reason)
+
+    registry.on_collect(collect)

@@ -43,6 +43,7 @@ PURE_MODULES = [
     "sioproxy.pipeline.process",
     "sioproxy.config",
     "sioproxy.metrics",
+    "sioproxy.limits",
     "sioproxy.testing.paths",
     "sioproxy.testing.settings",
     "sioproxy.clientside",

@@ -14,8 +14,10 @@ import os
 import sys
 from typing import Any, TextIO
 
+from sioproxy import limits
 from sioproxy.commands.loading import load_recording, warn_torn
 from sioproxy.commands.redact_opts import add_redaction_options, policy_from
+from sioproxy.config import bounded_float, bounded_int
 from sioproxy.errors import RecordingError
 from sioproxy.inspect.filters import compile_filter
 from sioproxy.inspect.follow import DEFAULT_INTERVAL, RecordingTail, follow
@@ -35,18 +37,21 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     show.add_argument("--filter", metavar="EXPR", help="e.g. 'nsp:/chat event:join or type:ack'")
     show.add_argument(
         "--max-args",
-        type=int,
+        type=bounded_int(1, limits.MAX_COUNT),
         default=ARGS_LIMIT,
         metavar="N",
         help=f"cut arguments to N characters (default {ARGS_LIMIT})",
     )
     show.add_argument("--follow", action="store_true", help="keep printing as the file grows")
     show.add_argument(
-        "--follow-timeout", type=float, metavar="SECONDS", help="with --follow: stop after SECONDS"
+        "--follow-timeout",
+        type=bounded_float(0.0, limits.MAX_TIMEOUT_SECONDS),
+        metavar="SECONDS",
+        help="with --follow: stop after SECONDS",
     )
     show.add_argument(
         "--follow-interval",
-        type=float,
+        type=bounded_float(0.001, 60.0),
         default=DEFAULT_INTERVAL,
         metavar="SECONDS",
         help=f"poll interval (default {DEFAULT_INTERVAL})",

@@ -13,8 +13,10 @@ import random
 import sys
 from typing import Any
 
+from sioproxy import limits
 from sioproxy.commands.reactor_run import react_with_status
 from sioproxy.commands.redact_opts import add_redaction_options, policy_from
+from sioproxy.config import bounded_float, bounded_int
 from sioproxy.errors import RecordingError
 from sioproxy.live import EventSink
 from sioproxy.logfmt import LOG_FORMATS, PacketLog
@@ -54,7 +56,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     record.add_argument(
         "--flush-interval",
-        type=float,
+        type=bounded_float(0.0, limits.MAX_FLUSH_INTERVAL),
         # Batched by default: one write per 100 ms instead of one per packet
         # (docs/performance.md); SIGTERM/SIGINT still flush everything.
         default=0.1,
@@ -107,8 +109,12 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "--insecure", action="store_true", help="do not verify upstream TLS certificates"
     )
     parser.add_argument(
-        "--max-body", type=int, default=1_000_000, help="largest polling body / message"
+        "--max-body",
+        type=bounded_int(1, limits.MAX_BODY_CEILING),
+        default=1_000_000,
+        help="largest request body, polling response body or WebSocket message (bytes)",
     )
+    add_edge_options(parser)
     parser.add_argument(
         "--admin",
         metavar="HOST:PORT",
@@ -123,9 +129,49 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         help="Python hooks (on_packet/on_connect/on_disconnect); repeatable, run in order",
     )
     parser.add_argument(
-        "--seed", type=int, metavar="N", help="seed the dice of 'probability' rules"
+        "--seed",
+        type=bounded_int(*limits.SEED_RANGE),
+        metavar="N",
+        help="seed the dice of 'probability' rules",
     )
     add_redaction_options(parser)
+
+
+def add_edge_options(parser: argparse.ArgumentParser) -> None:
+    """Timeouts and the per-client cap of the listener (proxy, record, replay)."""
+    seconds = bounded_float(0.0, limits.MAX_TIMEOUT_SECONDS)
+    parser.add_argument(
+        "--header-timeout",
+        type=seconds,
+        default=limits.HEADER_TIMEOUT,
+        metavar="SECONDS",
+        help=f"close a connection whose request head is not in after SECONDS"
+        f" (default {limits.HEADER_TIMEOUT:g}; 0 = no limit)",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=seconds,
+        default=limits.IDLE_TIMEOUT,
+        metavar="SECONDS",
+        help=f"close a connection that received nothing for SECONDS while no request of it"
+        f" is answered (default {limits.IDLE_TIMEOUT:g}; 0 = never)",
+    )
+    parser.add_argument(
+        "--max-connections-per-client",
+        type=bounded_int(0, limits.MAX_PER_CLIENT_CEILING),
+        default=0,
+        metavar="N",
+        help="refuse (503) connections past N open ones from one client address (0 = no cap)",
+    )
+
+
+def edge_limits(args: argparse.Namespace, max_body: int) -> limits.EdgeLimits:
+    return limits.EdgeLimits(
+        max_body=max_body,
+        header_timeout=args.header_timeout,
+        idle_timeout=args.idle_timeout,
+        max_per_client=args.max_connections_per_client,
+    )
 
 
 def load_pipeline(args: argparse.Namespace) -> Pipeline | None:
@@ -195,6 +241,7 @@ async def _serve(reactor: Any, args: argparse.Namespace, status: list[int]) -> N
             pipeline=pipeline,
             out_policy=_out_policy(args),
             file_mode=getattr(args, "file_mode", DEFAULT_FILE_MODE),
+            limits=edge_limits(args, args.max_body),
         )
     except (OSError, CannotListenError) as exc:  # port in use, permission
         print(

@@ -17,7 +17,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from sioproxy import limits
 from sioproxy.commands.redact_opts import add_secret_options
+from sioproxy.config import bounded_float, bounded_int
 from sioproxy.errors import SioProxyError
 from sioproxy.textsafe import escape_controls
 
@@ -31,20 +33,24 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     _add_common(replay)
     replay.add_argument(
         "--speed",
-        type=float,
+        type=bounded_float(0.0, limits.MAX_SPEED),
         default=None,
         metavar="S",
         help="timed playback: recorded client gaps divided by S (0 = no gaps)",
     )
     replay.add_argument(
         "--max-gap",
-        type=float,
+        type=bounded_float(0.0, limits.MAX_TIMEOUT_SECONDS),
         default=None,
         metavar="SECONDS",
         help="timed playback: cap every gap (implies --speed 1 unless given)",
     )
     replay.add_argument(
-        "--clients", type=int, default=1, metavar="N", help="replay N copies at once"
+        "--clients",
+        type=bounded_int(1, limits.MAX_CLIENTS),
+        default=1,
+        metavar="N",
+        help="replay N copies at once",
     )
     replay.add_argument(
         "--progress",
@@ -70,12 +76,17 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--path", default=None, help="Socket.IO path (default: as recorded)")
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=bounded_float(0.0, limits.MAX_TIMEOUT_SECONDS),
         default=5.0,
         metavar="SECONDS",
         help="how long to wait for an expected server packet",
     )
-    parser.add_argument("--connect-timeout", type=float, default=10.0, metavar="SECONDS")
+    parser.add_argument(
+        "--connect-timeout",
+        type=bounded_float(0.0, limits.MAX_TIMEOUT_SECONDS),
+        default=10.0,
+        metavar="SECONDS",
+    )
     parser.add_argument(
         "--ignore",
         action="append",

@@ -11,8 +11,11 @@ import argparse
 import sys
 from typing import Any
 
+from sioproxy import limits
 from sioproxy.commands.loading import load_recording
+from sioproxy.commands.proxy_cmd import add_edge_options, edge_limits
 from sioproxy.commands.reactor_run import react_with_status
+from sioproxy.config import bounded_float
 from sioproxy.logfmt import LOG_FORMATS, PacketLog
 from sioproxy.recording import Redactor
 from sioproxy.replay.engine import MISS_MODES, ReplayOptions
@@ -26,10 +29,15 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     replay.add_argument("--listen", default="127.0.0.1:8080", help="HOST:PORT (port 0 = any)")
     replay.add_argument("--path", default="/socket.io", help="Socket.IO resource path")
     add_matching_options(replay)
-    replay.add_argument("--speed", type=float, default=1.0, help="time scale; 0 = no waiting")
+    replay.add_argument(
+        "--speed",
+        type=bounded_float(0.0, limits.MAX_SPEED),
+        default=1.0,
+        help="time scale; 0 = no waiting",
+    )
     replay.add_argument(
         "--max-gap",
-        type=float,
+        type=bounded_float(0.0, limits.MAX_TIMEOUT_SECONDS),
         default=None,
         metavar="SECONDS",
         help="cap idle gaps between recorded packets",
@@ -57,6 +65,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         metavar="HOST:PORT",
         help="serve /health, /ready, /version and /metrics here (host defaults to 127.0.0.1)",
     )
+    add_edge_options(replay)
     replay.set_defaults(handler=run_replay)
 
 
@@ -145,6 +154,8 @@ async def _serve(
             verbose=not args.quiet,  # -q: no per-packet lines; misses are still reported
             loop=args.loop,
             on_all_done=_all_done,
+            # max_body: the stand-in takes the recording's maxPayload instead.
+            limits=edge_limits(args, 0),
         )
     except (OSError, CannotListenError) as exc:  # port in use, permission
         print(

@@ -54,6 +54,13 @@ _MISC_KEYS = ("withhold_ack", "delay_ack", "probability", "count", "after", "per
 _RULE_KEYS = frozenset(_MATCH_KEYS + _EDIT_KEYS + _MISC_KEYS)
 _UPGRADE_KEYS = frozenset({"name", "action", "probability", "count", "after", "per"})
 _INJECT_KEYS = frozenset({"dir", "when", "packet", "delay"})
+# Bounds of the numbers in a rule (docs/rules.md). Each copy or injected
+# packet is held and written once per matching packet, and each delay keeps
+# packets in memory for that long: a typo must not cost gigabytes.
+MAX_COPIES = 100
+MAX_INJECTS = 100
+MAX_DELAY_MS = 3_600_000  # one hour
+MAX_COUNTER = 1_000_000_000  # count and after
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,14 +249,14 @@ class _Builder:
             sub=self.subs(),
             rename=self.opt_str("rename"),
             action=action,
-            copies=self.integer("copies", 1, minimum=1) or 1,
+            copies=self.integer("copies", 1, minimum=1, maximum=MAX_COPIES) or 1,
             delay=self.millis("delay"),
             inject=self.injects(),
             withhold_ack=self.boolean("withhold_ack"),
             delay_ack=self.millis("delay_ack"),
             probability=self.probability(),
-            count=self.integer("count", None, minimum=1),
-            after=self.integer("after", 0, minimum=0) or 0,
+            count=self.integer("count", None, minimum=1, maximum=MAX_COUNTER),
+            after=self.integer("after", 0, minimum=0, maximum=MAX_COUNTER) or 0,
             per=self.choice("per", ("connection", "proxy"), "connection"),  # type: ignore[arg-type]
         )
         self.check_consistency(rule)
@@ -287,19 +294,23 @@ class _Builder:
             raise self.fail(key, f"{key!r} must be true or false, got {value!r}")
         return value
 
-    def integer(self, key: str, default: int | None, *, minimum: int) -> int | None:
+    def integer(self, key: str, default: int | None, *, minimum: int, maximum: int) -> int | None:
         value = self.entry.get(key, default)
         if value is None:
             return None
-        if type(value) is not int or value < minimum:
-            raise self.fail(key, f"{key!r} must be an integer >= {minimum}, got {value!r}")
+        if type(value) is not int or not minimum <= value <= maximum:
+            raise self.fail(
+                key, f"{key!r} must be an integer from {minimum} to {maximum:,}, got {value!r}"
+            )
         return value
 
     def millis(self, key: str, table: dict[str, Any] | None = None) -> float:
         value = (self.entry if table is None else table).get(key, 0)
-        ok = type(value) in (int, float) and math.isfinite(value) and value >= 0
+        ok = type(value) in (int, float) and math.isfinite(value) and 0 <= value <= MAX_DELAY_MS
         if not ok:
-            raise self.fail(key, f"{key!r} must be a number of milliseconds >= 0, got {value!r}")
+            raise self.fail(
+                key, f"{key!r} must be milliseconds from 0 to {MAX_DELAY_MS:,}, got {value!r}"
+            )
         return float(value) / 1000.0
 
     def probability(self) -> float:
@@ -402,6 +413,8 @@ class _Builder:
         items = [value] if isinstance(value, dict) else value
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
             raise self.fail("inject", "'inject' must be a table or [[rules.inject]] tables")
+        if len(items) > MAX_INJECTS:
+            raise self.fail("inject", f"at most {MAX_INJECTS} injected packets per rule")
         return tuple(self.inject(item) for item in items)
 
     def inject(self, item: dict[str, Any]) -> Inject:

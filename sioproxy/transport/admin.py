@@ -26,8 +26,10 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Site
 
 from sioproxy import __version__
-from sioproxy.metrics import CONTENT_TYPE, LiveMetrics, ReplayMetrics
+from sioproxy.limits import ADMIN_MAX_BODY, EdgeLimits
+from sioproxy.metrics import CONTENT_TYPE, LiveMetrics, ReplayMetrics, add_edge_metrics
 from sioproxy.transport.endpoints import describe_listening, listen_endpoint, parse_upstream
+from sioproxy.transport.guard import GuardedSite
 
 PROBE_SECONDS = 2.0
 
@@ -107,7 +109,7 @@ class AdminResource(Resource):
         return NOT_DONE_YET
 
 
-class _QuietSite(Site):
+class _QuietSite(GuardedSite):
     """No access log lines: stdout is for the packet log, and scrapes come every few seconds."""
 
     def log(self, request: Any) -> None:
@@ -118,6 +120,8 @@ def build_admin_site(*, metrics: Callable[[], str], ready: ReadyCheck) -> Site:
     """The admin site; unknown paths are 404, other methods 405."""
     site = _QuietSite(AdminResource(metrics=metrics, ready=ready))  # type: ignore[no-untyped-call]
     site.displayTracebacks = False
+    # GET and HEAD only: a body past a few KB is refused while it is read.
+    site.guard(EdgeLimits(max_body=ADMIN_MAX_BODY))
     return site
 
 
@@ -195,12 +199,14 @@ async def start_proxy_admin(
 ) -> RunningAdmin:
     """Admin for ``proxy``/``record``: ``metrics.event`` must already be one of the sinks."""
     metrics.bind(running.observer, running.recorder)
+    add_edge_metrics(metrics.registry, running.edge_stats)
     ready = proxy_readiness(reactor, running, upstream)
     return await start_admin(reactor, listen, metrics=metrics.render, ready=ready)
 
 
 async def start_replay_admin(reactor: Any, listen: str, running: Any) -> RunningAdmin:
     metrics = ReplayMetrics(running.stats)
+    add_edge_metrics(metrics.registry, running.edge_stats)
     ready = replay_readiness(running)
     return await start_admin(reactor, listen, metrics=metrics.render, ready=ready)
 

@@ -310,6 +310,14 @@ class HttpRelay:
         if entry is not None:
             entry[1].closeCachedConnections()  # type: ignore[no-untyped-call]
 
+    def refused(self, channel: object, request: WebRequest, status: int, reason: str) -> None:
+        """The channel refused a request while reading it (transport/guard.py): log it.
+
+        Like any failed exchange, a refused request of a polling session ends
+        that session in the recording.
+        """
+        self._observer.on_http_error(self._next_id(), request_info(request), reason)
+
     def close(self) -> defer.Deferred[list[Any]]:
         """Close every cached upstream connection (shutdown)."""
         pools = [pool for _agent, pool in self._agents.values()]

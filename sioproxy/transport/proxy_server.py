@@ -12,6 +12,7 @@ from typing import Any
 
 from twisted.internet.task import LoopingCall
 
+from sioproxy.limits import EdgeLimits, EdgeStats
 from sioproxy.live import EventSink, LiveObserver
 from sioproxy.pipeline import Pipeline
 from sioproxy.recording.live_recorder import LiveRecorder
@@ -34,6 +35,7 @@ class RunningProxy:
     _flusher: LoopingCall
     _on_tick: Sequence[Callable[[], None]] = field(default_factory=tuple)
     stopped: bool = False
+    edge_stats: EdgeStats = field(default_factory=EdgeStats)  # refusals, timeouts
 
     def tick(self, now: float) -> None:
         if self.recorder is not None:
@@ -84,6 +86,7 @@ async def start_proxy(
     pipeline: Pipeline | None = None,
     out_policy: str = "force",
     file_mode: int = DEFAULT_FILE_MODE,
+    limits: EdgeLimits | None = None,
 ) -> RunningProxy:
     """Listen on ``listen`` and relay to ``upstream``, recording to ``out`` when given.
 
@@ -91,6 +94,7 @@ async def start_proxy(
     one, or with one that can change nothing, every byte passes unchanged.
     ``out_policy`` (new, force, append) and ``file_mode`` say how ``out`` is
     opened (``sioproxy.recording.outfile``), after the port is bound.
+    ``limits``: header and idle timeouts, per-client cap (docs/reliability.md).
     """
     target = parse_upstream(upstream)
     observer = LiveObserver(
@@ -103,6 +107,7 @@ async def start_proxy(
         # is relayed; batched recording may send first and record a moment later.
         send_first=out is None or flush_interval > 0,
     )
+    edge_stats = EdgeStats()
     site = build_proxy_site(
         reactor,
         target,
@@ -110,6 +115,8 @@ async def start_proxy(
         resource_path=resource_path,
         max_body=max_body,
         insecure=insecure,
+        limits=limits,
+        stats=edge_stats,
     )
     endpoint: Any = listen_endpoint(reactor, listen)
     port = await endpoint.listen(site)
@@ -145,6 +152,7 @@ async def start_proxy(
         recorder=recorder,
         _flusher=flusher,
         _on_tick=tuple(on_tick),
+        edge_stats=edge_stats,
     )
     flusher.start(FLUSH_SECONDS, now=False)
     return running

@@ -6,9 +6,10 @@ Layer: transport (Twisted). Used by ``sioproxy replay`` and the pytest plugin.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from sioproxy.limits import EdgeLimits, EdgeStats
 from sioproxy.logfmt import PacketLog
 from sioproxy.recording import Recording
 from sioproxy.replay.config import standin_config
@@ -27,6 +28,7 @@ class RunningReplay:
     port: Any  # IListeningPort
     site: StandInSite
     service: ReplayService
+    edge_stats: EdgeStats = field(default_factory=EdgeStats)  # refusals, timeouts
 
     @property
     def stats(self) -> ReplayStats:
@@ -55,8 +57,13 @@ async def start_replay(
     on_all_done: Callable[[], None] | None = None,
     keep_journal: bool = False,
     packet_log: PacketLog | None = None,
+    limits: EdgeLimits | None = None,
 ) -> RunningReplay:
-    """Serve ``recording`` as a stand-in Socket.IO server on ``listen``."""
+    """Serve ``recording`` as a stand-in Socket.IO server on ``listen``.
+
+    ``limits``: header and idle timeouts, per-client cap; request bodies are
+    limited to the recording's ``maxPayload`` (docs/reliability.md).
+    """
     config = standin_config(recording, resource_path=resource_path)
     service = ReplayService(
         recording,
@@ -70,8 +77,13 @@ async def start_replay(
         keep_journal=keep_journal,
         packet_log=packet_log,
     )
-    port, site = await listen_standin(reactor, listen, config, service.app_factory)
+    stats = EdgeStats()
+    port, site = await listen_standin(reactor, listen, config, service.app_factory, limits, stats)
     site.server.on_wrong_protocol = service.wrong_protocol
     return RunningReplay(
-        url=describe_listening(port, listen), port=port, site=site, service=service
+        url=describe_listening(port, listen),
+        port=port,
+        site=site,
+        service=service,
+        edge_stats=stats,
     )

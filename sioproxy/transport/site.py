@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
+from dataclasses import replace
 from typing import Any
 
 from OpenSSL import SSL
@@ -19,13 +20,14 @@ from twisted.internet.protocol import connectionDone
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.client import BrowserLikePolicyForHTTPS
-from twisted.web.http import HTTPChannel
 from twisted.web.iweb import IPolicyForHTTPS
 from twisted.web.resource import Resource
-from twisted.web.server import NOT_DONE_YET, Site
+from twisted.web.server import NOT_DONE_YET
 from zope.interface import implementer  # type: ignore[import-untyped]
 
+from sioproxy.limits import EdgeLimits, EdgeStats
 from sioproxy.transport.endpoints import Upstream
+from sioproxy.transport.guard import GuardedChannel, GuardedSite, IdleSweep
 from sioproxy.transport.http_relay import HttpRelay, WebRequest, request_info
 from sioproxy.transport.observer import RelayObserver
 from sioproxy.transport.takeover import hand_over, is_websocket_upgrade
@@ -102,8 +104,8 @@ class RelayResource(Resource):
         return NOT_DONE_YET
 
 
-class ProxySite(Site):
-    """A ``Site`` that also exposes its relays (for metrics, tests and shutdown)."""
+class ProxySite(GuardedSite):
+    """A ``GuardedSite`` that also exposes its relays (for metrics, tests and shutdown)."""
 
     noisy = False
     http_relay: HttpRelay
@@ -114,17 +116,19 @@ class ProxySite(Site):
         return None
 
     def close(self) -> defer.Deferred[list[Any]]:
-        """Close the upstream connection pools (call on shutdown)."""
+        """Close the upstream connection pools and stop the idle checks (call on shutdown)."""
+        if self.ws_factory.sweep is not None:
+            self.ws_factory.sweep.stop()
         return self.http_relay.close()
 
 
-class RelayChannel(HTTPChannel):
+class RelayChannel(GuardedChannel):
     """An HTTP channel that releases its upstream connections when it closes."""
 
     site: ProxySite
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:  # noqa: N802
-        super().connectionLost(reason)  # type: ignore[no-untyped-call]
+        super().connectionLost(reason)
         self.site.http_relay.release(self)
 
 
@@ -137,11 +141,16 @@ def build_proxy_site(
     max_body: int = 1_000_000,
     insecure: bool = False,
     timeout: float = 60,
+    limits: EdgeLimits | None = None,
+    stats: EdgeStats | None = None,
 ) -> ProxySite:
     """The proxy's ``Site``: relays HTTP and WebSocket traffic to ``upstream``.
 
-    ``max_body`` caps buffered HTTP bodies and WebSocket messages; ``timeout``
-    bounds connecting and waiting for response headers (long polls included).
+    ``max_body`` caps request bodies (while they are read), buffered response
+    bodies and WebSocket messages; ``timeout`` bounds connecting and waiting
+    for response headers (long polls included). ``limits`` (its ``max_body``
+    is replaced by ``max_body``) sets the header and idle timeouts and the
+    per-client cap; refusals and timeouts are counted in ``stats``.
     """
     policy: Any
     if insecure:
@@ -178,5 +187,8 @@ def build_proxy_site(
     attach = getattr(observer, "attach", None)
     if attach is not None:  # optional observer hook, see transport/observer.py
         attach(RelayControlImpl(reactor, ws_factory))
-    site.protocol = RelayChannel  # type: ignore[assignment,method-assign]
+    edge = EdgeLimits(max_body=max_body) if limits is None else replace(limits, max_body=max_body)
+    stats = stats if stats is not None else EdgeStats()
+    site.guard(edge, stats, channel=RelayChannel, on_refused=http_relay.refused)
+    ws_factory.sweep = IdleSweep(reactor, ws_factory.relays, edge.idle_timeout, stats)
     return site

@@ -20,13 +20,15 @@ re-exported here.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from twisted.internet.interfaces import IListeningPort
-from twisted.web.server import Site
 
+from sioproxy.limits import EdgeLimits, EdgeStats
 from sioproxy.serverside.app import AppFactory, StandInConfig
 from sioproxy.transport.endpoints import listen_endpoint
+from sioproxy.transport.guard import GuardedSite
 from sioproxy.transport.standin_handshake import (
     StandInWsFactory,
     StandInWsProtocol,
@@ -63,8 +65,8 @@ __all__ = [
 ]
 
 
-class StandInSite(Site):
-    """A ``Site`` that exposes its ``StandInServer`` (sessions, for tests and shutdown)."""
+class StandInSite(GuardedSite):
+    """A ``GuardedSite`` that exposes its ``StandInServer`` (sessions, for tests and shutdown)."""
 
     noisy = False
     server: StandInServer
@@ -73,20 +75,38 @@ class StandInSite(Site):
         return None  # no access-log line per long poll
 
 
-def build_standin_site(reactor: Any, config: StandInConfig, app_factory: AppFactory) -> StandInSite:
-    """The stand-in server's ``Site``: every request under ``config.resource_path``."""
+def build_standin_site(
+    reactor: Any,
+    config: StandInConfig,
+    app_factory: AppFactory,
+    limits: EdgeLimits | None = None,
+    stats: EdgeStats | None = None,
+) -> StandInSite:
+    """The stand-in server's ``Site``: every request under ``config.resource_path``.
+
+    Request bodies are refused past ``config.max_payload`` (the recorded
+    server's ``maxPayload``) while they are read; ``limits`` sets the
+    timeouts and the per-client cap (its ``max_body`` is replaced).
+    """
     server = StandInServer(reactor, config, app_factory)
     resource = StandInResource(server, StandInWsFactory(reactor, server))
     site = StandInSite(resource, reactor=reactor)  # type: ignore[no-untyped-call]
     site.server = server
+    edge = limits if limits is not None else EdgeLimits(max_body=config.max_payload)
+    site.guard(replace(edge, max_body=config.max_payload), stats)
     return site
 
 
 async def listen_standin(
-    reactor: Any, spec: str, config: StandInConfig, app_factory: AppFactory
+    reactor: Any,
+    spec: str,
+    config: StandInConfig,
+    app_factory: AppFactory,
+    limits: EdgeLimits | None = None,
+    stats: EdgeStats | None = None,
 ) -> tuple[IListeningPort, StandInSite]:
     """Listen on ``spec`` (``HOST:PORT`` or an endpoint string, see ``listen_endpoint``)."""
-    site = build_standin_site(reactor, config, app_factory)
+    site = build_standin_site(reactor, config, app_factory, limits, stats)
     endpoint: Any = listen_endpoint(reactor, spec)
     port: IListeningPort = await endpoint.listen(site)
     return port, site

@@ -313,6 +313,7 @@ class WsRelayFactory(ServerFactory):  # type: ignore[misc]
         self.upstream = upstream
         self.observer = observer
         self.relays: dict[int, WsRelay] = {}
+        self.sweep: Any = None  # closes idle relays (transport/guard.py IdleSweep)
         self._next_id = next_id
         self.max_body = max_body
         self._tls_policy = tls_policy
@@ -337,6 +338,8 @@ class WsRelayFactory(ServerFactory):  # type: ignore[misc]
     def new_relay(self, down: DownstreamProtocol, info: RequestInfo) -> WsRelay:
         relay = WsRelay(self, self._next_id(), down, info)
         self.relays[relay.ws_id] = relay
+        if self.sweep is not None:
+            self.sweep.watch()
         return relay
 
     def upstream_endpoint(self) -> Any:

@@ -110,6 +110,7 @@ class WsSplice:
         "_reactor",
         "down",
         "first_close",
+        "quiet",
         "up",
         "ws_id",
     )
@@ -132,6 +133,7 @@ class WsSplice:
         self.down: SpliceLeg
         self.up: SpliceLeg
         self.first_close: tuple[Direction | None, int | None, str | None] | None = None
+        self.quiet = 0  # idle checks since the last read (transport/guard.py IdleSweep)
 
     def start(
         self, down: Any, down_rest: bytes, up: Any, up_rest: bytes, *, up_gone: str | None = None
@@ -168,6 +170,7 @@ class WsSplice:
 
     def received(self, leg: SpliceLeg, data: bytes) -> None:
         """Parse a read, let the observer see each message, write on what it passed."""
+        self.quiet = 0
         if leg.close_received:
             return  # nothing may follow a close frame
         try:

@@ -138,8 +138,8 @@ ERRORS = [
     ('[[rules]]\ntype = "evnt"\naction = "drop"\n', 4, "unknown packet type 'evnt'"),
     ('[[rules]]\naction = "explode"\n', 4, "'action' must be one of"),
     ('[[rules]]\naction = "drop"\nprobability = 1.5\n', 5, "between 0 and 1"),
-    ('[[rules]]\naction = "drop"\ncount = 0\n', 5, "'count' must be an integer >= 1"),
-    ('[[rules]]\naction = "drop"\nafter = -1\n', 5, "'after' must be an integer >= 0"),
+    ('[[rules]]\naction = "drop"\ncount = 0\n', 5, "'count' must be an integer from 1"),
+    ('[[rules]]\naction = "drop"\nafter = -1\n', 5, "'after' must be an integer from 0"),
     ('[[rules]]\naction = "drop"\nafter = true\n', 5, "'after' must be an integer"),
     ("[[rules]]\ndelay = -5\n", 4, "milliseconds"),
     ('[[rules]]\naction = "drop"\ncopies = 2\n', 5, "'copies' needs action"),
@@ -159,6 +159,29 @@ ERRORS = [
     ("[[rules]]\n[[rules.inject]]\ndelay = 1\n", 3, "needs a 'packet' table"),
     ('[[rules]]\n[[rules.inject]]\npacket = { type = "nope" }\n', 5, "unknown type 'nope'"),
     ('[[rules]]\naction = "drop"\nset = 5\n', 5, "'set' must be a table"),
+    # Bounds (issue 15): numbers that would cost memory or never fire.
+    (
+        '[[rules]]\naction = "duplicate"\ncopies = 3000000\n',
+        5,
+        "'copies' must be an integer from 1 to 100",
+    ),
+    ('[[rules]]\naction = "drop"\ncount = 10000000000\n', 5, "'count' must be an integer from 1"),
+    ('[[rules]]\naction = "drop"\nafter = 10000000000\n', 5, "'after' must be an integer from 0"),
+    ("[[rules]]\ndelay = 1e12\n", 4, "milliseconds from 0 to 3,600,000"),
+    ("[[rules]]\ndelay = nan\n", 4, "milliseconds from 0"),
+    ("[[rules]]\ndelay = inf\n", 4, "milliseconds from 0"),
+    ('[[rules]]\nevent = "x"\ndelay_ack = 3600001\n', 5, "'delay_ack' must be milliseconds"),
+    ('[[rules]]\naction = "drop"\nprobability = nan\n', 5, "between 0 and 1"),
+    (
+        '[[rules]]\n[[rules.inject]]\ndelay = 1e300\npacket = { name = "x" }\n',
+        5,
+        "'delay' must be milliseconds",
+    ),
+    (
+        "[[rules]]\ninject = [" + ", ".join(["{ packet = { name = 'x' } }"] * 101) + "]\n",
+        4,
+        "at most 100 injected packets",
+    ),
 ]
 
 
