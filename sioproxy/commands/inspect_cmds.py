@@ -20,6 +20,7 @@ from sioproxy.inspect.follow import DEFAULT_INTERVAL, RecordingTail, follow
 from sioproxy.inspect.har import export_har, import_har
 from sioproxy.inspect.merge import merge_files
 from sioproxy.inspect.show import ARGS_LIMIT, ShowOptions, answers, render, want_color
+from sioproxy.pipeout import stdout_closed
 from sioproxy.recording import RecordingWriter, Redactor, read_recording
 
 
@@ -98,8 +99,10 @@ def run_show(args: argparse.Namespace) -> int:
     try:
         for line in lines:
             sys.stdout.write(line + "\n")
+            if stdout_closed():  # `sioproxy show rec.jsonl | head`: stop rendering
+                break
         sys.stdout.flush()
-    except BrokenPipeError:  # `sioproxy show rec.jsonl | head`
+    except BrokenPipeError:  # the same, when called without the console wrapper
         return 0
     if recording.torn_tail:
         print(f"sioproxy show: {args.file}: {recording.torn_tail}", file=sys.stderr)

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from sioproxy.argparsing import ArgumentParser, subcommands
 from sioproxy.errors import SioProxyError
 
 EXIT_USAGE = 2
@@ -151,10 +152,17 @@ def run_replay_client(args: argparse.Namespace) -> int:
         print(f"sioproxy {command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     show_progress = not args.report_only and (args.progress or options.clients > 1)
-    return _react(recording, target, options, args, show_progress)
+    return _react(recording, target, options, args, show_progress, command)
 
 
-def _react(recording: Any, target: Any, options: Any, args: argparse.Namespace, show: bool) -> int:
+def _react(
+    recording: Any,
+    target: Any,
+    options: Any,
+    args: argparse.Namespace,
+    show: bool,
+    command: str,
+) -> int:
     from twisted.internet import task
 
     from sioproxy.transport.client import run_replay
@@ -165,11 +173,20 @@ def _react(recording: Any, target: Any, options: Any, args: argparse.Namespace, 
         print(line, file=sys.stderr, flush=True)
 
     def done(report: Any) -> None:
-        _print_report(report, args)
         status[0] = report.exit_status
+        if report.unreachable is not None:
+            # Nothing was reached: a drift report would list every recorded packet as missing.
+            reason = report.unreachable.removeprefix("transport close: ")
+            print(
+                f"sioproxy {command}: upstream unreachable: {args.target}: {reason}",
+                file=sys.stderr,
+            )
+            _write_json(report, args)
+            return
+        _print_report(report, args)
 
     def failed(failure: Any) -> None:
-        print(f"sioproxy: replay failed: {failure.getErrorMessage()}", file=sys.stderr)
+        print(f"sioproxy {command}: replay failed: {failure.getErrorMessage()}", file=sys.stderr)
         status[0] = EXIT_USAGE
 
     def _main(reactor: Any) -> Any:
@@ -187,17 +204,21 @@ def _print_report(report: Any, args: argparse.Namespace) -> None:
     if not args.report_only:
         for line in report.stats.get("summary", []):
             print(line)
+    _write_json(report, args)
+    sys.stdout.flush()
+
+
+def _write_json(report: Any, args: argparse.Namespace) -> None:
     if args.report is not None:
         with open(args.report, "w", encoding="utf-8") as out:
             json.dump(report.to_json(), out, ensure_ascii=False, indent=2)
             out.write("\n")
-    sys.stdout.flush()
 
 
 def build_parser() -> argparse.ArgumentParser:
     """A parser with just these two commands (tests, and until cli.py registers them)."""
-    parser = argparse.ArgumentParser(prog="sioproxy")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    parser = ArgumentParser(prog="sioproxy")
+    sub = subcommands(parser)
     add_parsers(sub)
     return parser
 

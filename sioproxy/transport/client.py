@@ -289,6 +289,7 @@ def run_replay(
     running: list[ClientConnection] = []
     results: list[ConnectionResult] = []
     errors: list[str] = []
+    unreached: list[str] = []  # why each failed connection failed; none reached = unreachable
 
     async def one_client(client: int) -> None:
         for plan in plans:
@@ -306,6 +307,7 @@ def run_replay(
             )
             if not conn.connected:
                 errors.append(f"client {client}, {plan.conn}: could not connect: {result.end}")
+                unreached.append(result.end or "no answer")
                 break
         stats.clients_done += 1
 
@@ -338,6 +340,7 @@ def run_replay(
             target=target.http_url("", ""),
             results=merge_results(results),
             errors=tuple(errors),
+            unreachable=unreached[0] if len(unreached) == len(results) and results else None,
             stats=stats.to_json(now) | {"summary": stats.summary_lines(now)},
         )
 
