@@ -153,12 +153,15 @@ def load_har(path: str) -> Any:
 
 def run_import(args: argparse.Namespace) -> int:
     redactor = Redactor(extra_keys=args.redact) if not args.no_redact else Redactor.disabled()
-    result = import_har(
-        load_har(args.har),
-        path=os.path.basename(args.har),
-        redactor=redactor,
-        resource_path=args.resource,
-    )
+    try:
+        result = import_har(
+            load_har(args.har),
+            path=os.path.basename(args.har),  # what the header's meta keeps
+            redactor=redactor,
+            resource_path=args.resource,
+        )
+    except RecordingError as exc:  # name the file as the user gave it
+        raise RecordingError(args.har, exc.line, exc.reason) from None
     writer = RecordingWriter.create(args.out, result.header, overwrite=args.force)
     try:
         for entry in result.entries:
