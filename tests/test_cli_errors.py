@@ -162,3 +162,37 @@ def test_closed_stdout_is_no_traceback() -> None:
     assert "Traceback" not in err, err
     assert "BrokenPipe" not in err, err
     assert status in (0, 1)
+
+
+def test_eio_only_decodes_just_the_engine_io_layer(capsys: pytest.CaptureFixture[str]) -> None:
+    frame = '42["unterminated'
+    assert main(["decode", "--protocol", "eio4", "--eio-only", frame]) == 0
+    assert json.loads(capsys.readouterr().out) == {"eio": "message", "data": '2["unterminated'}
+    assert main(["decode", "--protocol", "eio3", "--eio-only", "--payload", "6:4hello1:2"]) == 0
+    assert json.loads(capsys.readouterr().out) == [
+        {"eio": "message", "data": "hello"},
+        {"eio": "ping"},
+    ]
+    # Without it, a valid Socket.IO packet still decodes both layers.
+    assert main(["decode", "--protocol", "eio4", '42["ok"]']) == 0
+    assert json.loads(capsys.readouterr().out)["sio"]["data"] == ["ok"]
+
+
+CRAFTED_HAR = {
+    "time abc": ("time", "abc"),
+    "year 1 with an offset": ("startedDateTime", "0001-01-01T00:00:00+01:00"),
+    "year 9999 with an offset": ("startedDateTime", "9999-12-31T23:59:59-01:00"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CRAFTED_HAR))
+def test_crafted_har_import_is_one_line(case: str, tmp_path: Path) -> None:
+    har = json.loads((Path(HAR).parent / "chrome_polling.har").read_text(encoding="utf-8"))
+    key, value = CRAFTED_HAR[case]
+    for entry in har["log"]["entries"]:
+        entry[key] = value
+    path = tmp_path / "crafted.har"
+    path.write_text(json.dumps(har), encoding="utf-8")
+    proc = _sioproxy("import", str(path), "--out", str(tmp_path / "out.jsonl"), cwd=tmp_path)
+    line = _assert_one_line(proc, str(path), "HAR entry")
+    assert key in line
