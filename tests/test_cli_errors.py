@@ -196,3 +196,31 @@ def test_crafted_har_import_is_one_line(case: str, tmp_path: Path) -> None:
     proc = _sioproxy("import", str(path), "--out", str(tmp_path / "out.jsonl"), cwd=tmp_path)
     line = _assert_one_line(proc, str(path), "HAR entry")
     assert key in line
+
+
+def test_show_follow_stops_when_the_reader_goes(tmp_path: Path) -> None:
+    """``sioproxy show --follow REC | head -1`` ends instead of following forever."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    rec = tmp_path / "rec.jsonl"
+    rec.write_bytes(Path(REC).read_bytes())
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sioproxy", "show", "--follow", str(rec)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stderr is not None
+        assert proc.stdout.readline()
+        proc.stdout.close()
+        with rec.open("ab") as grow:  # new entries make it write to the closed pipe
+            grow.write(Path(REC).read_bytes().split(b"\n", 1)[1])
+        status = proc.wait(timeout=30)
+        err = proc.stderr.read().decode()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert status == 0
+    assert "Traceback" not in err, err

@@ -117,6 +117,8 @@ def _show_follow(args: argparse.Namespace, options: ShowOptions) -> int:
             for line in render([entry], options, as_json=args.json):
                 sys.stdout.write(line + "\n")
             sys.stdout.flush()
+            if stdout_closed():  # `show --follow | head -3`: the reader has gone
+                return 0
     except KeyboardInterrupt:  # Ctrl-C is how a user stops following
         return 0
     return 0
