@@ -150,3 +150,17 @@ def test_marker_syntax_of_hints(cli: str, marker: str) -> None:
     from sioproxy.replay.report import marker_syntax
 
     assert marker_syntax(cli) == marker
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [("match", "bogus", "match must be one of"), ("on_miss", "x", "on_miss must be one of")],
+)
+def test_bad_marker_option_is_named_as_in_the_marker(option: str, value: str, said: str) -> None:
+    from sioproxy.errors import ConfigError
+    from sioproxy.testing.settings import Settings
+
+    with pytest.raises(ConfigError) as info:
+        Settings.merge({option: value})
+    assert str(info.value).startswith(said)
+    assert "--" not in str(info.value)
