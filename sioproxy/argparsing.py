@@ -31,7 +31,9 @@ class HelpFormatter(argparse.HelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str | None:
         text = action.help or ""
         default = action.default
-        shown = default not in (None, False, [], argparse.SUPPRESS, "")
+        # By identity for None and False: a default of 0 is worth showing.
+        hidden = default is None or default is False or default in ([], (), "", argparse.SUPPRESS)
+        shown = not hidden
         optional = action.option_strings or action.nargs in ("?", "*")
         if shown and optional and "%(default)" not in text and "default" not in text.lower():
             text = f"{text} (default: %(default)s)" if text else "default: %(default)s"

@@ -123,6 +123,12 @@ def test_help_shows_defaults() -> None:
         assert default in reference
     assert "(default: None)" not in reference
     assert "(default: False)" not in reference
+    # A default of 0 is shown (0 == False must not hide it).
+    from sioproxy.argparsing import ArgumentParser
+
+    parser = ArgumentParser(prog="x")
+    parser.add_argument("--n", type=int, default=0, help="a count")
+    assert "a count (default: 0)" in parser.format_help()
 
 
 def test_usage_error_in_process_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
