@@ -230,3 +230,23 @@ def test_show_follow_stops_when_the_reader_goes(tmp_path: Path) -> None:
             proc.wait()
     assert status == 0
     assert "Traceback" not in err, err
+
+
+def test_a_reachable_server_that_is_no_socket_io_server_still_gets_the_report() -> None:
+    """Only a failed TCP connect is "unreachable"; an HTTP 404 is reported with its reason."""
+    import http.server
+    import threading
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        target = f"http://127.0.0.1:{server.server_address[1]}"
+        proc = _sioproxy("diff", REC, "--target", target, "--transport", "polling")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert proc.returncode == 2
+    assert "upstream unreachable" not in proc.stderr + proc.stdout
+    assert "could not connect: poll answered HTTP 501" in proc.stdout

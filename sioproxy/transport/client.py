@@ -18,6 +18,7 @@ from typing import Any
 from autobahn.twisted import websocket as _autobahn
 from twisted.internet import defer
 from twisted.internet.endpoints import HostnameEndpoint, wrapClientTLS
+from twisted.internet.error import ConnectError, DNSLookupError
 from twisted.internet.ssl import optionsForClientTLS
 from twisted.internet.task import LoopingCall
 from twisted.web.client import Agent, HTTPConnectionPool, readBody
@@ -108,6 +109,8 @@ class ClientConnection:
         self._ws: Any = None
         self._pumping = False
         self.connected = False
+        # A TCP connect failed (refused, no route, DNS): nothing listens at the target.
+        self.unreachable = False
         self.done: defer.Deferred[ConnectionResult] = defer.Deferred()
 
     def start(self) -> defer.Deferred[ConnectionResult]:
@@ -234,6 +237,7 @@ class ClientConnection:
         return body
 
     def _http_error(self, failure: Any, call_id: int) -> None:
+        self._note_unreachable(failure)
         self.session.http_failed(call_id, failure.getErrorMessage())
         self._pump()
 
@@ -249,7 +253,15 @@ class ClientConnection:
             endpoint = wrapClientTLS(optionsForClientTLS(self.target.host), endpoint)
         d = endpoint.connect(factory)
         d.addCallback(self._ws_tcp)
-        d.addErrback(lambda f: self.ws_event(lambda s: s.ws_closed(f.getErrorMessage())))
+        d.addErrback(self._ws_connect_failed)
+
+    def _ws_connect_failed(self, failure: Any) -> None:
+        self._note_unreachable(failure)
+        self.ws_event(lambda s: s.ws_closed(failure.getErrorMessage()))
+
+    def _note_unreachable(self, failure: Any) -> None:
+        if not self.connected and failure.check(ConnectError, DNSLookupError):
+            self.unreachable = True
 
     def _ws_tcp(self, proto: Any) -> None:
         proto.owner = self
@@ -289,7 +301,7 @@ def run_replay(
     running: list[ClientConnection] = []
     results: list[ConnectionResult] = []
     errors: list[str] = []
-    unreached: list[str] = []  # why each failed connection failed; none reached = unreachable
+    unreached: list[str] = []  # why each unreachable connection failed
 
     async def one_client(client: int) -> None:
         for plan in plans:
@@ -307,7 +319,8 @@ def run_replay(
             )
             if not conn.connected:
                 errors.append(f"client {client}, {plan.conn}: could not connect: {result.end}")
-                unreached.append(result.end or "no answer")
+                if conn.unreachable:
+                    unreached.append(result.end or "connection failed")
                 break
         stats.clients_done += 1
 
