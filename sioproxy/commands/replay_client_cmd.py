@@ -176,7 +176,9 @@ def _react(
         status[0] = report.exit_status
         if report.unreachable is not None:
             # Nothing was reached: a drift report would list every recorded packet as missing.
-            reason = report.unreachable.removeprefix("transport close: ")
+            reason = report.unreachable
+            for prefix in ("transport close: ", "transport error: "):
+                reason = reason.removeprefix(prefix)
             print(
                 f"sioproxy {command}: upstream unreachable: {args.target}: {reason}",
                 file=sys.stderr,
