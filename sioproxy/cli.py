@@ -12,22 +12,16 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
 
 from sioproxy import __version__
+from sioproxy.argparsing import ArgumentParser, subcommands
 from sioproxy.errors import SioProxyError
 from sioproxy.textsafe import escape_controls
 
 EXIT_OK = 0
 EXIT_PROBLEM = 1
 EXIT_USAGE = 2
-
-
-class SafeParser(argparse.ArgumentParser):
-    """argparse quotes the offending value in its error line: escape it like every output."""
-
-    def error(self, message: str) -> NoReturn:
-        super().error(escape_controls(message))
+CONFIG_HELP = "TOML file of option values (also SIOPROXY_CONFIG); see docs/operations.md"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         replay_cmd,
     )
 
-    parser: argparse.ArgumentParser = SafeParser(  # subcommand parsers inherit the class
+    parser = ArgumentParser(
         prog="sioproxy",
         description="Record, inspect and replay Socket.IO traffic (0.9, EIO3/SIO v4, EIO4/SIO v5).",
     )
@@ -47,14 +41,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--config",
         metavar="FILE",
-        help="TOML file of option values (also SIOPROXY_CONFIG); see docs/operations.md",
+        help=CONFIG_HELP,
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = subcommands(parser)
     codec_cmds.add_parsers(sub)
     proxy_cmd.add_parsers(sub)
     replay_cmd.add_parsers(sub)
     replay_client_cmd.add_parsers(sub)
     inspect_cmds.add_parsers(sub)
+    for command in sub.choices.values():
+        # ``sioproxy record --config f`` works as well as ``sioproxy --config f record``.
+        command.add_argument(
+            "--config", metavar="FILE", default=argparse.SUPPRESS, help=CONFIG_HELP
+        )
     return parser
 
 
@@ -76,4 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def console_main() -> None:
+    from sioproxy import pipeout
+
+    pipeout.install()  # `sioproxy show rec.jsonl | head -1`: no BrokenPipeError traceback
     sys.exit(main())

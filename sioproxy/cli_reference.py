@@ -20,6 +20,12 @@ Every option can also be set by an environment variable `SIOPROXY_<OPTION>`
 the command line wins, then the environment, then the file, then the defaults
 (see [operations.md](operations.md)). Exit codes: 0 success, 1 the run found a
 problem (misses, unplayed packets, drift), 2 usage, input or connection errors.
+
+Options are never abbreviated (`--upstr` is an unknown option, named with its
+closest match), `--config FILE` may come before or after the command, and
+every error is one line on stderr (`sioproxy COMMAND: ...`), never a
+traceback. Output piped into a reader that stops early (`| head`) ends
+quietly.
 """
 
 

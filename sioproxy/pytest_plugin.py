@@ -16,6 +16,7 @@ background thread instead. ``background=True/False`` overrides the choice.
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable, Coroutine, Generator, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -96,9 +97,14 @@ def sioproxy(
     session = SioProxySession(settings, path, action, runner)
     try:
         runner.run(lambda: session.start(runner.reactor))
+    except SioProxyError as exc:  # e.g. the upstream to record from is not running
+        problem = f"sioproxy: {exc}"
     except BaseException:
         runner.close()
         raise
+    if problem is not None:  # failed outside the except: no "during handling" chain
+        runner.close()
+        pytest.fail(problem, pytrace=False)
     request.node.stash[_SESSION] = session
     try:
         yield session
@@ -261,14 +267,26 @@ def pytest_runtest_makereport(
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     """After the test body: fail it with the replay's mismatch report."""
+    problem: str | None = None
     try:
         result = yield
-    except BaseException:
+    except (Exception, pytest.fail.Exception) as exc:
         session = item.stash.get(_SESSION, None)
         verdict = session.verdict() if session is not None else None
-        if verdict:  # the client probably failed because of this: show it too
-            item.add_report_section("call", "sioproxy", verdict)
-        raise
+        if not verdict:
+            raise
+        # The client most likely failed because the replay had no answer for a
+        # packet it did not expect (a timeout): the report explains, so it comes
+        # first; the test's own error follows, its traceback in a section.
+        own = "".join(traceback.format_exception(exc))
+        item.add_report_section("call", "test error after the replay miss", own)
+        first = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        problem = (
+            f"{verdict}\n\nthe test then failed: {first}\n"
+            "(most likely because of the replay miss above; traceback in the section below)"
+        )
+    if problem is not None:  # failed outside the except: no "during handling" chain
+        pytest.fail(problem, pytrace=False)
     session = item.stash.get(_SESSION, None)
     if session is not None:
         verdict = session.verdict()

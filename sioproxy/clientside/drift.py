@@ -150,6 +150,8 @@ class DriftReport:
     target: str
     results: tuple[ConnectionResult, ...]
     errors: tuple[str, ...] = ()
+    # Set when no connection could be made at all: the report is then one line.
+    unreachable: str | None = None
     stats: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -190,6 +192,7 @@ class DriftReport:
             "counts": self.counts(),
             "connections": [r.to_json() for r in self.results],
             "errors": list(self.errors),
+            "unreachable": self.unreachable,
             "stats": dict(self.stats),
         }
 

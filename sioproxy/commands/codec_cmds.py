@@ -11,7 +11,7 @@ import json
 import sys
 from typing import Any
 
-from sioproxy.codec import engineio, legacy, legacy_framing, payload
+from sioproxy.codec import engineio, legacy, legacy_framing, payload, socketio
 from sioproxy.errors import DecodeError, EncodeError
 from sioproxy.textsafe import escape_controls
 from sioproxy.types import Generation
@@ -23,6 +23,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     dec = sub.add_parser("decode", help="decode one frame (or a polling body) to JSON")
     dec.add_argument("--protocol", required=True, choices=PROTOCOL_CHOICES)
     dec.add_argument("--payload", action="store_true", help="FRAME is a whole polling body")
+    dec.add_argument(
+        "--eio-only",
+        action="store_true",
+        help="eio3/eio4: decode only the Engine.IO layer (message text is shown as data)",
+    )
     _add_frame_options(dec, "FRAME", "the wire frame, or - to read stdin")
     dec.set_defaults(handler=run_decode)
     enc = sub.add_parser("encode", help="encode JSON (as printed by decode) to a wire frame")
@@ -59,7 +64,7 @@ def _read_argument(args: argparse.Namespace) -> str | bytes:
 def run_decode(args: argparse.Namespace) -> int:
     frame = _read_argument(args)
     generation = Generation(args.protocol)
-    result = decode_to_json(frame, generation, as_payload=args.payload)
+    result = decode_to_json(frame, generation, as_payload=args.payload, eio_only=args.eio_only)
     # Still JSON with the same value: only control characters become escapes.
     print(escape_controls(json.dumps(result, ensure_ascii=False)))
     return 0
@@ -81,9 +86,19 @@ def run_encode(args: argparse.Namespace) -> int:
     return 0
 
 
-def decode_to_json(frame: str | bytes, generation: Generation, *, as_payload: bool) -> Any:
-    """Decode one frame (or a polling body) to the documented JSON shape."""
+def decode_to_json(
+    frame: str | bytes, generation: Generation, *, as_payload: bool, eio_only: bool = False
+) -> Any:
+    """Decode one frame (or a polling body) to the documented JSON shape.
+
+    Both layers must decode: a message whose text is no Socket.IO packet is a
+    ``DecodeError`` naming the Socket.IO layer, unless ``eio_only`` (for apps
+    that speak Engine.IO without Socket.IO), which shows every message's text
+    as ``data``.
+    """
     if generation is Generation.LEGACY:
+        if eio_only:
+            raise DecodeError("cli", "--eio-only is for eio3 and eio4 (0.9 has one layer)", "")
         text = frame.decode("utf-8", "replace") if isinstance(frame, bytes) else frame
         if as_payload:
             return [legacy.packet_to_dict(p) for p in legacy_framing.decode_payload(text)]
@@ -91,9 +106,37 @@ def decode_to_json(frame: str | bytes, generation: Generation, *, as_payload: bo
     version = _eio_version(generation)
     if as_payload:
         body = frame.encode("utf-8") if isinstance(frame, str) else frame
+        packets = payload.decode_payload(body, version)
+        if eio_only:
+            return [_eio_only(p, version) for p in packets]
         # Attachments are folded into their binary packet (docs/packets-modern.md).
-        return payload.payload_to_dicts(payload.decode_payload(body, version), version)
-    return engineio.eio_to_dict(engineio.decode_eio(frame, version), version)
+        decoded = payload.payload_to_dicts(packets, version)
+        for item in decoded:
+            _check_sio_layer(item, version)
+        return decoded
+    packet = engineio.decode_eio(frame, version)
+    if eio_only:
+        return _eio_only(packet, version)
+    return _check_sio_layer(engineio.eio_to_dict(packet, version), version)
+
+
+def _eio_only(packet: engineio.EioPacket, version: int) -> dict[str, Any]:
+    if packet.type is engineio.EioType.MESSAGE and isinstance(packet.data, str) and packet.data:
+        return {"eio": "message", "data": packet.data}
+    return engineio.eio_to_dict(packet, version)
+
+
+def _check_sio_layer(item: dict[str, Any], version: int) -> dict[str, Any]:
+    """Raise the Socket.IO layer's error for a message shown as undecoded ``data``."""
+    text = item.get("data")
+    if item.get("eio") == "message" and isinstance(text, str):
+        revision = 4 if version == 3 else 5
+        try:
+            socketio.decode_sio(text, revision)
+        except DecodeError as exc:
+            layer = f"Socket.IO layer (--eio-only skips it): {exc.protocol}"
+            raise DecodeError(layer, exc.reason, exc.data, exc.offset) from None
+    return item
 
 
 def _eio_version(generation: Generation) -> int:

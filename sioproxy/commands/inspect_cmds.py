@@ -24,6 +24,7 @@ from sioproxy.inspect.follow import DEFAULT_INTERVAL, RecordingTail, follow
 from sioproxy.inspect.har import export_har, import_har
 from sioproxy.inspect.merge import merge_files
 from sioproxy.inspect.show import ARGS_LIMIT, ShowOptions, answers, render, want_color
+from sioproxy.pipeout import stdout_closed
 from sioproxy.recording import RecordingWriter, Redactor
 from sioproxy.textsafe import escape_controls
 
@@ -104,8 +105,10 @@ def run_show(args: argparse.Namespace) -> int:
     try:
         for line in lines:
             sys.stdout.write(redact(line) + "\n")
+            if stdout_closed():  # `sioproxy show rec.jsonl | head`: stop rendering
+                break
         sys.stdout.flush()
-    except BrokenPipeError:  # `sioproxy show rec.jsonl | head`
+    except BrokenPipeError:  # the same, when called without the console wrapper
         return 0
     return 0
 
@@ -121,6 +124,8 @@ def _show_follow(args: argparse.Namespace, options: ShowOptions) -> int:
             for line in render([entry], options, as_json=args.json):
                 sys.stdout.write(redactor.redact_output(line) + "\n")
             sys.stdout.flush()
+            if stdout_closed():  # `show --follow | head -3`: the reader has gone
+                return 0
     except KeyboardInterrupt:  # Ctrl-C is how a user stops following
         return 0
     return 0
@@ -161,12 +166,15 @@ def load_har(path: str) -> Any:
 
 def run_import(args: argparse.Namespace) -> int:
     redactor = Redactor(policy_from(args))
-    result = import_har(
-        load_har(args.har),
-        path=os.path.basename(args.har),
-        redactor=redactor,
-        resource_path=args.resource,
-    )
+    try:
+        result = import_har(
+            load_har(args.har),
+            path=os.path.basename(args.har),  # what the header's meta keeps
+            redactor=redactor,
+            resource_path=args.resource,
+        )
+    except RecordingError as exc:  # name the file as the user gave it
+        raise RecordingError(args.har, exc.line, exc.reason) from None
     writer = RecordingWriter.create(args.out, result.header, overwrite=args.force)
     try:
         for entry in result.entries:

@@ -194,7 +194,7 @@ def run_proxy(args: argparse.Namespace) -> int:
 
         return defer.ensureDeferred(_serve(reactor, args, status))
 
-    return react_with_status(_main, status)
+    return react_with_status(_main, status, args.command)
 
 
 def _emit_line(line: str) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sioproxy import limits
+from sioproxy.argparsing import ArgumentParser, subcommands
 from sioproxy.commands.redact_opts import add_secret_options
 from sioproxy.config import bounded_float, bounded_int
 from sioproxy.errors import SioProxyError
@@ -166,7 +167,7 @@ def run_replay_client(args: argparse.Namespace) -> int:
         print(escape_controls(f"sioproxy {command}: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     show_progress = not args.report_only and (args.progress or options.clients > 1)
-    return _react(recording, target, options, args, show_progress)
+    return _react(recording, target, options, args, show_progress, command)
 
 
 def _with_secrets(
@@ -197,7 +198,14 @@ def _with_secrets(
     return recording, redactor
 
 
-def _react(recording: Any, target: Any, options: Any, args: argparse.Namespace, show: bool) -> int:
+def _react(
+    recording: Any,
+    target: Any,
+    options: Any,
+    args: argparse.Namespace,
+    show: bool,
+    command: str,
+) -> int:
     from twisted.internet import task
 
     from sioproxy.transport.client import run_replay
@@ -208,11 +216,20 @@ def _react(recording: Any, target: Any, options: Any, args: argparse.Namespace, 
         print(line, file=sys.stderr, flush=True)
 
     def done(report: Any) -> None:
-        _print_report(report, args)
         status[0] = report.exit_status
+        if report.unreachable is not None:
+            # Nothing was reached: a drift report would list every recorded packet as missing.
+            reason = report.unreachable
+            for prefix in ("transport close: ", "transport error: "):
+                reason = reason.removeprefix(prefix)
+            line = f"sioproxy {command}: upstream unreachable: {args.target}: {reason}"
+            print(escape_controls(line), file=sys.stderr)
+            _write_json(report, args)
+            return
+        _print_report(report, args)
 
     def failed(failure: Any) -> None:
-        message = f"sioproxy: replay failed: {failure.getErrorMessage()}"
+        message = f"sioproxy {command}: replay failed: {failure.getErrorMessage()}"
         print(escape_controls(message), file=sys.stderr)
         status[0] = EXIT_USAGE
 
@@ -232,17 +249,22 @@ def _print_report(report: Any, args: argparse.Namespace) -> None:
     if not args.report_only:
         for line in report.stats.get("summary", []):
             print(redact(line))
+    _write_json(report, args)
+    sys.stdout.flush()
+
+
+def _write_json(report: Any, args: argparse.Namespace) -> None:
+    redact = args.redactor.redact_output
     if args.report is not None:
         with open(args.report, "w", encoding="utf-8") as out:
             out.write(redact(json.dumps(report.to_json(), ensure_ascii=False, indent=2)))
             out.write("\n")
-    sys.stdout.flush()
 
 
 def build_parser() -> argparse.ArgumentParser:
     """A parser with just these two commands (tests, and until cli.py registers them)."""
-    parser = argparse.ArgumentParser(prog="sioproxy")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    parser = ArgumentParser(prog="sioproxy")
+    sub = subcommands(parser)
     add_parsers(sub)
     return parser
 

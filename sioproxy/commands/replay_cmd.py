@@ -108,7 +108,7 @@ def run_replay(args: argparse.Namespace) -> int:
 
         return defer.ensureDeferred(_serve(reactor, args, recording, options, status))
 
-    return react_with_status(_main, status)
+    return react_with_status(_main, status, args.command)
 
 
 def _emit(line: str) -> None:

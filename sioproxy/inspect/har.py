@@ -1,4 +1,4 @@
-"""HAR 1.2 export of a recording, and import of a browser's HAR capture.
+"""HAR 1.2 export of a recording (import: ``sioproxy.inspect.har_import``).
 
 Layer: pure (inspect). Imports the standard library, the codec, the session
 layer and ``sioproxy.recording``; never twisted.
@@ -14,18 +14,14 @@ Binary attachments follow their header as their own frames (protocol.md C.6).
 A recording made through rules is exported as the client saw it: a rewritten
 packet it sent as it sent it, a packet dropped on its way to it left out.
 
-Import feeds a HAR's Socket.IO requests and frames, in time order, through the
-same ``SessionTracker`` the live proxy uses, so decoding, binary reassembly and
-ack links are exactly the proxy's; entries are redacted like a live recording.
+Import lives in ``har_import`` and is re-exported here.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import datetime as dt
-import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -33,9 +29,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from sioproxy import __version__
 from sioproxy.codec import engineio, legacy_framing, payload
 from sioproxy.codec.engineio import EioPacket, EioType
-from sioproxy.errors import RecordingError
 from sioproxy.inspect.merge import created_epoch
-from sioproxy.recording.live_recorder import entry_for
 from sioproxy.recording.model import (
     CloseEvent,
     Entry,
@@ -48,9 +42,6 @@ from sioproxy.recording.model import (
     as_seen_by,
     utc_now_iso,
 )
-from sioproxy.recording.redact import Redactor
-from sioproxy.session import ConnectionOpened, SessionEvent, SessionTracker
-from sioproxy.session.routes import RouteKind, classify
 from sioproxy.types import Direction, Generation, Side, TransportName
 
 JsonObject = dict[str, Any]
@@ -364,153 +355,8 @@ def export_har(recording: Recording) -> JsonObject:
 
 # --------------------------------------------------------------------------- import
 
-Call = Callable[[SessionTracker], list[SessionEvent]]
 
+# Import lives in its own module; these names stay importable from here.
+from sioproxy.inspect.har_import import ImportResult, import_har  # noqa: E402
 
-@dataclass(frozen=True, slots=True)
-class ImportResult:
-    header: Header
-    entries: list[Entry]
-    skipped: int  # HAR entries that are not Socket.IO traffic
-
-
-def _epoch(value: Any, where: str, path: str) -> float:
-    try:
-        moment = dt.datetime.fromisoformat(str(value))
-    except ValueError:
-        raise RecordingError(path, None, f"{where}: bad startedDateTime {value!r}") from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).timestamp()
-
-
-def _headers(obj: Any) -> tuple[tuple[str, str], ...]:
-    items = obj.get("headers", []) if isinstance(obj, Mapping) else []
-    return tuple(
-        (str(h.get("name", "")), str(h.get("value", ""))) for h in items if isinstance(h, Mapping)
-    )
-
-
-def _content(response: Mapping[str, Any]) -> bytes:
-    content = response.get("content")
-    text = content.get("text") if isinstance(content, Mapping) else None
-    if not isinstance(text, str):
-        return b""
-    if content is not None and content.get("encoding") == "base64":
-        try:
-            return base64.b64decode(text)
-        except (binascii.Error, ValueError):
-            return b""
-    return text.encode("utf-8")
-
-
-def _ws_calls(index: int, item: Mapping[str, Any], path: str) -> list[tuple[float, Call]]:
-    calls: list[tuple[float, Call]] = []
-    for number, message in enumerate(item.get("_webSocketMessages") or []):
-        kind, opcode, data = message.get("type"), message.get("opcode"), message.get("data", "")
-        if kind not in ("send", "receive") or opcode not in (1, 2) or not isinstance(data, str):
-            continue  # Chrome also lists errors and control frames
-        try:
-            frame = data.encode("utf-8") if opcode == 1 else base64.b64decode(data, validate=True)
-            time = float(message["time"])
-        except (KeyError, TypeError, ValueError, binascii.Error):
-            where = f"HAR entry {index}, WebSocket message {number}"
-            raise RecordingError(path, None, f"{where}: bad time or data") from None
-        direction = Direction.C2S if kind == "send" else Direction.S2C
-
-        def call(
-            tracker: SessionTracker,
-            d: Direction = direction,
-            f: bytes = frame,
-            binary: bool = opcode == 2,
-        ) -> list[SessionEvent]:
-            return tracker.ws_message(index, d, f, binary)
-
-        calls.append((time, call))
-    return calls
-
-
-def _entry_calls(
-    index: int, item: Any, path: str, resource: str
-) -> tuple[list[tuple[float, Call]], str | None]:
-    """The tracker calls of one HAR entry with their times, and its origin if Socket.IO."""
-    request = item.get("request") if isinstance(item, Mapping) else None
-    if not isinstance(request, Mapping) or not isinstance(request.get("url"), str):
-        raise RecordingError(path, None, f"HAR entry {index}: missing request.url")
-    url = urlsplit(request["url"])
-    if classify(url.path, url.query, resource).kind is RouteKind.OTHER:
-        return [], None
-    started = _epoch(item.get("startedDateTime"), f"HAR entry {index}", path)
-    method, headers = str(request.get("method", "GET")), _headers(request)
-    scheme = {"ws": "http", "wss": "https"}.get(url.scheme, url.scheme)
-    origin = f"{scheme}://{url.netloc}"
-    if item.get("_resourceType") == "websocket" or url.scheme in ("ws", "wss"):
-
-        def ws_open(tracker: SessionTracker) -> list[SessionEvent]:
-            return tracker.ws_open(index, method, url.path, url.query, headers)
-
-        return [(started, ws_open), *_ws_calls(index, item, path)], origin
-    post = request.get("postData")
-    text = post.get("text") if isinstance(post, Mapping) else None
-    body = text.encode("utf-8") if isinstance(text, str) else b""
-    response = item.get("response") if isinstance(item.get("response"), Mapping) else {}
-    status = response.get("status")
-    ended = started + max(float(item.get("time") or 0), 0.0) / 1000
-
-    def send(tracker: SessionTracker) -> list[SessionEvent]:
-        return tracker.http_request(index, method, url.path, url.query, headers, body)
-
-    def answer(tracker: SessionTracker) -> list[SessionEvent]:
-        if not isinstance(status, int) or status <= 0:  # a request that never completed
-            tracker.http_error(index)
-            return []
-        return tracker.http_response(index, status, _headers(response), _content(response))
-
-    return [(started, send), (ended, answer)], origin
-
-
-def import_har(
-    har: Any,
-    *,
-    path: str = "<har>",
-    redactor: Redactor | None = None,
-    resource_path: str = "/socket.io",
-) -> ImportResult:
-    """Decode the Socket.IO traffic of a HAR document into redacted recording entries."""
-    log = har.get("log") if isinstance(har, Mapping) else None
-    items = log.get("entries") if isinstance(log, Mapping) else None
-    if not isinstance(items, list):
-        raise RecordingError(path, None, 'not a HAR file: no "log.entries" list')
-    calls: list[tuple[float, int, Call]] = []
-    origins: list[str] = []
-    for index, item in enumerate(items):
-        found, origin = _entry_calls(index, item, path, resource_path)
-        calls += [(time, len(calls) + n, call) for n, (time, call) in enumerate(found)]
-        if origin is not None:
-            origins.append(origin)
-    calls.sort(key=lambda c: (c[0], c[1]))
-    base = math.floor(calls[0][0] * 1000) / 1000 if calls else 0.0
-    now = [base]
-    tracker = SessionTracker(clock=lambda: now[0], resource_path=resource_path)
-    events: list[SessionEvent] = []
-    for time, _, call in calls:
-        now[0] = max(now[0], time)
-        events += call(tracker)
-    events += tracker.close_all("end of HAR capture")
-    redactor = redactor if redactor is not None else Redactor()
-    generations = {e.generation for e in events if isinstance(e, ConnectionOpened)}
-    header = Header.new(
-        generation=generations.pop() if len(generations) == 1 else None,
-        upstream=origins[0] if origins else None,
-        redactions=redactor.summary(),
-        meta=_import_meta(har, path),
-        now=dt.datetime.fromtimestamp(base, dt.UTC),
-    )
-    entries = [redactor.redact_entry(entry_for(event)) for event in events]
-    return ImportResult(header=header, entries=entries, skipped=len(items) - len(origins))
-
-
-def _import_meta(har: Mapping[str, Any], path: str) -> dict[str, Any]:
-    creator = har["log"].get("creator")
-    meta: dict[str, Any] = {"imported_from": path}
-    if isinstance(creator, Mapping):
-        meta["har_creator"] = f"{creator.get('name', '?')} {creator.get('version', '')}".strip()
-    return meta
+__all__ = ["ImportResult", "export_har", "import_har"]

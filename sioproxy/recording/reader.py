@@ -74,6 +74,24 @@ class _Checker:
             )
 
 
+_HAR_PEEK = 65536
+
+
+def _har_instead(file: BinaryIO, path: str) -> RecordingError | None:
+    """The error to give when a bad header is a HAR file's start (a browser capture)."""
+    try:
+        file.seek(0)
+        head = file.read(_HAR_PEEK)
+    except OSError:
+        return None
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    har_keys = b'"entries"' in text or b'"creator"' in text
+    if text.startswith(b"{") and b'"log"' in text and har_keys:
+        reason = "this is a HAR file, not a recording: use `sioproxy import` to convert it"
+        return RecordingError(path, None, reason)
+    return None
+
+
 class EntryStream:
     """Entries of one recording, read lazily. Reads and checks the header at once.
 
@@ -93,6 +111,12 @@ class EntryStream:
             raise RecordingError(self.path, None, f"cannot open: {exc}") from exc
         try:
             self.header = self._read_header()
+        except RecordingError:
+            har = _har_instead(self._file, self.path)
+            self._file.close()
+            if har is not None:
+                raise har from None
+            raise
         except BaseException:
             self._file.close()
             raise

@@ -10,6 +10,7 @@ by JSON pointer, and a hint.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -86,11 +87,14 @@ class MismatchReport:
     hints: tuple[str, ...] = ()
     action: str = ""
 
-    def text(self) -> str:
-        """The report as printed: each line escaped (namespaces and events come from peers)."""
-        return "\n".join(escape_controls(line) for line in self.lines())
+    def text(self, *, syntax: str = "cli") -> str:
+        """The report as printed: each line escaped (namespaces and events come from peers).
 
-    def lines(self) -> list[str]:
+        ``syntax="marker"`` writes hints as pytest marker options.
+        """
+        return "\n".join(escape_controls(line) for line in self.lines(syntax=syntax))
+
+    def lines(self, *, syntax: str = "cli") -> list[str]:
         """The report's lines, unescaped (``text`` and the log escape each one)."""
         where = (
             self.conn
@@ -112,7 +116,8 @@ class MismatchReport:
                 lines.extend(cand.lines(rank))
         else:
             lines.append("closest recorded client packets: none left to compare with")
-        lines.extend(f"hint: {h}" for h in self.hints)
+        restyle = marker_syntax if syntax == "marker" else str
+        lines.extend(f"hint: {restyle(h)}" for h in self.hints)
         if self.action:
             lines.append(f"action: {self.action}")
         return lines
@@ -420,3 +425,22 @@ def _ignore_hint(best: Candidate) -> list[str]:
     if len(diffs) == 1 and diffs[0].kind == "changed":
         return [f"if this value changes from run to run, {flags} would match seq {best.seq}"]
     return []
+
+
+_IGNORE_RUN = re.compile(r"--ignore \S+(?: --ignore \S+)*")
+_IGNORE_ONE = re.compile(r"--ignore (\S+)")
+_MATCH = re.compile(r"--match (\S+)")
+
+
+def marker_syntax(hint: str) -> str:
+    """A hint written with command-line options, rewritten for the pytest marker.
+
+    ``--ignore /a --ignore /b`` becomes ``ignore=["/a", "/b"]`` and ``--match
+    any`` becomes ``match="any"``: what to write in ``@pytest.mark.sioproxy(...)``.
+    """
+
+    def ignore(found: re.Match[str]) -> str:
+        return f"ignore={json.dumps(_IGNORE_ONE.findall(found.group(0)))}"
+
+    hint = _IGNORE_RUN.sub(ignore, hint)
+    return _MATCH.sub(lambda found: f"match={json.dumps(found.group(1))}", hint)

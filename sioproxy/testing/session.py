@@ -222,6 +222,10 @@ class SioProxySession:
                     self._packets.append(entry)
 
         assert self.settings.upstream is not None  # plan() checked it
+        if self.action != EPISODES:  # every connection goes upstream: it must be there
+            from sioproxy.transport.endpoints import check_reachable, parse_upstream
+
+            await check_reachable(reactor, parse_upstream(self.settings.upstream))
         return await start_proxy(
             reactor,
             self.settings.upstream,
@@ -305,7 +309,7 @@ class SioProxySession:
             self._runner.run(self.settle)
         summary: ReplaySummary = self._runner.read(lambda: self._replay.summary())
         judged = self.settings.judge_disconnects
-        problems = [r.text() for r in self.mismatches]
+        problems = [r.text(syntax="marker") for r in self.mismatches]
         if self.settings.strict:
             unplayed = [e for e in self.unplayed() if judged or not _closes(e.packet)]
             if unplayed or len(self._replay.service.scheduler.engines) < len(

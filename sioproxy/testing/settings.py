@@ -10,6 +10,7 @@ layers override single keys; ``None`` in a layer means "not set here".
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +57,10 @@ class Settings:
                 None,
                 f"record mode must be one of {', '.join(RECORD_MODES)}, got {self.mode!r}",
             )
-        self.replay_options()
+        try:
+            self.replay_options()
+        except ConfigError as exc:  # it speaks of --on-miss; the marker says on_miss
+            raise ConfigError(None, None, marker_names(exc.reason)) from None
         if not isinstance(self.secrets, Mapping) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in self.secrets.items()
         ):
@@ -128,6 +132,14 @@ def plan(settings: Settings, path: Path) -> str:
             " (marker upstream=..., sioproxy_config, or the sioproxy_upstream ini option)",
         )
     return action
+
+
+_FLAG = re.compile(r"--([a-z][a-z-]*)")
+
+
+def marker_names(text: str) -> str:
+    """``--on-miss must be...`` as the marker and ``sioproxy_config`` name it: ``on_miss``."""
+    return _FLAG.sub(lambda found: found.group(1).replace("-", "_"), text)
 
 
 def ini_bool(value: Any) -> bool | None:

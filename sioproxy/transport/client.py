@@ -18,6 +18,7 @@ from typing import Any
 from autobahn.twisted import websocket as _autobahn
 from twisted.internet import defer
 from twisted.internet.endpoints import HostnameEndpoint, wrapClientTLS
+from twisted.internet.error import ConnectError, DNSLookupError
 from twisted.internet.ssl import optionsForClientTLS
 from twisted.internet.task import LoopingCall
 from twisted.web.client import Agent, HTTPConnectionPool, readBody
@@ -109,6 +110,8 @@ class ClientConnection:
         self._ws: Any = None
         self._pumping = False
         self.connected = False
+        # A TCP connect failed (refused, no route, DNS): nothing listens at the target.
+        self.unreachable = False
         self.done: defer.Deferred[ConnectionResult] = defer.Deferred()
 
     def start(self) -> defer.Deferred[ConnectionResult]:
@@ -235,6 +238,7 @@ class ClientConnection:
         return body
 
     def _http_error(self, failure: Any, call_id: int) -> None:
+        self._note_unreachable(failure)
         self.session.http_failed(call_id, failure.getErrorMessage())
         self._pump()
 
@@ -250,7 +254,15 @@ class ClientConnection:
             endpoint = wrapClientTLS(optionsForClientTLS(self.target.host), endpoint)
         d = endpoint.connect(factory)
         d.addCallback(self._ws_tcp)
-        d.addErrback(lambda f: self.ws_event(lambda s: s.ws_closed(f.getErrorMessage())))
+        d.addErrback(self._ws_connect_failed)
+
+    def _ws_connect_failed(self, failure: Any) -> None:
+        self._note_unreachable(failure)
+        self.ws_event(lambda s: s.ws_closed(failure.getErrorMessage()))
+
+    def _note_unreachable(self, failure: Any) -> None:
+        if not self.connected and failure.check(ConnectError, DNSLookupError):
+            self.unreachable = True
 
     def _ws_tcp(self, proto: Any) -> None:
         proto.owner = self
@@ -292,6 +304,7 @@ def run_replay(
     running: list[ClientConnection] = []
     results: list[ConnectionResult] = []
     errors: list[str] = []
+    unreached: list[str] = []  # why each unreachable connection failed
 
     async def one_client(client: int) -> None:
         for plan in plans:
@@ -309,6 +322,8 @@ def run_replay(
             )
             if not conn.connected:
                 errors.append(f"client {client}, {plan.conn}: could not connect: {result.end}")
+                if conn.unreachable:
+                    unreached.append(result.end or "connection failed")
                 break
         stats.clients_done += 1
 
@@ -341,6 +356,7 @@ def run_replay(
             target=target.http_url("", ""),
             results=merge_results(results),
             errors=tuple(errors),
+            unreachable=unreached[0] if len(unreached) == len(results) and results else None,
             stats=stats.to_json(now) | {"summary": stats.summary_lines(now)},
         )
 

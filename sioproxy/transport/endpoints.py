@@ -200,3 +200,20 @@ class UpstreamEndpoints:
         policy: Any = self._tls_policy
         creator = policy.creatorForNetloc(host.strip("[]").encode("idna"), uri.port)
         return wrapClientTLS(creator, endpoint)
+
+
+async def check_reachable(reactor: Any, upstream: Upstream, timeout: float = 5.0) -> None:
+    """Open and close one TCP connection to ``upstream``; ``ConfigError`` when that fails.
+
+    Used before recording: a stopped server is then one clear line
+    ("upstream unreachable") instead of the client's own connect error.
+    """
+    from twisted.internet.protocol import Factory, Protocol
+
+    endpoint = tcp_endpoint(reactor, upstream.host, upstream.port, timeout)
+    try:
+        protocol = await endpoint.connect(Factory.forProtocol(Protocol))
+    except Exception as exc:
+        where = upstream.http_url("", "")
+        raise ConfigError(None, None, f"upstream unreachable: {where}: {exc}") from None
+    protocol.transport.loseConnection()

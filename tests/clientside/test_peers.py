@@ -236,7 +236,12 @@ def test_unreachable_target_is_exit_2(tmp_path: Path, recordings: dict[str, Path
         "diff", recordings["eio4"], f"http://127.0.0.1:{port}", "--connect-timeout", "2"
     )
     assert run.status == 2
-    assert "could not connect" in run.stdout
+    # No drift report (every recorded packet would be "missing"): one line on stderr.
+    assert run.stdout == ""
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"sioproxy diff: upstream unreachable: http://127.0.0.1:{port}: ")
+    assert "refused" in lines[0]
 
 
 def test_bad_usage_is_exit_2(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """Every example in docs/packets.md (v4/v5 part), checked against the codec directly.
 
 An example is a ``console`` block line ``$ sioproxy decode --protocol eio3|eio4
-[--payload] [--json-arg] ARG`` followed by the exact JSON line the CLI prints
+[--payload] [--json-arg] [--eio-only] ARG`` followed by the exact JSON line the CLI prints
 (``json.dumps(..., ensure_ascii=False)``).
 """
 
@@ -40,7 +40,9 @@ def run_decode(command: str) -> str:
     assert argv[:2] == ["sioproxy", "decode"], f"unchecked command: {command}"
     args = argv[2:]
     version = {"eio3": 3, "eio4": 4}[args[args.index("--protocol") + 1]]
-    flags = {a for a in args if a in ("--payload", "--json-arg")}
+    # --eio-only shows the message text as data, which is what eio_to_dict
+    # shows for text that is no Socket.IO packet (the examples using it).
+    flags = {a for a in args if a in ("--payload", "--json-arg", "--eio-only")}
     rest = [
         a
         for i, a in enumerate(args)
