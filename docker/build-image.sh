@@ -50,7 +50,8 @@ if ! command -v buildah >/dev/null 2>&1; then
 fi
 
 make_base() {
-    # debian:bookworm-slim's recipe in short: minbase, no docs, man pages or locales.
+    # debian:bookworm-slim's recipe in short: minbase, no docs, man pages or locales,
+    # and its apt.conf.d/docker-clean (apt keeps no downloaded packages).
     local sources=/etc/apt/sources.list.d/debian.sources tar
     [ -f "$sources" ] || sources=http://deb.debian.org/debian
     tar=$(mktemp --suffix=.tar)
@@ -61,6 +62,13 @@ make_base() {
         --dpkgopt='path-include=/usr/share/doc/*/copyright' \
         --dpkgopt='path-exclude=/usr/share/locale/*' \
         --dpkgopt='path-exclude=/usr/share/info/*' \
+        --customize-hook='cat > "$1/etc/apt/apt.conf.d/docker-clean" <<EOF
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+EOF' \
+        --customize-hook='rm -f "$1"/var/cache/apt/*.bin' \
         bookworm "$tar" "$sources"
     local ctr
     ctr=$(buildah from scratch)

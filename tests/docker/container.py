@@ -11,6 +11,7 @@ Every process is stopped by its pid; waits are bounded.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -19,7 +20,7 @@ import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from tests.interop.peers import REPO
 from tests.interop.sioproxy_proc import PREFIX, RunningSioproxy
@@ -39,9 +40,10 @@ def buildah(*args: str, timeout: float = 120.0) -> str:
     return done.stdout
 
 
+@functools.cache
 def build_image() -> None:
-    """``docker/build-image.sh``; buildah's layer cache makes a rebuild of an
-    unchanged tree quick."""
+    """``docker/build-image.sh``, once per test session; buildah's layer cache makes
+    a rebuild of an unchanged tree quick in the next session."""
     done = subprocess.run(
         ["bash", str(REPO / "docker" / "build-image.sh")],
         capture_output=True,
@@ -142,6 +144,18 @@ class Container:
             check=False,
         )
 
+    def start(
+        self, argv: Sequence[str], env: Mapping[str, str], stderr: IO[bytes]
+    ) -> subprocess.Popen[bytes]:
+        """Start ``argv`` in this container, stdout piped; ``stop`` ends it."""
+        return subprocess.Popen(
+            self.command(argv, env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            env=ENV,
+        )
+
     def start_sioproxy(
         self, argv: Sequence[str], env: Mapping[str, str], *, admin: bool = True
     ) -> tuple[RunningSioproxy, str, int]:
@@ -149,13 +163,7 @@ class Container:
         fd, name = tempfile.mkstemp(prefix="sioproxy-docker-", suffix=".stderr")
         stderr_path = Path(name)
         with os.fdopen(fd, "wb") as stderr:
-            process = subprocess.Popen(
-                self.command(argv, env),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=stderr,
-                env=ENV,
-            )
+            process = self.start(argv, env, stderr)
         wanted = (PREFIX, ADMIN_PREFIX) if admin else (PREFIX,)
         lines: list[str] = []
         try:
@@ -181,3 +189,17 @@ def stop(proxy: RunningSioproxy, main_pid: int) -> int:
     status = proxy.wait(STOP_TIMEOUT)
     proxy.stop(signal.SIGKILL)  # a no-op when it has exited
     return status
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> int:
+    """``docker stop`` for a container started with ``Container.start``."""
+    if process.poll() is None:
+        os.kill(main_process(process.pid), signal.SIGTERM)
+        try:
+            process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(STOP_TIMEOUT)
+    if process.stdout is not None:
+        process.stdout.close()
+    return process.returncode
