@@ -68,6 +68,7 @@ def container(config: dict[str, Any], recordings: Path) -> Iterator[Container]:
 class Recorded:
     transcript: dict[str, Any]
     health: int
+    health_after: int
     uid: int
     status: int
     lines: list[str]
@@ -103,7 +104,10 @@ def recorded(container: Container, server: RunningServer) -> Recorded:
         if held.connected:
             held.disconnect()
         proxy.stop()
-    return Recorded(transcript, health, uid, status, proxy.lines, container.recordings)
+    health_after = _healthcheck(container, admin)
+    return Recorded(
+        transcript, health, health_after, uid, status, proxy.lines, container.recordings
+    )
 
 
 def test_image_config(config: dict[str, Any]) -> None:
@@ -127,6 +131,7 @@ def test_runs_as_non_root_and_holds_no_compilers(container: Container) -> None:
 
 def test_record_in_the_container_and_stop_it(recorded: Recorded) -> None:
     assert recorded.health == 0  # the image's HEALTHCHECK command, in the container
+    assert recorded.health_after != 0  # and it notices when sioproxy is gone
     assert recorded.uid == UID  # the container's process on the host
     assert recorded.status == 0, recorded.lines
     path = recorded.path / "session.jsonl"
