@@ -127,6 +127,9 @@ def test_runs_as_non_root_and_holds_no_compilers(container: Container) -> None:
     assert container.exec(["id", "-u"]).stdout.strip() == str(UID)
     probe = "for t in gcc cc c++ g++ clang tcc as ld; do command -v $t; done; true"
     assert container.exec(["sh", "-c", probe]).stdout == ""
+    # pip and the build's CA bundle secret stayed in the build stage.
+    leftovers = "command -v pip pip3; ls /run/secrets/cacert 2>/dev/null; true"
+    assert container.exec(["sh", "-c", leftovers]).stdout == ""
 
 
 def test_record_in_the_container_and_stop_it(recorded: Recorded) -> None:
