@@ -37,7 +37,7 @@ for engine in docker podman; do
         if [ "$engine" = docker ]; then
             export DOCKER_BUILDKIT=1  # RUN --mount=type=secret needs BuildKit
         else
-            build_args+=(--format docker)
+            build_args+=(--format docker --ignorefile docker/Dockerfile.dockerignore)
         fi
         exec "$engine" build "${build_args[@]}" .
     fi

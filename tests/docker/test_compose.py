@@ -36,6 +36,7 @@ class Service:
     environment: dict[str, str] = field(default_factory=dict)
     volumes: list[str] = field(default_factory=list)
     profiles: list[str] = field(default_factory=list)
+    healthcheck: list[str] = field(default_factory=list)
 
 
 def parse_services(text: str) -> dict[str, Service]:
@@ -63,6 +64,10 @@ def parse_services(text: str) -> dict[str, Service]:
             current.environment[key] = value.strip().strip('"')
         elif current is not None and indent == 6 and block == "volumes":
             current.volumes.append(stripped.removeprefix("- "))
+        elif current is not None and indent == 6 and block == "healthcheck":
+            key, _, value = stripped.partition(":")
+            if key == "test":
+                current.healthcheck = json.loads(value)
     return services
 
 
@@ -87,6 +92,7 @@ def test_parse_services_reads_the_default_services() -> None:
     assert services["sioproxy"].entrypoint is None  # the image's own command
     assert services["sioproxy"].volumes == ["./recordings:/recordings"]
     assert services["haproxy"].profiles == ["scale"]
+    assert services["demo-server"].healthcheck[0] == "CMD"
 
 
 def test_default_services_run_as_containers(recordings: Path, tmp_path: Path) -> None:
@@ -107,7 +113,11 @@ def test_default_services_run_as_containers(recordings: Path, tmp_path: Path) ->
     try:
         word, port = _read_first_line(server, 60).decode().split()
         assert word == "listening"
-        addresses = {"demo-server:5000": f"127.0.0.1:{port}"}
+        addresses = {"demo-server:5000": f"127.0.0.1:{port}", "', 5000)": f"', {port})"}
+        assert server_svc.healthcheck[0] == "CMD"
+        probe = [_resolve(a, addresses) for a in server_svc.healthcheck[1:]]
+        healthy = server_ctr.exec(probe)
+        assert healthy.returncode == 0, healthy.stderr
         env = {k: _resolve(v, addresses) for k, v in proxy_svc.environment.items()}
         env |= {"SIOPROXY_LISTEN": "127.0.0.1:0", "SIOPROXY_ADMIN": "127.0.0.1:0"}
         proxy, _, proxy_pid = proxy_ctr.start_sioproxy(proxy_ctr.default_argv(), env)
