@@ -3,9 +3,11 @@
 #
 #   IMAGE       the tag to build (default localhost/sioproxy:latest)
 #   CA_BUNDLE   a CA bundle for pip inside the build, passed as the build secret
-#               `cacert` (default: /etc/ssl/certs/ca-certificates.crt when it exists);
-#               a secret is mounted for one RUN step and never stored in the image
-#   PIP_INDEX_URL  passed on as a build argument when set (pip's own setting)
+#               `cacert` (default: this machine's pip `cert` setting, else
+#               /etc/ssl/certs/ca-certificates.crt; empty turns it off); a secret is
+#               mounted for one RUN step and never stored in the image
+#   PIP_INDEX_URL  the package index (default: this machine's pip `index-url`
+#               setting, if any), passed on as a build argument
 #
 # With docker or podman whose engine answers (`docker info`), that tool builds.
 # Otherwise buildah builds without any daemon: chroot isolation, vfs storage, the
@@ -17,9 +19,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+pip_setting() {  # this machine's pip setting KEY (environment first, then its config files)
+    python3 -m pip config list 2>/dev/null | sed -n "s/^[^.=]*\.$1='\(.*\)'\$/\1/p" | head -1
+}
+
 IMAGE=${IMAGE:-localhost/sioproxy:latest}
 BASE=docker.io/library/debian:bookworm-slim
-CA_BUNDLE=${CA_BUNDLE-/etc/ssl/certs/ca-certificates.crt}
+# The registries pip uses here: its index (PyPI unless configured) and CA bundle.
+PIP_INDEX_URL=${PIP_INDEX_URL:-$(pip_setting index-url)}
+if [ -z "${CA_BUNDLE+set}" ]; then
+    CA_BUNDLE=$(pip_setting cert)
+    CA_BUNDLE=${CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
+fi
 export STORAGE_DRIVER=${STORAGE_DRIVER:-vfs}
 export BUILDAH_ISOLATION=${BUILDAH_ISOLATION:-chroot}
 
