@@ -97,5 +97,6 @@ fi
 buildah tag "$BASE" localhost/debian:bookworm-slim
 
 echo "building $IMAGE with buildah ($STORAGE_DRIVER storage, $BUILDAH_ISOLATION isolation)"
-exec buildah bud --format docker --layers --pull=never --network host \
+buildah bud --format docker --layers --pull=never --network host \
     --ignorefile docker/Dockerfile.dockerignore "${build_args[@]}" .
+echo "$IMAGE: $(buildah images --format '{{.Size}}' "$IMAGE") (uncompressed)"
