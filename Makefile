@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PEERS_STAMP := tests/peers/.installed
 
-.PHONY: test lint typecheck pytest install peers demo bench bench-codec clean
+.PHONY: test lint typecheck pytest install peers image demo bench bench-codec clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -18,10 +18,18 @@ install: $(STAMP)
 
 peers: $(PEERS_STAMP)
 
-$(PEERS_STAMP): tests/peers/install.sh tests/peers/package.json tests/ops/install_haproxy.sh
+$(PEERS_STAMP): tests/peers/install.sh tests/peers/package.json tests/ops/install_haproxy.sh \
+		tests/docker/install_tools.sh
 	bash tests/peers/install.sh
 	bash tests/ops/install_haproxy.sh
+	bash tests/docker/install_tools.sh
 	touch $(PEERS_STAMP)
+
+# localhost/sioproxy:latest from docker/Dockerfile: docker or podman when an engine
+# answers, else buildah without a daemon (docs/operations.md).
+image:
+	command -v docker >/dev/null && docker info >/dev/null 2>&1 || bash tests/docker/install_tools.sh
+	bash docker/build-image.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check sioproxy tests bench docker

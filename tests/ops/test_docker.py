@@ -1,5 +1,6 @@
-"""The Docker image without a Docker engine: lint the Dockerfile, then run its exact
-ENTRYPOINT + CMD with its ENV (ports moved to 0 on loopback) and prove it records.
+"""The Dockerfile without building it: lint it, then run its exact ENTRYPOINT + CMD
+with its ENV (ports moved to 0 on loopback) and prove it records. The built image is
+run for real by tests/docker/.
 """
 
 from __future__ import annotations
@@ -130,9 +131,10 @@ def test_image_layout(image: Stage) -> None:
 def _run_env(image: Stage, upstream: str) -> dict[str, str]:
     """The image's environment, with a venv PATH standing in for the image's Python."""
     env = {
+        **image.env,
+        # The image's PATH leads to its venv (/opt/sioproxy/bin); this venv stands in.
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "HOME": os.environ.get("HOME", "/tmp"),
-        **image.env,
         "SIOPROXY_UPSTREAM": upstream,
         # Tests cannot bind the image's fixed ports: move both to any port on loopback.
         "SIOPROXY_LISTEN": "127.0.0.1:0",
