@@ -221,7 +221,7 @@ def test_argparse_error_line_escapes_the_argument(capsys: pytest.CaptureFixture[
         main(["show", "rec.jsonl", "extra" + name])
     assert exited.value.code == 2
     last = capsys.readouterr().err.rstrip("\n").split("\n")[-1]
-    assert last.startswith("sioproxy: error: unrecognized arguments: extra\\u001b[2J")
+    assert last.startswith("sioproxy: unrecognized arguments: extra\\u001b[2J")
     assert_safe(last, 1)
 
 

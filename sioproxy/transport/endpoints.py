@@ -67,9 +67,10 @@ class Upstream:
         return self._url(self.ws_scheme, path, query)
 
     def _url(self, scheme: str, path: str, query: str) -> str:
-        if not path.startswith("/"):
+        if path and not path.startswith("/"):
             # Appended to host:port, "1/x" would change the port (the listeners
-            # refuse such targets with 400 before they get here).
+            # refuse such targets with 400 before they get here). "" is the
+            # upstream's own URL (reports, reachability checks).
             raise ValueError(f"request path must start with '/': {path[:60]!r}")
         tail = f"?{query}" if query else ""
         return f"{scheme}://{self.netloc}{self.prefix}{path}{tail}"
