@@ -45,8 +45,13 @@ class LiveObserver:
         note: Callable[[str], None] | None = None,
         pipeline: Pipeline | None = None,
         send_first: bool = True,
+        max_packet_bytes: int | None = None,
     ) -> None:
-        self.tracker = SessionTracker(clock=clock, resource_path=resource_path)
+        # max_packet_bytes: the proxy's max_body, which caps one binary packet
+        # being reassembled (header and attachments together, docs/reliability.md).
+        self.tracker = SessionTracker(
+            clock=clock, resource_path=resource_path, max_packet_bytes=max_packet_bytes
+        )
         self._sinks = list(sinks)
         self._note = note or (lambda _text: None)
         self._counters: Counter[str] = Counter()
@@ -115,8 +120,12 @@ class LiveObserver:
             exchange_id, req.method, req.path, req.query, req.headers, body
         )
         if self.rewrite is not None:
-            return self.rewrite.http_request(req, body, events)
+            try:
+                return self.rewrite.http_request(req, body, events)
+            finally:
+                self.tracker.forget_closed()
         self._publish(events)
+        self.tracker.forget_closed()
         return None
 
     def on_http_response(
@@ -129,8 +138,12 @@ class LiveObserver:
     ) -> bytes | None:
         events = self.tracker.http_response(exchange_id, status, headers, body)
         if self.rewrite is not None:
-            return self.rewrite.http_response(req, status, body, events)
+            try:
+                return self.rewrite.http_response(req, status, body, events)
+            finally:
+                self.tracker.forget_closed()
         self._publish(events)
+        self.tracker.forget_closed()
         return None
 
     def on_http_error(self, exchange_id: int, req: RequestInfo, reason: str) -> None:
@@ -143,6 +156,7 @@ class LiveObserver:
             self.rewrite.close_all(events)
         else:
             self._publish(events)
+        self.tracker.forget_closed()
 
     def on_ws_open(self, ws_id: int, req: RequestInfo, subprotocol: str | None) -> None:
         events = self.tracker.ws_open(ws_id, req.method, req.path, req.query, req.headers)
@@ -168,8 +182,12 @@ class LiveObserver:
                 return None
         events = self.tracker.ws_message(ws_id, direction, payload, is_binary)
         if self.rewrite is not None:
-            return self.rewrite.ws_message(ws_id, direction, payload, is_binary, events)
+            try:
+                return self.rewrite.ws_message(ws_id, direction, payload, is_binary, events)
+            finally:
+                self.tracker.forget_closed()
         self._publish(events)
+        self.tracker.forget_closed()
         return None
 
     def on_ws_close(
@@ -180,6 +198,7 @@ class LiveObserver:
             self.rewrite.ws_close(ws_id, events)
         else:
             self._publish(events)
+        self.tracker.forget_closed()
 
     def shutdown(self, reason: str = "proxy stopped") -> None:
         """Close every open connection (recordings end each with a close entry)."""
@@ -188,3 +207,4 @@ class LiveObserver:
             self.rewrite.close_all(events)
         else:
             self._publish(events)
+        self.tracker.forget_closed()

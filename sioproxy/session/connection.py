@@ -27,12 +27,44 @@ AckKey = tuple[Direction, str, int]
 # oldest are forgotten, so memory stays bounded (an ack that late is then
 # logged without the request it answers).
 MAX_OUTSTANDING_ACKS = 10_000
+# The same table by size: each entry is counted as _ACK_ENTRY_COST (a dict slot,
+# the key tuple, two ints; measured about 180 bytes) plus its namespace, which
+# the peer chooses and may make long. The oldest go first past either cap.
+MAX_ACK_TABLE_BYTES = 4 * 1024 * 1024
+_ACK_ENTRY_COST = 200
+# Half-received binary packets of all connections together may hold this many
+# times the per-packet cap (the proxy's max_body) before new ones are dropped.
+PENDING_TOTAL_FACTOR = 64
+
+
+class PendingBudget:
+    """Bytes held by half-received binary packets, over all connections, and their caps.
+
+    ``packet`` caps one packet (its header text and attachments together; the
+    proxy passes its ``max_body``); ``total`` caps the sum. None: no cap.
+    """
+
+    __slots__ = ("packet", "total", "used")
+
+    def __init__(self, packet: int | None = None, total: int | None = None) -> None:
+        self.packet = packet
+        self.total = total if total is not None or packet is None else packet * PENDING_TOTAL_FACTOR
+        self.used = 0
+
+    def allows(self, more: int) -> bool:
+        return self.total is None or self.used + more <= self.total
 
 
 class Connection:
     """Decoding state of one Socket.IO session."""
 
-    def __init__(self, label: str, generation: Generation, stamp: Stamp) -> None:
+    def __init__(
+        self,
+        label: str,
+        generation: Generation,
+        stamp: Stamp,
+        budget: PendingBudget | None = None,
+    ) -> None:
         self.label = label
         self.generation = generation
         self.sid: str | None = None
@@ -44,10 +76,27 @@ class Connection:
         self._stamp = stamp
         revision = 4 if generation is Generation.EIO3 else 5
         self._revision = revision
-        self._sio = {d: SioDecoder(revision) for d in Direction}
+        self._budget = budget if budget is not None else PendingBudget()
+        self._sio = {d: SioDecoder(revision, self._budget.packet) for d in Direction}
         self._pending_header: dict[Direction, str | None] = dict.fromkeys(Direction)
-        self._pending_parts: dict[Direction, list[bytes]] = {d: [] for d in Direction}
         self._outstanding: dict[AckKey, int] = {}
+        self._ack_bytes = 0
+
+    def release(self) -> None:
+        """Free the decoding state once the connection is closed (nothing more will come)."""
+        for direction, decoder in self._sio.items():
+            self._budget.used -= decoder.pending_bytes
+            decoder.reset()
+            self._pending_header[direction] = None
+        self._outstanding.clear()
+        self._ack_bytes = 0
+        self.handshake_request = None
+        self.handshake_body = None
+
+    @property
+    def pending_attachment_bytes(self) -> int:
+        """Bytes of half-received binary packets (both directions)."""
+        return sum(decoder.pending_bytes for decoder in self._sio.values())
 
     @property
     def eio_version(self) -> int:
@@ -89,7 +138,7 @@ class Connection:
             ack_id = packet.ack_id
             if ack_id is None:
                 return None
-            return self._outstanding.pop((direction.reverse(), packet.endpoint, ack_id), None)
+            return self._answered((direction.reverse(), packet.endpoint, ack_id))
         if packet.id is not None and packet.type in _LEGACY_REQUEST_TYPES:
             self._remember_ack((direction, packet.endpoint, packet.id), seq)
         return None
@@ -207,19 +256,29 @@ class Connection:
         self, direction: Direction, packet: EioPacket, raw: str | bytes, transport: str
     ) -> PacketSeen | None:
         decoder = self._sio[direction]
-        assert packet.data is not None
+        data = packet.data
+        assert data is not None
+        budget = self._budget
+        held = decoder.pending_bytes
         try:
-            sio = decoder.feed(packet.data)
+            if decoder.header is not None and not budget.allows(len(data)):
+                decoder.reset()
+                raise DecodeError(
+                    f"sio v{self._revision}",
+                    f"binary packets of all connections over {budget.total} bytes: dropped",
+                    data[:200],
+                )
+            sio = decoder.feed(data)
         except DecodeError as exc:
             self._pending_header[direction] = None
-            self._pending_parts[direction] = []
             return self._undecoded(direction, transport, raw, exc)
+        finally:
+            budget.used += decoder.pending_bytes - held
         if sio is None:
             self._hold_part(direction, raw)
             return None
         header = self._pending_header[direction]
         self._pending_header[direction] = None
-        self._pending_parts[direction] = []
         seq, t = self._stamp()
         ack_of = self._track_sio(direction, sio, seq)
         return PacketSeen(
@@ -245,7 +304,7 @@ class Connection:
         if packet.id is None:
             return None
         if packet.type in _SIO_ACKS:
-            return self._outstanding.pop((_REVERSE[direction], packet.nsp, packet.id), None)
+            return self._answered((_REVERSE[direction], packet.nsp, packet.id))
         if packet.type in _SIO_REQUESTS:
             self._remember_ack((direction, packet.nsp, packet.id), seq)
         return None
@@ -261,14 +320,29 @@ class Connection:
 
     def _remember_ack(self, key: AckKey, seq: int) -> None:
         outstanding = self._outstanding
-        outstanding.pop(key, None)  # a reused id moves to the newest end
+        if outstanding.pop(key, None) is None:  # a reused id moves to the newest end
+            self._ack_bytes += _ACK_ENTRY_COST + len(key[1])
         outstanding[key] = seq
-        if len(outstanding) > MAX_OUTSTANDING_ACKS:
-            del outstanding[next(iter(outstanding))]  # dicts keep insertion order
+        while len(outstanding) > MAX_OUTSTANDING_ACKS or self._ack_bytes > MAX_ACK_TABLE_BYTES:
+            oldest = next(iter(outstanding))  # dicts keep insertion order
+            del outstanding[oldest]
+            self._ack_bytes -= _ACK_ENTRY_COST + len(oldest[1])
+
+    def _answered(self, key: AckKey) -> int | None:
+        """The seq of the request an ack answers, forgotten from the table."""
+        seq = self._outstanding.pop(key, None)
+        if seq is not None:
+            self._ack_bytes -= _ACK_ENTRY_COST + len(key[1])
+        return seq
 
     @property
     def pending_acks(self) -> int:
         return len(self._outstanding)
+
+    @property
+    def ack_table_bytes(self) -> int:
+        """The ack table's size as counted against MAX_ACK_TABLE_BYTES."""
+        return self._ack_bytes
 
     def _undecoded(
         self, direction: Direction, transport: str, raw: str | bytes, error: DecodeError

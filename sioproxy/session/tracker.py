@@ -6,6 +6,15 @@ first seen. A 0.9 session is born at its handshake (A.2) and found again by the
 sid in each transport URL; an Engine.IO session by the open packet's sid and
 the ``sid`` query parameter (B.1, B.3); a WebSocket with a known sid is an
 upgrade (B.8).
+
+Memory (docs/reliability.md): a closed connection's decoding state is freed
+at once, and the connection leaves ``connections`` at the caller's next
+``forget_closed()`` (so whoever handles the close event can still look it up).
+A polling request for a sid the proxy has not seen (a session that began
+before the proxy, or a made-up one) is adopted only when the upstream answers
+it with 200: the upstream vouches for the sid, so made-up sids create no state
+and no recording lines. At most ``max_connections`` are tracked; past that,
+new connections are relayed untouched, counted in ``untracked``.
 """
 
 from __future__ import annotations
@@ -15,7 +24,7 @@ from dataclasses import dataclass
 
 from sioproxy.codec import legacy_framing, payload
 from sioproxy.errors import DecodeError
-from sioproxy.session.connection import Connection
+from sioproxy.session.connection import Connection, PendingBudget
 from sioproxy.session.events import (
     ConnectionClosed,
     ConnectionOpened,
@@ -29,6 +38,12 @@ from sioproxy.types import Direction, Generation, TransportName
 
 Headers = Sequence[tuple[str, str]]
 CLOSED_SIDS_KEPT = 10_000
+# Connections tracked at once (open, or handshaken and not yet open); beyond it
+# new ones are relayed but neither decoded nor recorded.
+MAX_TRACKED_CONNECTIONS = 50_000
+# 0.9 handshakes whose session never opened (the client never came back): the
+# oldest are forgotten past this many.
+MAX_UNOPENED = 1_000
 _LEGACY = Generation.LEGACY  # per message: a module constant is cheaper than the enum lookup
 
 
@@ -37,12 +52,20 @@ class _Exchange:
     route: Route
     request: RequestSummary
     conn: Connection | None
+    adopt_body: bytes | None = None  # an unknown sid's request, adopted on a 200 (its body)
 
 
 class SessionTracker:
     """Turns relayed traffic into session events (sans-IO)."""
 
-    def __init__(self, *, clock: Callable[[], float], resource_path: str = "/socket.io") -> None:
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float],
+        resource_path: str = "/socket.io",
+        max_packet_bytes: int | None = None,
+        max_connections: int = MAX_TRACKED_CONNECTIONS,
+    ) -> None:
         self._clock = clock
         self._start = clock()
         self._resource_path = resource_path
@@ -52,6 +75,11 @@ class SessionTracker:
         self._exchanges: dict[int, _Exchange] = {}
         self._ws: dict[int, Connection] = {}
         self._closed_sids: dict[str, None] = {}  # insertion-ordered, bounded
+        self._unopened: dict[str, None] = {}  # 0.9 handshakes not opened yet, oldest first
+        self._closing: list[str] = []  # closed, still in ``connections`` until forget_closed
+        self._max_connections = max_connections
+        self.budget = PendingBudget(max_packet_bytes)
+        self.untracked = 0  # connections not tracked (max_connections reached)
         self.connections: dict[str, Connection] = {}
 
     # -- bookkeeping ------------------------------------------------------
@@ -60,11 +88,21 @@ class SessionTracker:
         self._seq += 1
         return self._seq, round(self._clock() - self._start, 6)
 
-    def _new_connection(self, generation: Generation) -> Connection:
+    def _new_connection(self, generation: Generation) -> Connection | None:
+        """A new tracked connection, or None when ``max_connections`` are tracked already."""
+        if len(self.connections) - len(self._closing) >= self._max_connections:
+            self.untracked += 1
+            return None
         self._label_count += 1
-        conn = Connection(f"c{self._label_count}", generation, self.stamp)
+        conn = Connection(f"c{self._label_count}", generation, self.stamp, self.budget)
         self.connections[conn.label] = conn
         return conn
+
+    def forget_closed(self) -> None:
+        """Drop the connections closed since the last call (their events are handled)."""
+        closing = self._closing
+        while closing:
+            self.connections.pop(closing.pop(), None)
 
     def _open(
         self,
@@ -73,6 +111,7 @@ class SessionTracker:
         request: RequestSummary,
         stamp: tuple[int, float] | None = None,
     ) -> ConnectionOpened:
+        self._unopened.pop(conn.label, None)
         conn.opened = True
         conn.transport = transport
         seq, t = stamp if stamp is not None else self.stamp()
@@ -91,6 +130,8 @@ class SessionTracker:
         if conn.closed or not conn.opened:
             return []
         conn.closed = True
+        conn.release()
+        self._closing.append(conn.label)
         if conn.sid is not None:
             self._by_sid.pop(conn.sid, None)
             self._remember_closed(conn.sid)
@@ -116,6 +157,17 @@ class SessionTracker:
     def open_connections(self) -> int:
         return sum(1 for c in self.connections.values() if c.opened and not c.closed)
 
+    def state_totals(self) -> dict[str, int]:
+        """What the tracker holds now, for ``/metrics`` (docs/operations.md)."""
+        return {
+            "tracked_connections": len(self.connections),
+            "tracked_exchanges": len(self._exchanges),
+            "tracked_websockets": len(self._ws),
+            "pending_attachment_bytes": self.budget.used,
+            "pending_ack_entries": sum(c.pending_acks for c in self.connections.values()),
+            "closed_sids_remembered": len(self._closed_sids),
+        }
+
     # -- HTTP -------------------------------------------------------------
 
     def wants_body(self, path: str, query: str) -> bool:
@@ -134,15 +186,24 @@ class SessionTracker:
         route = classify(path, query, self._resource_path)
         request = RequestSummary(method=method, path=path, query=query, headers=tuple(headers))
         conn = self._by_sid.get(route.sid) if route.sid else None
+        exchange = _Exchange(route, request, conn)
+        self._exchanges[exchange_id] = exchange
         if self.is_closed_sid(route.sid):
-            conn = None  # a late request for a closed session: nothing to record
-        elif conn is None and route.sid and route.kind is not RouteKind.OTHER:
-            conn = self._adopt(route, request)  # a session that began before the proxy
-        self._exchanges[exchange_id] = _Exchange(route, request, conn)
+            exchange.conn = None  # a late request for a closed session: nothing to record
+            return []
+        if conn is None:
+            if route.sid and route.kind is not RouteKind.OTHER:
+                exchange.adopt_body = body if method == "POST" else b""  # see the response
+            return []
+        return self._request_events(conn, route, request, body)
+
+    def _request_events(
+        self, conn: Connection, route: Route, request: RequestSummary, body: bytes
+    ) -> list[SessionEvent]:
         events: list[SessionEvent] = []
-        if conn is not None and not conn.opened and route.transport is not None:
+        if not conn.opened and route.transport is not None:
             events.append(self._open(conn, route.transport.value, conn_request(conn, request)))
-        if conn is None or method != "POST" or not body:
+        if request.method != "POST" or not body:
             return events
         events.extend(self._decode_body(conn, route, Direction.C2S, body, post=True))
         if route.forced_disconnect:
@@ -155,6 +216,8 @@ class SessionTracker:
         exchange = self._exchanges.pop(exchange_id, None)
         if exchange is None:
             return []
+        if exchange.adopt_body is not None:
+            return self._adopted_response(exchange, status, headers, body)
         route, conn = exchange.route, exchange.conn
         if route.kind is RouteKind.LEGACY_HANDSHAKE:
             return self._legacy_handshake(exchange, status, body)
@@ -166,6 +229,8 @@ class SessionTracker:
             if route.sid is not None:
                 return []
             conn = self._new_connection(route.generation or Generation.EIO4)
+            if conn is None:
+                return []
             opened_at = self.stamp()  # the open entry comes first, though the sid is in the body
             conn.opened = True
             events = self._decode_body(conn, route, Direction.S2C, body, post=False)
@@ -173,6 +238,27 @@ class SessionTracker:
                 self._by_sid[conn.sid] = conn
             return [self._open(conn, "polling", exchange.request, opened_at), *events]
         return self._decode_body(conn, route, Direction.S2C, body, post=False)
+
+    def _adopted_response(
+        self, exchange: _Exchange, status: int, headers: Headers, body: bytes
+    ) -> list[SessionEvent]:
+        """A request for a sid the proxy had not seen: a session only once the upstream says 200."""
+        route, sid, request_body = exchange.route, exchange.route.sid, exchange.adopt_body
+        assert sid is not None
+        assert request_body is not None
+        exchange.adopt_body = None
+        if status != 200 or self.is_closed_sid(sid):
+            return []  # a made-up (or expired) sid: nothing tracked, nothing recorded
+        conn = self._by_sid.get(sid)  # another request may have adopted it meanwhile
+        if conn is None:
+            conn = self._adopt(route)
+        if conn is None:
+            return []
+        exchange.conn = conn
+        events = self._request_events(conn, route, exchange.request, request_body)
+        if conn.closed or exchange.request.method != "GET":
+            return events
+        return [*events, *self._decode_body(conn, route, Direction.S2C, body, post=False)]
 
     def http_error(self, exchange_id: int, reason: str | None = None) -> list[SessionEvent]:
         """An exchange failed in the relay; ``reason`` None means the client hung up.
@@ -208,14 +294,24 @@ class SessionTracker:
         except DecodeError:
             return []
         conn = self._new_connection(Generation.LEGACY)
+        if conn is None:
+            return []
         conn.sid = handshake.sid
         conn.handshake_request = exchange.request
         conn.handshake_body = text
         self._by_sid[handshake.sid] = conn
+        self._unopened[conn.label] = None
+        if len(self._unopened) > MAX_UNOPENED:  # a client that never came back
+            oldest = self.connections.pop(next(iter(self._unopened)))
+            del self._unopened[oldest.label]
+            if oldest.sid is not None and self._by_sid.get(oldest.sid) is oldest:
+                del self._by_sid[oldest.sid]
         return []
 
-    def _adopt(self, route: Route, request: RequestSummary) -> Connection:
+    def _adopt(self, route: Route) -> Connection | None:
         conn = self._new_connection(route.generation or Generation.EIO4)
+        if conn is None:
+            return None
         conn.sid = route.sid
         assert route.sid is not None
         self._by_sid[route.sid] = conn
@@ -289,11 +385,14 @@ class SessionTracker:
             return []
         conn = self._by_sid.get(route.sid) if route.sid else None
         if conn is None:
+            # The upstream accepted this WebSocket, so an unknown sid is a real session.
             conn = (
-                self._adopt(route, request)
+                self._adopt(route)
                 if route.sid
                 else self._new_connection(route.generation or Generation.EIO4)
             )
+        if conn is None:
+            return []
         self._ws[ws_id] = conn
         if not conn.opened:
             return [self._open(conn, "websocket", conn_request(conn, request))]
