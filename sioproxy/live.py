@@ -25,6 +25,9 @@ from sioproxy.session import PacketSeen, SessionEvent, SessionTracker
 from sioproxy.transport.observer import RelayControl, RequestInfo
 from sioproxy.types import Direction
 
+# How often (at most; checked on HTTP requests) polling connections whose
+# client went away are looked for (SessionTracker.expire_idle).
+IDLE_SWEEP_SECONDS = 10.0
 _FRAME_COUNTERS = {d: f"frames_{d.value}" for d in Direction}
 _PACKET_COUNTERS = {d: f"packets_{d.value}" for d in Direction}
 
@@ -52,6 +55,8 @@ class LiveObserver:
         self.tracker = SessionTracker(
             clock=clock, resource_path=resource_path, max_packet_bytes=max_packet_bytes
         )
+        self._clock = clock
+        self._next_sweep = clock() + IDLE_SWEEP_SECONDS
         self._sinks = list(sinks)
         self._note = note or (lambda _text: None)
         self._counters: Counter[str] = Counter()
@@ -115,7 +120,21 @@ class LiveObserver:
             self._note(f"{transport} transport forwarded untouched, not decoded: {req.path}")
         return False
 
+    def _sweep_idle(self) -> None:
+        """Close abandoned polling connections (their recordings get their close)."""
+        now = self._clock()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + IDLE_SWEEP_SECONDS
+        events = self.tracker.expire_idle()
+        if self.rewrite is not None:
+            self.rewrite.close_all(events)
+        else:
+            self._publish(events)
+        self.tracker.forget_closed()
+
     def on_http_request(self, exchange_id: int, req: RequestInfo, body: bytes) -> bytes | None:
+        self._sweep_idle()
         events = self.tracker.http_request(
             exchange_id, req.method, req.path, req.query, req.headers, body
         )

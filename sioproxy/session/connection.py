@@ -35,6 +35,12 @@ _ACK_ENTRY_COST = 200
 # Half-received binary packets of all connections together may hold this many
 # times the per-packet cap (the proxy's max_body) before new ones are dropped.
 PENDING_TOTAL_FACTOR = 64
+# A polling client always has a request in flight or sends the next at once;
+# one silent for its session's ping interval + ping timeout (0.9: heartbeat +
+# close timeout) is gone, and the upstream has dropped the session. The
+# tracker closes it after that plus IDLE_GRACE (DEFAULT_IDLE when unknown).
+IDLE_GRACE = 60.0
+DEFAULT_IDLE = 120.0
 
 
 class PendingBudget:
@@ -73,6 +79,9 @@ class Connection:
         self.closed = False
         self.handshake_request: RequestSummary | None = None
         self.handshake_body: str | None = None  # 0.9 only
+        self.inflight = 0  # HTTP exchanges of this connection waiting for their response
+        self.last_active = 0.0  # clock time of the last request or response
+        self.idle_limit = DEFAULT_IDLE
         self._stamp = stamp
         revision = 4 if generation is Generation.EIO3 else 5
         self._revision = revision
@@ -92,6 +101,21 @@ class Connection:
         self._ack_bytes = 0
         self.handshake_request = None
         self.handshake_body = None
+
+    def touch(self, now: float, inflight: int = 0) -> None:
+        """A request of this connection began (+1) or ended (-1) at ``now``."""
+        self.last_active = now
+        self.inflight += inflight
+
+    def legacy_handshake(
+        self, handshake: legacy_framing.LegacyHandshake, request: RequestSummary, text: str
+    ) -> None:
+        """A 0.9 session is born at its handshake (A.2); it opens on its first transport."""
+        self.sid = handshake.sid
+        self.handshake_request = request
+        self.handshake_body = text
+        if handshake.heartbeat_timeout is not None and handshake.close_timeout is not None:
+            self.idle_limit = handshake.heartbeat_timeout + handshake.close_timeout + IDLE_GRACE
 
     @property
     def pending_attachment_bytes(self) -> int:
@@ -233,9 +257,12 @@ class Connection:
 
     def _learn_sid(self, data: str) -> None:
         try:
-            self.sid = decode_open(data).sid
+            info = decode_open(data)
         except DecodeError:
             self.sid = None  # the packet itself is still recorded; the sid stays unknown
+            return
+        self.sid = info.sid
+        self.idle_limit = (info.ping_interval + info.ping_timeout) / 1000 + IDLE_GRACE
 
     def _plain_eio(
         self, direction: Direction, packet: EioPacket, raw: str | bytes, transport: str

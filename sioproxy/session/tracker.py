@@ -34,16 +34,10 @@ from sioproxy.session.events import (
     SessionEvent,
 )
 from sioproxy.session.routes import Route, RouteKind, classify
+from sioproxy.session.upkeep import MAX_TRACKED_CONNECTIONS, Upkeep
 from sioproxy.types import Direction, Generation, TransportName
 
 Headers = Sequence[tuple[str, str]]
-CLOSED_SIDS_KEPT = 10_000
-# Connections tracked at once (open, or handshaken and not yet open); beyond it
-# new ones are relayed but neither decoded nor recorded.
-MAX_TRACKED_CONNECTIONS = 50_000
-# 0.9 handshakes whose session never opened (the client never came back): the
-# oldest are forgotten past this many.
-MAX_UNOPENED = 1_000
 _LEGACY = Generation.LEGACY  # per message: a module constant is cheaper than the enum lookup
 
 
@@ -53,6 +47,7 @@ class _Exchange:
     request: RequestSummary
     conn: Connection | None
     adopt_body: bytes | None = None  # an unknown sid's request, adopted on a 200 (its body)
+    counted: bool = False  # in conn.inflight
 
 
 class SessionTracker:
@@ -74,13 +69,11 @@ class SessionTracker:
         self._by_sid: dict[str, Connection] = {}
         self._exchanges: dict[int, _Exchange] = {}
         self._ws: dict[int, Connection] = {}
-        self._closed_sids: dict[str, None] = {}  # insertion-ordered, bounded
-        self._unopened: dict[str, None] = {}  # 0.9 handshakes not opened yet, oldest first
-        self._closing: list[str] = []  # closed, still in ``connections`` until forget_closed
-        self._max_connections = max_connections
-        self.budget = PendingBudget(max_packet_bytes)
-        self.untracked = 0  # connections not tracked (max_connections reached)
         self.connections: dict[str, Connection] = {}
+        self.budget = PendingBudget(max_packet_bytes)
+        self._upkeep = Upkeep(self.connections, self._by_sid, self.budget, max_connections)
+        self.is_closed_sid = self._upkeep.is_closed_sid
+        self.forget_closed = self._upkeep.forget_closed
 
     # -- bookkeeping ------------------------------------------------------
 
@@ -90,19 +83,18 @@ class SessionTracker:
 
     def _new_connection(self, generation: Generation) -> Connection | None:
         """A new tracked connection, or None when ``max_connections`` are tracked already."""
-        if len(self.connections) - len(self._closing) >= self._max_connections:
-            self.untracked += 1
+        if not self._upkeep.has_room():
             return None
         self._label_count += 1
         conn = Connection(f"c{self._label_count}", generation, self.stamp, self.budget)
+        conn.last_active = self._clock()
         self.connections[conn.label] = conn
         return conn
 
-    def forget_closed(self) -> None:
-        """Drop the connections closed since the last call (their events are handled)."""
-        closing = self._closing
-        while closing:
-            self.connections.pop(closing.pop(), None)
+    @property
+    def untracked(self) -> int:
+        """Connections not tracked because ``max_connections`` were (relayed all the same)."""
+        return self._upkeep.untracked
 
     def _open(
         self,
@@ -111,7 +103,7 @@ class SessionTracker:
         request: RequestSummary,
         stamp: tuple[int, float] | None = None,
     ) -> ConnectionOpened:
-        self._unopened.pop(conn.label, None)
+        self._upkeep.opened(conn)
         conn.opened = True
         conn.transport = transport
         seq, t = stamp if stamp is not None else self.stamp()
@@ -130,23 +122,9 @@ class SessionTracker:
         if conn.closed or not conn.opened:
             return []
         conn.closed = True
-        conn.release()
-        self._closing.append(conn.label)
-        if conn.sid is not None:
-            self._by_sid.pop(conn.sid, None)
-            self._remember_closed(conn.sid)
+        self._upkeep.closed(conn)
         seq, t = self.stamp()
         return [ConnectionClosed(seq=seq, conn=conn.label, t=t, reason=reason, by=by)]
-
-    def _remember_closed(self, sid: str) -> None:
-        """A client may still poll a session it just closed (the 0.9 client does):
-        such late requests belong to no connection, and must not open a new one."""
-        self._closed_sids[sid] = None
-        if len(self._closed_sids) > CLOSED_SIDS_KEPT:
-            del self._closed_sids[next(iter(self._closed_sids))]
-
-    def is_closed_sid(self, sid: str | None) -> bool:
-        return sid is not None and sid in self._closed_sids
 
     def close_all(self, reason: str) -> list[SessionEvent]:
         events: list[SessionEvent] = []
@@ -159,14 +137,10 @@ class SessionTracker:
 
     def state_totals(self) -> dict[str, int]:
         """What the tracker holds now, for ``/metrics`` (docs/operations.md)."""
-        return {
-            "tracked_connections": len(self.connections),
-            "tracked_exchanges": len(self._exchanges),
-            "tracked_websockets": len(self._ws),
-            "pending_attachment_bytes": self.budget.used,
-            "pending_ack_entries": sum(c.pending_acks for c in self.connections.values()),
-            "closed_sids_remembered": len(self._closed_sids),
-        }
+        totals = self._upkeep.totals()
+        totals["tracked_exchanges"] = len(self._exchanges)
+        totals["tracked_websockets"] = len(self._ws)
+        return totals
 
     # -- HTTP -------------------------------------------------------------
 
@@ -195,7 +169,25 @@ class SessionTracker:
             if route.sid and route.kind is not RouteKind.OTHER:
                 exchange.adopt_body = body if method == "POST" else b""  # see the response
             return []
+        exchange.counted = True
+        conn.touch(self._clock(), +1)
         return self._request_events(conn, route, request, body)
+
+    def _settle(self, exchange: _Exchange) -> None:
+        if exchange.conn is not None:
+            exchange.conn.touch(self._clock(), -1 if exchange.counted else 0)
+
+    def expire_idle(self) -> list[SessionEvent]:
+        """Close the polling connections whose client went away without a word.
+
+        Their sessions are gone upstream too (see ``connection.IDLE_GRACE``).
+        """
+        now = self._clock()
+        events: list[SessionEvent] = []
+        for conn in self._upkeep.idle(now):
+            reason = f"no request for {now - conn.last_active:.0f} s: the client went away"
+            events.extend(self._close(conn, reason, None))
+        return events
 
     def _request_events(
         self, conn: Connection, route: Route, request: RequestSummary, body: bytes
@@ -216,6 +208,7 @@ class SessionTracker:
         exchange = self._exchanges.pop(exchange_id, None)
         if exchange is None:
             return []
+        self._settle(exchange)
         if exchange.adopt_body is not None:
             return self._adopted_response(exchange, status, headers, body)
         route, conn = exchange.route, exchange.conn
@@ -268,6 +261,8 @@ class SessionTracker:
         (B.9), so the session ends here too and its recording gets its close.
         """
         exchange = self._exchanges.pop(exchange_id, None)
+        if exchange is not None:
+            self._settle(exchange)
         if exchange is None or exchange.conn is None or reason is None:
             return []
         return self._close(exchange.conn, f"upstream error: {reason}", Direction.S2C)
@@ -296,16 +291,9 @@ class SessionTracker:
         conn = self._new_connection(Generation.LEGACY)
         if conn is None:
             return []
-        conn.sid = handshake.sid
-        conn.handshake_request = exchange.request
-        conn.handshake_body = text
+        conn.legacy_handshake(handshake, exchange.request, text)
         self._by_sid[handshake.sid] = conn
-        self._unopened[conn.label] = None
-        if len(self._unopened) > MAX_UNOPENED:  # a client that never came back
-            oldest = self.connections.pop(next(iter(self._unopened)))
-            del self._unopened[oldest.label]
-            if oldest.sid is not None and self._by_sid.get(oldest.sid) is oldest:
-                del self._by_sid[oldest.sid]
+        self._upkeep.unopened(conn)
         return []
 
     def _adopt(self, route: Route) -> Connection | None:

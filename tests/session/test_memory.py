@@ -7,7 +7,7 @@ import json
 
 from sioproxy.session import ConnectionClosed, ConnectionOpened, PacketSeen, SessionTracker
 from sioproxy.session.connection import MAX_ACK_TABLE_BYTES, MAX_OUTSTANDING_ACKS
-from sioproxy.session.tracker import MAX_UNOPENED
+from sioproxy.session.upkeep import MAX_UNOPENED
 from sioproxy.types import Direction
 
 C2S, S2C = Direction.C2S, Direction.S2C
@@ -157,3 +157,59 @@ def test_unopened_legacy_handshakes_are_bounded() -> None:
     newest = MAX_UNOPENED + 49
     path = f"/socket.io/1/xhr-polling/sid{newest}"
     assert t.http_request(10**6, "GET", path, "", (), b"") != []
+
+
+def test_a_polling_client_that_went_away_is_closed_after_its_ping_timeout() -> None:
+    now = [0.0]
+    t = SessionTracker(clock=lambda: now[0])
+    t.http_request(1, "GET", "/socket.io/", "EIO=4&transport=polling", (), b"")
+    t.http_response(1, 200, (), OPEN4)  # ping interval 25 s + timeout 20 s: limit 105 s
+    query = "EIO=4&transport=polling&sid=S1"
+    t.http_request(2, "GET", "/socket.io/", query, (), b"")  # a long poll in flight
+    now[0] = 500.0
+    assert t.expire_idle() == []  # never while a request is in flight
+    t.http_response(2, 200, (), b"2")
+    now[0] = 600.0
+    assert t.expire_idle() == []
+    now[0] = 606.0
+    (closed,) = t.expire_idle()
+    assert isinstance(closed, ConnectionClosed)
+    assert closed.reason == "no request for 106 s: the client went away"
+    t.forget_closed()
+    assert t.connections == {}
+    # Its late requests open nothing.
+    assert t.http_request(3, "GET", "/socket.io/", query, (), b"") == []
+
+
+def test_the_live_observer_sweeps_abandoned_polling_connections() -> None:
+    from sioproxy.live import IDLE_SWEEP_SECONDS, LiveObserver
+    from sioproxy.transport.observer import RequestInfo
+
+    now = [0.0]
+    seen: list[object] = []
+    observer = LiveObserver(clock=lambda: now[0], sinks=[seen.append])
+
+    def request(n: int, query: str) -> None:
+        req = RequestInfo(
+            method="GET", path="/socket.io/", query=query, headers=(), client="c", scheme="http"
+        )
+        observer.on_http_request(n, req, b"")
+        observer.on_http_response(n, req, 200, (), OPEN4 if n == 1 else b"6")
+
+    request(1, "EIO=4&transport=polling")
+    now[0] = 200.0 + IDLE_SWEEP_SECONDS
+    request(2, "EIO=4&transport=polling")  # another client's request triggers the sweep
+    closes = [e for e in seen if isinstance(e, ConnectionClosed)]
+    assert [c.conn for c in closes] == ["c1"]
+    assert observer.tracker.state_totals()["tracked_connections"] == 1  # c2
+
+
+def test_unopened_legacy_handshakes_expire() -> None:
+    now = [0.0]
+    t = SessionTracker(clock=lambda: now[0])
+    t.http_request(1, "GET", "/socket.io/1/", "t=1", (), b"")
+    t.http_response(1, 200, (), b"abc:60:60:xhr-polling")
+    assert len(t.connections) == 1
+    now[0] = 60 + 60 + 61.0
+    assert t.expire_idle() == []  # nothing was published for it: nothing to close
+    assert t.connections == {}
