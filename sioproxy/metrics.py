@@ -353,7 +353,7 @@ class LiveMetrics:
         self.ack_entries.set(float(totals["pending_ack_entries"]), table="tracker")
         round_trip = sum(len(table) for table in self._asked.values())
         self.ack_entries.set(float(round_trip), table="round_trip")
-        self.untracked.set_total(float(observer.tracker.untracked))
+        self.untracked.set_total(float(observer.tracker.upkeep.untracked))
 
     def render(self) -> str:
         return self.registry.render()

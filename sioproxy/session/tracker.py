@@ -7,14 +7,9 @@ sid in each transport URL; an Engine.IO session by the open packet's sid and
 the ``sid`` query parameter (B.1, B.3); a WebSocket with a known sid is an
 upgrade (B.8).
 
-Memory (docs/reliability.md): a closed connection's decoding state is freed
-at once, and the connection leaves ``connections`` at the caller's next
-``forget_closed()`` (so whoever handles the close event can still look it up).
-A polling request for a sid the proxy has not seen (a session that began
-before the proxy, or a made-up one) is adopted only when the upstream answers
-it with 200: the upstream vouches for the sid, so made-up sids create no state
-and no recording lines. At most ``max_connections`` are tracked; past that,
-new connections are relayed untouched, counted in ``untracked``.
+Memory bounds live in ``upkeep`` (docs/reliability.md, "Limits"). A polling
+request for a sid never seen (a session older than the proxy, or a made-up
+one) is adopted only on the upstream's 200, so made-up sids leave nothing.
 """
 
 from __future__ import annotations
@@ -71,9 +66,11 @@ class SessionTracker:
         self._ws: dict[int, Connection] = {}
         self.connections: dict[str, Connection] = {}
         self.budget = PendingBudget(max_packet_bytes)
-        self._upkeep = Upkeep(self.connections, self._by_sid, self.budget, max_connections)
-        self.is_closed_sid = self._upkeep.is_closed_sid
-        self.forget_closed = self._upkeep.forget_closed
+        self.upkeep = Upkeep(self.connections, self._by_sid, self.budget, max_connections)
+        self.is_closed_sid = self.upkeep.is_closed_sid
+        # Closed connections stay in ``connections`` until the caller, done with
+        # the close event, calls this.
+        self.forget_closed = self.upkeep.forget_closed
 
     # -- bookkeeping ------------------------------------------------------
 
@@ -83,18 +80,13 @@ class SessionTracker:
 
     def _new_connection(self, generation: Generation) -> Connection | None:
         """A new tracked connection, or None when ``max_connections`` are tracked already."""
-        if not self._upkeep.has_room():
+        if not self.upkeep.has_room():
             return None
         self._label_count += 1
         conn = Connection(f"c{self._label_count}", generation, self.stamp, self.budget)
         conn.last_active = self._clock()
         self.connections[conn.label] = conn
         return conn
-
-    @property
-    def untracked(self) -> int:
-        """Connections not tracked because ``max_connections`` were (relayed all the same)."""
-        return self._upkeep.untracked
 
     def _open(
         self,
@@ -103,7 +95,7 @@ class SessionTracker:
         request: RequestSummary,
         stamp: tuple[int, float] | None = None,
     ) -> ConnectionOpened:
-        self._upkeep.opened(conn)
+        self.upkeep.opened(conn)
         conn.opened = True
         conn.transport = transport
         seq, t = stamp if stamp is not None else self.stamp()
@@ -122,7 +114,7 @@ class SessionTracker:
         if conn.closed or not conn.opened:
             return []
         conn.closed = True
-        self._upkeep.closed(conn)
+        self.upkeep.closed(conn)
         seq, t = self.stamp()
         return [ConnectionClosed(seq=seq, conn=conn.label, t=t, reason=reason, by=by)]
 
@@ -137,7 +129,7 @@ class SessionTracker:
 
     def state_totals(self) -> dict[str, int]:
         """What the tracker holds now, for ``/metrics`` (docs/operations.md)."""
-        totals = self._upkeep.totals()
+        totals = self.upkeep.totals()
         totals["tracked_exchanges"] = len(self._exchanges)
         totals["tracked_websockets"] = len(self._ws)
         return totals
@@ -184,7 +176,7 @@ class SessionTracker:
         """
         now = self._clock()
         events: list[SessionEvent] = []
-        for conn in self._upkeep.idle(now):
+        for conn in self.upkeep.idle(now):
             reason = f"no request for {now - conn.last_active:.0f} s: the client went away"
             events.extend(self._close(conn, reason, None))
         return events
@@ -293,7 +285,7 @@ class SessionTracker:
             return []
         conn.legacy_handshake(handshake, exchange.request, text)
         self._by_sid[handshake.sid] = conn
-        self._upkeep.unopened(conn)
+        self.upkeep.unopened(conn)
         return []
 
     def _adopt(self, route: Route) -> Connection | None:

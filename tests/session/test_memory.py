@@ -140,7 +140,7 @@ def test_tracked_connections_are_capped() -> None:
     for ws_id in range(1, 6):
         t.ws_open(ws_id, "GET", "/socket.io/", WS, ())
     assert len(t.connections) == 3
-    assert t.untracked == 2
+    assert t.upkeep.untracked == 2
     assert t.ws_message(5, C2S, b'42["x"]', False) == []  # relayed, not tracked
     t.ws_close(1, C2S, 1000, None)
     t.forget_closed()
