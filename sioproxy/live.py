@@ -56,7 +56,7 @@ class LiveObserver:
             clock=clock, resource_path=resource_path, max_packet_bytes=max_packet_bytes
         )
         self._clock = clock
-        self._next_sweep = clock() + IDLE_SWEEP_SECONDS
+        self._next_sweep: float | None = None  # set at the first HTTP request
         self._sinks = list(sinks)
         self._note = note or (lambda _text: None)
         self._counters: Counter[str] = Counter()
@@ -123,6 +123,8 @@ class LiveObserver:
     def _sweep_idle(self) -> None:
         """Close abandoned polling connections (their recordings get their close)."""
         now = self._clock()
+        if self._next_sweep is None:
+            self._next_sweep = now + IDLE_SWEEP_SECONDS
         if now < self._next_sweep:
             return
         self._next_sweep = now + IDLE_SWEEP_SECONDS

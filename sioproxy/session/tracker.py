@@ -84,7 +84,6 @@ class SessionTracker:
             return None
         self._label_count += 1
         conn = Connection(f"c{self._label_count}", generation, self.stamp, self.budget)
-        conn.last_active = self._clock()
         self.connections[conn.label] = conn
         return conn
 
@@ -216,6 +215,7 @@ class SessionTracker:
             conn = self._new_connection(route.generation or Generation.EIO4)
             if conn is None:
                 return []
+            conn.touch(self._clock())
             opened_at = self.stamp()  # the open entry comes first, though the sid is in the body
             conn.opened = True
             events = self._decode_body(conn, route, Direction.S2C, body, post=False)
@@ -240,6 +240,7 @@ class SessionTracker:
         if conn is None:
             return []
         exchange.conn = conn
+        conn.touch(self._clock())
         events = self._request_events(conn, route, exchange.request, request_body)
         if conn.closed or exchange.request.method != "GET":
             return events
@@ -284,6 +285,7 @@ class SessionTracker:
         if conn is None:
             return []
         conn.legacy_handshake(handshake, exchange.request, text)
+        conn.touch(self._clock())
         self._by_sid[handshake.sid] = conn
         self.upkeep.unopened(conn)
         return []
