@@ -28,7 +28,7 @@ AckKey = tuple[Direction, str, int]
 # logged without the request it answers).
 MAX_OUTSTANDING_ACKS = 10_000
 # The same table by size: each entry is counted as _ACK_ENTRY_COST (a dict slot,
-# the key tuple, two ints; measured about 180 bytes) plus its namespace, which
+# the key tuple, two ints: about 150 bytes measured) plus its namespace, which
 # the peer chooses and may make long. The oldest go first past either cap.
 MAX_ACK_TABLE_BYTES = 4 * 1024 * 1024
 _ACK_ENTRY_COST = 200
@@ -59,6 +59,11 @@ class PendingBudget:
 
     def allows(self, more: int) -> bool:
         return self.total is None or self.used + more <= self.total
+
+    def over(self, data: str | bytes) -> DecodeError:
+        """The error for the message that took the total past its cap."""
+        reason = f"binary packets of all connections over {self.total} bytes: dropped"
+        return DecodeError("sio", reason, data[:200])
 
 
 class Connection:
@@ -287,20 +292,19 @@ class Connection:
         assert data is not None
         budget = self._budget
         held = decoder.pending_bytes
+        error: DecodeError | None = None
         try:
-            if decoder.header is not None and not budget.allows(len(data)):
-                decoder.reset()
-                raise DecodeError(
-                    f"sio v{self._revision}",
-                    f"binary packets of all connections over {budget.total} bytes: dropped",
-                    data[:200],
-                )
             sio = decoder.feed(data)
         except DecodeError as exc:
+            sio, error = None, exc
+        budget.used += decoder.pending_bytes - held
+        if sio is None and error is None and not budget.allows(0):
+            error = budget.over(data)  # a half packet past the total cap
+        if error is not None:
+            budget.used -= decoder.pending_bytes
+            decoder.reset()  # the half packet is dropped from decoding, not from the wire
             self._pending_header[direction] = None
-            return self._undecoded(direction, transport, raw, exc)
-        finally:
-            budget.used += decoder.pending_bytes - held
+            return self._undecoded(direction, transport, raw, error)
         if sio is None:
             self._hold_part(direction, raw)
             return None

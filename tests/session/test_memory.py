@@ -88,6 +88,20 @@ def test_half_packets_of_all_connections_have_a_total_cap() -> None:
     assert t.budget.used == 0
 
 
+def test_headers_alone_count_against_the_total_cap() -> None:
+    t = tracker(max_packet_bytes=2000)
+    padding = "p" * 1800
+    big_header = f'451-["up","{padding}",{{"_placeholder":true,"num":0}}]'.encode()
+    errors = []
+    for ws_id in range(1, 101):
+        open_ws(t, ws_id)
+        errors += t.ws_message(ws_id, C2S, big_header, False)
+    assert t.budget.used <= 128_000
+    assert errors
+    reason = "binary packets of all connections over 128000 bytes: dropped"
+    assert all(reason in str(e.error) for e in errors)
+
+
 def test_ack_table_is_capped_by_size_with_long_namespaces() -> None:
     t = tracker()
     open_ws(t, 1)
