@@ -232,7 +232,7 @@ class SessionTracker:
         assert sid is not None
         assert request_body is not None
         exchange.adopt_body = None
-        if status != 200 or self.is_closed_sid(sid):
+        if status != 200 or self.is_closed_sid(sid) or _not_handshaken(route, body):
             return []  # a made-up (or expired) sid: nothing tracked, nothing recorded
         conn = self._by_sid.get(sid)  # another request may have adopted it meanwhile
         if conn is None:
@@ -421,6 +421,12 @@ class SessionTracker:
             return []
         text = f"websocket closed ({code}{' ' + reason if reason else ''})"
         return self._close(conn, text, initiator)
+
+
+def _not_handshaken(route: Route, body: bytes) -> bool:
+    """node 0.9 answers a request for an unknown sid with 200 and ``7:::1+0``
+    (error "client not handshaken", protocol.md A.8), gevent with a 400."""
+    return route.generation is _LEGACY and b"7:::1" in body[:64]
 
 
 def conn_request(conn: Connection, request: RequestSummary) -> RequestSummary:

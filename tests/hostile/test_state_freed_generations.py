@@ -3,7 +3,8 @@
 The real socket.io 2 and 0.9 clients run their scenario through ``sioproxy
 record`` in front of the matching real server, a few times on each
 transport; then every tracked-state gauge of ``/metrics`` must read 0 and
-one more client run must succeed.
+one more client run must succeed. Made-up sids (node 0.9 answers them with
+200 and ``7:::1+0``) create no state and no recording line.
 
 The socket.io 2 client in ``polling`` mode exits without a close packet: to
 the proxy that session is open until its idle limit (ping interval + ping
@@ -17,12 +18,22 @@ from pathlib import Path
 
 import pytest
 
-from tests.hostile.harness import Stack, start_stack, wait_for
+from tests.hostile.harness import Stack, iter_recording, start_stack, wait_for
 from tests.hostile.test_state_freed import state
 from tests.interop.conftest import require_installed
 from tests.interop.peers import PEERS, final_transport, run_client
+from tests.ops.helpers import http_get
 
 pytestmark = pytest.mark.interop
+
+
+MADE_UP = {
+    "node-sio2": ["/socket.io/?EIO=3&transport=polling&sid=madeup{n}"],
+    "node-sio09": [
+        "/socket.io/1/xhr-polling/madeup{n}?t=1",
+        "/socket.io/1/jsonp-polling/madeup{n}?t=1&i=0",
+    ],
+}
 
 
 @pytest.fixture(scope="module", params=["node-sio2", "node-sio09"])
@@ -42,6 +53,9 @@ def test_sessions_of_older_generations_are_freed(generation_stack: Stack) -> Non
         for mode in modes:
             transcript = run_client(impl, generation_stack.proxy.url, mode)
             assert transcript["transport"] == final_transport(mode)
+    for n in range(50):
+        for path in MADE_UP[impl]:
+            http_get(generation_stack.proxy.url + path.format(n=n))
     last: dict[str, float] = {}
 
     def freed() -> bool:
@@ -54,3 +68,4 @@ def test_sessions_of_older_generations_are_freed(generation_stack: Stack) -> Non
         raise AssertionError(f"{impl}: state left after close: {last}") from None
     transcript = run_client(impl, generation_stack.proxy.url, modes[0])
     assert transcript["transport"] == final_transport(modes[0])
+    assert not [e for e in iter_recording(generation_stack.out) if "madeup" in str(e)]

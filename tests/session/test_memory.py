@@ -227,3 +227,20 @@ def test_unopened_legacy_handshakes_expire() -> None:
     now[0] = 60 + 60 + 61.0
     assert t.expire_idle() == []  # nothing was published for it: nothing to close
     assert t.connections == {}
+
+
+def test_made_up_legacy_sids_create_nothing() -> None:
+    # node 0.9 answers an unknown sid with 200 and "client not handshaken".
+    t = tracker()
+    for n, (transport, body) in enumerate(
+        [("xhr-polling", b"7:::1+0"), ("jsonp-polling", b'io.j[0]("7:::1+0");')]
+    ):
+        path = f"/socket.io/1/{transport}/fake{n}"
+        assert t.http_request(n, "GET", path, "t=1&i=0", (), b"") == []
+        assert t.http_response(n, 200, (), body) == []
+    assert t.connections == {}
+    # A session of a 0.9 server that began before the proxy is adopted.
+    t.http_request(9, "GET", "/socket.io/1/xhr-polling/old", "t=2", (), b"")
+    opened, heartbeat = t.http_response(9, 200, (), b"2::")
+    assert isinstance(opened, ConnectionOpened)
+    assert isinstance(heartbeat, PacketSeen)
