@@ -30,6 +30,9 @@ from sioproxy.session import PacketSeen, SessionEvent, SessionTracker
 from sioproxy.transport.observer import RelayControl, RequestInfo
 from sioproxy.types import Direction
 
+# How often (at most; checked on HTTP requests) polling connections whose
+# client went away are looked for (SessionTracker.expire_idle).
+IDLE_SWEEP_SECONDS = 10.0
 _FRAME_COUNTERS = {d: f"frames_{d.value}" for d in Direction}
 _PACKET_COUNTERS = {d: f"packets_{d.value}" for d in Direction}
 
@@ -51,8 +54,15 @@ class LiveObserver:
         pipeline: Pipeline | None = None,
         send_first: bool = True,
         failures: FailureLog | None = None,
+        max_packet_bytes: int | None = None,
     ) -> None:
-        self.tracker = SessionTracker(clock=clock, resource_path=resource_path)
+        # max_packet_bytes: the proxy's max_body, which caps one binary packet
+        # being reassembled (header and attachments together, docs/reliability.md).
+        self.tracker = SessionTracker(
+            clock=clock, resource_path=resource_path, max_packet_bytes=max_packet_bytes
+        )
+        self._clock = clock
+        self._next_sweep: float | None = None  # set at the first HTTP request
         self._sinks = list(sinks)
         self._note = note or (lambda _text: None)
         self._failures = failures if failures is not None else FailureLog()
@@ -131,13 +141,33 @@ class LiveObserver:
             self._note(f"{transport} transport forwarded untouched, not decoded: {req.path}")
         return False
 
+    def _sweep_idle(self) -> None:
+        """Close abandoned polling connections (their recordings get their close)."""
+        now = self._clock()
+        if self._next_sweep is None:
+            self._next_sweep = now + IDLE_SWEEP_SECONDS
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + IDLE_SWEEP_SECONDS
+        events = self.tracker.expire_idle()
+        if self.rewrite is not None:
+            self.rewrite.close_all(events)
+        else:
+            self._publish(events)
+        self.tracker.forget_closed()
+
     def on_http_request(self, exchange_id: int, req: RequestInfo, body: bytes) -> bytes | None:
+        self._sweep_idle()
         events = self.tracker.http_request(
             exchange_id, req.method, req.path, req.query, req.headers, body
         )
         if self.rewrite is not None:
-            return self.rewrite.http_request(req, body, events)
+            try:
+                return self.rewrite.http_request(req, body, events)
+            finally:
+                self.tracker.forget_closed()
         self._publish(events)
+        self.tracker.forget_closed()
         return None
 
     def on_http_response(
@@ -150,8 +180,12 @@ class LiveObserver:
     ) -> bytes | None:
         events = self.tracker.http_response(exchange_id, status, headers, body)
         if self.rewrite is not None:
-            return self.rewrite.http_response(req, status, body, events)
+            try:
+                return self.rewrite.http_response(req, status, body, events)
+            finally:
+                self.tracker.forget_closed()
         self._publish(events)
+        self.tracker.forget_closed()
         return None
 
     def on_http_error(self, exchange_id: int, req: RequestInfo, reason: str) -> None:
@@ -164,6 +198,7 @@ class LiveObserver:
             self.rewrite.close_all(events)
         else:
             self._publish(events)
+        self.tracker.forget_closed()
 
     def on_ws_open(self, ws_id: int, req: RequestInfo, subprotocol: str | None) -> None:
         events = self.tracker.ws_open(ws_id, req.method, req.path, req.query, req.headers)
@@ -192,8 +227,12 @@ class LiveObserver:
                 return None
         events = self.tracker.ws_message(ws_id, direction, payload, is_binary)
         if self.rewrite is not None:
-            return self.rewrite.ws_message(ws_id, direction, payload, is_binary, events)
+            try:
+                return self.rewrite.ws_message(ws_id, direction, payload, is_binary, events)
+            finally:
+                self.tracker.forget_closed()
         self._publish(events)
+        self.tracker.forget_closed()
         return None
 
     def on_ws_close(
@@ -204,6 +243,7 @@ class LiveObserver:
             self.rewrite.ws_close(ws_id, events)
         else:
             self._publish(events)
+        self.tracker.forget_closed()
 
     def shutdown(self, reason: str = "proxy stopped") -> None:
         """Close every open connection (recordings end each with a close entry)."""
@@ -212,3 +252,4 @@ class LiveObserver:
             self.rewrite.close_all(events)
         else:
             self._publish(events)
+        self.tracker.forget_closed()

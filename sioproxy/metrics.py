@@ -266,6 +266,29 @@ class LiveMetrics:
         self.recording_ok = r.gauge(
             "sioproxy_recording_ok", "1 when the last recording write succeeded"
         )
+        self._memory_families(r)
+
+    def _memory_families(self, r: Registry) -> None:
+        """What the proxy holds per connection: back to 0 once every connection closed."""
+        self.state = {
+            key: r.gauge(f"sioproxy_{key}", text)
+            for key, text in (
+                ("tracked_connections", "Connections whose state the proxy holds"),
+                ("tracked_exchanges", "Buffered HTTP exchanges waiting for their response"),
+                ("tracked_websockets", "Relayed WebSockets mapped to a connection"),
+                ("pending_attachment_bytes", "Bytes of half-received binary packets"),
+                ("closed_sids_remembered", "Sids of closed sessions kept (bounded, 10,000)"),
+            )
+        }
+        self.ack_entries = r.gauge(
+            "sioproxy_pending_ack_entries",
+            "Ack requests remembered: by the session tracker, and for round-trip times",
+            ["table"],
+        )
+        self.untracked = r.counter(
+            "sioproxy_untracked_connections_total",
+            "Connections relayed but not decoded or recorded: too many tracked already",
+        )
 
     def bind(self, observer: Any, recorder: Any = None) -> None:
         """Read gauges from a ``LiveObserver`` (and a ``LiveRecorder`` when recording)."""
@@ -290,12 +313,14 @@ class LiveMetrics:
         self.bytes.inc(_raw_size(event.raw), direction=direction)
         if event.error is not None:
             self.decode_errors.inc(direction=direction)
-        asked = self._asked.setdefault(event.conn, {})
         if event.asks_ack and not event.is_ack:
-            asked[event.seq] = event.t
-            if len(asked) > MAX_OUTSTANDING_ACKS:  # bounded like the tracker's table
-                del asked[next(iter(asked))]
-        if event.ack_of is not None and event.ack_of in asked:
+            table = self._asked.setdefault(event.conn, {})
+            table[event.seq] = event.t
+            if len(table) > MAX_OUTSTANDING_ACKS:  # bounded like the tracker's table
+                del table[next(iter(table))]
+            return
+        asked = self._asked.get(event.conn)
+        if event.ack_of is not None and asked is not None and event.ack_of in asked:
             # The ack answers the request's direction; label by who asked.
             self.ack_rtt.observe(
                 max(event.t - asked.pop(event.ack_of), 0.0),
@@ -322,6 +347,13 @@ class LiveMetrics:
             pending += conn.pending_acks
         self.pending_acks.set(pending)
         self.upstream_errors.set_total(float(observer.counters.get("upstream_errors", 0)))
+        totals = observer.tracker.state_totals()
+        for key, gauge in self.state.items():
+            gauge.set(float(totals[key]))
+        self.ack_entries.set(float(totals["pending_ack_entries"]), table="tracker")
+        round_trip = sum(len(table) for table in self._asked.values())
+        self.ack_entries.set(float(round_trip), table="round_trip")
+        self.untracked.set_total(float(observer.tracker.upkeep.untracked))
 
     def render(self) -> str:
         return self.registry.render()

@@ -160,16 +160,24 @@ class SioDecoder:
     ``feed`` takes the data of each Engine.IO message in order: the text of a
     packet, or the bytes of a binary message. It returns a complete packet, or
     ``None`` while a binary header still waits for its attachments.
+
+    ``max_bytes`` caps one packet being reassembled, header text and
+    attachments together: a peer may announce many attachments and send all
+    but the last, and each may be as large as a message may be. Past the cap
+    the half packet is dropped (``DecodeError``); None means no cap.
     """
 
-    __slots__ = ("_parts", "header", "revision")
+    __slots__ = ("_parts", "header", "max_bytes", "pending_bytes", "revision")
 
-    def __init__(self, revision: int) -> None:
+    def __init__(self, revision: int, max_bytes: int | None = None) -> None:
         if revision not in (4, 5):
             raise ValueError(f"Socket.IO revision must be 4 or 5, not {revision!r}")
         self.revision = revision
+        self.max_bytes = max_bytes
         #: The binary header being reassembled, None when idle (read-only outside).
         self.header: _sio.SioPacket | None = None
+        #: Size of the packet being reassembled so far (header text + attachments).
+        self.pending_bytes = 0
         self._parts: list[bytes] = []
 
     @property
@@ -188,6 +196,7 @@ class SioDecoder:
     def reset(self) -> None:
         """Forget a half-received binary packet."""
         self.header = None
+        self.pending_bytes = 0
         self._parts = []
 
     def feed(self, data: str | bytes) -> _sio.SioPacket | None:
@@ -202,7 +211,10 @@ class SioDecoder:
             if isinstance(data, str):
                 packet = _sio.decode_sio(data, self.revision)
                 if packet.attachment_count:
+                    size = len(data.encode("utf-8"))
+                    self._check_size(size, data)
                     self.header = packet
+                    self.pending_bytes = size
                     return None
                 return packet
             raise DecodeError(
@@ -214,9 +226,19 @@ class SioDecoder:
             raise DecodeError(
                 f"sio v{self.revision}", "got plaintext data when reconstructing a packet", data
             )
+        self._check_size(self.pending_bytes + len(data), data)
         parts = self._parts
         parts.append(data if type(data) is bytes else bytes(data))
         if len(parts) < header.attachments_expected:
+            self.pending_bytes += len(data)
             return None
         self.reset()
         return dataclasses.replace(header, attachments=tuple(parts))
+
+    def _check_size(self, size: int, data: str | bytes) -> None:
+        """Drop the half packet (and refuse ``data``) when it would pass ``max_bytes``."""
+        limit = self.max_bytes
+        if limit is not None and size > limit:
+            self.reset()
+            reason = f"binary packet larger than {limit} bytes while reassembling: dropped"
+            raise DecodeError(f"sio v{self.revision}", reason, data[:200])

@@ -28,12 +28,55 @@ AckKey = tuple[Direction, str, int]
 # oldest are forgotten, so memory stays bounded (an ack that late is then
 # logged without the request it answers).
 MAX_OUTSTANDING_ACKS = 10_000
+# The same table by size: each entry is counted as _ACK_ENTRY_COST (a dict slot,
+# the key tuple, two ints: about 150 bytes measured) plus its namespace, which
+# the peer chooses and may make long. The oldest go first past either cap.
+MAX_ACK_TABLE_BYTES = 4 * 1024 * 1024
+_ACK_ENTRY_COST = 200
+# Half-received binary packets of all connections together may hold this many
+# times the per-packet cap (the proxy's max_body) before new ones are dropped.
+PENDING_TOTAL_FACTOR = 64
+# A polling client always has a request in flight or sends the next at once;
+# one silent for its session's ping interval + ping timeout (0.9: heartbeat +
+# close timeout) is gone, and the upstream has dropped the session. The
+# tracker closes it after that plus IDLE_GRACE (DEFAULT_IDLE when unknown).
+IDLE_GRACE = 60.0
+DEFAULT_IDLE = 120.0
+
+
+class PendingBudget:
+    """Bytes held by half-received binary packets, over all connections, and their caps.
+
+    ``packet`` caps one packet (its header text and attachments together; the
+    proxy passes its ``max_body``); ``total`` caps the sum. None: no cap.
+    """
+
+    __slots__ = ("packet", "total", "used")
+
+    def __init__(self, packet: int | None = None, total: int | None = None) -> None:
+        self.packet = packet
+        self.total = total if total is not None or packet is None else packet * PENDING_TOTAL_FACTOR
+        self.used = 0
+
+    def allows(self, more: int) -> bool:
+        return self.total is None or self.used + more <= self.total
+
+    def over(self, data: str | bytes) -> DecodeError:
+        """The error for the message that took the total past its cap."""
+        reason = f"binary packets of all connections over {self.total} bytes: dropped"
+        return DecodeError("sio", reason, data[:200])
 
 
 class Connection:
     """Decoding state of one Socket.IO session."""
 
-    def __init__(self, label: str, generation: Generation, stamp: Stamp) -> None:
+    def __init__(
+        self,
+        label: str,
+        generation: Generation,
+        stamp: Stamp,
+        budget: PendingBudget | None = None,
+    ) -> None:
         self.label = label
         self.generation = generation
         self.sid: str | None = None
@@ -42,13 +85,48 @@ class Connection:
         self.closed = False
         self.handshake_request: RequestSummary | None = None
         self.handshake_body: str | None = None  # 0.9 only
+        self.inflight = 0  # HTTP exchanges of this connection waiting for their response
+        self.last_active = 0.0  # clock time of the last request or response
+        self.idle_limit = DEFAULT_IDLE
         self._stamp = stamp
         revision = 4 if generation is Generation.EIO3 else 5
         self._revision = revision
-        self._sio = {d: SioDecoder(revision) for d in Direction}
+        self._budget = budget if budget is not None else PendingBudget()
+        self._sio = {d: SioDecoder(revision, self._budget.packet) for d in Direction}
         self._pending_header: dict[Direction, str | None] = dict.fromkeys(Direction)
-        self._pending_parts: dict[Direction, list[bytes]] = {d: [] for d in Direction}
         self._outstanding: dict[AckKey, int] = {}
+        self._ack_bytes = 0
+
+    def release(self) -> None:
+        """Free the decoding state once the connection is closed (nothing more will come)."""
+        for direction, decoder in self._sio.items():
+            self._budget.used -= decoder.pending_bytes
+            decoder.reset()
+            self._pending_header[direction] = None
+        self._outstanding.clear()
+        self._ack_bytes = 0
+        self.handshake_request = None
+        self.handshake_body = None
+
+    def touch(self, now: float, inflight: int = 0) -> None:
+        """A request of this connection began (+1) or ended (-1) at ``now``."""
+        self.last_active = now
+        self.inflight += inflight
+
+    def legacy_handshake(
+        self, handshake: legacy_framing.LegacyHandshake, request: RequestSummary, text: str
+    ) -> None:
+        """A 0.9 session is born at its handshake (A.2); it opens on its first transport."""
+        self.sid = handshake.sid
+        self.handshake_request = request
+        self.handshake_body = text
+        if handshake.heartbeat_timeout is not None and handshake.close_timeout is not None:
+            self.idle_limit = handshake.heartbeat_timeout + handshake.close_timeout + IDLE_GRACE
+
+    @property
+    def pending_attachment_bytes(self) -> int:
+        """Bytes of half-received binary packets (both directions)."""
+        return sum(decoder.pending_bytes for decoder in self._sio.values())
 
     @property
     def eio_version(self) -> int:
@@ -90,7 +168,7 @@ class Connection:
             ack_id = packet.ack_id
             if ack_id is None:
                 return None
-            return self._outstanding.pop((direction.reverse(), packet.endpoint, ack_id), None)
+            return self._answered((direction.reverse(), packet.endpoint, ack_id))
         if packet.id is not None and packet.type in _LEGACY_REQUEST_TYPES:
             self._remember_ack((direction, packet.endpoint, packet.id), seq)
         return None
@@ -188,9 +266,12 @@ class Connection:
 
     def _learn_sid(self, data: str) -> None:
         try:
-            self.sid = decode_open(data).sid
+            info = decode_open(data)
         except DecodeError:
             self.sid = None  # the packet itself is still recorded; the sid stays unknown
+            return
+        self.sid = info.sid
+        self.idle_limit = (info.ping_interval + info.ping_timeout) / 1000 + IDLE_GRACE
 
     def _plain_eio(
         self, direction: Direction, packet: EioPacket, raw: str | bytes, transport: str
@@ -211,19 +292,28 @@ class Connection:
         self, direction: Direction, packet: EioPacket, raw: str | bytes, transport: str
     ) -> PacketSeen | None:
         decoder = self._sio[direction]
-        assert packet.data is not None
+        data = packet.data
+        assert data is not None
+        budget = self._budget
+        held = decoder.pending_bytes
+        error: DecodeError | None = None
         try:
-            sio = decoder.feed(packet.data)
+            sio = decoder.feed(data)
         except DecodeError as exc:
+            sio, error = None, exc
+        budget.used += decoder.pending_bytes - held
+        if sio is None and error is None and not budget.allows(0):
+            error = budget.over(data)  # a half packet past the total cap
+        if error is not None:
+            budget.used -= decoder.pending_bytes
+            decoder.reset()  # the half packet is dropped from decoding, not from the wire
             self._pending_header[direction] = None
-            self._pending_parts[direction] = []
-            return self._undecoded(direction, transport, raw, exc)
+            return self._undecoded(direction, transport, raw, error)
         if sio is None:
             self._hold_part(direction, raw)
             return None
         header = self._pending_header[direction]
         self._pending_header[direction] = None
-        self._pending_parts[direction] = []
         seq, t = self._stamp()
         ack_of = self._track_sio(direction, sio, seq)
         return PacketSeen(
@@ -249,7 +339,7 @@ class Connection:
         if packet.id is None:
             return None
         if packet.type in _SIO_ACKS:
-            return self._outstanding.pop((_REVERSE[direction], packet.nsp, packet.id), None)
+            return self._answered((_REVERSE[direction], packet.nsp, packet.id))
         if packet.type in _SIO_REQUESTS:
             self._remember_ack((direction, packet.nsp, packet.id), seq)
         return None
@@ -265,14 +355,29 @@ class Connection:
 
     def _remember_ack(self, key: AckKey, seq: int) -> None:
         outstanding = self._outstanding
-        outstanding.pop(key, None)  # a reused id moves to the newest end
+        if outstanding.pop(key, None) is None:  # a reused id moves to the newest end
+            self._ack_bytes += _ACK_ENTRY_COST + len(key[1])
         outstanding[key] = seq
-        if len(outstanding) > MAX_OUTSTANDING_ACKS:
-            del outstanding[next(iter(outstanding))]  # dicts keep insertion order
+        while len(outstanding) > MAX_OUTSTANDING_ACKS or self._ack_bytes > MAX_ACK_TABLE_BYTES:
+            oldest = next(iter(outstanding))  # dicts keep insertion order
+            del outstanding[oldest]
+            self._ack_bytes -= _ACK_ENTRY_COST + len(oldest[1])
+
+    def _answered(self, key: AckKey) -> int | None:
+        """The seq of the request an ack answers, forgotten from the table."""
+        seq = self._outstanding.pop(key, None)
+        if seq is not None:
+            self._ack_bytes -= _ACK_ENTRY_COST + len(key[1])
+        return seq
 
     @property
     def pending_acks(self) -> int:
         return len(self._outstanding)
+
+    @property
+    def ack_table_bytes(self) -> int:
+        """The ack table's size as counted against MAX_ACK_TABLE_BYTES."""
+        return self._ack_bytes
 
     def _undecoded(
         self, direction: Direction, transport: str, raw: str | bytes, error: DecodeError

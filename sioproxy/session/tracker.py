@@ -6,6 +6,10 @@ first seen. A 0.9 session is born at its handshake (A.2) and found again by the
 sid in each transport URL; an Engine.IO session by the open packet's sid and
 the ``sid`` query parameter (B.1, B.3); a WebSocket with a known sid is an
 upgrade (B.8).
+
+Memory bounds live in ``upkeep`` (docs/reliability.md, "Limits"). A polling
+request for a sid never seen (a session older than the proxy, or a made-up
+one) is adopted only on the upstream's 200, so made-up sids leave nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from dataclasses import dataclass
 from sioproxy.codec import legacy_framing, payload
 from sioproxy.codec.limits import MAX_PACKETS_PER_BODY
 from sioproxy.errors import DecodeError
-from sioproxy.session.connection import Connection
+from sioproxy.session.connection import Connection, PendingBudget
 from sioproxy.session.events import (
     ConnectionClosed,
     ConnectionOpened,
@@ -26,10 +30,10 @@ from sioproxy.session.events import (
     SessionEvent,
 )
 from sioproxy.session.routes import Route, RouteKind, classify
+from sioproxy.session.upkeep import MAX_TRACKED_CONNECTIONS, Upkeep
 from sioproxy.types import Direction, Generation, TransportName
 
 Headers = Sequence[tuple[str, str]]
-CLOSED_SIDS_KEPT = 10_000
 _LEGACY = Generation.LEGACY  # per message: a module constant is cheaper than the enum lookup
 
 
@@ -38,12 +42,21 @@ class _Exchange:
     route: Route
     request: RequestSummary
     conn: Connection | None
+    adopt_body: bytes | None = None  # an unknown sid's request, adopted on a 200 (its body)
+    counted: bool = False  # in conn.inflight
 
 
 class SessionTracker:
     """Turns relayed traffic into session events (sans-IO)."""
 
-    def __init__(self, *, clock: Callable[[], float], resource_path: str = "/socket.io") -> None:
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float],
+        resource_path: str = "/socket.io",
+        max_packet_bytes: int | None = None,
+        max_connections: int = MAX_TRACKED_CONNECTIONS,
+    ) -> None:
         self._clock = clock
         self._start = clock()
         self._resource_path = resource_path
@@ -52,8 +65,13 @@ class SessionTracker:
         self._by_sid: dict[str, Connection] = {}
         self._exchanges: dict[int, _Exchange] = {}
         self._ws: dict[int, Connection] = {}
-        self._closed_sids: dict[str, None] = {}  # insertion-ordered, bounded
         self.connections: dict[str, Connection] = {}
+        self.budget = PendingBudget(max_packet_bytes)
+        self.upkeep = Upkeep(self.connections, self._by_sid, self.budget, max_connections)
+        self.is_closed_sid = self.upkeep.is_closed_sid
+        # Closed connections stay in ``connections`` until the caller, done with
+        # the close event, calls this.
+        self.forget_closed = self.upkeep.forget_closed
 
     def resume(self, *, seq: int, label: int, t_offset: float) -> None:
         """Continue a file's numbering (``record --append``): seqs after ``seq``,
@@ -68,9 +86,12 @@ class SessionTracker:
         self._seq += 1
         return self._seq, round(self._clock() - self._start, 6)
 
-    def _new_connection(self, generation: Generation) -> Connection:
+    def _new_connection(self, generation: Generation) -> Connection | None:
+        """A new tracked connection, or None when ``max_connections`` are tracked already."""
+        if not self.upkeep.has_room():
+            return None
         self._label_count += 1
-        conn = Connection(f"c{self._label_count}", generation, self.stamp)
+        conn = Connection(f"c{self._label_count}", generation, self.stamp, self.budget)
         self.connections[conn.label] = conn
         return conn
 
@@ -81,6 +102,7 @@ class SessionTracker:
         request: RequestSummary,
         stamp: tuple[int, float] | None = None,
     ) -> ConnectionOpened:
+        self.upkeep.opened(conn)
         conn.opened = True
         conn.transport = transport
         seq, t = stamp if stamp is not None else self.stamp()
@@ -99,21 +121,9 @@ class SessionTracker:
         if conn.closed or not conn.opened:
             return []
         conn.closed = True
-        if conn.sid is not None:
-            self._by_sid.pop(conn.sid, None)
-            self._remember_closed(conn.sid)
+        self.upkeep.closed(conn)
         seq, t = self.stamp()
         return [ConnectionClosed(seq=seq, conn=conn.label, t=t, reason=reason, by=by)]
-
-    def _remember_closed(self, sid: str) -> None:
-        """A client may still poll a session it just closed (the 0.9 client does):
-        such late requests belong to no connection, and must not open a new one."""
-        self._closed_sids[sid] = None
-        if len(self._closed_sids) > CLOSED_SIDS_KEPT:
-            del self._closed_sids[next(iter(self._closed_sids))]
-
-    def is_closed_sid(self, sid: str | None) -> bool:
-        return sid is not None and sid in self._closed_sids
 
     def close_all(self, reason: str) -> list[SessionEvent]:
         events: list[SessionEvent] = []
@@ -123,6 +133,13 @@ class SessionTracker:
 
     def open_connections(self) -> int:
         return sum(1 for c in self.connections.values() if c.opened and not c.closed)
+
+    def state_totals(self) -> dict[str, int]:
+        """What the tracker holds now, for ``/metrics`` (docs/operations.md)."""
+        totals = self.upkeep.totals()
+        totals["tracked_exchanges"] = len(self._exchanges)
+        totals["tracked_websockets"] = len(self._ws)
+        return totals
 
     # -- HTTP -------------------------------------------------------------
 
@@ -142,15 +159,42 @@ class SessionTracker:
         route = classify(path, query, self._resource_path)
         request = RequestSummary(method=method, path=path, query=query, headers=tuple(headers))
         conn = self._by_sid.get(route.sid) if route.sid else None
+        exchange = _Exchange(route, request, conn)
+        self._exchanges[exchange_id] = exchange
         if self.is_closed_sid(route.sid):
-            conn = None  # a late request for a closed session: nothing to record
-        elif conn is None and route.sid and route.kind is not RouteKind.OTHER:
-            conn = self._adopt(route, request)  # a session that began before the proxy
-        self._exchanges[exchange_id] = _Exchange(route, request, conn)
+            exchange.conn = None  # a late request for a closed session: nothing to record
+            return []
+        if conn is None:
+            if route.sid and route.kind is not RouteKind.OTHER:
+                exchange.adopt_body = body if method == "POST" else b""  # see the response
+            return []
+        exchange.counted = True
+        conn.touch(self._clock(), +1)
+        return self._request_events(conn, route, request, body)
+
+    def _settle(self, exchange: _Exchange) -> None:
+        if exchange.conn is not None:
+            exchange.conn.touch(self._clock(), -1 if exchange.counted else 0)
+
+    def expire_idle(self) -> list[SessionEvent]:
+        """Close the polling connections whose client went away without a word.
+
+        Their sessions are gone upstream too (see ``connection.IDLE_GRACE``).
+        """
+        now = self._clock()
         events: list[SessionEvent] = []
-        if conn is not None and not conn.opened and route.transport is not None:
+        for conn in self.upkeep.idle(now):
+            reason = f"no request for {now - conn.last_active:.0f} s: the client went away"
+            events.extend(self._close(conn, reason, None))
+        return events
+
+    def _request_events(
+        self, conn: Connection, route: Route, request: RequestSummary, body: bytes
+    ) -> list[SessionEvent]:
+        events: list[SessionEvent] = []
+        if not conn.opened and route.transport is not None:
             events.append(self._open(conn, route.transport.value, conn_request(conn, request)))
-        if conn is None or method != "POST" or not body:
+        if request.method != "POST" or not body:
             return events
         events.extend(self._decode_body(conn, route, Direction.C2S, body, post=True))
         if route.forced_disconnect:
@@ -163,6 +207,9 @@ class SessionTracker:
         exchange = self._exchanges.pop(exchange_id, None)
         if exchange is None:
             return []
+        self._settle(exchange)
+        if exchange.adopt_body is not None:
+            return self._adopted_response(exchange, status, headers, body)
         route, conn = exchange.route, exchange.conn
         if route.kind is RouteKind.LEGACY_HANDSHAKE:
             return self._legacy_handshake(exchange, status, body)
@@ -174,6 +221,9 @@ class SessionTracker:
             if route.sid is not None:
                 return []
             conn = self._new_connection(route.generation or Generation.EIO4)
+            if conn is None:
+                return []
+            conn.touch(self._clock())
             opened_at = self.stamp()  # the open entry comes first, though the sid is in the body
             conn.opened = True
             events = self._decode_body(conn, route, Direction.S2C, body, post=False)
@@ -181,6 +231,28 @@ class SessionTracker:
                 self._by_sid[conn.sid] = conn
             return [self._open(conn, "polling", exchange.request, opened_at), *events]
         return self._decode_body(conn, route, Direction.S2C, body, post=False)
+
+    def _adopted_response(
+        self, exchange: _Exchange, status: int, headers: Headers, body: bytes
+    ) -> list[SessionEvent]:
+        """A request for a sid the proxy had not seen: a session only once the upstream says 200."""
+        route, sid, request_body = exchange.route, exchange.route.sid, exchange.adopt_body
+        assert sid is not None
+        assert request_body is not None
+        exchange.adopt_body = None
+        if status != 200 or self.is_closed_sid(sid) or _not_handshaken(route, body):
+            return []  # a made-up (or expired) sid: nothing tracked, nothing recorded
+        conn = self._by_sid.get(sid)  # another request may have adopted it meanwhile
+        if conn is None:
+            conn = self._adopt(route)
+        if conn is None:
+            return []
+        exchange.conn = conn
+        conn.touch(self._clock())
+        events = self._request_events(conn, route, exchange.request, request_body)
+        if conn.closed or exchange.request.method != "GET":
+            return events
+        return [*events, *self._decode_body(conn, route, Direction.S2C, body, post=False)]
 
     def http_error(self, exchange_id: int, reason: str | None = None) -> list[SessionEvent]:
         """An exchange failed in the relay; ``reason`` None means the client hung up.
@@ -190,6 +262,8 @@ class SessionTracker:
         (B.9), so the session ends here too and its recording gets its close.
         """
         exchange = self._exchanges.pop(exchange_id, None)
+        if exchange is not None:
+            self._settle(exchange)
         if exchange is None or exchange.conn is None or reason is None:
             return []
         return self._close(exchange.conn, f"upstream error: {reason}", Direction.S2C)
@@ -216,14 +290,18 @@ class SessionTracker:
         except DecodeError:
             return []
         conn = self._new_connection(Generation.LEGACY)
-        conn.sid = handshake.sid
-        conn.handshake_request = exchange.request
-        conn.handshake_body = text
+        if conn is None:
+            return []
+        conn.legacy_handshake(handshake, exchange.request, text)
+        conn.touch(self._clock())
         self._by_sid[handshake.sid] = conn
+        self.upkeep.unopened(conn)
         return []
 
-    def _adopt(self, route: Route, request: RequestSummary) -> Connection:
+    def _adopt(self, route: Route) -> Connection | None:
         conn = self._new_connection(route.generation or Generation.EIO4)
+        if conn is None:
+            return None
         conn.sid = route.sid
         assert route.sid is not None
         self._by_sid[route.sid] = conn
@@ -297,11 +375,14 @@ class SessionTracker:
             return []
         conn = self._by_sid.get(route.sid) if route.sid else None
         if conn is None:
+            # The upstream accepted this WebSocket, so an unknown sid is a real session.
             conn = (
-                self._adopt(route, request)
+                self._adopt(route)
                 if route.sid
                 else self._new_connection(route.generation or Generation.EIO4)
             )
+        if conn is None:
+            return []
         self._ws[ws_id] = conn
         if not conn.opened:
             return [self._open(conn, "websocket", conn_request(conn, request))]
@@ -350,6 +431,12 @@ class SessionTracker:
         status = str(code) if code is not None else "no status code"
         text = f"websocket closed ({status}{' ' + reason if reason else ''})"
         return self._close(conn, text, initiator)
+
+
+def _not_handshaken(route: Route, body: bytes) -> bool:
+    """node 0.9 answers a request for an unknown sid with 200 and ``7:::1+0``
+    (error "client not handshaken", protocol.md A.8), gevent with a 400."""
+    return route.generation is _LEGACY and b"7:::1" in body[:64]
 
 
 def conn_request(conn: Connection, request: RequestSummary) -> RequestSummary:

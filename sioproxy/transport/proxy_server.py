@@ -106,6 +106,7 @@ async def start_proxy(
         # --flush-interval 0 promises each line is written before its packet
         # is relayed; batched recording may send first and record a moment later.
         send_first=out is None or flush_interval > 0,
+        max_packet_bytes=max_body,
     )
     edge_stats = EdgeStats()
     site = build_proxy_site(

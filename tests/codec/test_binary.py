@@ -200,3 +200,19 @@ def test_to_binary_packet_like_socket_io_parser_4() -> None:
     assert to_binary_packet(plain) is plain
     with pytest.raises(EncodeError):
         to_binary_packet(SioPacket(type=T.CONNECT, data={"a": b"x"}))
+
+
+def test_decoder_caps_one_packet_being_reassembled() -> None:
+    """max_bytes counts the header text and every attachment together (one packet)."""
+    decoder = SioDecoder(5, max_bytes=1000)
+    header = '52-["up",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]'
+    assert decoder.feed(header) is None
+    assert decoder.feed(b"x" * 500) is None
+    assert decoder.pending_bytes == len(header) + 500
+    with pytest.raises(DecodeError, match="binary packet larger than 1000 bytes"):
+        decoder.feed(b"x" * 500)
+    assert decoder.header is None
+    assert decoder.pending_bytes == 0
+    with pytest.raises(DecodeError, match="binary packet larger than 1000 bytes"):
+        decoder.feed('51-["up","' + "p" * 1000 + '",{"_placeholder":true,"num":0}]')
+    assert decoder.feed('2["next"]') is not None
