@@ -63,16 +63,29 @@ def _secret_pattern(secret: str) -> str:
     return f"{_DELIMITED_BEFORE}(?:{alternatives}){_DELIMITED_AFTER}"
 
 
-class Sweep:
-    """Remembered secret values (value -> label) and their compiled pattern."""
+# A client that sends a fresh token per connection would otherwise grow the
+# set (and the alternation recompiled from it) for the life of the process.
+# The key-name scan still finds a forgotten value under its key; only an echo
+# of it elsewhere, after MAX_REMEMBERED newer secrets, is no longer swept.
+MAX_REMEMBERED = 1_000
 
-    def __init__(self) -> None:
+
+class Sweep:
+    """Remembered secret values (value -> label) and their compiled pattern.
+
+    At most ``limit`` values are kept; the oldest is forgotten first.
+    """
+
+    def __init__(self, limit: int = MAX_REMEMBERED) -> None:
         self.values: dict[str, str] = {}
+        self._limit = limit
         self._pattern: re.Pattern[str] | None = None
         self._labels: list[str] = []
 
     def add(self, value: str, label: str) -> None:
         if value not in self.values:
+            if len(self.values) >= self._limit:
+                del self.values[next(iter(self.values))]  # dicts keep insertion order
             self.values[value] = label
             self._pattern = None
 

@@ -30,6 +30,7 @@ from sioproxy.recording.redact import (
     placeholder,
     placeholder_key,
 )
+from sioproxy.recording.redact_sweep import MAX_REMEMBERED
 from sioproxy.recording.writer import RecordingWriter
 from sioproxy.types import Direction, Generation, TransportName
 
@@ -466,3 +467,16 @@ def test_extra_key_naming_a_packet_field_disables_the_fast_path() -> None:
     r = Redactor(extra_keys=["data"])
     entry = _pkt(1, "c1", '42["x",1]', {"type": "event", "data": ["x", 1]})
     assert r.redact_entry(entry).packet == {"type": "event", "data": "[REDACTED:data]"}
+
+
+def test_remembered_secrets_are_bounded_oldest_forgotten_first() -> None:
+    # A fresh token per connection must not grow the sweep for ever.
+    redactor = Redactor()
+    tokens = [f"token-value-{i:06d}" for i in range(MAX_REMEMBERED + 50)]
+    for token in tokens:
+        redactor.remember(token, "auth.token")
+    assert len(redactor.secrets) == MAX_REMEMBERED
+    assert tokens[0] not in redactor.secrets
+    assert redactor.redact_output(f"echo {tokens[-1]}") == "echo [REDACTED:auth.token]"
+    # A forgotten value is still found under its key name.
+    assert tokens[0] not in redactor.redact_output(f'{{"token": "{tokens[0]}"}}')
