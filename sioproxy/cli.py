@@ -24,6 +24,7 @@ EXIT_USAGE = 2
 def build_parser() -> argparse.ArgumentParser:
     from sioproxy.commands import (
         codec_cmds,
+        contract_cmds,
         inspect_cmds,
         proxy_cmd,
         replay_client_cmd,
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay_cmd.add_parsers(sub)
     replay_client_cmd.add_parsers(sub)
     inspect_cmds.add_parsers(sub)
+    contract_cmds.add_parsers(sub)
     return parser
 
 

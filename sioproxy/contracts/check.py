@@ -1,0 +1,93 @@
+"""Checking traffic against an AsyncAPI document.
+
+Layer: pure (contracts). A :class:`Contract` is a document read for checking:
+each observation (a packet, see :mod:`sioproxy.contracts.observe`) must be an
+operation of the document for its namespace and direction, its payload must
+match the message's schema, and an ack must match the operation's ``reply``.
+The report names the packet, the JSON pointer in its payload and what the
+schema said, in the style of the replay miss report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sioproxy.contracts.document import ACTIONS, OpSpec, index_document
+from sioproxy.contracts.observe import Observation, observe
+from sioproxy.contracts.validate import Validator, Violation, show
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """The violations of one observed message."""
+
+    obs: Observation
+    op_id: str | None
+    violations: tuple[Violation, ...]
+
+    @property
+    def event(self) -> str:
+        """The event (or kind) name, for counting."""
+        kind, name = self.obs.key[2], self.obs.key[3]
+        return name if kind == "event" else f"({kind})"
+
+    def lines(self, wire: str | None = None) -> list[str]:
+        head = f"seq {self.obs.seq} {self.obs.conn} {self.obs.describe()}"
+        out = [head + (f"  {wire}" if wire else "")]
+        if self.op_id:
+            out.append(f"  operation {self.op_id}{' reply' if self.obs.is_ack else ''}")
+        out.extend(f"  {violation}" for violation in self.violations)
+        return out
+
+    def detail(self) -> str:
+        """One line for logs and error acks."""
+        return "; ".join(str(v) for v in self.violations)
+
+
+class Contract:
+    """A document indexed for checking packets one at a time."""
+
+    def __init__(self, doc: Mapping[str, Any]) -> None:
+        self.doc = doc
+        self.ops: dict[Any, OpSpec] = index_document(doc)
+        self._validator = Validator(doc)
+
+    def check(self, obs: Observation) -> Finding | None:
+        """None when the message is what the document says."""
+        spec = self.ops.get(obs.key)
+        if spec is None:
+            return Finding(obs, None, (self._unknown(obs),))
+        if obs.is_ack:
+            if spec.reply is None:
+                said = "no reply"
+                reason = "an acknowledgement, but the operation has no reply"
+                return Finding(obs, spec.op_id, (Violation("", reason, said),))
+            schema = spec.reply
+        else:
+            schema = spec.payload
+        found = self._validator.validate(obs.payload, schema)
+        return Finding(obs, spec.op_id, tuple(found)) if found else None
+
+    def _unknown(self, obs: Observation) -> Violation:
+        namespace, direction, kind, name = obs.key
+        action = ACTIONS[direction]
+        what = f"event {show(name)}" if kind == "event" else f"a {kind} packet"
+        channels = {key[0] for key in self.ops}
+        if namespace not in channels:
+            return Violation("", f"namespace {namespace} is not a channel of the spec", "channels")
+        reason = f"{what} is not a {action} operation of namespace {namespace}"
+        return Violation("", reason, "operations")
+
+
+def check_entries(contract: Contract, entries: Iterable[Any]) -> tuple[int, list[Finding]]:
+    """(messages checked, findings) for a recording's entries."""
+    count = 0
+    findings = []
+    for obs in observe(entries):
+        count += 1
+        finding = contract.check(obs)
+        if finding is not None:
+            findings.append(finding)
+    return count, findings
