@@ -28,6 +28,9 @@ from sioproxy.contracts import (
     write_document,
 )
 from sioproxy.contracts.document import server_objects
+from sioproxy.contracts.live import LiveChecker, enforcer
+from sioproxy.errors import ConfigError
+from sioproxy.pipeline import Pipeline
 from sioproxy.recording import OpenEvent, PacketEntry, Recording
 
 _REPORT_LIMIT = 50
@@ -129,3 +132,50 @@ def run_check(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 1 if findings else 0
+
+
+# -- proxy/record --spec: live validation ------------------------------------
+
+
+def spec_pipeline(args: argparse.Namespace, pipeline: Pipeline | None) -> Pipeline | None:
+    """Read ``--spec`` (before listening) and, with ``--spec-enforce``, add the enforcer."""
+    path = getattr(args, "spec", None)
+    if path is None:
+        if getattr(args, "spec_enforce", False):
+            raise ConfigError(None, None, "--spec-enforce needs --spec FILE")
+        return pipeline
+    args.contract = _contract(path)
+    if not args.spec_enforce:
+        return pipeline
+    guard = enforcer(args.contract)
+    if pipeline is None:
+        return Pipeline(None, [guard])
+    # First among the addons: it judges what the sender sent, before other hooks.
+    return Pipeline(
+        pipeline.rules,
+        [guard, *pipeline.addons],
+        rng=pipeline.rng,
+        log=pipeline.log,
+        inject_id_gap=pipeline.inject_id_gap,
+    )
+
+
+def spec_sinks(args: argparse.Namespace, note: Any, metrics: Any) -> list[LiveChecker]:
+    """The live checker as an event sink (none without ``--spec``)."""
+    contract = getattr(args, "contract", None)
+    if contract is None:
+        return []
+    count = None
+    if metrics is not None:
+        family = metrics.registry.counter(
+            "sioproxy_spec_violations_total",
+            "Packets that broke the --spec document, by namespace, event and direction",
+            ["namespace", "event", "direction"],
+        )
+
+        def count(namespace: str, event: str, direction: str) -> None:
+            family.inc(namespace=namespace, event=event, direction=direction)
+
+    checker = LiveChecker(contract, log=note, count=count)
+    args.spec_checker = checker
+    return [checker]

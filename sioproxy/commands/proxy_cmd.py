@@ -13,6 +13,7 @@ import random
 import sys
 from typing import Any
 
+from sioproxy.commands.contract_cmds import spec_pipeline, spec_sinks
 from sioproxy.commands.reactor_run import react_with_status
 from sioproxy.errors import RecordingError
 from sioproxy.live import EventSink
@@ -125,6 +126,16 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seed", type=int, metavar="N", help="seed the dice of 'probability' rules"
     )
+    parser.add_argument(
+        "--spec",
+        metavar="asyncapi.yaml",
+        help="check every packet against this AsyncAPI document (docs/contracts.md)",
+    )
+    parser.add_argument(
+        "--spec-enforce",
+        action="store_true",
+        help="with --spec: drop violating events (and answer their acks with an error)",
+    )
 
 
 def load_pipeline(args: argparse.Namespace) -> Pipeline | None:
@@ -140,6 +151,7 @@ def load_pipeline(args: argparse.Namespace) -> Pipeline | None:
 def run_proxy(args: argparse.Namespace) -> int:
     status: list[int] = [0]
     args.pipeline = load_pipeline(args)
+    args.pipeline = spec_pipeline(args, args.pipeline)
 
     def _main(reactor: Any) -> Any:
         from twisted.internet import defer
@@ -167,6 +179,7 @@ async def _serve(reactor: Any, args: argparse.Namespace, status: list[int]) -> N
         pipeline.log = log.note  # rule notes and addon tracebacks go to the proxy's log
     sinks: list[EventSink] = [] if args.quiet else [log.event]
     metrics = LiveMetrics() if args.admin else None
+    sinks[:0] = spec_sinks(args, log.note, metrics)  # first: it notes the packet
     if metrics is not None:
         sinks.append(metrics.event)
     try:

@@ -82,26 +82,28 @@ def _fill(value: Any, attachments: list[bytes]) -> Any:
     return value
 
 
-def _attachments(entry: PacketEntry, sio: Mapping[str, Any]) -> list[bytes]:
-    if entry.attachments:
-        return list(entry.attachments)
+def _attachments(attachments: tuple[bytes, ...], sio: Mapping[str, Any]) -> list[bytes]:
+    if attachments:
+        return list(attachments)
     try:
         return [base64.b64decode(text) for text in sio.get("attachments", ())]
     except (binascii.Error, TypeError, ValueError):
         return []
 
 
-def _modern(entry: PacketEntry, sio: Mapping[str, Any]) -> tuple[str, str, Any, bool] | None:
+def _modern(
+    sio: Mapping[str, Any], direction: Direction, attachments: tuple[bytes, ...]
+) -> tuple[str, str, Any, bool] | None:
     """(kind, name, payload, wants_ack) of a Socket.IO v4/v5 packet, or None."""
     kind, data = sio.get("type"), sio.get("data")
     if kind in ("event", "binary_event"):
         if not isinstance(data, list) or not data or not isinstance(data[0], str):
             return None
-        args = _fill(data[1:], _attachments(entry, sio))
+        args = _fill(data[1:], _attachments(attachments, sio))
         return "event", data[0], args, sio.get("id") is not None
     if kind in ("ack", "binary_ack") and isinstance(data, list):
-        return "ack", "", _fill(data, _attachments(entry, sio)), False
-    if kind == "connect" and entry.dir is Direction.C2S and isinstance(data, dict):
+        return "ack", "", _fill(data, _attachments(attachments, sio)), False
+    if kind == "connect" and direction is Direction.C2S and isinstance(data, dict):
         return "connect", "connect", data, False
     return None
 
@@ -120,16 +122,17 @@ def _legacy(packet: Mapping[str, Any]) -> tuple[str, str, Any, bool] | None:
     return None
 
 
-def classify(entry: PacketEntry) -> tuple[str, str, str, Any, bool] | None:
-    """(namespace, kind, name, payload, wants_ack) of a packet, or None."""
-    packet = entry.packet
+def classify(
+    packet: Mapping[str, Any] | None, direction: Direction, attachments: tuple[bytes, ...] = ()
+) -> tuple[str, str, str, Any, bool] | None:
+    """(namespace, kind, name, payload, wants_ack) of a decoded packet, or None."""
     if packet is None:
         return None
     if "eio" in packet:
         sio = packet.get("sio")
         if packet.get("eio") != "message" or not isinstance(sio, Mapping):
             return None
-        found = _modern(entry, sio)
+        found = _modern(sio, direction, attachments)
         namespace = sio.get("nsp", "/")
     else:
         found = _legacy(packet)
@@ -150,7 +153,7 @@ def observe(entries: Iterable[Any]) -> Iterator[Observation]:
         if not isinstance(entry, PacketEntry):
             continue
         seen = sender_view(entry)
-        found = classify(seen) if seen is not None else None
+        found = classify(seen.packet, seen.dir, seen.attachments) if seen is not None else None
         if seen is None or found is None:
             continue
         namespace, kind, name, payload, wants = found
