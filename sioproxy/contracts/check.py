@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sioproxy.contracts.document import ACTIONS, OpSpec, index_document
-from sioproxy.contracts.observe import Observation, observe
+from sioproxy.contracts.observe import Observation, OpKey, classify, observe
 from sioproxy.contracts.validate import Validator, Violation, show
+from sioproxy.types import Direction
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,3 +92,38 @@ def check_entries(contract: Contract, entries: Iterable[Any]) -> tuple[int, list
         if finding is not None:
             findings.append(finding)
     return count, findings
+
+
+def _journal_observations(packets: Iterable[Mapping[str, Any]]) -> Iterable[Observation]:
+    """Observations of the pytest fixture's journal (``{"conn", "dir", "packet"}``).
+
+    The journal has no ``ack_of``: an ack is matched to the request of the
+    same connection and namespace, in the other direction, with its id.
+    """
+    requests: dict[tuple[str, str, Direction, Any], OpKey] = {}
+    for number, item in enumerate(packets, 1):
+        packet, direction, conn = item.get("packet"), Direction(item["dir"]), str(item["conn"])
+        if not isinstance(packet, Mapping):
+            continue
+        modern = "nsp" in packet
+        found = classify({"eio": "message", "sio": packet} if modern else packet, direction)
+        if found is None:
+            continue
+        namespace, kind, name, payload, wants = found
+        ack_id = packet.get("id") if modern else packet.get("ackId", packet.get("id"))
+        if kind == "ack":
+            back = Direction.S2C if direction is Direction.C2S else Direction.C2S
+            key = requests.pop((conn, namespace, back, ack_id), None)
+            if key is not None:
+                yield Observation(number, conn, key, payload, is_ack=True)
+            continue
+        key = (namespace, direction, kind, name)
+        if wants:
+            requests[(conn, namespace, direction, ack_id)] = key
+        yield Observation(number, conn, key, payload, wants_ack=wants)
+
+
+def journal_findings(contract: Contract, packets: Iterable[Mapping[str, Any]]) -> list[Finding]:
+    """The violations in a journal of packets (the pytest fixture's ``packets``)."""
+    found = (contract.check(obs) for obs in _journal_observations(packets))
+    return [finding for finding in found if finding is not None]
