@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sioproxy.contracts.compiled import Predicate, compile_schema
 from sioproxy.contracts.document import ACTIONS, OpSpec, index_document
 from sioproxy.contracts.observe import Observation, OpKey, classify, observe
 from sioproxy.contracts.validate import Validator, Violation, show
@@ -47,16 +48,47 @@ class Finding:
         return "; ".join(str(v) for v in self.violations)
 
 
+def _never(_payload: Any) -> bool:
+    return False
+
+
 class Contract:
-    """A document indexed for checking packets one at a time."""
+    """A document indexed for checking packets one at a time.
+
+    Each operation's payload and reply schemas are compiled to predicates
+    (:mod:`sioproxy.contracts.compiled`) when first needed; the validator
+    runs only for a message that fails one, to say why.
+    """
 
     def __init__(self, doc: Mapping[str, Any]) -> None:
         self.doc = doc
         self.ops: dict[Any, OpSpec] = index_document(doc)
         self._validator = Validator(doc)
+        self._payloads: dict[OpKey, Predicate] = {}
+        self._replies: dict[OpKey, Predicate] = {}
+
+    def predicate(self, key: OpKey, is_ack: bool) -> Predicate:
+        """The compiled check of an operation's payload (or reply); false for an unknown one."""
+        cache = self._replies if is_ack else self._payloads
+        fast = cache.get(key)
+        if fast is None:
+            spec = self.ops.get(key)
+            schema = None if spec is None else (spec.reply if is_ack else spec.payload)
+            if spec is None or schema is None:
+                fast = _never
+            else:
+                fast = compile_schema(schema, self._validator)
+            cache[key] = fast
+        return fast
+
+    def accepts(self, key: OpKey, payload: Any, is_ack: bool) -> bool:
+        """True when the document has the operation (and reply) and the payload matches."""
+        return self.predicate(key, is_ack)(payload)
 
     def check(self, obs: Observation) -> Finding | None:
         """None when the message is what the document says."""
+        if self.accepts(obs.key, obs.payload, obs.is_ack):
+            return None
         spec = self.ops.get(obs.key)
         if spec is None:
             return Finding(obs, None, (self._unknown(obs),))

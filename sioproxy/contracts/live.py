@@ -24,9 +24,10 @@ from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
 
-from sioproxy.codec.socketio import SioType
+from sioproxy.codec.socketio import SioPacket, SioType
 from sioproxy.contracts.check import Contract, Finding
-from sioproxy.contracts.observe import Observation, OpKey, classify
+from sioproxy.contracts.compiled import Predicate
+from sioproxy.contracts.observe import Observation, OpKey, classify, namespace_of
 from sioproxy.pipeline.hooks import Addon
 from sioproxy.session import PacketSeen, SessionEvent
 from sioproxy.types import Direction, Fate
@@ -38,15 +39,32 @@ MAX_FINDINGS = 1_000
 ERROR = "spec violation"
 
 
+def _sio_parts(sio: SioPacket, direction: Direction) -> tuple[str, str, str, Any, bool] | None:
+    """The hot path of :func:`_event_parts`: a plain v4/v5 event or ack, read directly."""
+    kind, data = sio.type, sio.data
+    binary = kind is SioType.BINARY_EVENT or kind is SioType.BINARY_ACK
+    if binary or kind is SioType.CONNECT:
+        view = {"type": _SIO_NAMES[kind], "nsp": sio.nsp, "id": sio.id, "data": data}
+        return classify({"eio": "message", "sio": view}, direction, sio.attachments)
+    if type(data) is not list:
+        return None
+    nsp = sio.nsp if "?" not in sio.nsp else namespace_of(sio.nsp)
+    if kind is SioType.EVENT:
+        if not data or type(data[0]) is not str:
+            return None
+        return nsp, "event", data[0], data[1:], sio.id is not None
+    if kind is SioType.ACK:
+        return nsp, "ack", "", data, False
+    return None
+
+
 def _event_parts(event: PacketSeen) -> tuple[str, str, str, Any, bool] | None:
     source = event.original if event.original is not None else event
     if source.error is not None:
         return None
     sio = source.sio
     if sio is not None and source.legacy is None:
-        # The hot path: no dict form of the whole packet, just what classify reads.
-        view = {"type": _SIO_NAMES[sio.type], "nsp": sio.nsp, "id": sio.id, "data": sio.data}
-        return classify({"eio": "message", "sio": view}, event.direction, sio.attachments)
+        return _sio_parts(sio, event.direction)
     return classify(source.decoded(), event.direction, source.attachments)
 
 
@@ -67,25 +85,61 @@ class LiveChecker:
         self._log = log
         self._count = count
         self._requests: dict[int, OpKey] = {}
+        self._events: dict[OpKey, Predicate] = {}
 
     def __call__(self, event: SessionEvent) -> None:
         if not isinstance(event, PacketSeen) or event.fate is Fate.INJECTED:
             return
+        sio = event.sio
+        if sio is not None and event.original is None and event.legacy is None:
+            # The hot path: a plain text event of v4/v5, read without any dict.
+            data = sio.data
+            if (
+                sio.type is SioType.EVENT
+                and type(data) is list
+                and data
+                and type(data[0]) is str
+                and "?" not in sio.nsp
+            ):
+                key = (sio.nsp, event.direction, "event", data[0])
+                if sio.id is not None:
+                    self._remember(event.seq, key)
+                self.checked += 1
+                payload = data[1:]
+                check = self._events.get(key)
+                if check is None:
+                    check = self._events[key] = self.contract.predicate(key, False)
+                if not check(payload):
+                    self._full(event, key, payload, sio.id is not None, False)
+                return
+            if sio.type is SioType.ACK and type(data) is list:
+                ack_of = event.ack_of
+                request = self._requests.pop(ack_of, None) if ack_of is not None else None
+                if request is not None:
+                    self.checked += 1
+                    if not self.contract.predicate(request, True)(data):
+                        self._full(event, request, data, False, True)
+                return
         parts = _event_parts(event)
         if parts is None:
             return
         namespace, kind, name, payload, wants = parts
         if kind == "ack":
-            key = self._requests.pop(event.ack_of, None) if event.ack_of is not None else None
-            if key is None:
+            request = self._requests.pop(event.ack_of, None) if event.ack_of is not None else None
+            if request is None:
                 return
-            obs = Observation(event.seq, event.conn, key, payload, is_ack=True)
+            key = request
         else:
             key = (namespace, event.direction, kind, name)
             if wants:
                 self._remember(event.seq, key)
-            obs = Observation(event.seq, event.conn, key, payload, wants_ack=wants)
         self.checked += 1
+        is_ack = kind == "ack"
+        if not self.contract.accepts(key, payload, is_ack):
+            self._full(event, key, payload, wants, is_ack)
+
+    def _full(self, event: PacketSeen, key: OpKey, payload: Any, wants: bool, ack: bool) -> None:
+        obs = Observation(event.seq, event.conn, key, payload, wants_ack=wants, is_ack=ack)
         finding = self.contract.check(obs)
         if finding is not None:
             self._report(event, finding)

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from sioproxy.contracts import Attachment, Validator
+from sioproxy.contracts.compiled import compile_schema
 
 CASES: list[tuple[str, Any, Any, list[str]]] = [
     ("type ok", 1, {"type": "integer"}, []),
@@ -105,6 +106,24 @@ def test_validate(value: Any, schema: Any, expected: list[str]) -> None:
     assert len(found) == len(expected), found
     for text, wanted in zip(found, expected, strict=True):
         assert wanted in text
+
+
+@pytest.mark.parametrize(
+    ("value", "schema", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_compiled_fast_path_agrees(value: Any, schema: Any, expected: list[str]) -> None:
+    assert compile_schema(schema, Validator())(value) == (not expected)
+
+
+def test_compiled_recursive_refs_stay_small() -> None:
+    doc = {"s": {"type": "object", "properties": {"a": {"$ref": "#/s"}, "b": {"$ref": "#/s"}}}}
+    ok = compile_schema({"$ref": "#/s"}, Validator(doc))
+    deep: Any = {}
+    for _ in range(12):
+        deep = {"a": deep, "b": {}}
+    assert ok(deep)
+    deep["b"] = {"a": 1}
+    assert not ok(deep)
 
 
 def test_local_refs_resolve_into_the_document() -> None:
