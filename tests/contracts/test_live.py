@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import urllib.request
 from pathlib import Path
@@ -130,3 +131,19 @@ def test_a_bad_spec_stops_before_listening(
     assert sioproxy(*argv) == 2
     err = capsys.readouterr().err.strip()
     assert err == f"sioproxy proxy: {bad}: not an AsyncAPI 3 document (\"asyncapi\": '2.0.0')"
+
+
+def test_show_prints_the_violation_note(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sioproxy.types import Generation
+    from tests.contracts.helpers import write
+    from tests.replay.factory import RecordingBuilder
+
+    b = RecordingBuilder(Generation.EIO4).open("c1").c('42["add","x"]')
+    rec = b.build()
+    entry = rec.entries[-1]
+    assert isinstance(entry, PacketEntry)
+    noted = dataclasses.replace(entry, note="spec violation: /0: expected integer")
+    path = write(tmp_path / "r.jsonl", dataclasses.replace(rec, entries=(*rec.entries[:-1], noted)))
+    capsys.readouterr()
+    assert sioproxy("show", path, "--color", "never") == 0
+    assert "(spec violation: /0: expected integer)" in capsys.readouterr().out
