@@ -263,6 +263,8 @@ def _payloads(resolver: Validator, refs: Any) -> Any:
         while isinstance(message, Mapping) and "$ref" in message:
             message = resolver.resolve(message["$ref"])
         payload = message.get("payload", True) if isinstance(message, Mapping) else True
+        if isinstance(payload, Mapping) and "schemaFormat" in payload and "schema" in payload:
+            payload = payload["schema"]  # AsyncAPI 3's multi-format schema object
         schemas.append(payload)
     if not schemas:
         return True

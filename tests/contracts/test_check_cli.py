@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -137,3 +138,55 @@ def test_missing_files_are_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[
     spec = _spec_of(tmp_path, chat_eio4())
     assert sioproxy("check", tmp_path / "none.jsonl", "--spec", spec) == 2
     assert "none.jsonl" in capsys.readouterr().err
+
+
+def test_hand_written_document_with_refs_and_multi_format_payloads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = {
+        "asyncapi": "3.0.0",
+        "info": {"title": "hand", "version": "1"},
+        "channels": {
+            "main": {
+                "address": "/",
+                "messages": {
+                    "add": {"$ref": "#/components/messages/add"},
+                    "sum": {"$ref": "#/components/messages/sum"},
+                },
+            }
+        },
+        "operations": {
+            "addNumbers": {
+                "action": "send",
+                "channel": {"$ref": "#/channels/main"},
+                "messages": [{"$ref": "#/channels/main/messages/add"}],
+                "reply": {"messages": [{"$ref": "#/channels/main/messages/sum"}]},
+            }
+        },
+        "components": {
+            "schemas": {"Number": {"type": "integer", "minimum": 0}},
+            "messages": {
+                "add": {  # no x-sioproxy keys: the message name is the event
+                    "name": "add",
+                    "payload": {
+                        "schemaFormat": "application/schema+json;version=draft-07",
+                        "schema": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/Number"},
+                        },
+                    },
+                },
+                "sum": {"name": "sum", "payload": {"type": "array", "items": {"type": "integer"}}},
+            },
+        },
+    }
+    spec = tmp_path / "hand.json"
+    spec.write_text(json.dumps(doc), "utf-8")
+    live = RecordingBuilder(Generation.EIO4).open("c1")
+    live.c('421["add",1,-2]').s('431["3"]', ack_of=2)
+    rec = write(tmp_path / "r.jsonl", live.build())
+    capsys.readouterr()
+    assert sioproxy("check", rec, "--spec", spec) == 1
+    out = capsys.readouterr().out
+    assert "operation addNumbers\n  /1: -2 is below 0 (schema: minimum: 0)" in out
+    assert "operation addNumbers reply\n  /0: expected integer, got string" in out

@@ -7,8 +7,6 @@ then tightened so that the client's ``chat`` line breaks it.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 
@@ -121,7 +119,3 @@ def test_a_missing_spec_fails_the_test_with_one_line(
     result = run(spec_suite)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*api.yaml: cannot open*"])
-
-
-def test_recording_path_is_the_plugin_default() -> None:
-    assert Path("recordings/test_chat/test_chat.jsonl") == RECORDING
