@@ -91,35 +91,38 @@ class LiveChecker:
         if not isinstance(event, PacketSeen) or event.fate is Fate.INJECTED:
             return
         sio = event.sio
-        if sio is not None and event.original is None and event.legacy is None:
-            # The hot path: a plain text event of v4/v5, read without any dict.
-            data = sio.data
-            if (
-                sio.type is SioType.EVENT
-                and type(data) is list
-                and data
-                and type(data[0]) is str
-                and "?" not in sio.nsp
-            ):
-                key = (sio.nsp, event.direction, "event", data[0])
-                if sio.id is not None:
-                    self._remember(event.seq, key)
+        plain = sio is not None and event.original is None and event.legacy is None
+        if not (plain and self._plain(event, sio)):  # type: ignore[arg-type]
+            self._general(event)
+
+    def _plain(self, event: PacketSeen, sio: SioPacket) -> bool:
+        """The hot path: a text v4/v5 event or ack, read without any dict. False: not one."""
+        data = sio.data
+        if type(data) is not list or "?" in sio.nsp:
+            return False
+        if sio.type is SioType.EVENT and data and type(data[0]) is str:
+            key = (sio.nsp, event.direction, "event", data[0])
+            if sio.id is not None:
+                self._remember(event.seq, key)
+            self.checked += 1
+            payload = data[1:]
+            check = self._events.get(key)
+            if check is None:
+                check = self._events[key] = self.contract.predicate(key, False)
+            if not check(payload):
+                self._full(event, key, payload, sio.id is not None, False)
+            return True
+        if sio.type is SioType.ACK:
+            ack_of = event.ack_of
+            request = self._requests.pop(ack_of, None) if ack_of is not None else None
+            if request is not None:
                 self.checked += 1
-                payload = data[1:]
-                check = self._events.get(key)
-                if check is None:
-                    check = self._events[key] = self.contract.predicate(key, False)
-                if not check(payload):
-                    self._full(event, key, payload, sio.id is not None, False)
-                return
-            if sio.type is SioType.ACK and type(data) is list:
-                ack_of = event.ack_of
-                request = self._requests.pop(ack_of, None) if ack_of is not None else None
-                if request is not None:
-                    self.checked += 1
-                    if not self.contract.predicate(request, True)(data):
-                        self._full(event, request, data, False, True)
-                return
+                if not self.contract.predicate(request, True)(data):
+                    self._full(event, request, data, False, True)
+            return True
+        return False
+
+    def _general(self, event: PacketSeen) -> None:
         parts = _event_parts(event)
         if parts is None:
             return
