@@ -33,6 +33,9 @@ VALUES = st.recursive(
 )
 ARG_LISTS = st.lists(st.lists(VALUES, max_size=3), min_size=1, max_size=6)
 
+# No deadline: a loaded CI machine must not turn a slow example into a failure.
+PROPERTY = settings(deadline=None)
+
 # Type groups: a replacement must come from a group never seen at the place.
 GROUPS = {
     "null": None,
@@ -98,6 +101,7 @@ def _subschemas(schema: Any) -> list[Any]:
     return found
 
 
+@PROPERTY
 @given(ARG_LISTS)
 def test_inferred_schema_accepts_every_sample(samples: list[list[Any]]) -> None:
     schema = infer_schema(samples, as_tuple=True)
@@ -105,6 +109,7 @@ def test_inferred_schema_accepts_every_sample(samples: list[list[Any]]) -> None:
         assert Validator().validate(sample, schema) == []
 
 
+@PROPERTY
 @given(ARG_LISTS)
 def test_no_permissive_schemas(samples: list[list[Any]]) -> None:
     for sub in _subschemas(infer_schema(samples, as_tuple=True)):
@@ -112,7 +117,7 @@ def test_no_permissive_schemas(samples: list[list[Any]]) -> None:
         assert "type" in sub or "anyOf" in sub, sub
 
 
-@settings(suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 @given(ARG_LISTS, st.data())
 def test_changing_a_sampled_type_is_a_violation(
     samples: list[list[Any]], data: st.DataObject
@@ -148,6 +153,7 @@ def _get(value: Any, pointer: str) -> Any:
     return value
 
 
+@PROPERTY
 @given(ARG_LISTS, st.lists(VALUES, max_size=3))
 def test_compiled_schema_agrees_with_the_validator(
     samples: list[list[Any]], other: list[Any]
