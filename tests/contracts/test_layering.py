@@ -16,6 +16,9 @@ MODULES = [
     "sioproxy.contracts.output",
     "sioproxy.contracts.update",
     "sioproxy.contracts.check",
+    "sioproxy.contracts.compiled",
+    "sioproxy.contracts.live",
+    "sioproxy.testing.contract",
     "sioproxy.commands.contract_cmds",
 ]
 
