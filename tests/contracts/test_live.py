@@ -80,19 +80,23 @@ def test_violations_are_logged_counted_and_noted_traffic_unchanged(
     ]
 
 
-def test_enforce_drops_the_event_and_answers_its_ack(tmp_path: Path) -> None:
-    spec = _spec_from("node-sio4", "node-sio4", tmp_path)
+@pytest.mark.parametrize(
+    ("peer", "mode"),
+    [("node-sio4", "websocket"), ("node-sio2", "websocket"), ("node-sio09", "websocket")],
+)
+def test_enforce_drops_the_event_and_answers_its_ack(tmp_path: Path, peer: str, mode: str) -> None:
+    spec = _spec_from(peer, peer, tmp_path)
     doc = yaml.safe_load(spec.read_text("utf-8"))
     # The contract now wants a number where the client sends "x": every ack_me on / breaks it.
     payload = doc["components"]["messages"]["send.root.event.ack_me"]["payload"]
     payload["prefixItems"][0] = {"type": "integer"}
     spec.write_text(yaml.safe_dump(doc, sort_keys=False), "utf-8")
     out = tmp_path / "live.jsonl"
-    server = start_server("node-sio4")
+    server = start_server(peer)
     try:
         proxy = start_sioproxy(record_args(server.url, out, "--spec", str(spec), "--spec-enforce"))
         try:
-            transcript = run_client("node-sio4", proxy.url, "websocket")
+            transcript = run_client(peer, proxy.url, mode)
         finally:
             assert proxy.stop() == 0, proxy.stderr_text()
     finally:
