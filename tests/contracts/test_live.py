@@ -50,8 +50,10 @@ def _violation_metrics(admin: str) -> dict[str, float]:
     }
 
 
+@pytest.mark.parametrize("mode", ["websocket", "polling"])
 def test_violations_are_logged_counted_and_noted_traffic_unchanged(
     tmp_path: Path,
+    mode: str,
     drift_server: RunningServer,  # noqa: F811
 ) -> None:
     spec = _spec_from("py-sio5", "py-sio5", tmp_path)
@@ -59,7 +61,7 @@ def test_violations_are_logged_counted_and_noted_traffic_unchanged(
     args = record_args(drift_server.url, out, "--spec", str(spec), "--admin", "127.0.0.1:0")
     proxy = start_sioproxy(args)
     try:
-        transcript = run_client("py-sio5", proxy.url, "websocket")
+        transcript = run_client("py-sio5", proxy.url, mode)
         metrics = _violation_metrics(_admin_url(proxy))
     finally:
         assert proxy.stop() == 0, proxy.stderr_text()

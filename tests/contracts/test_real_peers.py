@@ -142,7 +142,11 @@ def drift_server() -> Iterator[RunningServer]:
     finally:
         if process.poll() is None:
             process.terminate()
-            process.wait(10)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:  # aiohttp may wait on a held long-poll
+                process.kill()
+                process.wait(10)
         if process.stdout is not None:
             process.stdout.close()
 
