@@ -33,6 +33,7 @@ from sioproxy.session import PacketSeen, SessionEvent
 from sioproxy.types import Direction, Fate
 
 _SIO_NAMES = {t: t.name.lower() for t in SioType}
+_EVENT, _ACK = SioType.EVENT, SioType.ACK
 #: Requests remembered for their acks; the oldest are forgotten past this.
 MAX_PENDING = 10_000
 MAX_FINDINGS = 1_000
@@ -86,6 +87,7 @@ class LiveChecker:
         self._count = count
         self._requests: dict[int, OpKey] = {}
         self._events: dict[OpKey, Predicate] = {}
+        self._replies: dict[OpKey, Predicate] = {}
 
     def __call__(self, event: SessionEvent) -> None:
         if not isinstance(event, PacketSeen) or event.fate is Fate.INJECTED:
@@ -100,24 +102,28 @@ class LiveChecker:
         data = sio.data
         if type(data) is not list or "?" in sio.nsp:
             return False
-        if sio.type is SioType.EVENT and data and type(data[0]) is str:
+        kind = sio.type
+        if kind is _EVENT and data and type(data[0]) is str:
             key = (sio.nsp, event.direction, "event", data[0])
+            check = self._events.get(key)
+            if check is None:
+                check = self._events[key] = self.contract.predicate(key, False)
             if sio.id is not None:
                 self._remember(event.seq, key)
             self.checked += 1
             payload = data[1:]
-            check = self._events.get(key)
-            if check is None:
-                check = self._events[key] = self.contract.predicate(key, False)
             if not check(payload):
                 self._full(event, key, payload, sio.id is not None, False)
             return True
-        if sio.type is SioType.ACK:
+        if kind is _ACK:
             ack_of = event.ack_of
             request = self._requests.pop(ack_of, None) if ack_of is not None else None
             if request is not None:
                 self.checked += 1
-                if not self.contract.predicate(request, True)(data):
+                check = self._replies.get(request)
+                if check is None:
+                    check = self._replies[request] = self.contract.predicate(request, True)
+                if not check(data):
                     self._full(event, request, data, False, True)
             return True
         return False
