@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PEERS_STAMP := tests/peers/.installed
+CONTRACTS_STAMP := tests/contracts/node/.installed
 
 .PHONY: test lint typecheck pytest install peers image demo bench bench-codec clean
 
@@ -16,7 +17,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-peers: $(PEERS_STAMP)
+peers: $(PEERS_STAMP) $(CONTRACTS_STAMP)
+
+# @asyncapi/specs and @asyncapi/parser, which tests/contracts runs on every
+# AsyncAPI document sioproxy writes (docs/contracts.md).
+$(CONTRACTS_STAMP): tests/contracts/node/package.json tests/contracts/node/package-lock.json
+	cd tests/contracts/node && npm ci --ignore-scripts --no-audit --no-fund
+	touch $(CONTRACTS_STAMP)
 
 $(PEERS_STAMP): tests/peers/install.sh tests/peers/package.json tests/ops/install_haproxy.sh \
 		tests/docker/install_tools.sh
@@ -57,7 +64,7 @@ bench: $(STAMP) peers
 	$(BIN)/python bench/run.py --out bench/last-run.md
 
 clean:
-	rm -rf $(VENV) tests/peers/node_modules $(PEERS_STAMP)
+	rm -rf $(VENV) tests/peers/node_modules $(PEERS_STAMP) tests/contracts/node/node_modules $(CONTRACTS_STAMP)
 
 # Coverage-guided fuzzing of every decoder with atheris (not in CI). Each
 # target runs FUZZ_SECONDS; crashing inputs land in tests/fuzz/regressions/

@@ -27,6 +27,7 @@ CONFIG_HELP = "TOML file of option values (also SIOPROXY_CONFIG); see docs/opera
 def build_parser() -> argparse.ArgumentParser:
     from sioproxy.commands import (
         codec_cmds,
+        contract_cmds,
         inspect_cmds,
         proxy_cmd,
         replay_client_cmd,
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay_cmd.add_parsers(sub)
     replay_client_cmd.add_parsers(sub)
     inspect_cmds.add_parsers(sub)
+    contract_cmds.add_parsers(sub)
     for command in sub.choices.values():
         # ``sioproxy record --config f`` works as well as ``sioproxy --config f record``.
         command.add_argument(

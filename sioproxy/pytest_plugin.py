@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pytest
 
 from sioproxy.errors import SioProxyError
+from sioproxy.testing.contract import spec_verdict
 from sioproxy.testing.paths import default_recording_path, named_recording_path, recordings_root
 from sioproxy.testing.settings import RECORD_MODES, Settings, ini_bool, plan
 
@@ -95,6 +96,7 @@ def sioproxy(
         pytest.fail(problem, pytrace=False)
     runner = _runner(request, settings)
     session = SioProxySession(settings, path, action, runner)
+    session.spec_base = Path(str(request.node.path)).parent
     try:
         runner.run(lambda: session.start(runner.reactor))
     except SioProxyError as exc:  # e.g. the upstream to record from is not running
@@ -292,6 +294,13 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
         verdict = session.verdict()
         if verdict:
             pytest.fail(verdict, pytrace=False)
+        if session.settings.spec_fail:
+            try:
+                broken = spec_verdict(session.settings.spec, session.violations)
+            except SioProxyError as exc:
+                broken = f"sioproxy: {exc}"
+            if broken:
+                pytest.fail(broken, pytrace=False)
     return result
 
 

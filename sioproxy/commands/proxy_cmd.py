@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from sioproxy import limits
+from sioproxy.commands.contract_cmds import spec_pipeline, spec_sinks
 from sioproxy.commands.reactor_run import react_with_status
 from sioproxy.commands.redact_opts import add_redaction_options, policy_from
 from sioproxy.config import bounded_float, bounded_int
@@ -134,6 +135,16 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="seed the dice of 'probability' rules",
     )
+    parser.add_argument(
+        "--spec",
+        metavar="asyncapi.yaml",
+        help="check every packet against this AsyncAPI document (docs/contracts.md)",
+    )
+    parser.add_argument(
+        "--spec-enforce",
+        action="store_true",
+        help="with --spec: drop violating events (and answer their acks with an error)",
+    )
     add_redaction_options(parser)
 
 
@@ -188,6 +199,7 @@ def run_proxy(args: argparse.Namespace) -> int:
     status: list[int] = [0]
     args.pipeline = load_pipeline(args)
     args.redactor = Redactor(policy_from(args))  # before listening: a bad option is exit 2
+    args.pipeline = spec_pipeline(args, args.pipeline)
 
     def _main(reactor: Any) -> Any:
         from twisted.internet import defer
@@ -222,6 +234,7 @@ async def _serve(reactor: Any, args: argparse.Namespace, status: list[int]) -> N
         pipeline.log = log.note  # rule notes and addon tracebacks go to the proxy's log
     sinks: list[EventSink] = [] if args.quiet else [log.event]
     metrics = LiveMetrics() if args.admin else None
+    sinks[:0] = spec_sinks(args, log.note, metrics)  # first: it notes the packet
     if metrics is not None:
         sinks.append(metrics.event)
     try:

@@ -156,6 +156,8 @@ class Formatter:
         fate = fate_text(entry)
         if fate is not None:
             parts.append(self._paint("life", f"({fate})"))
+        elif entry.note:  # a remark on a forwarded packet (a --spec violation)
+            parts.append(self._paint("life", f"({entry.note})"))
         return " ".join(parts)
 
     def _links(self, entry: PacketEntry) -> list[str]:

@@ -27,6 +27,7 @@ from sioproxy.replay.report import MismatchReport, ReplaySummary
 from sioproxy.replay.script import Packet, is_transport_level, to_dict, wire_text
 from sioproxy.replay.serve import ReplayService
 from sioproxy.session.events import PacketSeen, SessionEvent
+from sioproxy.testing.contract import spec_findings
 from sioproxy.testing.episodes import EpisodeRouter, merge_recordings, write_recording
 from sioproxy.testing.settings import APPEND, EPISODES, RECORD, REPLAY, Settings
 from sioproxy.textsafe import escape_controls
@@ -93,6 +94,12 @@ class SioProxySession:
         self._replay_stopped = False
         self._reactor: Any = None
         self.finished = False
+        self.spec_base: Path | None = None  # a relative ``spec`` is relative to this
+
+    @property
+    def violations(self) -> list[Any]:
+        """Packets seen so far that break the ``spec`` document (``Finding`` objects)."""
+        return spec_findings(self.settings.spec, self.spec_base, self.packets)
 
     # -- what tests read ------------------------------------------------------
 

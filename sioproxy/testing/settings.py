@@ -49,6 +49,8 @@ class Settings:
     judge_disconnects: bool = False  # count disconnect packets as misses/unplayed
     settle: float = 2.0  # longest wait for in-flight traffic after the test (seconds)
     background: bool | None = None  # None: decide from the test (docs/pytest.md)
+    spec: str | None = None  # AsyncAPI document checked against (docs/contracts.md)
+    spec_fail: bool = False  # fail the test on a violation of ``spec``
 
     def __post_init__(self) -> None:
         if self.mode not in RECORD_MODES:
