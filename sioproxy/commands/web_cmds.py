@@ -1,0 +1,88 @@
+"""``sioproxy report --html`` and ``sioproxy web``: the inspector page.
+
+Layer: edge. ``report`` is pure file work; ``web`` runs the Twisted server of
+``sioproxy.web.server`` under ``task.react``. docs/web.md is the user guide.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from sioproxy import limits
+from sioproxy.commands.loading import load_recording
+from sioproxy.commands.reactor_run import react_with_status
+from sioproxy.config import bounded_float, bounded_int
+from sioproxy.errors import RecordingError
+from sioproxy.textsafe import escape_controls
+from sioproxy.web.ring import DEFAULT_CAPACITY
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    report = sub.add_parser("report", help="write a recording as one self-contained HTML page")
+    report.add_argument("file", metavar="FILE")
+    report.add_argument("--html", required=True, metavar="OUT.html")
+    report.add_argument("--force", action="store_true", help="overwrite OUT.html")
+    report.set_defaults(handler=run_report)
+
+    web = sub.add_parser(
+        "web", help="serve recordings in the web inspector, following growing files"
+    )
+    web.add_argument("files", nargs="+", metavar="FILE")
+    web.add_argument(
+        "--listen", default="127.0.0.1:8090", help="HOST:PORT (port 0 picks a free port)"
+    )
+    add_ring_option(web)
+    web.add_argument(
+        "--follow-interval",
+        type=bounded_float(0.01, 60.0),
+        default=0.2,
+        metavar="SECONDS",
+        help="how often to look for new lines (default 0.2)",
+    )
+    web.set_defaults(handler=run_web)
+
+
+def add_ring_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--web-ring",
+        type=bounded_int(1, limits.MAX_COUNT),
+        default=DEFAULT_CAPACITY,
+        metavar="N",
+        help=f"rows the page can catch up on (default {DEFAULT_CAPACITY:,})",
+    )
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from sioproxy.web.report import build_report, load_rows
+
+    recording = load_recording(args.file, "report")
+    page = build_report(
+        load_rows([(os.path.basename(args.file), recording)]),
+        title=f"sioproxy report: {os.path.basename(args.file)}",
+    )
+    try:
+        with open(args.html, "w" if args.force else "x", encoding="utf-8") as out:
+            out.write(page)
+    except FileExistsError:
+        raise RecordingError(args.html, None, "file exists (use --force to overwrite)") from None
+    except OSError as exc:
+        raise RecordingError(args.html, None, f"cannot create: {exc}") from exc
+    rows = sum(1 for _ in recording.entries)
+    print(escape_controls(f"sioproxy report: {args.html}: {rows} rows"), file=sys.stderr)
+    return 0
+
+
+def run_web(args: argparse.Namespace) -> int:
+    status: list[int] = [0]
+
+    def _main(reactor: Any) -> Any:
+        from twisted.internet import defer
+
+        from sioproxy.web.server import serve_files
+
+        return defer.ensureDeferred(serve_files(reactor, args, status))
+
+    return react_with_status(_main, status, args.command)
