@@ -19,9 +19,10 @@ install: $(STAMP)
 peers: $(PEERS_STAMP)
 
 $(PEERS_STAMP): tests/peers/install.sh tests/peers/package.json tests/ops/install_haproxy.sh \
-		tests/docker/install_tools.sh
+		tests/docker/install_tools.sh tests/web/install_chromium.sh
 	bash tests/peers/install.sh
 	bash tests/ops/install_haproxy.sh
+	bash tests/web/install_chromium.sh
 	bash tests/docker/install_tools.sh
 	touch $(PEERS_STAMP)
 
