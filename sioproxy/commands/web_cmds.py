@@ -45,6 +45,16 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     web.set_defaults(handler=run_web)
 
 
+def add_web_options(parser: argparse.ArgumentParser) -> None:
+    """``--web HOST:PORT`` and ``--web-ring N`` of proxy, record and replay."""
+    parser.add_argument(
+        "--web",
+        metavar="HOST:PORT",
+        help="serve the live inspector page here (host defaults to 127.0.0.1; docs/web.md)",
+    )
+    add_ring_option(parser)
+
+
 def add_ring_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--web-ring",
@@ -86,3 +96,23 @@ def run_web(args: argparse.Namespace) -> int:
         return defer.ensureDeferred(serve_files(reactor, args, status))
 
     return react_with_status(_main, status, args.command)
+
+
+def live_web(reactor: Any, args: argparse.Namespace, redactor: Any) -> Any:
+    """The hub of ``--web`` with its sink (``hub.sink``), or None without ``--web``."""
+    if not getattr(args, "web", None):
+        return None
+    from sioproxy.web.live import LiveRows
+    from sioproxy.web.server import WebHub
+
+    rows = LiveRows(redactor, args.web_ring)
+    hub = WebHub(reactor, rows.ring)
+    hub.sink = rows.sink
+    return hub
+
+
+async def start_live_web(reactor: Any, args: argparse.Namespace, hub: Any, announce: Any) -> bool:
+    """Listen for ``--web`` after the listening line; False (said on stderr) if it cannot."""
+    from sioproxy.web.server import open_web
+
+    return await open_web(reactor, args.command, args.web, hub, announce) is not None

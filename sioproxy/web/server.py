@@ -49,6 +49,7 @@ class WebHub:
         self.dropped_total = 0
         self.sent_total = 0
         self.replay: dict[str, Any] = {"marks": {}}
+        self.sink: Callable[[Any], Any] = self.publish  # what --web adds to the observer
         ring.listen(self._appended)
 
     def publish(self, item: Any) -> None:
@@ -254,3 +255,20 @@ async def serve_files(reactor: Any, args: argparse.Namespace, status: list[int])
     loop.clock = reactor
     loop.start(args.follow_interval, now=False)
     await done
+
+
+async def open_web(
+    reactor: Any, command: str, listen: str, hub: WebHub, announce: Callable[[str], None]
+) -> Any:
+    """``--web``: listen and say ``sioproxy web on URL``; None (reason on stderr) on failure."""
+    from twisted.internet.error import CannotListenError
+
+    try:
+        url, port = await start_web(reactor, listen, hub)
+    except (OSError, CannotListenError, SioProxyError) as exc:
+        line = f"sioproxy {command}: cannot start web on {listen}: {exc}"
+        print(escape_controls(line), file=sys.stderr, flush=True)
+        return None
+    announce(f"sioproxy web on {url}")
+    sys.stdout.flush()
+    return port

@@ -47,10 +47,16 @@
     requestAnimationFrame(() => { pending = false; render(); });
   }
 
+  // Recorded text is shown with control and bidi characters as escapes, as sioproxy.textsafe
+  // does for the log: a peer cannot make a row read backwards or hide text.
+  const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+  const SHORT = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+  const safe = (s) => s.replace(UNSAFE, (c) => SHORT[c] || "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+
   function text(tag, cls, value) {
     const el = document.createElement(tag);
     if (cls) el.className = cls;
-    el.textContent = value;
+    el.textContent = safe(String(value));
     return el;
   }
 
@@ -277,5 +283,7 @@
     startLive();
     render();
   }
-  window.sioInspector = { scrollToSeq, rows: () => all.length, shown: () => view.length };
+  window.sioInspector = {
+    scrollToSeq, rows: () => all.length, shown: () => view.length, seqs: () => all.map((r) => r.seq),
+  };
 })();

@@ -1,0 +1,34 @@
+"""``--web`` on proxy and record: the session events of a live proxy as page rows.
+
+Layer: pure (web). Imports ``sioproxy.recording`` and the web rows; never
+twisted. :meth:`LiveRows.sink` is one more observer sink (like the log and
+the metrics): it appends the event to the ring and does nothing else, so the
+relay pays one ``deque.append`` per packet. The row is made only when a page
+reads it, through the same path as the recording: ``entry_for`` (the
+recorder's entry), ``Redactor.redact_entry``, then :func:`encode_row` with
+``redact_output``, so the page shows exactly what the recording holds.
+"""
+
+from __future__ import annotations
+
+import time
+
+from sioproxy.recording import Redactor
+from sioproxy.recording.live_recorder import entry_for
+from sioproxy.session.events import SessionEvent
+from sioproxy.web.ring import Ring
+from sioproxy.web.rows import encode_row, entry_row
+
+
+class LiveRows:
+    """The ring of a live proxy and the sink that fills it."""
+
+    def __init__(self, redactor: Redactor, capacity: int, wall0: float | None = None) -> None:
+        self._redactor = redactor
+        self._wall0 = time.time() if wall0 is None else wall0
+        self.ring = Ring(capacity, self.encode)
+        self.sink = self.ring.append
+
+    def encode(self, event: SessionEvent) -> str:
+        entry = self._redactor.redact_entry(entry_for(event))
+        return encode_row(entry_row(entry, wall0=self._wall0), self._redactor.redact_output)
