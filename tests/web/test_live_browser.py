@@ -163,12 +163,13 @@ def test_record_web_shows_live_packets_of_a_real_client(
     thread, result = run_in_thread(lambda: run_client("node-sio4", proc.url, "websocket"))
     inspector.wait_for_selector('#list .row[data-kind="packet"]', timeout=WAIT * 1000)
     thread.join(WAIT * 3)
-    assert result and not isinstance(result[0], Exception), result
+    assert result, "the client did not finish"
+    assert not isinstance(result[0], Exception), result
     seqs = logged_seqs(proc)
     assert seqs
     # Each packet the proxy logged is on the page within a second (heartbeats shown too).
     inspector.check("#show-all")
-    inspector.evaluate("window.sioInspector.scrollToSeq(0, %d)" % seqs[-1])
+    inspector.evaluate(f"window.sioInspector.scrollToSeq(0, {seqs[-1]})")
     inspector.wait_for_selector(f'#list .row[data-seq="{seqs[-1]}"]', timeout=1000)
     assert set(seqs) <= set(inspector.evaluate("window.sioInspector.seqs()"))
     assert inspector.locator('#list .row[data-event="echo"]').count() >= 1
@@ -190,7 +191,8 @@ def test_closing_the_browser_mid_stream_leaves_the_proxy_relaying(
     inspector.wait_for_selector('#list .row[data-kind="packet"]', timeout=WAIT * 1000)
     inspector.context.close()  # the browser goes away while the client is still talking
     thread.join(WAIT * 3)
-    assert result and not isinstance(result[0], Exception), result
+    assert result, "the client did not finish"
+    assert not isinstance(result[0], Exception), result
     again = run_client("node-sio4", proc.url, "websocket")  # and the next client is relayed
     assert again
     deadline = time.monotonic() + WAIT
