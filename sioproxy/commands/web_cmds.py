@@ -116,3 +116,37 @@ async def start_live_web(reactor: Any, args: argparse.Namespace, hub: Any, annou
     from sioproxy.web.server import open_web
 
     return await open_web(reactor, args.command, args.web, hub, announce) is not None
+
+
+async def start_replay_web(
+    reactor: Any, args: argparse.Namespace, recording: Any, running: Any, announce: Any
+) -> bool:
+    """``replay --web``: the recording's rows, marked played/waiting/unplayed as the run goes."""
+    import json
+
+    from twisted.internet import task
+
+    from sioproxy.recording import Redactor
+    from sioproxy.web.replay_marks import ReplayMarks
+    from sioproxy.web.report import recording_rows
+    from sioproxy.web.ring import Ring
+    from sioproxy.web.server import WebHub, open_web
+
+    hub = WebHub(reactor, Ring(args.web_ring, str), names=[os.path.basename(args.recording)])
+    for line in recording_rows(recording):
+        hub.publish(line)
+    marks = ReplayMarks(recording)
+    # A miss quotes what the live client sent: redacted like the replay's log.
+    redact = Redactor.from_summary(recording.header.redactions).redact_output
+
+    def tick() -> None:
+        changed, misses = marks.update(running.service.scheduler.engines)
+        for miss in misses:
+            hub.replay_update({}, json.loads(redact(json.dumps(miss, ensure_ascii=False))))
+        if changed:
+            hub.replay_update(changed)
+
+    loop = task.LoopingCall(tick)
+    loop.clock = reactor
+    loop.start(0.25)
+    return await open_web(reactor, args.command, args.web, hub, announce) is not None

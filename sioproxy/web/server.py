@@ -67,7 +67,7 @@ class WebHub:
             self.replay.setdefault("misses", []).append(miss)
             data["miss"] = miss
         for stream in self.streams:
-            stream.send_event("replay", json.dumps(data, ensure_ascii=False))
+            stream.send_event("replay", escape_controls(json.dumps(data, ensure_ascii=False)))
 
     def metrics(self) -> str:
         lines = [
@@ -106,6 +106,9 @@ class EventStream:
         self.request.registerProducer(self, True)
         self.request.notifyFinish().addBoth(lambda _: self.stopProducing())
         self.hub.streams.add(self)
+        state = self.hub.replay
+        if state["marks"] or state.get("misses"):  # replay --web: where the run is now
+            self.send_event("replay", escape_controls(json.dumps(state, ensure_ascii=False)))
         self.wake()
 
     def wake(self) -> None:

@@ -20,7 +20,7 @@ from urllib.request import urlopen
 import pytest
 
 from tests.interop.conftest import ServerFactory, peer_server  # noqa: F401 - fixture
-from tests.interop.peers import run_client
+from tests.interop.peers import PeerError, run_client
 from tests.interop.sioproxy_proc import RunningSioproxy, record_args, start_sioproxy
 from tests.web.conftest import save_shot
 from tests.web.recgen import three_clients
@@ -200,3 +200,48 @@ def test_closing_the_browser_mid_stream_leaves_the_proxy_relaying(
         time.sleep(0.05)
     assert metrics(url)["sioproxy_web_pages"] == 0
     assert proc.process.poll() is None
+
+
+def steps(path: Path) -> Iterator[int]:
+    from sioproxy.recording import read_recording
+    from sioproxy.replay.script import build_script
+
+    recording = read_recording(path)
+    for conn in recording.connections():
+        for step in build_script(recording, conn).steps:
+            yield step.entry.seq
+
+
+def test_replay_web_marks_played_packets_and_shows_a_miss(
+    inspector: Any,
+    tmp_path: Path,
+    processes: list[RunningSioproxy],
+    peer_server: ServerFactory,  # noqa: F811
+) -> None:
+    server = peer_server("node-sio4")
+    out = tmp_path / "rec.jsonl"
+    recorder = start(processes, *record_args(server.url, out))
+    run_client("node-sio4", recorder.url, "websocket")
+    recorder.stop()
+    replay = start(
+        processes,
+        *["replay", str(out), "--listen", "127.0.0.1:0", "--loop", "--web", "127.0.0.1:0"],
+    )
+    url = line_starting(replay, WEB_PREFIX)[len(WEB_PREFIX) :]
+    inspector.goto(url)
+    inspector.wait_for_selector("#list .row .mark.unplayed")
+    assert inspector.locator("#list .row .mark.played").count() == 0
+    run_client("node-sio4", replay.url, "websocket")
+    inspector.wait_for_function(
+        "document.querySelectorAll('#list .row .mark.unplayed, #list .row .mark.waiting')"
+        ".length == 0"
+    )
+    played = inspector.locator("#list .row .mark.played").count()
+    assert played > 10
+    assert played == sum(1 for _ in steps(out))
+    save_shot(inspector, tmp_path, "web-replay.png")
+    with pytest.raises(PeerError, match=r"exited|timed out"):
+        run_client("node-sio4", replay.url, "websocket", echo_text="not what was recorded")
+    inspector.wait_for_function("document.getElementById('status').textContent.includes('miss')")
+    inspector.click("text=Connections")
+    assert "not what was recorded" in (inspector.text_content("#connections-view") or "")

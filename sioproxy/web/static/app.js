@@ -256,6 +256,7 @@
   function onReplay(data) {
     for (const [k, mark] of Object.entries(data.marks || {})) replayMarks.set(k, mark);
     if (data.miss) misses.push(data.miss);
+    if (data.misses) misses = data.misses.slice();
     schedule();
   }
 
