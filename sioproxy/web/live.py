@@ -15,7 +15,8 @@ import time
 
 from sioproxy.recording import Redactor
 from sioproxy.recording.live_recorder import entry_for
-from sioproxy.session.events import SessionEvent
+from sioproxy.session.events import PacketSeen, SessionEvent
+from sioproxy.types import Direction
 from sioproxy.web.ring import Ring
 from sioproxy.web.rows import encode_row, entry_row
 
@@ -30,5 +31,14 @@ class LiveRows:
         self.sink = self.ring.append
 
     def encode(self, event: SessionEvent) -> str:
-        entry = self._redactor.redact_entry(entry_for(event))
+        entry = entry_for(event)
+        # The recorder's own shortcut (LiveRecorder.event): a text frame with nothing
+        # the policy could redact is written as it is; everything else is redacted.
+        clean = (
+            type(event) is PacketSeen
+            and type(event.raw) is str
+            and self._redactor.raw_is_clean(event.raw, event.direction is Direction.C2S)
+        )
+        if not clean:
+            entry = self._redactor.redact_entry(entry)
         return encode_row(entry_row(entry, wall0=self._wall0), self._redactor.redact_output)

@@ -40,11 +40,14 @@
     schedule();
   }
 
-  let pending = false;
-  function schedule() {
+  // New rows redraw the list at most ten times a second (a busy proxy sends thousands);
+  // scrolling redraws on the next frame.
+  let pending = false, lastRender = 0;
+  function schedule(now) {
     if (pending) return;
     pending = true;
-    requestAnimationFrame(() => { pending = false; render(); });
+    const wait = now ? 0 : Math.max(0, lastRender + 100 - performance.now());
+    setTimeout(() => requestAnimationFrame(() => { pending = false; lastRender = performance.now(); render(); }), wait);
   }
 
   // Recorded text is shown with control and bidi characters as escapes, as sioproxy.textsafe
@@ -173,8 +176,8 @@
     render();
   }
 
-  list.addEventListener("scroll", schedule);
-  window.addEventListener("resize", schedule);
+  list.addEventListener("scroll", () => schedule(true));
+  window.addEventListener("resize", () => schedule(true));
   spacer.addEventListener("click", (ev) => {
     const target = ev.target.closest(".link");
     const el = ev.target.closest(".row");
