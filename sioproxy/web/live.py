@@ -18,7 +18,7 @@ from sioproxy.recording.live_recorder import entry_for
 from sioproxy.session.events import PacketSeen, SessionEvent
 from sioproxy.types import Direction
 from sioproxy.web.ring import Ring
-from sioproxy.web.rows import encode_row, entry_row
+from sioproxy.web.rows import encode_row, entry_row, packet_row
 
 
 class LiveRows:
@@ -31,14 +31,16 @@ class LiveRows:
         self.sink = self.ring.append
 
     def encode(self, event: SessionEvent) -> str:
-        entry = entry_for(event)
         # The recorder's own shortcut (LiveRecorder.event): a text frame with nothing
-        # the policy could redact is written as it is; everything else is redacted.
-        clean = (
+        # the policy could redact is taken as it is, and its row is made from the
+        # fields the log prints; everything else goes through the recorder's entry.
+        if (
             type(event) is PacketSeen
             and type(event.raw) is str
             and self._redactor.raw_is_clean(event.raw, event.direction is Direction.C2S)
-        )
-        if not clean:
-            entry = self._redactor.redact_entry(entry)
-        return encode_row(entry_row(entry, wall0=self._wall0), self._redactor.redact_output)
+        ):
+            row = packet_row(event, wall0=self._wall0)
+        else:
+            entry = self._redactor.redact_entry(entry_for(event))
+            row = entry_row(entry, wall0=self._wall0)
+        return encode_row(row, self._redactor.redact_output)

@@ -23,8 +23,9 @@ from collections.abc import Callable
 from typing import Any
 
 from sioproxy.inspect.filters import describe
-from sioproxy.logfmt import args_list
+from sioproxy.logfmt import _shown_args, args_list
 from sioproxy.recording.model import CloseEvent, Entry, OpenEvent, PacketEntry
+from sioproxy.session.events import PacketSeen
 from sioproxy.textsafe import escape_controls
 
 Row = dict[str, Any]
@@ -77,6 +78,45 @@ def entry_row(entry: Entry, *, file: int = 0, wall0: float = 0.0) -> Row:
     else:
         row.update(transport=info.transport, type="upgrade")
     row["detail"] = _detail(entry.to_json())
+    return row
+
+
+def packet_row(event: PacketSeen, *, wall0: float = 0.0) -> Row:
+    """The row of a live text packet, from the fields the log prints: no entry is built.
+
+    The fields are those :func:`entry_row` reads through ``describe()`` (0.9's
+    main endpoint as ``/``, ``raw`` for a text frame), so the filter box
+    selects the same rows live as in the recording; the detail pane shows the
+    row itself (the recording has the entry's dict form).
+    """
+    nsp = event.namespace
+    if event.legacy is not None:
+        nsp = nsp or "/"
+    kind = event.type_name
+    raw = event.raw if type(event.raw) is str else None
+    row: Row = {
+        "time": wall0 + event.t,
+        "t": event.t,
+        "kind": "packet",
+        "seq": event.seq,
+        "conn": event.conn,
+        "file": 0,
+        "dir": event.direction.value,
+        "transport": event.transport,
+        "nsp": nsp,
+        "type": kind,
+        "event": event.event_name,
+        "id": event.ack_id,
+        "ack_of": event.ack_of,
+        "args": [] if event.error is not None else args_list(_shown_args(event)),
+        "attachments": len(event.attachments),
+        "heartbeat": event.is_heartbeat,
+        "raw": _cut(raw),
+        "fate": None if event.fate is None else event.fate.value,
+        "rule": event.rule,
+    }
+    if event.error is not None:
+        row["error"] = event.error
     return row
 
 

@@ -19,6 +19,8 @@ from urllib.request import urlopen
 
 import pytest
 
+from sioproxy.recording import read_recording
+from sioproxy.web.report import load_rows
 from tests.interop.conftest import ServerFactory, peer_server  # noqa: F401 - fixture
 from tests.interop.peers import PeerError, run_client
 from tests.interop.sioproxy_proc import RunningSioproxy, record_args, start_sioproxy
@@ -175,6 +177,14 @@ def test_record_web_shows_live_packets_of_a_real_client(
     assert inspector.locator('#list .row[data-event="echo"]').count() >= 1
     save_shot(inspector, tmp_path, "web-live.png")
     assert metrics(url)["sioproxy_web_pages"] == 1
+    # The live rows have the fields the recording's rows have: the filter selects alike.
+    live = {row["seq"]: row for row in inspector.evaluate("window.sioInspector.data()")}
+    proc.stop()
+    recorded = load_rows([("live", read_recording(out))]).rows
+    keys = ("kind", "conn", "dir", "transport", "nsp", "type", "event", "id", "ack_of", "raw")
+    keys += ("heartbeat", "fate", "rule", "attachments")
+    for row in recorded:
+        assert {k: live[row["seq"]].get(k) for k in keys} == {k: row.get(k) for k in keys}
 
 
 def test_closing_the_browser_mid_stream_leaves_the_proxy_relaying(

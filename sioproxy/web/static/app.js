@@ -289,5 +289,6 @@
   }
   window.sioInspector = {
     scrollToSeq, rows: () => all.length, shown: () => view.length, seqs: () => all.map((r) => r.seq),
+    data: () => all,
   };
 })();
