@@ -35,6 +35,9 @@ from sioproxy.web.ring import Ring
 from sioproxy.web.sequence import session_pictures
 
 BATCH = 500  # rows written per reactor turn to one page: the relay keeps its turns short
+# New rows wait this long to go out together: one write (and one send) per page per
+# interval instead of one per packet, which is what a page costs a busy proxy.
+COALESCE_SECONDS = 0.05
 STATIC = {"style.css": "text/css", "app.js": "text/javascript", "filter.js": "text/javascript"}
 
 
@@ -109,11 +112,11 @@ class EventStream:
         state = self.hub.replay
         if state["marks"] or state.get("misses"):  # replay --web: where the run is now
             self.send_event("replay", escape_controls(json.dumps(state, ensure_ascii=False)))
-        self.wake()
+        self.wake(0)
 
-    def wake(self) -> None:
+    def wake(self, delay: float = COALESCE_SECONDS) -> None:
         if self._scheduled is None and not self.paused and not self.closed:
-            self._scheduled = self.hub.reactor.callLater(0, self._pump)
+            self._scheduled = self.hub.reactor.callLater(delay, self._pump)
 
     def _pump(self) -> None:
         self._scheduled = None
@@ -132,7 +135,7 @@ class EventStream:
             self.cursor = rows[-1][0]
             self.hub.sent_total += len(rows)
         if self.cursor < self.hub.ring.last_id:
-            self.wake()
+            self.wake(0)  # catching up: the next batch on the next turn
 
     def send_event(self, name: str, data: str) -> None:
         if not self.closed:
@@ -143,7 +146,7 @@ class EventStream:
 
     def resumeProducing(self) -> None:  # noqa: N802 - twisted names it
         self.paused = False
-        self.wake()
+        self.wake(0)
 
     def stopProducing(self) -> None:  # noqa: N802 - twisted names it
         self.closed = True
