@@ -47,6 +47,7 @@ def inspector(page: Any) -> Iterator[Any]:
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.set_viewport_size({"width": 1280, "height": 720})
+    page.sio_errors = errors  # a test that stops the server on purpose may clear its errors
     yield page
     assert errors == [], f"console errors on the page: {errors}"
 

@@ -255,3 +255,28 @@ def test_replay_web_marks_played_packets_and_shows_a_miss(
     inspector.wait_for_function("document.getElementById('status').textContent.includes('miss')")
     inspector.click("text=Connections")
     assert "not what was recorded" in (inspector.text_content("#connections-view") or "")
+
+
+def test_the_page_reconnects_by_itself_and_catches_up_with_last_event_id(
+    inspector: Any, tmp_path: Path, processes: list[RunningSioproxy]
+) -> None:
+    lines = three_clients().text().splitlines(keepends=True)
+    recording = tmp_path / "r.jsonl"
+    recording.write_text("".join(lines[:11]), encoding="utf-8")  # header + seq 1..10
+    first = start(processes, "web", str(recording), "--listen", "127.0.0.1:0")
+    inspector.goto(first.url)
+    inspector.wait_for_selector('#list .row[data-seq="10"]')
+    first.stop()  # the server goes away; the page says so and keeps retrying
+    inspector.wait_for_function(
+        "document.getElementById('status').textContent.includes('reconnecting')"
+    )
+    with recording.open("a", encoding="utf-8") as out:
+        out.write("".join(lines[11:]))
+    port = urlsplit(first.url).port
+    start(processes, "web", str(recording), "--listen", f"127.0.0.1:{port}")
+    inspector.wait_for_selector('#list .row[data-seq="20"]', timeout=WAIT * 1000)
+    seqs = inspector.evaluate("window.sioInspector.seqs()")
+    assert seqs == sorted(set(seqs))  # rows 1..10 were not sent twice: it asked from id 10
+    assert len(seqs) == 20
+    # The stream the stopped server cut is the one error the page may log.
+    inspector.sio_errors[:] = [e for e in inspector.sio_errors if "net::ERR_" not in e]
