@@ -72,12 +72,17 @@ class WebHub:
         for stream in self.streams:
             stream.send_event("replay", escape_controls(json.dumps(data, ensure_ascii=False)))
 
+    def dropped(self) -> int:
+        """Rows pages lost: counted ones, and those the ring let go past a stalled page."""
+        stalled = sum(max(0, self.ring.first_id - 1 - s.cursor) for s in self.streams)
+        return self.dropped_total + stalled
+
     def metrics(self) -> str:
         lines = [
             "# TYPE sioproxy_web_rows_total counter",
             f"sioproxy_web_rows_total {self.ring.last_id}",
             "# TYPE sioproxy_web_dropped_total counter",
-            f"sioproxy_web_dropped_total {self.dropped_total}",
+            f"sioproxy_web_dropped_total {self.dropped()}",
             "# TYPE sioproxy_web_evicted_total counter",
             f"sioproxy_web_evicted_total {self.ring.evicted}",
             "# TYPE sioproxy_web_sent_total counter",
