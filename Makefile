@@ -26,9 +26,10 @@ $(CONTRACTS_STAMP): tests/contracts/node/package.json tests/contracts/node/packa
 	touch $(CONTRACTS_STAMP)
 
 $(PEERS_STAMP): tests/peers/install.sh tests/peers/package.json tests/ops/install_haproxy.sh \
-		tests/docker/install_tools.sh
+		tests/docker/install_tools.sh tests/web/install_chromium.sh
 	bash tests/peers/install.sh
 	bash tests/ops/install_haproxy.sh
+	bash tests/web/install_chromium.sh
 	bash tests/docker/install_tools.sh
 	touch $(PEERS_STAMP)
 

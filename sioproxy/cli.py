@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         proxy_cmd,
         replay_client_cmd,
         replay_cmd,
+        web_cmds,
     )
 
     parser = ArgumentParser(
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay_client_cmd.add_parsers(sub)
     inspect_cmds.add_parsers(sub)
     contract_cmds.add_parsers(sub)
+    web_cmds.add_parsers(sub)
     for command in sub.choices.values():
         # ``sioproxy record --config f`` works as well as ``sioproxy --config f record``.
         command.add_argument(

@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from sioproxy import limits
+from sioproxy.commands import web_cmds
 from sioproxy.commands.contract_cmds import spec_pipeline, spec_sinks
 from sioproxy.commands.reactor_run import react_with_status
 from sioproxy.commands.redact_opts import add_redaction_options, policy_from
@@ -146,6 +147,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         help="with --spec: drop violating events (and answer their acks with an error)",
     )
     add_redaction_options(parser)
+    web_cmds.add_web_options(parser)
 
 
 def add_edge_options(parser: argparse.ArgumentParser) -> None:
@@ -237,6 +239,8 @@ async def _serve(reactor: Any, args: argparse.Namespace, status: list[int]) -> N
     sinks[:0] = spec_sinks(args, log.note, metrics)  # first: it notes the packet
     if metrics is not None:
         sinks.append(metrics.event)
+    web = web_cmds.live_web(reactor, args, redactor)  # --web: one more sink, a bounded ring
+    sinks += [web.sink] if web is not None else []
     try:
         running = await start_proxy(
             reactor,
@@ -268,6 +272,10 @@ async def _serve(reactor: Any, args: argparse.Namespace, status: list[int]) -> N
         status[0] = 2
         return
     print(f"sioproxy listening on {running.url}", flush=True)
+    if web is not None and not await web_cmds.start_live_web(reactor, args, web, log.announce):
+        await running.stop()
+        status[0] = 2
+        return
     if metrics is not None:
         admin = start_proxy_admin(reactor, args.admin, running, metrics, args.upstream)
         if await open_admin(args.command, args.admin, admin, announce=log.announce) is None:

@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from sioproxy import limits
+from sioproxy.commands import web_cmds
 from sioproxy.commands.loading import load_recording
 from sioproxy.commands.proxy_cmd import add_edge_options, edge_limits
 from sioproxy.commands.reactor_run import react_with_status
@@ -66,6 +67,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="serve /health, /ready, /version and /metrics here (host defaults to 127.0.0.1)",
     )
     add_edge_options(replay)
+    web_cmds.add_web_options(replay)
     replay.set_defaults(handler=run_replay)
 
 
@@ -166,6 +168,12 @@ async def _serve(
         return
 
     print(f"sioproxy listening on {running.url}", flush=True)
+    if args.web and not await web_cmds.start_replay_web(
+        reactor, args, recording, running, log.announce
+    ):
+        await running.stop()
+        status[0] = 2
+        return
     if args.admin:
         admin = start_replay_admin(reactor, args.admin, running)
         if await open_admin(args.command, args.admin, admin, announce=log.announce) is None:

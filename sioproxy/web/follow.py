@@ -1,0 +1,42 @@
+"""``sioproxy web FILE...``: the rows of recordings that may still be growing.
+
+Layer: pure (web). Builds on ``sioproxy.inspect.follow.RecordingTail`` (the
+same reader as ``show --follow``); never twisted.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sioproxy.inspect.follow import RecordingTail
+from sioproxy.recording import Redactor
+from sioproxy.recording.model import Entry
+from sioproxy.web.rows import encode_row, entry_row
+
+
+class FileFollower:
+    """One tail per file; ``poll_into`` hands each new entry to ``publish``."""
+
+    def __init__(self, paths: Sequence[str]) -> None:
+        self.tails = [RecordingTail(path) for path in paths]
+        self.names = [os.path.basename(path) for path in paths]
+        self._redactors: list[Redactor | None] = [None] * len(paths)
+
+    def poll_into(self, publish: Callable[[Any], None]) -> int:
+        count = 0
+        for index, tail in enumerate(self.tails):
+            for entry in tail.poll():
+                if self._redactors[index] is None:  # the header comes with the first entry
+                    summary = tail.header.redactions if tail.header else None
+                    self._redactors[index] = Redactor.from_summary(summary)
+                publish((index, entry))
+                count += 1
+        return count
+
+    def encode(self, item: tuple[int, Entry]) -> str:
+        index, entry = item
+        redactor = self._redactors[index]
+        assert redactor is not None
+        return encode_row(entry_row(entry, file=index), redactor.redact_output)

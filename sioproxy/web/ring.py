@@ -1,0 +1,85 @@
+"""A bounded ring of rows with ids, and the drop-and-count of a slow reader.
+
+Layer: pure (web). Standard library only; never twisted.
+
+The proxy keeps the last ``capacity`` rows (``--web-ring``, default 100,000):
+memory stays bounded however long it runs. Rows are stored as the proxy saw
+them and turned into page JSON only when a page asks (``encode``), so a proxy
+with no page attached pays one ``deque.append`` per packet. Ids start at 1 and
+never repeat; a page that reconnects sends the last id it saw
+(``Last-Event-ID``) and gets what followed, or, if the ring has moved past it,
+everything still held and the number it missed.
+
+A page that reads slower than packets come (or a stalled browser) simply
+falls behind in the ring; when the ring lets rows go before the page read
+them they are counted as dropped for that page (``since`` returns how many).
+Nothing per page grows, and the relay never waits for a page.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+DEFAULT_CAPACITY = 100_000
+
+
+class Ring:
+    """The last ``capacity`` items; ``encode`` turns an item into its line of JSON."""
+
+    def __init__(self, capacity: int, encode: Callable[[Any], str]) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be at least 1")
+        self.capacity = capacity
+        self._encode = encode
+        self._items: deque[list[Any]] = deque(maxlen=capacity)  # [id, item, encoded or None]
+        self.last_id = 0
+        self.evicted = 0
+        self._listeners: list[Callable[[int], None]] = []
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @property
+    def first_id(self) -> int:
+        return self._items[0][0] if self._items else self.last_id + 1
+
+    def append(self, item: Any) -> int:
+        if len(self._items) == self.capacity:
+            self.evicted += 1
+        self.last_id += 1
+        self._items.append([self.last_id, item, None])
+        for listener in list(self._listeners):
+            listener(self.last_id)
+        return self.last_id
+
+    def listen(self, listener: Callable[[int], None]) -> Callable[[], None]:
+        """Call ``listener(id)`` after each append; returns the function that stops it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def since(self, last_seen: int, limit: int | None = None) -> tuple[list[tuple[int, str]], int]:
+        """Rows after id ``last_seen`` (at most ``limit``), and how many were lost to the ring."""
+        start = max(last_seen + 1, self.first_id)
+        missed = max(0, start - last_seen - 1) if last_seen < self.last_id else 0
+        out: list[tuple[int, str]] = []
+        index = start - self.first_id
+        end = len(self._items) if limit is None else min(len(self._items), index + limit)
+        for i in range(max(index, 0), end):
+            out.append((self._items[i][0], self._text(self._items[i])))
+        return out, missed
+
+    def get(self, row_id: int) -> str | None:
+        """The JSON line of ``row_id``, or None once the ring has let it go."""
+        index = row_id - self.first_id
+        if index < 0 or index >= len(self._items):
+            return None
+        return self._text(self._items[index])
+
+    def _text(self, slot: list[Any]) -> str:
+        if slot[2] is None:
+            slot[2] = self._encode(slot[1])
+            slot[1] = None  # the encoded line is all that is kept
+        text: str = slot[2]
+        return text

@@ -1,0 +1,160 @@
+"""The web inspector's pure parts, without a browser: rows, ring, sequence SVG, report."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from sioproxy.recording import Redactor, read_recording
+from sioproxy.web.report import build_report, load_rows
+from sioproxy.web.ring import Ring
+from sioproxy.web.rows import encode_row, entry_row
+from sioproxy.web.sequence import GAP_SECONDS, MAX_ROWS, sequence_svg
+from tests.web.recgen import Lines, three_clients, write
+
+
+def loaded(tmp_path: Path, rec: Lines):  # type: ignore[no-untyped-def]
+    path = write(tmp_path / "r.jsonl", rec.text())
+    return load_rows([("r.jsonl", read_recording(path))])
+
+
+def test_rows_use_the_log_schema_and_describe_fields(tmp_path: Path) -> None:
+    rows = loaded(tmp_path, three_clients()).rows
+    request = next(r for r in rows if r["seq"] == 10)
+    for key in ("time", "kind", "seq", "conn", "dir", "transport", "nsp", "type", "event", "id"):
+        assert key in request  # docs/logging.md, kind "packet"
+    assert (request["event"], request["args"], request["id"]) == ("chat", ["hi all"], 1)
+    assert next(r for r in rows if r["seq"] == 14)["ack_of"] == 10
+    assert next(r for r in rows if r["seq"] == 15)["heartbeat"] is True
+    close = next(r for r in rows if r["kind"] == "close")
+    assert (close["by"], close["reason"]) == ("c2s", "websocket closed (1000)")
+
+
+def test_rows_escape_controls_and_are_redacted(tmp_path: Path) -> None:
+    rec = Lines()
+    rec.open("c1", 0.0)
+    rec.sio("c1", 0.1, "c2s", "event", ["evil\x1b[2J\u202e", {"password": "hunter2-secret"}])
+    recording = read_recording(write(tmp_path / "r.jsonl", rec.text()))
+    redact = Redactor.from_summary(recording.header.redactions).redact_output
+    line = encode_row(entry_row(recording.entries[1]), redact)
+    assert "\x1b" not in line
+    assert "\u202e" not in line
+    assert "\\u001b[2J\\u202e" in line
+    assert "hunter2-secret" not in line
+    assert "[REDACTED" in line
+    assert json.loads(line)["event"] == "evil\x1b[2J\u202e"  # JSON escapes read back exactly
+
+
+def test_ring_keeps_the_last_n_and_counts_what_a_reader_missed() -> None:
+    encoded: list[int] = []
+    ring = Ring(3, lambda item: (encoded.append(item), f'{{"n":{item}}}')[1])
+    for n in range(5):
+        ring.append(n)
+    assert encoded == []  # nothing is encoded until a page asks
+    rows, missed = ring.since(0)
+    assert [i for i, _ in rows] == [3, 4, 5]
+    assert missed == 2
+    assert ring.evicted == 2
+    assert len(ring) == 3
+    rows, missed = ring.since(4)
+    assert [text for _, text in rows] == ['{"n":4}']
+    assert missed == 0
+    assert ring.since(5) == ([], 0)
+    assert ring.since(3, limit=1)[0] == [(4, '{"n":3}')]
+    assert encoded == [2, 3, 4]  # each once
+    assert ring.get(1) is None
+    assert ring.get(5) == '{"n":4}'
+
+
+def test_ring_listeners_hear_every_append() -> None:
+    ring = Ring(2, str)
+    heard: list[int] = []
+    stop = ring.listen(heard.append)
+    ring.append("a")
+    stop()
+    ring.append("b")
+    assert heard == [1]
+    with pytest.raises(ValueError, match="capacity"):
+        Ring(0, str)
+
+
+def test_sequence_svg_is_xml_with_lanes_arrows_and_a_compressed_gap(tmp_path: Path) -> None:
+    svg = sequence_svg(loaded(tmp_path, three_clients()).rows, title="t <&>")
+    root = ET.fromstring(svg)
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    assert [g.get("data-conn") for g in root.iterfind("s:g[@class='lane']", ns)] == [
+        "c1",
+        "c2",
+        "c3",
+        "server",
+    ]
+    msgs = root.findall("s:g", ns)
+    assert sum(1 for g in msgs if (g.get("class") or "").startswith("msg")) == 13
+    gaps = root.findall("s:text[@class='gap']", ns)
+    assert len(gaps) == 1
+    assert "5.0 s" in (gaps[0].text or "")
+    assert GAP_SECONDS < 5
+    height = float(root.get("height") or 0)
+    assert height < 1000  # 5 seconds of nothing take one small break, not 5 s of page
+
+
+def test_sequence_svg_escapes_recorded_text_and_stops_at_max_rows(tmp_path: Path) -> None:
+    rec = Lines()
+    rec.open("c1", 0.0)
+    rec.sio("c1", 0.1, "c2s", "event", ['</svg><script>alert(1)</script>"\x1b', 1])
+    svg = sequence_svg(loaded(tmp_path, rec).rows)
+    ET.fromstring(svg)  # still well-formed
+    assert "<script>" not in svg
+    assert "\x1b" not in svg
+    rows = [
+        {"kind": "packet", "seq": n, "conn": "c1", "dir": "c2s", "t": 0}
+        for n in range(MAX_ROWS + 5)
+    ]
+    assert f"first {MAX_ROWS} of {MAX_ROWS + 5} rows drawn" in sequence_svg(rows)
+
+
+def test_report_embeds_data_that_cannot_close_its_script(tmp_path: Path) -> None:
+    rec = Lines()
+    rec.open("c1", 0.0)
+    rec.sio("c1", 0.1, "c2s", "event", ["x</script><script>alert(1)</script>", "<!--"])
+    page = build_report(loaded(tmp_path, rec))
+    data = re.search(r'<script type="application/json" id="sio-data">(.*?)</script>', page, re.S)
+    assert data is not None
+    assert "<" not in data.group(1)
+    rows = json.loads(data.group(1))["rows"]
+    assert rows[1]["event"] == "x</script><script>alert(1)</script>"
+    assert "static/" not in page  # CSS and JS are inline: the file needs no server
+    assert "http://" not in page.replace("http://www.w3.org/2000/svg", "").replace(
+        "http://127.0.0.1:3000", ""
+    )
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "sioproxy.web.rows",
+        "sioproxy.web.ring",
+        "sioproxy.web.sequence",
+        "sioproxy.web.report",
+        "sioproxy.web.follow",
+        "sioproxy.web.live",
+        "sioproxy.web.replay_marks",
+        "sioproxy.commands.web_cmds",
+    ],
+)
+def test_pure_web_modules_do_not_import_twisted(module: str) -> None:
+    code = (
+        f"import importlib, sys; importlib.import_module({module!r}); "
+        "print(','.join(sorted(m for m in sys.modules"
+        " if m.split('.')[0] in ('twisted', 'autobahn'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == "", f"{module} pulls in {out}"
