@@ -66,6 +66,7 @@ def entry_row(entry: Entry, *, file: int = 0, wall0: float = 0.0) -> Row:
             raw=_cut(raw),
             fate=info.fate,
             rule=info.rule,
+            note=entry.note,  # e.g. a --spec violation (docs/contracts.md)
         )
         if entry.error is not None:
             row["error"] = entry.error
@@ -114,6 +115,7 @@ def packet_row(event: PacketSeen, *, wall0: float = 0.0) -> Row:
         "raw": _cut(raw),
         "fate": None if event.fate is None else event.fate.value,
         "rule": event.rule,
+        "note": event.note,
     }
     if event.error is not None:
         row["error"] = event.error

@@ -158,3 +158,14 @@ def test_pure_web_modules_do_not_import_twisted(module: str) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == "", f"{module} pulls in {out}"
+
+
+def test_a_packet_note_reaches_its_row(tmp_path: Path) -> None:
+    # --spec violations are recorded as the packet's note (docs/contracts.md):
+    # the page shows them, from the recording and live alike.
+    rec = Lines()
+    rec.open("c1", 0.0)
+    seq = rec.sio("c1", 0.1, "c2s", "event", ["chat", 5])
+    rec.out[-1]["note"] = "spec violation: /1: expected string, got integer 5"
+    row = next(r for r in loaded(tmp_path, rec).rows if r["seq"] == seq)
+    assert row["note"] == "spec violation: /1: expected string, got integer 5"

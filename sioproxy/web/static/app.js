@@ -97,6 +97,7 @@
       el.append(text("span", "args", preview(row.args)));
       if (row.attachments) el.append(text("span", "", `+${row.attachments} attachment(s)`));
       if (row.fate) el.append(text("span", "", `(${row.fate}${row.rule ? " by rule " + row.rule : ""})`));
+      if (row.note) el.append(text("span", "note", `note: ${row.note}`));
     } else {
       el.append(text("span", "", lifeText(row)));
     }
