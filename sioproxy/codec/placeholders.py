@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sioproxy.errors import DecodeError
+from sioproxy.errors import DecodeError, EncodeError
 
 __all__ = ["check_placeholders", "deconstruct", "has_binary", "reassemble"]
 

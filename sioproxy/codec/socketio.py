@@ -1,7 +1,7 @@
 """Socket.IO packets, protocol revisions 4 (socket.io 1.x/2.x) and 5 (3.x/4.x).
 
 Layer: pure codec. Imports only the standard library, ``sioproxy.errors`` and
-``sioproxy.codec.binary`` (as a module: the two import each other); never twisted.
+``sioproxy.codec.placeholders``; never twisted.
 
 One packet is the text of one Engine.IO message (without the EIO ``4``),
 protocol.md C.2::
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Final
 
-from sioproxy.codec import binary as _binary
+from sioproxy.codec import placeholders as _placeholders
 from sioproxy.codec.limits import SHORT_ENOUGH, depth_error, too_deep
 from sioproxy.errors import DecodeError, EncodeError
 
@@ -131,7 +131,7 @@ class SioPacket:
         """``data`` with every placeholder replaced by its attachment buffer."""
         if not self.attachments:
             return self.data
-        return _binary.reassemble(self.data, self.attachments)
+        return _placeholders.reassemble(self.data, self.attachments)
 
     @property
     def nsp_path(self) -> str:
@@ -248,7 +248,7 @@ def decode_sio(text: str, revision: int) -> SioPacket:
     elif not (ptype is _ACK and kind is list):
         _validate(ptype, data, text, i, revision)
     if count and data is not None:
-        _binary.check_placeholders(data, count, _protocol(revision), text, i)
+        _placeholders.check_placeholders(data, count, _protocol(revision), text, i)
     return _make(ptype, nsp, pid, data, count, text)
 
 
@@ -311,7 +311,7 @@ def _dumps(data: Any) -> str:
     try:
         return json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError, RecursionError) as exc:
-        hint = " (use binary.deconstruct() for bytes)" if "bytes" in str(exc) else ""
+        hint = " (use placeholders.deconstruct() for bytes)" if "bytes" in str(exc) else ""
         raise EncodeError(f"sio: payload is not JSON: {exc}{hint}") from None
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sioproxy.codec import binary as _binary
+from sioproxy.codec import placeholders as _placeholders
 from sioproxy.codec.legacy import (
     LegacyPacket,
     LegacyType,
@@ -320,10 +321,10 @@ def _modern_data(
 
 def _binary_fixup(packet: SioPacket) -> SioPacket:
     """Bytes a hook put into the data become placeholders plus attachments (C.6)."""
-    if not _binary.has_binary(packet.data):
+    if not _placeholders.has_binary(packet.data):
         if packet.is_binary:
             try:
-                _binary.check_placeholders(
+                _placeholders.check_placeholders(
                     packet.data, packet.attachment_count or 0, "sio", repr(packet.data)[:200], 0
                 )
             except DecodeError as exc:
@@ -331,9 +332,9 @@ def _binary_fixup(packet: SioPacket) -> SioPacket:
         return packet
     if packet.type not in _SIO_EVENTS and packet.type not in _SIO_ACKS:
         raise EncodeError(f"sio: a {packet.type.name} packet cannot carry binary data")
-    whole = (
-        _binary.reassemble(packet.data, packet.attachments) if packet.attachments else packet.data
-    )
+    whole = packet.data
+    if packet.attachments:
+        whole = _placeholders.reassemble(packet.data, packet.attachments)
     plain = dataclasses.replace(
         packet,
         type=SioType.EVENT if packet.type in _SIO_EVENTS else SioType.ACK,

@@ -17,7 +17,16 @@ import shutil
 import tempfile
 from collections.abc import Callable
 
-from sioproxy.codec import binary, engineio, handshake, legacy, legacy_framing, payload, socketio
+from sioproxy.codec import (
+    binary,
+    engineio,
+    handshake,
+    legacy,
+    legacy_framing,
+    payload,
+    placeholders,
+    socketio,
+)
 from sioproxy.errors import ConfigError, DecodeError, EncodeError, RecordingError
 from sioproxy.pipeline.rules import parse_rules
 from sioproxy.recording.reader import read_recording
@@ -131,7 +140,7 @@ def sio_binary(data: bytes) -> None:
             continue
         if packet is not None:
             try:
-                binary.reassemble(packet.data, packet.attachments)
+                placeholders.reassemble(packet.data, packet.attachments)
                 socketio.encode_sio(packet)
             except (DecodeError, EncodeError):
                 pass

@@ -40,6 +40,7 @@ from twisted.web.client import (
 from twisted.web.http_headers import Headers
 from twisted.web.iweb import UNKNOWN_LENGTH, IPolicyForHTTPS
 
+from sioproxy.net.clients import BytesProducer
 from sioproxy.net.endpoints import Upstream, UpstreamEndpoints
 from sioproxy.proxy.observer import RelayObserver, RequestInfo
 
@@ -143,27 +144,6 @@ def response_headers(
         for name, values in headers.getAllRawHeaders()
         if name.lower() not in drop
     )
-
-
-class BytesProducer:
-    """An ``IBodyProducer`` writing one bytes object at once (no cooperator round trip)."""
-
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-        self.length = len(body)
-
-    def startProducing(self, consumer: Any) -> defer.Deferred[None]:  # noqa: N802
-        consumer.write(self._body)
-        return defer.succeed(None)
-
-    def pauseProducing(self) -> None:  # noqa: N802
-        pass
-
-    def resumeProducing(self) -> None:  # noqa: N802
-        pass
-
-    def stopProducing(self) -> None:  # noqa: N802
-        pass
 
 
 class BoundedBody(Protocol):
@@ -465,7 +445,6 @@ def _start_response(
 __all__ = [
     "HOP_BY_HOP",
     "BodyTooLargeError",
-    "BytesProducer",
     "HttpRelay",
     "RequestTooLargeError",
     "forwarded_headers",

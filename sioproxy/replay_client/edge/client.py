@@ -26,9 +26,8 @@ from twisted.web.http_headers import Headers
 
 from sioproxy.codec.legacy import LegacyPacket
 from sioproxy.codec.socketio import SioPacket
+from sioproxy.net.clients import BytesProducer, LowercaseUpgradeClient
 from sioproxy.net.endpoints import Upstream
-from sioproxy.proxy.edge.http_relay import BytesProducer
-from sioproxy.proxy.edge.ws_relay import LowercaseUpgradeClient
 from sioproxy.recording.model import Recording
 from sioproxy.recording.script import build_script
 from sioproxy.replay_client.drift import ConnectionResult, DriftReport, merge_results
