@@ -1,4 +1,4 @@
-"""Binary Socket.IO packets: attachment reassembly (protocol.md C.6).
+"""Binary Socket.IO packets: attachment reassembly (docs/protocol.md#c6).
 
 Layer: pure codec. Imports the standard library, ``sioproxy.errors``,
 ``sioproxy.codec.socketio`` and ``sioproxy.codec.placeholders``; never twisted.

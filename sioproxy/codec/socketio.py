@@ -4,7 +4,7 @@ Layer: pure codec. Imports only the standard library, ``sioproxy.errors`` and
 ``sioproxy.codec.placeholders``; never twisted.
 
 One packet is the text of one Engine.IO message (without the EIO ``4``),
-protocol.md C.2::
+docs/protocol.md#c2::
 
     <type digit>[<attachments>"-"][<namespace>","][<ack id>][<JSON payload>]
 
@@ -26,6 +26,7 @@ from enum import IntEnum
 from typing import Any, Final
 
 from sioproxy.codec import placeholders as _placeholders
+from sioproxy.codec.jsonvalue import same_json
 from sioproxy.codec.limits import SHORT_ENOUGH, depth_error, too_deep
 from sioproxy.errors import DecodeError, EncodeError
 
@@ -375,21 +376,9 @@ def _unchanged(packet: SioPacket) -> bool:
             and orig.nsp == packet.nsp
             and orig.id == packet.id
             and orig.attachment_count == packet.attachment_count
-            and _same_json(orig.data, packet.data)
+            and same_json(orig.data, packet.data)
         )
     return False
-
-
-def _same_json(a: Any, b: Any) -> bool:
-    """Equality that also tells ``1``, ``1.0`` and ``True`` apart (they encode differently)."""
-    kind = type(a)
-    if kind is not type(b):
-        return False
-    if kind is list:
-        return len(a) == len(b) and all(_same_json(x, y) for x, y in zip(a, b, strict=True))
-    if kind is dict:
-        return list(a) == list(b) and all(_same_json(v, b[k]) for k, v in a.items())
-    return bool(a == b)
 
 
 # --------------------------------------------------------------------------- dict form
@@ -414,7 +403,7 @@ def type_name(ptype: SioType, revision: int) -> str:
 
 
 def sio_to_dict(p: SioPacket, revision: int) -> dict[str, Any]:
-    """The JSON dict form (docs/packets-modern.md); ``id``/``data`` omitted when absent."""
+    """The JSON dict form (docs/packets.md); ``id``/``data`` omitted when absent."""
     out: dict[str, Any] = {"type": type_name(p.type, revision), "nsp": p.nsp}
     if p.id is not None:
         out["id"] = p.id

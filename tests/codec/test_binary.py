@@ -1,4 +1,4 @@
-"""Binary Socket.IO packets: placeholders and reassembly (protocol.md C.2, C.3, C.6)."""
+"""Binary Socket.IO packets: placeholders and reassembly (docs/protocol.md#c2, C.3, C.6)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Round trips ``decode(encode(p)) == p`` for every packet type and both
 versions, and the decoder contract: any str/bytes either decodes or raises
-``DecodeError``; nothing else escapes (design.md "Errors").
+``DecodeError``; nothing else escapes (docs/architecture.md#errors).
 """
 
 from __future__ import annotations

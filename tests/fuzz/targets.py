@@ -2,7 +2,7 @@
 
 Layer: tests only. Each target takes raw bytes and exercises one decoder the
 way a hostile peer (or a damaged file) can reach it. The contract checked is
-the one in design.md "Errors": a decoder returns or raises its documented
+the one in docs/architecture.md#errors: a decoder returns or raises its documented
 error (``DecodeError`` for wire input, ``RecordingError`` for recordings,
 ``ConfigError`` for rules); anything else escaping is a finding. A decoded
 value must also re-encode without anything but ``EncodeError``.

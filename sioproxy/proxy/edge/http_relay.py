@@ -3,7 +3,7 @@
 Layer: transport (the only layer importing twisted). One ``HttpRelay`` per
 proxy site owns an ``Agent`` over a persistent ``HTTPConnectionPool``: an
 Engine.IO long-poll GET holds one upstream connection while the POSTs of the
-same session use another (protocol.md B.5, A.3.2).
+same session use another (docs/protocol.md#b5, A.3.2).
 
 Two modes, chosen per request by ``RelayObserver.wants_body``:
 
@@ -13,7 +13,7 @@ Two modes, chosen per request by ``RelayObserver.wants_body``:
 * streaming: the response is copied to the client chunk by chunk as it arrives,
   with the upstream connection registered as the producer of the client's, so
   a slow client pauses the upstream read. 0.9's htmlfile transport is a
-  never-ending chunked response and must never be buffered (protocol.md A.3.4).
+  never-ending chunked response and must never be buffered (docs/protocol.md#a3-4).
 
 Requests outside ``resource_path`` (the app's pages) always stream and never
 reach the observer's body hooks.

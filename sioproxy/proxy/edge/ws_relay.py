@@ -9,8 +9,8 @@ Layer: transport (the only layer importing twisted/autobahn).
   connecting (autobahn's own forwarder drops bytes there; this one does not).
 * Messages are relayed whole, text as text and binary as binary, after
   ``RelayObserver.on_ws_message``. One Engine.IO packet per frame
-  (protocol.md B.7, A.3.1), so a message is the unit the observer sees. Pings
-  and pongs stay per leg (protocol.md A.3.1: they are not Socket.IO heartbeats).
+  (docs/protocol.md#b7, A.3.1), so a message is the unit the observer sees. Pings
+  and pongs stay per leg (docs/protocol.md#a3-1: they are not Socket.IO heartbeats).
 * Backpressure: once both legs are open, each leg's transport is the streaming
   producer of the other's (as ``twisted.protocols.portforward`` does), so a
   full write buffer towards one peer stops reading from the other.

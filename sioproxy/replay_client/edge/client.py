@@ -42,12 +42,12 @@ from sioproxy.replay_client.effects import (
     Upgraded,
     WsConnect,
     WsDisconnect,
-    WsSend,
 )
 from sioproxy.replay_client.legacy_client import LegacyClientSession
 from sioproxy.replay_client.load import LoadStats
 from sioproxy.replay_client.plan import ClientSession, ConnectionPlan, plan_connection
 from sioproxy.replay_client.replayer import ClientReplayer, Finish, ReplayClientOptions, SendPacket
+from sioproxy.session.effects import WsSend
 from sioproxy.types import Side
 
 __all__ = ["ClientConnection", "RunOptions", "run_replay"]
