@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from sioproxy import limits
-from sioproxy.cli.reactor_run import react_with_status
+from sioproxy.cli.reactor_run import EXIT_USAGE, react_with_status
 from sioproxy.cli.redact_opts import add_redaction_options, policy_from
 from sioproxy.errors import RecordingError
 from sioproxy.ops.config import bounded_float, bounded_int
@@ -185,23 +185,22 @@ def load_pipeline(args: argparse.Namespace) -> Pipeline | None:
 
 
 def run_proxy(args: argparse.Namespace) -> int:
-    status: list[int] = [0]
     args.pipeline = load_pipeline(args)
     args.redactor = Redactor(policy_from(args))  # before listening: a bad option is exit 2
 
     def _main(reactor: Any) -> Any:
         from twisted.internet import defer
 
-        return defer.ensureDeferred(_serve(reactor, args, status))
+        return defer.ensureDeferred(_serve(reactor, args))
 
-    return react_with_status(_main, status, args.command)
+    return react_with_status(_main, args.command)
 
 
 def _emit_line(line: str) -> None:
     sys.stdout.write(line + "\n")
 
 
-async def _serve(reactor: Any, args: argparse.Namespace, status: list[int]) -> None:
+async def _serve(reactor: Any, args: argparse.Namespace) -> int | None:
     from twisted.internet import defer
     from twisted.internet.error import CannotListenError
 
@@ -248,19 +247,16 @@ async def _serve(reactor: Any, args: argparse.Namespace, status: list[int]) -> N
             escape_controls(f"sioproxy {args.command}: cannot listen on {args.listen}: {exc}"),
             file=sys.stderr,
         )
-        status[0] = 2
-        return
+        return EXIT_USAGE
     except RecordingError as exc:  # --out exists, is a directory, a link...
         print(escape_controls(f"sioproxy {args.command}: --out {exc}"), file=sys.stderr)
-        status[0] = 2
-        return
+        return EXIT_USAGE
     print(f"sioproxy listening on {running.url}", flush=True)
     if metrics is not None:
         admin = start_proxy_admin(reactor, args.admin, running, metrics, args.upstream)
         if await open_admin(args.command, args.admin, admin, announce=log.announce) is None:
             await running.stop()
-            status[0] = 2
-            return
+            return EXIT_USAGE
     if args.insecure:
         log.note("warning: --insecure: upstream TLS certificates are not verified", level="warning")
     recorder = running.recorder
@@ -278,3 +274,4 @@ async def _serve(reactor: Any, args: argparse.Namespace, status: list[int]) -> N
 
     reactor.addSystemEventTrigger("before", "shutdown", _shutdown)
     await defer.Deferred()  # serve until the reactor is stopped by a signal
+    return None

@@ -7,10 +7,10 @@ the code.
 
 from __future__ import annotations
 
-import argparse
 import os
 
 from sioproxy.cli.main import build_parser
+from sioproxy.ops.config import subcommand_parsers
 
 INTRO = """# Command-line reference
 
@@ -29,13 +29,6 @@ quietly.
 """
 
 
-def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return dict(action.choices)
-    return {}
-
-
 def render() -> str:
     """The whole reference as Markdown."""
     saved = os.environ.get("COLUMNS")
@@ -43,7 +36,7 @@ def render() -> str:
     try:
         parser = build_parser()
         parts = [INTRO, "## sioproxy", "```text", parser.format_help().rstrip(), "```", ""]
-        for name, sub in _subcommands(parser).items():
+        for name, sub in subcommand_parsers(parser).items():
             parts += [f"## sioproxy {name}", "", "```text", sub.format_help().rstrip(), "```", ""]
     finally:
         if saved is None:

@@ -11,7 +11,6 @@ summary; ``diff`` is the report-only form for CI. Exit status: 0 no drift,
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ from typing import Any
 
 from sioproxy import limits
 from sioproxy.cli.argparsing import ArgumentParser, subcommands
+from sioproxy.cli.reactor_run import ExitStatus, react_with_status
 from sioproxy.cli.redact_opts import add_secret_options
 from sioproxy.errors import SioProxyError
 from sioproxy.ops.config import bounded_float, bounded_int
@@ -206,17 +206,13 @@ def _react(
     show: bool,
     command: str,
 ) -> int:
-    from twisted.internet import task
-
     from sioproxy.replay_client.edge.client import run_replay
-
-    status = [EXIT_USAGE]
 
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
-    def done(report: Any) -> None:
-        status[0] = report.exit_status
+    def done(report: Any) -> int:
+        status: int = report.exit_status
         if report.unreachable is not None:
             # Nothing was reached: a drift report would list every recorded packet as missing.
             reason = report.unreachable
@@ -225,22 +221,21 @@ def _react(
             line = f"sioproxy {command}: upstream unreachable: {args.target}: {reason}"
             print(escape_controls(line), file=sys.stderr)
             _write_json(report, args)
-            return
+            return status
         _print_report(report, args)
+        return status
 
-    def failed(failure: Any) -> None:
+    def failed(failure: Any) -> int:
         message = f"sioproxy {command}: replay failed: {failure.getErrorMessage()}"
         print(escape_controls(message), file=sys.stderr)
-        status[0] = EXIT_USAGE
+        return EXIT_USAGE
 
     def _main(reactor: Any) -> Any:
         d = run_replay(reactor, recording, target, options, progress=progress if show else None)
         d.addCallbacks(done, failed)
         return d
 
-    with contextlib.suppress(SystemExit):  # react always exits; the status is ours
-        task.react(_main)
-    return status[0]
+    return react_with_status(_main, command, ExitStatus(EXIT_USAGE))
 
 
 def _print_report(report: Any, args: argparse.Namespace) -> None:

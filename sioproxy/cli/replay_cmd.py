@@ -14,7 +14,7 @@ from typing import Any
 from sioproxy import limits
 from sioproxy.cli.loading import load_recording
 from sioproxy.cli.proxy_cmd import add_edge_options, edge_limits
-from sioproxy.cli.reactor_run import react_with_status
+from sioproxy.cli.reactor_run import EXIT_USAGE, ExitStatus, react_with_status
 from sioproxy.ops.config import bounded_float
 from sioproxy.ops.logfmt import LOG_FORMATS, PacketLog
 from sioproxy.recording import Redactor
@@ -101,14 +101,14 @@ def options_from(args: argparse.Namespace) -> ReplayOptions:
 def run_replay(args: argparse.Namespace) -> int:
     recording = load_recording(args.recording, "replay")
     options = options_from(args)
-    status: list[int] = [0]
+    status = ExitStatus()
 
     def _main(reactor: Any) -> Any:
         from twisted.internet import defer
 
         return defer.ensureDeferred(_serve(reactor, args, recording, options, status))
 
-    return react_with_status(_main, status, args.command)
+    return react_with_status(_main, args.command, status)
 
 
 def _emit(line: str) -> None:
@@ -121,8 +121,8 @@ async def _serve(
     args: argparse.Namespace,
     recording: Any,
     options: ReplayOptions,
-    status: list[int],
-) -> None:
+    status: ExitStatus,
+) -> int | None:
     from twisted.internet import defer
     from twisted.internet.error import CannotListenError
 
@@ -162,16 +162,14 @@ async def _serve(
             escape_controls(f"sioproxy replay: cannot listen on {args.listen}: {exc}"),
             file=sys.stderr,
         )
-        status[0] = 2
-        return
+        return EXIT_USAGE
 
     print(f"sioproxy listening on {running.url}", flush=True)
     if args.admin:
         admin = start_replay_admin(reactor, args.admin, running)
         if await open_admin(args.command, args.admin, admin, announce=log.announce) is None:
             await running.stop()
-            status[0] = 2
-            return
+            return EXIT_USAGE
 
     reported: list[bool] = []
 
@@ -181,13 +179,14 @@ async def _serve(
         reported.append(True)
         summary = running.summary()
         log.block("summary", summary.lines(), summary.to_json())
-        status[0] = 0 if summary.ok else 1
+        status.code = 0 if summary.ok else 1
 
     # SIGINT/SIGTERM: the summary and the exit status still tell what was played.
     reactor.addSystemEventTrigger("before", "shutdown", _summary)
     if not args.exit_when_done:
         await defer.Deferred()  # serve until a signal stops the reactor
-        return
+        return None
     await finished
     await running.stop()
     _summary()
+    return status.code

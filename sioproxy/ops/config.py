@@ -73,7 +73,7 @@ def resolve(
 ) -> Resolved:
     """Set the chosen subcommand's defaults from ``environ`` and the config file."""
     config_path = _config_path(argv) or environ.get(CONFIG_ENV) or None
-    subparsers = _subparsers(parser)
+    subparsers = subcommand_parsers(parser)
     command = _command(argv, subparsers)
     resolved = Resolved(command=command, config_path=config_path)
     table = ConfigFile.load(config_path, subparsers) if config_path else None
@@ -106,7 +106,8 @@ def _config_path(argv: Sequence[str]) -> str | None:
     return None
 
 
-def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+def subcommand_parsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The parser of every subcommand of ``parser``, by name (empty without subcommands)."""
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             return dict(action.choices)

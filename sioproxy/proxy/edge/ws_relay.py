@@ -36,7 +36,8 @@ from twisted.web.iweb import IPolicyForHTTPS
 
 from sioproxy.net.clients import LowercaseUpgradeClient
 from sioproxy.net.endpoints import Upstream, tcp_endpoint
-from sioproxy.proxy.edge.ws_splice import WsSplice, pending_write_bytes
+from sioproxy.net.takeover import pending_write_bytes, take_leftover
+from sioproxy.proxy.edge.ws_splice import WsSplice
 from sioproxy.proxy.observer import RelayObserver, RequestInfo
 from sioproxy.types import Direction
 
@@ -212,7 +213,7 @@ class WsRelay:
         up.transport.pauseProducing()
         # Bytes read past the 101 (the server's first frames): kept for the
         # splice; autobahn would parse them as soon as onOpen returns.
-        self._up_rest, up.data = up.data, b""
+        self._up_rest = take_leftover(up)
         if self._down.state == _CLOSED:
             up.dropConnection(abort=True)
             return
@@ -222,7 +223,7 @@ class WsRelay:
         """Both legs are open: autobahn hands both connections to the splice."""
         down, up = self._down, self._up
         self._observer.on_ws_open(self.ws_id, self.info, up.subprotocol)
-        down_rest, down.data = down.data, b""
+        down_rest = take_leftover(down)
         splice = WsSplice(
             self.ws_id,
             self._observer,

@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from twisted.internet import tcp
 from twisted.internet.error import ConnectionLost
 from twisted.internet.protocol import ClientFactory, connectionDone
 from twisted.python.failure import Failure
@@ -31,7 +30,7 @@ from twisted.python.failure import Failure
 from sioproxy.codec import wsframe
 from sioproxy.codec.wsframe import BINARY, CLOSE, TEXT, FrameError, FrameReader, encode_frame
 from sioproxy.failures import FailureLog
-from sioproxy.net.takeover import rebind
+from sioproxy.net.takeover import pending_write_bytes, rebind, write_now
 from sioproxy.proxy.observer import RelayObserver
 from sioproxy.types import Direction
 
@@ -387,44 +386,3 @@ def _release_client_factory(transport: Any) -> None:
     connector = getattr(transport, "connector", None)
     if connector is not None:
         connector.factory = _SPENT_FACTORY
-
-
-_PLAIN_TCP = (tcp.Server, tcp.Client)
-
-
-def write_now(transport: Any, data: bytes) -> None:
-    """``transport.write(data)``, but sent in this reactor turn when nothing is queued.
-
-    Twisted queues every write until the reactor's next poll says the socket
-    is writable; a relay that forwards as soon as it has read saves that turn
-    (two ``epoll_ctl`` calls and a wake-up) on every hop. Only for plain TCP
-    transports with an empty buffer, so bytes never overtake queued ones;
-    anything unsent, or an error, goes through ``write`` as usual.
-    """
-    if (
-        type(transport) in _PLAIN_TCP
-        and not transport._tempDataLen
-        and transport.offset == len(transport.dataBuffer)
-        and transport.connected
-        and not transport.disconnecting
-        and not transport._writeDisconnected
-    ):
-        sent = transport.writeSomeData(data)
-        if isinstance(sent, int):  # else a ConnectionLost: write() lets Twisted handle it
-            if sent == len(data):
-                return
-            data = data[sent:]
-    transport.write(data)
-
-
-def pending_write_bytes(transport: Any) -> int:
-    """Bytes a transport (and the TLS wrappers under it) still has to write."""
-    total = 0
-    for _ in range(4):  # TCP, or TLS over TCP: a short chain
-        if transport is None:
-            break
-        buffered = getattr(transport, "dataBuffer", b"")
-        total += len(buffered) - getattr(transport, "offset", 0)
-        total += getattr(transport, "_tempDataLen", 0)
-        transport = getattr(transport, "transport", None)
-    return total

@@ -16,6 +16,7 @@ from autobahn.twisted import websocket as _autobahn
 from autobahn.websocket.protocol import WebSocketProtocol
 from autobahn.websocket.types import ConnectionDeny as _ConnectionDeny
 
+from sioproxy.net.takeover import take_leftover
 from sioproxy.standin.edge.ws import StandInWebSocket
 from sioproxy.standin.sessions.app import SessionBase
 from sioproxy.standin.sessions.eio_session import EioSession
@@ -111,7 +112,7 @@ class StandInWsProtocol(ServerProtocol):  # type: ignore[misc]
     # -- open: the lean WebSocket takes over ------------------------------------
 
     def onOpen(self) -> None:  # noqa: N802
-        rest = StandInWebSocket.leftover(self)
+        rest = take_leftover(self)
         peer = StandInWebSocket.adopt(
             self,
             reactor=self.server.reactor,

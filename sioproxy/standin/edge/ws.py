@@ -103,13 +103,6 @@ class StandInWebSocket(Protocol):
         ws.makeConnection(transport)  # type: ignore[no-untyped-call]
         return ws
 
-    @staticmethod
-    def leftover(proto: Any) -> bytes:
-        """What autobahn read past the opening handshake (taken away from it)."""
-        rest: bytes = proto.data
-        proto.data = b""
-        return rest
-
     # -- sending --------------------------------------------------------------
 
     def send_text(self, text: str) -> None:
@@ -152,7 +145,7 @@ class StandInWebSocket(Protocol):
     # -- receiving ------------------------------------------------------------
 
     def start(self, rest: bytes) -> None:
-        """Handle the bytes read past the handshake (``leftover``)."""
+        """Handle the bytes read past the handshake (``take_leftover``)."""
         if rest:
             self.dataReceived(rest)
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import pytest_twisted
 
-from sioproxy.proxy.edge.ws_relay import pending_write_bytes
+from sioproxy.net.takeover import pending_write_bytes
 from sioproxy.types import Direction
 from tests.proxy.edge.peers import Proxy, RecordingObserver, Upstream, turns, within, ws_connect
 
