@@ -42,7 +42,7 @@ from record_path import WS, Message, _clock, traffic
 
 from sioproxy.contracts import Contract, Observation, build_document
 from sioproxy.contracts.live import LiveChecker
-from sioproxy.live import LiveObserver
+from sioproxy.proxy.live import LiveObserver
 from sioproxy.recording.live_recorder import LiveRecorder
 from sioproxy.types import Direction
 

@@ -1,4 +1,4 @@
-"""Engine.IO packets, protocol versions 3 and 4 (protocol.md B.2, B.5, B.7).
+"""Engine.IO packets, protocol versions 3 and 4 (docs/protocol.md#b2, B.5, B.7).
 
 Layer: pure codec. Imports the standard library, ``sioproxy.errors`` and the
 Socket.IO codec (for the dict form of messages); never twisted.
@@ -24,6 +24,7 @@ from typing import Any, Final
 from sioproxy.codec import socketio as _sio
 from sioproxy.codec.limits import too_deep
 from sioproxy.errors import DecodeError, EncodeError
+from sioproxy.fastbuild import draft_builder
 
 __all__ = [
     "EioPacket",
@@ -62,38 +63,26 @@ class EioPacket:
 
 
 _TYPE_BY_CHAR: Final = {str(t.value): t for t in EioType}
-# Packets are built through the slot descriptors rather than the generated
-# frozen __init__: same values, much cheaper, and every frame of a proxied
-# connection goes through here (see socketio._make).
-_new = object.__new__
-_set_type = getattr(EioPacket, "type").__set__  # noqa: B009
-_set_data = getattr(EioPacket, "data").__set__  # noqa: B009
+# Packets are built without the generated frozen __init__: same values, much
+# cheaper, and every frame of a proxied connection goes through here.
+_build: Final = draft_builder(EioPacket)
 
 
 def _make(ptype: EioType, data: str | bytes | None) -> EioPacket:
-    packet: EioPacket = _new(EioPacket)
-    _set_type(packet, ptype)
-    _set_data(packet, data)
+    packet: EioPacket = _build(type=ptype, data=data)
     return packet
 
 
 _MESSAGE: Final = EioType.MESSAGE  # a module constant: enum member lookups are slow
-# A plain twin of EioPacket (same slots): filled with plain stores, then given
-# the real class (``__class__`` assignment between identical layouts).
-_Draft: Any = type("_EioPacketDraft", (), {"__slots__": EioPacket.__slots__})
 
 
 def message_packet(data: str) -> EioPacket:
     """A text MESSAGE packet carrying ``data`` (as ``decode_eio("4" + data)`` gives it).
 
-    Once per relayed message on the live proxy's hot path, hence the draft.
+    Once per relayed message on the live proxy's hot path.
     """
-    packet = _new(_Draft)
-    packet.type = _MESSAGE
-    packet.data = data
-    packet.__class__ = EioPacket
-    result: EioPacket = packet
-    return result
+    packet: EioPacket = _build(type=_MESSAGE, data=data)
+    return packet
 
 
 _TYPES: Final = tuple(EioType)
@@ -180,7 +169,7 @@ _DIGITS: Final = {t: str(t.value) for t in EioType}
 def eio_to_dict(
     p: EioPacket, version: int = 4, *, sio: _sio.SioPacket | None = None
 ) -> dict[str, Any]:
-    """The JSON dict form of a packet (docs/packets-modern.md).
+    """The JSON dict form of a packet (docs/packets.md).
 
     A text message is shown as ``{"eio":"message","sio":{...}}`` with ``sio``
     if given, else decoded here with revision 4 (``version`` 3) or 5

@@ -224,7 +224,7 @@ class _QuietSite(Site):
 
 async def start_web(reactor: Any, listen: str, hub: WebHub) -> tuple[str, Any]:
     """Listen on ``listen`` (HOST:PORT, default host 127.0.0.1); returns (url, port)."""
-    from sioproxy.transport.endpoints import describe_listening, listen_endpoint
+    from sioproxy.net.endpoints import describe_listening, listen_endpoint
 
     site = _QuietSite(_Root(hub))  # type: ignore[no-untyped-call]
     site.displayTracebacks = False
@@ -233,8 +233,11 @@ async def start_web(reactor: Any, listen: str, hub: WebHub) -> tuple[str, Any]:
     return describe_listening(port, listen), port
 
 
-async def serve_files(reactor: Any, args: argparse.Namespace, status: list[int]) -> None:
-    """``sioproxy web FILE...``: serve the files, following what is appended to them."""
+async def serve_files(reactor: Any, args: argparse.Namespace) -> int:
+    """``sioproxy web FILE...``: serve the files, following what is appended to them.
+
+    Returns the exit status: 2 when the port cannot be had or a file is damaged.
+    """
     from twisted.internet import defer
     from twisted.internet.error import CannotListenError
 
@@ -248,24 +251,22 @@ async def serve_files(reactor: Any, args: argparse.Namespace, status: list[int])
     except (OSError, CannotListenError) as exc:
         line = f"sioproxy {args.command}: cannot listen on {args.listen}: {exc}"
         print(escape_controls(line), file=sys.stderr)
-        status[0] = 2
-        return
+        return 2
     print(f"sioproxy listening on {url}", flush=True)
-    done: defer.Deferred[None] = defer.Deferred()
+    done: defer.Deferred[int] = defer.Deferred()
 
     def tick() -> None:
         try:
             follower.poll_into(hub.publish)
         except SioProxyError as exc:  # a damaged line: one line on stderr, exit 2
             print(escape_controls(f"sioproxy {args.command}: {exc}"), file=sys.stderr, flush=True)
-            status[0] = 2
             loop.stop()
-            done.callback(None)
+            done.callback(2)
 
     loop = task.LoopingCall(tick)
     loop.clock = reactor
     loop.start(args.follow_interval, now=False)
-    await done
+    return await done
 
 
 async def open_web(

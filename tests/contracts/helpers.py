@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sioproxy.cli import main
+from sioproxy.cli.main import main
 from sioproxy.recording import Recording, RecordingWriter
 from sioproxy.types import Generation
 from tests.replay.factory import RecordingBuilder
