@@ -9,7 +9,7 @@ from pathlib import Path
 from sioproxy.cli.main import main
 from sioproxy.recording import Recording, RecordingWriter
 from sioproxy.types import Generation
-from tests.replay.factory import RecordingBuilder
+from tests.standin.replay.factory import RecordingBuilder
 
 REPO = Path(__file__).resolve().parents[2]
 NODE_DIR = REPO / "tests" / "contracts" / "node"

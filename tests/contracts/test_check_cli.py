@@ -12,7 +12,7 @@ import pytest
 from sioproxy.recording import OriginalFrame, PacketEntry
 from sioproxy.types import Fate, Generation
 from tests.contracts.helpers import chat_eio4, legacy09, sioproxy, write
-from tests.replay.factory import RecordingBuilder
+from tests.standin.replay.factory import RecordingBuilder
 
 
 def _spec_of(tmp_path: Path, builder: RecordingBuilder) -> Path:

@@ -142,7 +142,7 @@ def test_a_bad_spec_stops_before_listening(
 def test_show_prints_the_violation_note(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from sioproxy.types import Generation
     from tests.contracts.helpers import write
-    from tests.replay.factory import RecordingBuilder
+    from tests.standin.replay.factory import RecordingBuilder
 
     b = RecordingBuilder(Generation.EIO4).open("c1").c('42["add","x"]')
     rec = b.build()

@@ -10,7 +10,7 @@ import yaml
 from sioproxy.contracts import load_document
 from sioproxy.types import Generation
 from tests.contracts.helpers import chat_eio4, node_check, sioproxy, write
-from tests.replay.factory import RecordingBuilder
+from tests.standin.replay.factory import RecordingBuilder
 
 
 def _base(tmp_path: Path) -> Path:
