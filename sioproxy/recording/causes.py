@@ -24,12 +24,16 @@ Where the evidence is ambiguous the weaker dependency is taken, the one that
 cannot hold a packet back for something a live client may never send: a
 packet that followed a client packet of *another* namespace on its own
 connection depends on its own namespace only (so a client that joins fewer
-namespaces still gets its replies). ``Cause.reason`` says what was chosen and
-why, for ``sioproxy show --causes`` and ``replay --verbose``.
+namespaces still gets its replies). That latest client packet is kept as
+``also``, with ``gate`` the CONNECT of its namespace: a replay waits for it
+too while the live client has joined that namespace, so a client doing all
+the recorded client did keeps the recorded order. ``Cause.reason`` says what
+was chosen and why, for ``sioproxy show --causes`` and ``replay --verbose``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -79,6 +83,8 @@ class Cause:
     kind: CauseKind
     after: tuple[Dependency, ...] = ()
     reason: str = ""
+    also: int | None = None
+    gate: int | None = None
 
     def cross(self) -> tuple[Dependency, ...]:
         """The dependencies on other connections' packets."""
@@ -143,6 +149,7 @@ class _Seen:
     """What has been seen so far while walking the recording in seq order."""
 
     last_client: dict[str, int]
+    last_nsp: dict[str, str]
     last_in_ns: dict[tuple[str, str], int]
     connects: dict[tuple[str, str], int]
     requests: dict[tuple[str, str, int], int]
@@ -158,7 +165,7 @@ def infer_causes(
     Fate): the stand-in server replays the client's, the replay client the server's.
     """
     generations = {e.conn: e.generation for e in recording.entries if isinstance(e, OpenEvent)}
-    seen = _Seen({}, {}, {}, {}, {})
+    seen = _Seen({}, {}, {}, {}, {}, {})
     causes: dict[int, Cause] = {}
     client_seqs: dict[int, str] = {}
     for recorded in recording.packets():
@@ -173,13 +180,25 @@ def infer_causes(
             _note_client(seen, entry, app, window)
             client_seqs[entry.seq] = entry.conn
         else:
-            causes[entry.seq] = _cause_of(seen, entry, app, window, client_seqs)
+            causes[entry.seq] = _with_also(seen, _cause_of(seen, entry, app, window, client_seqs))
     return causes
+
+
+def _with_also(seen: _Seen, cause: Cause) -> Cause:
+    """The cause, with its connection's latest client packet when it is not one of its own."""
+    latest = seen.last_client.get(cause.conn)
+    if latest is None or any(d.seq == latest for d in cause.after if d.conn == cause.conn):
+        return cause
+    nsp = seen.last_nsp[cause.conn]
+    gate = seen.connects.get((cause.conn, nsp))
+    reason = f"{cause.reason}; also after #{latest} while the client is in {_ns_name(nsp)}"
+    return dataclasses.replace(cause, also=latest, gate=gate, reason=reason)
 
 
 def _note_client(seen: _Seen, entry: PacketEntry, app: _App, window: float) -> None:
     conn, seq = entry.conn, entry.seq
     seen.last_client[conn] = seq
+    seen.last_nsp[conn] = app.nsp
     seen.last_in_ns[conn, app.nsp] = seq
     if app.kind == "connect":
         seen.connects[conn, app.nsp] = seq
@@ -209,9 +228,6 @@ def _cause_of(
     cross = _cross_cause(seen, entry, nsp, window)
     after = [Dependency(conn, own)] if own is not None else []
     reason = f"follows #{own} in {_ns_name(nsp)}" if own is not None else ""
-    latest = seen.last_client.get(conn)
-    if own is not None and latest != own:
-        reason += f" (not #{latest}, another namespace: weaker, cannot deadlock)"
     if cross is not None:
         after.append(cross[0])
         reason = "; ".join(r for r in (reason, cross[1]) if r)

@@ -139,8 +139,8 @@ def test_show_causes_prints_why_each_server_packet_waits(
     assert lines[connect + 1].strip() == "cause connect: waits for #3: answers the CONNECT #3"
     binary = lines.index(next(x for x in lines if x.startswith("#14 ")))
     assert lines[binary + 1].strip() == (
-        "cause reply: waits for #10: follows #10 in '/'"
-        " (not #12, another namespace: weaker, cannot deadlock)"
+        "cause reply: waits for #10: follows #10 in '/';"
+        " also after #12 while the client is in '/chat'"
     )
     # client packets and connection events get no cause line
     assert sum(x.strip().startswith("cause ") for x in lines) == 6

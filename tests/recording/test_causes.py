@@ -77,6 +77,8 @@ def build(generation: Generation, lines: list[str], **extra: dict[str, Any]) -> 
 
 def expected_text(cause: Cause) -> str:
     deps = [str(d.seq) if d.conn == cause.conn else f"{d.conn}#{d.seq}" for d in cause.after]
+    if cause.also is not None:
+        deps.append(f"also {cause.also}" + (f" gate {cause.gate}" if cause.gate else ""))
     return " ".join([cause.kind.value, *deps])
 
 
@@ -86,7 +88,7 @@ CASES: list[tuple[str, Generation, list[str], dict[int, str]]] = [
         V4,
         ["c1 > 40", "c1 > 40/chat,", 'c1 < 40{"sid":"a"}', 'c1 < 40/chat,{"sid":"b"}'],
         # seq 1 is the open; the "/" reply does not wait for the /chat CONNECT
-        {4: "connect 2", 5: "connect 3"},
+        {4: "connect 2 also 3 gate 3", 5: "connect 3"},
     ),
     (
         "v5 connect_error answers the CONNECT",
@@ -118,13 +120,13 @@ CASES: list[tuple[str, Generation, list[str], dict[int, str]]] = [
             'c1 > 42/chat,["x"]',
             'c1 < 42["root news"]',
         ],
-        {4: "connect 2", 5: "connect 3", 7: "reply 2"},
+        {4: "connect 2 also 3 gate 3", 5: "connect 3", 7: "reply 2 also 6 gate 3"},
     ),
     (
         "v5 a push in a namespace the client never wrote to",
         V4,
         ["c1 > 40", 'c1 < 40{"sid":"a"}', 'c1 < 42/news,["x"]'],
-        {3: "connect 2", 4: "push"},
+        {3: "connect 2", 4: "push also 2 gate 2"},
     ),
     (
         "v5 broadcast: bob's packet follows alice's emit",
@@ -198,7 +200,7 @@ CASES: list[tuple[str, Generation, list[str], dict[int, str]]] = [
             'c2 < 5::/chat:{"name":"said","args":["x"]} @1.002',
         ],
         # the ack is in the default endpoint: no request there, so it is a push
-        {3: "connect 2", 6: "connect 5", 8: "push", 9: "cross 5 c1#7"},
+        {3: "connect 2", 6: "connect 5", 8: "push also 7 gate 2", 9: "cross 5 c1#7"},
     ),
     (
         "0.9 ack of its request in the endpoint",
@@ -229,7 +231,7 @@ def test_inferred_causes(
 def test_ack_of_wins_over_id_matching() -> None:
     lines = ["c1 > 40", 'c1 > 421["a"]', 'c1 > 421["b"]', 'c1 < 431["x"]']
     rec = build(V4, lines, s5={"ack_of": 3})
-    assert expected_text(infer_causes(rec)[5]) == "ack 3"
+    assert expected_text(infer_causes(rec)[5]) == "ack 3 also 4 gate 2"
 
 
 def test_the_side_decides_which_packets_count() -> None:
@@ -246,7 +248,7 @@ def test_a_rewritten_client_packet_keeps_its_namespace_as_sent() -> None:
     original = OriginalFrame(raw='42/a,["x"]', packet=_decode('42/a,["x"]', V4))
     rec = build(V4, lines, s4={"fate": Fate.REWRITTEN, "original": original})
     assert expected_text(infer_causes(rec, view=Side.CLIENT)[5]) == "reply 4"
-    assert expected_text(infer_causes(rec, view=Side.SERVER)[5]) == "reply 2"
+    assert expected_text(infer_causes(rec, view=Side.SERVER)[5]) == "reply 2 also 4 gate 3"
 
 
 def test_the_window_is_a_parameter() -> None:
@@ -268,7 +270,7 @@ def test_reasons_say_why() -> None:
     cause = infer_causes(build(V4, lines))[8]
     text = describe_cause(cause)
     assert text.startswith("cross: waits for #2, c2 #7: ")
-    assert "not #6, another namespace" in text
+    assert "also after #6 while the client is in '/chat'" in text
     assert "follows c2's #7 in '/' within 1 s" in text
     push = infer_causes(build(V4, ["c1 < 42/n,[1]"]))[2]
     assert describe_cause(push) == (
