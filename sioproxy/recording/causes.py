@@ -154,6 +154,11 @@ class _Seen:
     connects: dict[tuple[str, str], int]
     requests: dict[tuple[str, str, int], int]
     recent: dict[str, deque[tuple[float, int, str]]]
+    last_server: dict[str, int] = dataclasses.field(default_factory=dict)
+    # Server packets by their wire text: copies of one broadcast share it.
+    copies: dict[str | bytes, list[tuple[int, str, float]]] = dataclasses.field(
+        default_factory=dict
+    )
 
 
 def infer_causes(
@@ -168,19 +173,22 @@ def infer_causes(
     seen = _Seen({}, {}, {}, {}, {}, {})
     causes: dict[int, Cause] = {}
     client_seqs: dict[int, str] = {}
+    packets: list[tuple[PacketEntry, _App]] = []
     for recorded in recording.packets():
         entry, _ = as_seen_by(recorded, view)
         generation = generations.get(recorded.conn)
-        if entry is None or generation is None:
-            continue
-        app = app_view(entry.packet, generation)
-        if app is None:
-            continue
+        app = app_view(entry.packet, generation) if entry and generation else None
+        if entry is not None and app is not None:
+            packets.append((entry, app))
+            if entry.dir is Direction.S2C:
+                seen.copies.setdefault(entry.raw, []).append((entry.seq, entry.conn, entry.t))
+    for entry, app in packets:
         if entry.dir is Direction.C2S:
             _note_client(seen, entry, app, window)
             client_seqs[entry.seq] = entry.conn
         else:
             causes[entry.seq] = _with_also(seen, _cause_of(seen, entry, app, window, client_seqs))
+            seen.last_server[entry.conn] = entry.seq
     return causes
 
 
@@ -228,6 +236,13 @@ def _cause_of(
     cross = _cross_cause(seen, entry, nsp, window)
     after = [Dependency(conn, own)] if own is not None else []
     reason = f"follows #{own} in {_ns_name(nsp)}" if own is not None else ""
+    if cross is not None and own is not None and _continues_burst(seen, entry, own, cross[0]):
+        answered = seen.last_server[conn]
+        reason += (
+            f" (not after {cross[0].conn} #{cross[0].seq}: #{answered} already answered"
+            f" #{own} and no other connection got the same packet: weaker, cannot deadlock)"
+        )
+        cross = None
     if cross is not None:
         after.append(cross[0])
         reason = "; ".join(r for r in (reason, cross[1]) if r)
@@ -246,6 +261,21 @@ def _ack_request(
     if app.id is None:
         return None
     return seen.requests.pop((entry.conn, app.nsp, app.id), None)
+
+
+def _continues_burst(seen: _Seen, entry: PacketEntry, own: int, dep: Dependency) -> bool:
+    """Whether the packet is more likely the rest of the server's answer to ``own``.
+
+    The server had already answered ``own`` on this connection after the other
+    connection's packet (a proxy can record a burst of one handler around
+    another client's packet), and the packet is no copy of a broadcast.
+    """
+    answered = seen.last_server.get(entry.conn)
+    if answered is None or answered < own or answered < dep.seq:
+        return False
+    return not any(
+        conn != entry.conn and seq > dep.seq for seq, conn, _t in seen.copies.get(entry.raw, ())
+    )
 
 
 def _cross_cause(

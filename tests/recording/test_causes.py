@@ -163,6 +163,23 @@ CASES: list[tuple[str, Generation, list[str], dict[int, str]]] = [
         {6: "reply 4"},
     ),
     (
+        "v5 the rest of a handler's burst recorded after another client's packet is no broadcast",
+        V4,
+        [
+            "c1 > 40",
+            "c2 > 40",
+            'c2 > 420["join"] @1',
+            'c1 > 42["say"] @1.001',
+            'c2 < 430["ok"] @1.002',
+            'c2 < 42["confirm"] @1.003',
+            'c2 < 42["said"] @1.004',
+            'c1 < 42["said"] @1.005',
+        ],
+        # "confirm" answers c2's join (its ack came first, and nobody else got
+        # it); "said" has a copy on c1: a broadcast of c1's say
+        {7: "ack 5", 8: "reply 5", 9: "cross 5 c1#6", 10: "reply 6"},
+    ),
+    (
         "v5 two senders: the latest one, the other named",
         V4,
         [
