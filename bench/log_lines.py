@@ -3,7 +3,7 @@
 Layer: a benchmark script, not part of the package. Run it as
 ``.venv/bin/python bench/log_lines.py``. It formats one typical event packet
 (``42["chat",{...}]`` with an emoji, nothing to escape) through
-``sioproxy.logfmt.PacketLog`` ``--n`` times, ``--reps`` times, and prints the
+``sioproxy.ops.logfmt.PacketLog`` ``--n`` times, ``--reps`` times, and prints the
 best time per line in microseconds for each format, plus the same for a line
 whose namespace and event name carry control characters (escaped).
 """
@@ -15,7 +15,7 @@ import time
 
 from sioproxy.codec.engineio import EioPacket, EioType
 from sioproxy.codec.socketio import decode_sio
-from sioproxy.logfmt import PacketLog
+from sioproxy.ops.logfmt import PacketLog
 from sioproxy.session.events import PacketSeen
 from sioproxy.types import Direction, Generation
 

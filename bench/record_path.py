@@ -6,7 +6,7 @@ Layer: a benchmark script, not part of the package. Run it as
 when the record path is optimised).
 
 It builds the observer the way ``sioproxy record -q`` does
-(``sioproxy.transport.proxy_server.start_proxy``: the recorder as the only
+(``sioproxy.proxy.edge.proxy_server.start_proxy``: the recorder as the only
 sink, redaction on, batched writes every 0.1 s) on a temporary recording file,
 and feeds it the WebSocket messages of bench/run.py's traffic (EIO4 / SIO v5,
 node socket.io 4): ``--round-trips`` emit-with-ack round trips
@@ -42,9 +42,9 @@ from pathlib import Path
 # Appended, so PYTHONPATH=<other checkout> measures that tree's code instead.
 sys.path.append(str(Path(__file__).resolve().parent.parent))
 
-from sioproxy.live import LiveObserver
+from sioproxy.proxy.live import LiveObserver
+from sioproxy.proxy.observer import RequestInfo
 from sioproxy.recording.live_recorder import LiveRecorder
-from sioproxy.transport.observer import RequestInfo
 from sioproxy.types import Direction
 
 FLUSH_INTERVAL = 0.1  # `sioproxy record` default

@@ -9,7 +9,7 @@ It writes a recording of bench/run.py's replay row (EIO4 / SIO v5 over
 WebSocket, node socket.io 4: ``40``, then ``--round-trips`` emit-with-ack
 ``42<id>["ack",{...}]`` answered by ``43<id>[{...}]``, then ``41``), builds the
 stand-in site the way ``sioproxy replay --speed 0 -q`` does
-(``sioproxy.transport.replay_server``), and drives one WebSocket connection
+(``sioproxy.standin.edge.replay_server``), and drives one WebSocket connection
 of it without a network: the upgrade request and then the client's masked
 frames, ``--chunk`` frames per ``dataReceived`` (a client with many acks in
 flight sends several frames per TCP segment), into the protocol the site
@@ -44,10 +44,10 @@ from twisted.internet.testing import StringTransport
 from sioproxy.codec.wsframe import TEXT, encode_frame
 from sioproxy.recording.model import Recording
 from sioproxy.recording.reader import read_recording
-from sioproxy.replay.config import standin_config
-from sioproxy.replay.engine import ReplayOptions
-from sioproxy.replay.serve import ReplayService
-from sioproxy.transport.standin import WsRoute, build_standin_site
+from sioproxy.standin.edge.site import WsRoute, build_standin_site
+from sioproxy.standin.replay.config import standin_config
+from sioproxy.standin.replay.engine import ReplayOptions
+from sioproxy.standin.replay.serve import ReplayService
 
 OPEN = (
     '0{"sid":"24KmPmknektQ9EPXAAAA","upgrades":[],"pingInterval":25000,'

@@ -3,7 +3,7 @@
 Layer: a benchmark script, not part of the package. Run it as
 ``python bench/rules.py`` (from the repository root).
 
-Three live observers (``sioproxy.live.LiveObserver``, the pure brain of the
+Three live observers (``sioproxy.proxy.live.LiveObserver``, the pure brain of the
 proxy; no sockets, no reactor) are fed the same traffic in-process:
 
 * ``none``: no pipeline (the proxy without ``--rules``),
@@ -34,9 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sioproxy.codec import payload
 from sioproxy.codec.engineio import EioPacket, EioType
-from sioproxy.live import LiveObserver
 from sioproxy.pipeline import Pipeline, parse_rules
-from sioproxy.transport.observer import RequestInfo
+from sioproxy.proxy.live import LiveObserver
+from sioproxy.proxy.observer import RequestInfo
 from sioproxy.types import Direction
 
 C2S, S2C = Direction.C2S, Direction.S2C

@@ -1,5 +1,5 @@
 """Allow ``python -m sioproxy``."""
 
-from sioproxy.cli import console_main
+from sioproxy.cli.main import console_main
 
 console_main()

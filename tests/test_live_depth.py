@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sioproxy.live import LiveObserver
+from sioproxy.proxy.live import LiveObserver
+from sioproxy.proxy.observer import RequestInfo
 from sioproxy.session import PacketSeen, SessionEvent
-from sioproxy.transport.observer import RequestInfo
 from sioproxy.types import Direction
 
 WS = RequestInfo(
@@ -53,7 +53,7 @@ def test_with_a_sink_every_packet_is_decoded() -> None:
 
 
 def test_a_failing_sink_drops_nothing_from_the_others() -> None:
-    """Each sink is isolated: the log, the recorder, the metrics (sioproxy.live)."""
+    """Each sink is isolated: the log, the recorder, the metrics (sioproxy.proxy.live)."""
     from sioproxy.failures import FailureLog
 
     reports: list[str] = []

@@ -15,13 +15,11 @@ from typing import Any
 
 import pytest
 
-from sioproxy.cli import main
-from sioproxy.clientside.drift import ConnectionResult, DriftItem, DriftReport
+from sioproxy.cli.main import main
 from sioproxy.inspect.show import _STYLES, RESET, ShowOptions, render
-from sioproxy.logfmt import PacketLog
+from sioproxy.ops.logfmt import PacketLog
 from sioproxy.recording.model import CloseEvent, HttpRequest, OpenEvent
-from sioproxy.replay import ReplayEngine, ReplayOptions
-from sioproxy.replay.report import ReplaySummary, UnplayedPacket
+from sioproxy.replay_client.drift import ConnectionResult, DriftItem, DriftReport
 from sioproxy.session.events import (
     ConnectionClosed,
     ConnectionOpened,
@@ -29,9 +27,11 @@ from sioproxy.session.events import (
     PacketSeen,
     RequestSummary,
 )
+from sioproxy.standin.replay import ReplayEngine, ReplayOptions
+from sioproxy.standin.replay.report import ReplaySummary, UnplayedPacket
 from sioproxy.types import Direction, Generation, TransportName
 from tests.log_schema import check_schema
-from tests.replay.factory import RecordingBuilder, mismatches, sio
+from tests.standin.replay.factory import RecordingBuilder, mismatches, sio
 
 CTRL = "\x1b[2J\x1b]0;pwn\x07\r\n12:00:00.000 c9 forged\x9b31m\u202edesab\u2066\x7f\x00\x85"
 NSP = "/x" + CTRL

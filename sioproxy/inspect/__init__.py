@@ -2,7 +2,7 @@
 
 Layer: pure (inspect). Imports the codec, session and recording layers; never
 twisted. The ``sioproxy show/export/import/merge`` verbs live in
-``sioproxy.commands.inspect_cmds``; docs/inspect.md is the user guide.
+``sioproxy.cli.inspect_cmds``; docs/inspect.md is the user guide.
 """
 
 from sioproxy.inspect.filters import EntryInfo, Filter, FilterSyntaxError, compile_filter, describe

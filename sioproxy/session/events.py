@@ -87,7 +87,7 @@ class PacketSeen:
     error: str | None = None
     ack_of: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-    # Set by the rewrite pipeline (sioproxy.live): what the peer really sent
+    # Set by the rewrite pipeline (sioproxy.proxy.live): what the peer really sent
     # when the proxy forwarded something else, and why (rule, drop, delay).
     original: PacketSeen | None = None
     note: str | None = None

@@ -1,6 +1,6 @@
 """One test's replay or recording proxy: the object the ``sioproxy`` fixture yields.
 
-Layer: transport-side test helper (drives ``sioproxy.transport``). It knows
+Layer: transport-side test helper (drives the programs' Twisted edges). It knows
 nothing about pytest: the plugin decides which reactor runs it and passes a
 ``call`` function that runs a coroutine there (pytest-twisted's ``blockon``
 or a background reactor), so this module works the same for both.
@@ -22,11 +22,11 @@ from typing import Any, Protocol, TypeVar
 from sioproxy.codec.legacy import packet_to_dict
 from sioproxy.codec.socketio import sio_to_dict
 from sioproxy.recording import PacketEntry, Recording, read_recording
-from sioproxy.replay.engine import ReplayEngine
-from sioproxy.replay.report import MismatchReport, ReplaySummary
-from sioproxy.replay.script import Packet, is_transport_level, to_dict, wire_text
-from sioproxy.replay.serve import ReplayService
+from sioproxy.recording.script import Packet, is_transport_level, to_dict, wire_text
 from sioproxy.session.events import PacketSeen, SessionEvent
+from sioproxy.standin.replay.engine import ReplayEngine
+from sioproxy.standin.replay.report import MismatchReport, ReplaySummary
+from sioproxy.standin.replay.serve import ReplayService
 from sioproxy.testing.contract import spec_findings
 from sioproxy.testing.episodes import EpisodeRouter, merge_recordings, write_recording
 from sioproxy.testing.settings import APPEND, EPISODES, RECORD, REPLAY, Settings
@@ -180,10 +180,10 @@ class SioProxySession:
             self.url = (self._replay or self._proxy).url
 
     async def _start_replay(self, reactor: Any) -> Any:
-        from sioproxy.replay.config import standin_config
-        from sioproxy.transport.endpoints import describe_listening
-        from sioproxy.transport.replay_server import RunningReplay
-        from sioproxy.transport.standin import listen_standin
+        from sioproxy.net.endpoints import describe_listening
+        from sioproxy.standin.edge.replay_server import RunningReplay
+        from sioproxy.standin.edge.site import listen_standin
+        from sioproxy.standin.replay.config import standin_config
 
         recording = self._with_secrets(read_recording(self.recording_path))
         resource_path = self.settings.resource_path
@@ -215,7 +215,7 @@ class SioProxySession:
         return recording
 
     async def _start_proxy(self, reactor: Any) -> Any:
-        from sioproxy.transport.proxy_server import start_proxy
+        from sioproxy.proxy.edge.proxy_server import start_proxy
 
         target = self.recording_path
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -230,7 +230,7 @@ class SioProxySession:
 
         assert self.settings.upstream is not None  # plan() checked it
         if self.action != EPISODES:  # every connection goes upstream: it must be there
-            from sioproxy.transport.endpoints import check_reachable, parse_upstream
+            from sioproxy.net.endpoints import check_reachable, parse_upstream
 
             await check_reachable(reactor, parse_upstream(self.settings.upstream))
         return await start_proxy(
@@ -245,7 +245,7 @@ class SioProxySession:
     async def _start_front(self, reactor: Any) -> str:
         from twisted.web.server import Site
 
-        from sioproxy.transport.endpoints import describe_listening, listen_endpoint
+        from sioproxy.net.endpoints import describe_listening, listen_endpoint
 
         router = EpisodeRouter(
             self._replay, self._proxy.port.factory.resource, self.settings.resource_path

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sioproxy.errors import ConfigError
-from sioproxy.replay.engine import ReplayOptions
+from sioproxy.standin.replay.engine import ReplayOptions
 
 RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 

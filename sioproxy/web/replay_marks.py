@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from sioproxy.recording.model import Recording
-from sioproxy.replay.script import build_script
+from sioproxy.recording.script import build_script
 
 
 class ReplayMarks:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sioproxy.inspect.filters import describe
-from sioproxy.logfmt import _shown_args, args_list
+from sioproxy.ops.logfmt import _shown_args, args_list
 from sioproxy.recording.model import CloseEvent, Entry, OpenEvent, PacketEntry
 from sioproxy.session.events import PacketSeen
 from sioproxy.textsafe import escape_controls

@@ -224,7 +224,7 @@ class _QuietSite(Site):
 
 async def start_web(reactor: Any, listen: str, hub: WebHub) -> tuple[str, Any]:
     """Listen on ``listen`` (HOST:PORT, default host 127.0.0.1); returns (url, port)."""
-    from sioproxy.transport.endpoints import describe_listening, listen_endpoint
+    from sioproxy.net.endpoints import describe_listening, listen_endpoint
 
     site = _QuietSite(_Root(hub))  # type: ignore[no-untyped-call]
     site.displayTracebacks = False

@@ -19,7 +19,7 @@ MODULES = [
     "sioproxy.contracts.compiled",
     "sioproxy.contracts.live",
     "sioproxy.testing.contract",
-    "sioproxy.commands.contract_cmds",
+    "sioproxy.cli.contract_cmds",
 ]
 
 

@@ -14,11 +14,11 @@ import pytest
 from sioproxy.contracts import Contract, build_document
 from sioproxy.contracts.live import LiveChecker
 from sioproxy.contracts.observe import observe
-from sioproxy.live import LiveObserver
 from sioproxy.pipeline import Pipeline, parse_rules
+from sioproxy.proxy.live import LiveObserver
+from sioproxy.proxy.observer import RequestInfo
 from sioproxy.recording.live_recorder import entry_for
 from sioproxy.session import PacketSeen, SessionEvent
-from sioproxy.transport.observer import RequestInfo
 from sioproxy.types import Direction
 
 C2S, S2C = Direction.C2S, Direction.S2C

@@ -1,7 +1,7 @@
 """A recording made through rules: each packet's fate, read back and honoured.
 
 ``data/rules_session.jsonl`` was written by ``sioproxy record --rules`` between
-socket.io-client 4 and a socket.io 4 server (tests/rewrite/clients/fault_client.js)
+socket.io-client 4 and a socket.io 4 server (tests/proxy/rewrite/clients/fault_client.js)
 with three rules: drop the server's ``echo``, rewrite the first ``ack_me`` from
 ``x`` to ``y``, and inject a ``probe`` request toward the client (its answer is
 consumed). The same file without ``fate``/``rule``/``delay`` is what sioproxy
@@ -22,7 +22,7 @@ from sioproxy.inspect.har import export_har
 from sioproxy.inspect.show import ShowOptions, render
 from sioproxy.recording import packet_fate, read_recording
 from sioproxy.recording.model import Recording
-from sioproxy.replay.script import build_script, wire_text
+from sioproxy.recording.script import build_script, wire_text
 from sioproxy.types import Fate, Side
 
 DATA = Path(__file__).parent / "data"

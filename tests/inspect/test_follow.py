@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sioproxy.commands import inspect_cmds
+from sioproxy.cli import inspect_cmds
 from sioproxy.errors import RecordingError
 from sioproxy.inspect.follow import RecordingTail, follow
 from sioproxy.recording import Header, RecordingWriter, encode_line, read_recording

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sioproxy.commands import inspect_cmds
+from sioproxy.cli import inspect_cmds
 from sioproxy.errors import RecordingError
 from sioproxy.inspect.har import export_har, import_har
 from sioproxy.recording import Redactor, read_recording

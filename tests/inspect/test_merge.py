@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sioproxy.commands import inspect_cmds
+from sioproxy.cli import inspect_cmds
 from sioproxy.errors import RecordingError
 from sioproxy.inspect.merge import merge_recordings
 from sioproxy.recording import read_recording

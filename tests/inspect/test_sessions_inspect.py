@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sioproxy.cli import main
+from sioproxy.cli.main import main
 from sioproxy.recording import read_recording
 from sioproxy.recording.writer import RecordingWriter
 from tests.recording.test_model import sample_entries, sample_header

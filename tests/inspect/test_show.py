@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sioproxy.commands import inspect_cmds
+from sioproxy.cli import inspect_cmds
 from sioproxy.errors import ConfigError
 from sioproxy.inspect.show import ShowOptions, answers, render, want_color
 from sioproxy.recording import read_recording

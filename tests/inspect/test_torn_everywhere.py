@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sioproxy.cli import main
+from sioproxy.cli.main import main
 from tests.interop.peers import REPO
 from tests.interop.sioproxy_proc import start_sioproxy
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sioproxy.cli import main
+from sioproxy.cli.main import main
 from tests.interop.peers import PeerError, run_client
 from tests.interop.sioproxy_proc import RunningSioproxy, start_sioproxy
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from sioproxy.cli import build_parser, main
-from sioproxy.config import parse_args, resolve
+from sioproxy.cli.main import build_parser, main
 from sioproxy.errors import ConfigError
+from sioproxy.ops.config import parse_args, resolve
 
 UP_CLI = "http://cli.example:1"
 UP_ENV = "http://env.example:2"

@@ -8,9 +8,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from sioproxy.codec.socketio import SioPacket, SioType
-from sioproxy.metrics import LiveMetrics, Registry, ReplayMetrics, escape_label
-from sioproxy.replay.serve import ReplayStats
+from sioproxy.ops.metrics import LiveMetrics, Registry, ReplayMetrics, escape_label
 from sioproxy.session.events import ConnectionClosed, ConnectionOpened, PacketSeen, RequestSummary
+from sioproxy.standin.replay.serve import ReplayStats
 from sioproxy.types import Direction, Generation
 
 
@@ -185,7 +185,7 @@ def test_metrics_and_config_are_pure() -> None:
     import sys
 
     code = (
-        "import sys, sioproxy.metrics, sioproxy.config\n"
+        "import sys, sioproxy.ops.metrics, sioproxy.ops.config\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('twisted', 'autobahn')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -147,7 +147,7 @@ def test_recording_against_a_stopped_server_is_one_line(pytester: pytest.Pyteste
     ],
 )
 def test_marker_syntax_of_hints(cli: str, marker: str) -> None:
-    from sioproxy.replay.report import marker_syntax
+    from sioproxy.standin.replay.report import marker_syntax
 
     assert marker_syntax(cli) == marker
 

@@ -20,14 +20,14 @@ from hypothesis import strategies as st
 
 from sioproxy.codec import payload
 from sioproxy.codec.engineio import EioPacket, EioType
-from sioproxy.live import LiveObserver
-from sioproxy.logfmt import PacketLog
+from sioproxy.ops.logfmt import PacketLog
+from sioproxy.proxy.live import LiveObserver
+from sioproxy.proxy.observer import RequestInfo
 from sioproxy.recording.live_recorder import LiveRecorder, entry_for, packet_line
 from sioproxy.recording.reader import read_recording
 from sioproxy.recording.redact import Redactor
 from sioproxy.recording.writer import encode_line, json_text
 from sioproxy.session import PacketSeen, SessionEvent
-from sioproxy.transport.observer import RequestInfo
 from sioproxy.types import Direction
 
 C2S, S2C = Direction.C2S, Direction.S2C

@@ -118,8 +118,8 @@ def test_bad_file_mode_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_file_mode_from_the_environment(tmp_path: Path) -> None:
     """SIOPROXY_FILE_MODE reaches --file-mode (docs/operations.md): checked via the parser."""
-    from sioproxy.cli import build_parser
-    from sioproxy.config import parse_args
+    from sioproxy.cli.main import build_parser
+    from sioproxy.ops.config import parse_args
 
     args = parse_args(
         build_parser(),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sioproxy.cli import build_parser
+from sioproxy.cli.main import build_parser
 from tests.interop.peers import REPO
 from tests.ops.helpers import launch_sioproxy, sioproxy_cmd, start_demo_server
 

@@ -196,8 +196,8 @@ def test_a_polling_client_that_went_away_is_closed_after_its_ping_timeout() -> N
 
 
 def test_the_live_observer_sweeps_abandoned_polling_connections() -> None:
-    from sioproxy.live import IDLE_SWEEP_SECONDS, LiveObserver
-    from sioproxy.transport.observer import RequestInfo
+    from sioproxy.proxy.live import IDLE_SWEEP_SECONDS, LiveObserver
+    from sioproxy.proxy.observer import RequestInfo
 
     now = [0.0]
     seen: list[object] = []

@@ -6,7 +6,8 @@ import itertools
 
 import pytest
 
-from sioproxy.live import LiveObserver
+from sioproxy.proxy.live import LiveObserver
+from sioproxy.proxy.observer import RequestInfo
 from sioproxy.session import (
     ConnectionClosed,
     ConnectionOpened,
@@ -15,7 +16,6 @@ from sioproxy.session import (
     SessionTracker,
 )
 from sioproxy.session.routes import RouteKind, classify
-from sioproxy.transport.observer import RequestInfo
 from sioproxy.types import Direction, Generation, TransportName
 
 C2S, S2C = Direction.C2S, Direction.S2C

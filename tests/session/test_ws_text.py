@@ -17,10 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sioproxy.live import LiveObserver
+from sioproxy.proxy.live import LiveObserver
+from sioproxy.proxy.observer import RequestInfo
 from sioproxy.session import PacketSeen, SessionEvent
 from sioproxy.session.connection import Connection
-from sioproxy.transport.observer import RequestInfo
 from sioproxy.types import Direction, Generation
 
 C2S, S2C = Direction.C2S, Direction.S2C

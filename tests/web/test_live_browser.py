@@ -214,7 +214,7 @@ def test_closing_the_browser_mid_stream_leaves_the_proxy_relaying(
 
 def steps(path: Path) -> Iterator[int]:
     from sioproxy.recording import read_recording
-    from sioproxy.replay.script import build_script
+    from sioproxy.recording.script import build_script
 
     recording = read_recording(path)
     for conn in recording.connections():

@@ -145,7 +145,7 @@ def test_report_embeds_data_that_cannot_close_its_script(tmp_path: Path) -> None
         "sioproxy.web.follow",
         "sioproxy.web.live",
         "sioproxy.web.replay_marks",
-        "sioproxy.commands.web_cmds",
+        "sioproxy.cli.web_cmds",
     ],
 )
 def test_pure_web_modules_do_not_import_twisted(module: str) -> None:

@@ -1,0 +1,279 @@
+"""``sioproxy replay-client`` and ``sioproxy diff``: play a recorded client against a live server.
+
+Layer: edge (Twisted under ``task.react``, imported only when a command runs).
+``replay-client`` plays the client side of a recording against ``--target``
+(reactive, or timed with ``--speed``/``--max-gap``), optionally with
+``--clients N`` copies at once, and prints the drift report and a load
+summary; ``diff`` is the report-only form for CI. Exit status: 0 no drift,
+1 drift, 2 usage, recording or connection errors. See docs/replay-client.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from sioproxy import limits
+from sioproxy.cli.argparsing import ArgumentParser, subcommands
+from sioproxy.cli.redact_opts import add_secret_options
+from sioproxy.errors import SioProxyError
+from sioproxy.ops.config import bounded_float, bounded_int
+from sioproxy.textsafe import escape_controls
+
+EXIT_USAGE = 2
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    replay = sub.add_parser(
+        "replay-client", help="play a recording's client side against a live server"
+    )
+    _add_common(replay)
+    replay.add_argument(
+        "--speed",
+        type=bounded_float(0.0, limits.MAX_SPEED),
+        default=None,
+        metavar="S",
+        help="timed playback: recorded client gaps divided by S (0 = no gaps)",
+    )
+    replay.add_argument(
+        "--max-gap",
+        type=bounded_float(0.0, limits.MAX_TIMEOUT_SECONDS),
+        default=None,
+        metavar="SECONDS",
+        help="timed playback: cap every gap (implies --speed 1 unless given)",
+    )
+    replay.add_argument(
+        "--clients",
+        type=bounded_int(1, limits.MAX_CLIENTS),
+        default=1,
+        metavar="N",
+        help="replay N copies at once",
+    )
+    replay.add_argument(
+        "--progress",
+        action="store_true",
+        help="progress line on stderr (default with --clients > 1)",
+    )
+    replay.set_defaults(handler=run_replay_client, report_only=False)
+    diff = sub.add_parser("diff", help="report-only replay-client for CI: drift report, exit 0/1/2")
+    _add_common(diff)
+    diff.set_defaults(handler=run_replay_client, report_only=True)
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE", help="recording (JSON Lines)")
+    parser.add_argument(
+        "--target", required=True, help="the live server, http(s)://host:port[/prefix]"
+    )
+    parser.add_argument(
+        "--transport",
+        default=None,
+        help="websocket, polling or upgrade (0.9: websocket, xhr-polling); default: as recorded",
+    )
+    parser.add_argument("--path", default=None, help="Socket.IO path (default: as recorded)")
+    parser.add_argument(
+        "--timeout",
+        type=bounded_float(0.0, limits.MAX_TIMEOUT_SECONDS),
+        default=5.0,
+        metavar="SECONDS",
+        help="how long to wait for an expected server packet",
+    )
+    parser.add_argument(
+        "--connect-timeout",
+        type=bounded_float(0.0, limits.MAX_TIMEOUT_SECONDS),
+        default=10.0,
+        metavar="SECONDS",
+    )
+    parser.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="JSONPOINTER",
+        help="leave this part of every server packet out of the comparison (repeatable)",
+    )
+    parser.add_argument(
+        "--capture",
+        action="append",
+        default=[],
+        metavar="NAME=EVENT:JSONPOINTER",
+        help="carry a live server value into later client packets (repeatable)",
+    )
+    parser.add_argument(
+        "--conn",
+        action="append",
+        default=[],
+        metavar="LABEL",
+        help="replay only this recorded connection (repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--report", default=None, metavar="FILE", help="also write the report as JSON"
+    )
+    parser.add_argument(
+        "--quiet", "-q", action="store_true", help="print only connections with drift"
+    )
+    add_secret_options(parser)
+
+
+def _options(args: argparse.Namespace) -> Any:
+    from sioproxy.errors import ConfigError
+    from sioproxy.recording.matching import parse_pointer
+    from sioproxy.replay_client.edge.client import RunOptions
+    from sioproxy.replay_client.replayer import ReplayClientOptions, parse_capture
+
+    speed = getattr(args, "speed", None)
+    max_gap = getattr(args, "max_gap", None)
+    if max_gap is not None and speed is None:
+        speed = 1.0
+    clients = getattr(args, "clients", 1)
+    if clients < 1:
+        raise ConfigError(None, None, "--clients must be 1 or more")
+    replay = ReplayClientOptions(
+        timeout=args.timeout,
+        speed=speed,
+        max_gap=max_gap,
+        ignore=tuple(parse_pointer(p) for p in args.ignore),
+        captures=tuple(parse_capture(c) for c in args.capture),
+    )
+    return RunOptions(
+        replay=replay,
+        clients=clients,
+        transport=args.transport,
+        path=args.path,
+        conns=tuple(args.conn),
+        connect_timeout=args.connect_timeout,
+    )
+
+
+def run_replay_client(args: argparse.Namespace) -> int:
+    """Handler of both commands; returns the exit status."""
+    command = "diff" if args.report_only else "replay-client"
+    try:
+        from sioproxy.cli.loading import load_recording
+        from sioproxy.net.endpoints import parse_upstream
+
+        recording = load_recording(args.file, command)
+        target = parse_upstream(args.target)
+        options = _options(args)
+        for conn in options.conns:
+            if conn not in recording.connections():
+                known = ", ".join(recording.connections()) or "none"
+                raise SioProxyError(f"--conn {conn}: no such connection (recorded: {known})")
+        recording, args.redactor = _with_secrets(recording, args, options.conns, command)
+    except (SioProxyError, OSError) as exc:
+        print(escape_controls(f"sioproxy {command}: {exc}"), file=sys.stderr)
+        return EXIT_USAGE
+    show_progress = not args.report_only and (args.progress or options.clients > 1)
+    return _react(recording, target, options, args, show_progress, command)
+
+
+def _with_secrets(
+    recording: Any, args: argparse.Namespace, conns: Sequence[str], command: str
+) -> tuple[Any, Any]:
+    """The recording with ``--secret`` values filled in, and the output redactor.
+
+    Placeholders left in what the client will send are named in one line on
+    stderr. The report goes through the recording's redaction policy, with
+    the filled values added, so it never shows them.
+    """
+    import os
+
+    from sioproxy.recording import Redactor
+    from sioproxy.recording.secrets import fill_recording, secrets_from, unfilled, unfilled_line
+    from sioproxy.types import Direction
+
+    values = secrets_from(args.secret, args.secrets_file, os.environ)
+    recording = fill_recording(recording, values, Direction.C2S)
+    line = unfilled_line(
+        unfilled(recording, Direction.C2S, conns), "fill them with --secret NAME=VALUE"
+    )
+    if line is not None:
+        print(f"sioproxy {command}: {line}", file=sys.stderr)
+    redactor = Redactor.from_summary(recording.header.redactions)
+    for name, value in values.items():
+        redactor.remember_output(value, name)
+    return recording, redactor
+
+
+def _react(
+    recording: Any,
+    target: Any,
+    options: Any,
+    args: argparse.Namespace,
+    show: bool,
+    command: str,
+) -> int:
+    from twisted.internet import task
+
+    from sioproxy.replay_client.edge.client import run_replay
+
+    status = [EXIT_USAGE]
+
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    def done(report: Any) -> None:
+        status[0] = report.exit_status
+        if report.unreachable is not None:
+            # Nothing was reached: a drift report would list every recorded packet as missing.
+            reason = report.unreachable
+            for prefix in ("transport close: ", "transport error: "):
+                reason = reason.removeprefix(prefix)
+            line = f"sioproxy {command}: upstream unreachable: {args.target}: {reason}"
+            print(escape_controls(line), file=sys.stderr)
+            _write_json(report, args)
+            return
+        _print_report(report, args)
+
+    def failed(failure: Any) -> None:
+        message = f"sioproxy {command}: replay failed: {failure.getErrorMessage()}"
+        print(escape_controls(message), file=sys.stderr)
+        status[0] = EXIT_USAGE
+
+    def _main(reactor: Any) -> Any:
+        d = run_replay(reactor, recording, target, options, progress=progress if show else None)
+        d.addCallbacks(done, failed)
+        return d
+
+    with contextlib.suppress(SystemExit):  # react always exits; the status is ours
+        task.react(_main)
+    return status[0]
+
+
+def _print_report(report: Any, args: argparse.Namespace) -> None:
+    redact = args.redactor.redact_output  # the report shows live traffic: no secrets in it
+    print(redact(report.text(only_drift=args.quiet)))
+    if not args.report_only:
+        for line in report.stats.get("summary", []):
+            print(redact(line))
+    _write_json(report, args)
+    sys.stdout.flush()
+
+
+def _write_json(report: Any, args: argparse.Namespace) -> None:
+    redact = args.redactor.redact_output
+    if args.report is not None:
+        with open(args.report, "w", encoding="utf-8") as out:
+            out.write(redact(json.dumps(report.to_json(), ensure_ascii=False, indent=2)))
+            out.write("\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """A parser with just these two commands (tests, and until cli.py registers them)."""
+    parser = ArgumentParser(prog="sioproxy")
+    sub = subcommands(parser)
+    add_parsers(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    status: int = args.handler(args)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""``sioproxy report --html`` and ``sioproxy web``: the inspector page.
+
+Layer: edge. ``report`` is pure file work; ``web`` runs the Twisted server of
+``sioproxy.web.server`` under ``task.react``. docs/web.md is the user guide.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from sioproxy import limits
+from sioproxy.cli.loading import load_recording
+from sioproxy.cli.reactor_run import react_with_status
+from sioproxy.errors import RecordingError
+from sioproxy.ops.config import bounded_float, bounded_int
+from sioproxy.textsafe import escape_controls
+from sioproxy.web.ring import DEFAULT_CAPACITY
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    report = sub.add_parser("report", help="write a recording as one self-contained HTML page")
+    report.add_argument("file", metavar="FILE")
+    report.add_argument("--html", required=True, metavar="OUT.html")
+    report.add_argument("--force", action="store_true", help="overwrite OUT.html")
+    report.set_defaults(handler=run_report)
+
+    web = sub.add_parser(
+        "web", help="serve recordings in the web inspector, following growing files"
+    )
+    web.add_argument("files", nargs="+", metavar="FILE")
+    web.add_argument(
+        "--listen", default="127.0.0.1:8090", help="HOST:PORT (port 0 picks a free port)"
+    )
+    add_ring_option(web)
+    web.add_argument(
+        "--follow-interval",
+        type=bounded_float(0.01, 60.0),
+        default=0.2,
+        metavar="SECONDS",
+        help="how often to look for new lines (default 0.2)",
+    )
+    web.set_defaults(handler=run_web)
+
+
+def add_web_options(parser: argparse.ArgumentParser) -> None:
+    """``--web HOST:PORT`` and ``--web-ring N`` of proxy, record and replay."""
+    parser.add_argument(
+        "--web",
+        metavar="HOST:PORT",
+        help="serve the live inspector page here (host defaults to 127.0.0.1; docs/web.md)",
+    )
+    add_ring_option(parser)
+
+
+def add_ring_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--web-ring",
+        type=bounded_int(1, limits.MAX_COUNT),
+        default=DEFAULT_CAPACITY,
+        metavar="N",
+        help=f"rows the page can catch up on (default {DEFAULT_CAPACITY:,})",
+    )
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from sioproxy.web.report import build_report, load_rows
+
+    recording = load_recording(args.file, "report")
+    page = build_report(
+        load_rows([(os.path.basename(args.file), recording)]),
+        title=f"sioproxy report: {os.path.basename(args.file)}",
+    )
+    try:
+        with open(args.html, "w" if args.force else "x", encoding="utf-8") as out:
+            out.write(page)
+    except FileExistsError:
+        raise RecordingError(args.html, None, "file exists (use --force to overwrite)") from None
+    except OSError as exc:
+        raise RecordingError(args.html, None, f"cannot create: {exc}") from exc
+    rows = sum(1 for _ in recording.entries)
+    print(escape_controls(f"sioproxy report: {args.html}: {rows} rows"), file=sys.stderr)
+    return 0
+
+
+def run_web(args: argparse.Namespace) -> int:
+    status: list[int] = [0]
+
+    def _main(reactor: Any) -> Any:
+        from twisted.internet import defer
+
+        from sioproxy.web.server import serve_files
+
+        return defer.ensureDeferred(serve_files(reactor, args, status))
+
+    return react_with_status(_main, status, args.command)
+
+
+def live_web(reactor: Any, args: argparse.Namespace, redactor: Any) -> Any:
+    """The hub of ``--web`` with its sink (``hub.sink``), or None without ``--web``."""
+    if not getattr(args, "web", None):
+        return None
+    from sioproxy.web.live import LiveRows
+    from sioproxy.web.server import WebHub
+
+    rows = LiveRows(redactor, args.web_ring)
+    hub = WebHub(reactor, rows.ring)
+    hub.sink = rows.sink
+    return hub
+
+
+async def start_live_web(reactor: Any, args: argparse.Namespace, hub: Any, announce: Any) -> bool:
+    """Listen for ``--web`` after the listening line; False (said on stderr) if it cannot."""
+    from sioproxy.web.server import open_web
+
+    return await open_web(reactor, args.command, args.web, hub, announce) is not None
+
+
+async def start_replay_web(
+    reactor: Any, args: argparse.Namespace, recording: Any, running: Any, announce: Any
+) -> bool:
+    """``replay --web``: the recording's rows, marked played/waiting/unplayed as the run goes."""
+    import json
+
+    from twisted.internet import task
+
+    from sioproxy.recording import Redactor
+    from sioproxy.web.replay_marks import ReplayMarks
+    from sioproxy.web.report import recording_rows
+    from sioproxy.web.ring import Ring
+    from sioproxy.web.server import WebHub, open_web
+
+    hub = WebHub(reactor, Ring(args.web_ring, str), names=[os.path.basename(args.recording)])
+    for line in recording_rows(recording):
+        hub.publish(line)
+    marks = ReplayMarks(recording)
+    # A miss quotes what the live client sent: redacted like the replay's log.
+    redact = Redactor.from_summary(recording.header.redactions).redact_output
+
+    def tick() -> None:
+        changed, misses = marks.update(running.service.scheduler.engines)
+        for miss in misses:
+            hub.replay_update({}, json.loads(redact(json.dumps(miss, ensure_ascii=False))))
+        if changed:
+            hub.replay_update(changed)
+
+    loop = task.LoopingCall(tick)
+    loop.clock = reactor
+    loop.start(0.25)
+    return await open_web(reactor, args.command, args.web, hub, announce) is not None

@@ -1,4 +1,0 @@
-"""Subcommands of the ``sioproxy`` program, one module each.
-
-Layer: edge. Codec commands are pure; network commands import the transport.
-"""

@@ -1,0 +1,1 @@
+"""Twisted helpers shared by every program: endpoints, connection guard, socket takeover."""

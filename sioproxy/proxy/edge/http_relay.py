@@ -1,0 +1,474 @@
+"""HTTP relay: long-polling requests and plain pages, client <-> upstream.
+
+Layer: transport (the only layer importing twisted). One ``HttpRelay`` per
+proxy site owns an ``Agent`` over a persistent ``HTTPConnectionPool``: an
+Engine.IO long-poll GET holds one upstream connection while the POSTs of the
+same session use another (protocol.md B.5, A.3.2).
+
+Two modes, chosen per request by ``RelayObserver.wants_body``:
+
+* buffered: whole request body -> ``on_http_request`` -> upstream -> whole
+  response body (at most ``max_body`` bytes) -> ``on_http_response`` -> client,
+  with Content-Length recomputed because the observer may rewrite the bodies;
+* streaming: the response is copied to the client chunk by chunk as it arrives,
+  with the upstream connection registered as the producer of the client's, so
+  a slow client pauses the upstream read. 0.9's htmlfile transport is a
+  never-ending chunked response and must never be buffered (protocol.md A.3.4).
+
+Requests outside ``resource_path`` (the app's pages) always stream and never
+reach the observer's body hooks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from twisted.internet import defer, task
+from twisted.internet.error import ConnectError, DNSLookupError
+from twisted.internet.protocol import Protocol, connectionDone
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web import http
+from twisted.web.client import (
+    Agent,
+    FileBodyProducer,
+    HTTPConnectionPool,
+    ResponseDone,
+    ResponseFailed,
+)
+from twisted.web.http_headers import Headers
+from twisted.web.iweb import UNKNOWN_LENGTH, IPolicyForHTTPS
+
+from sioproxy.net.endpoints import Upstream, UpstreamEndpoints
+from sioproxy.proxy.observer import RelayObserver, RequestInfo
+
+log = Logger()
+
+# twisted.web's Request and the Agent's response are untyped: under mypy
+# --strict every call on them would be an error, so they travel as Any.
+WebRequest = Any
+UpstreamResponse = Any
+
+# RFC 9110 7.6.1 hop-by-hop headers, plus the ones the relay recomputes itself:
+# Host (upstream's, the original goes to X-Forwarded-Host), Content-Length
+# (the body may be replaced) and Expect (twisted.web already answered 100).
+HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-connection",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"te",
+        b"trailer",
+        b"trailers",
+        b"transfer-encoding",
+        b"upgrade",
+    }
+)
+_REQUEST_DROP = HOP_BY_HOP | {b"host", b"content-length", b"expect"}
+_RESPONSE_DROP = HOP_BY_HOP | {b"content-length"}
+_NO_BODY_STATUS = frozenset({204, 304})
+
+
+class BodyTooLargeError(Exception):
+    """An upstream response body above ``max_body``."""
+
+
+class RequestTooLargeError(Exception):
+    """A client request body above ``max_body`` on a buffered exchange."""
+
+
+def request_info(request: WebRequest) -> RequestInfo:
+    """The client's request as the observer sees it (raw path and query)."""
+    path, _, query = request.uri.partition(b"?")
+    peer = request.getClientAddress()
+    host = getattr(peer, "host", "")
+    port = getattr(peer, "port", 0)
+    client = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    headers = tuple(
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in request.requestHeaders.getAllRawHeaders()
+        for value in values
+    )
+    return RequestInfo(
+        method=request.method.decode("latin-1"),
+        path=path.decode("latin-1"),
+        query=query.decode("latin-1"),
+        headers=headers,
+        client=client,
+        scheme="https" if request.isSecure() else "http",
+    )
+
+
+def _connection_tokens(headers: Headers) -> set[bytes]:
+    """Header names listed in Connection are hop-by-hop too (RFC 9110 7.6.1)."""
+    tokens: set[bytes] = set()
+    for value in headers.getRawHeaders(b"connection", []):
+        tokens.update(t.strip().lower() for t in value.split(b",") if t.strip())
+    return tokens
+
+
+def forwarded_headers(request: WebRequest, info: RequestInfo) -> Headers:
+    """The client's headers minus hop-by-hop ones, plus X-Forwarded-*."""
+    source: Headers = request.requestHeaders
+    drop = _REQUEST_DROP | _connection_tokens(source)
+    out = Headers()
+    for name, values in source.getAllRawHeaders():
+        if name.lower() not in drop:
+            out.setRawHeaders(name, list(values))
+    client_host = info.client.rsplit(":", 1)[0].strip("[]")
+    previous = out.getRawHeaders(b"x-forwarded-for")
+    chain = [*previous, client_host.encode()] if previous else [client_host.encode()]
+    out.setRawHeaders(b"X-Forwarded-For", [b", ".join(chain)])
+    out.setRawHeaders(b"X-Forwarded-Proto", [info.scheme.encode()])
+    host = source.getRawHeaders(b"host")
+    if host:
+        out.setRawHeaders(b"X-Forwarded-Host", [host[0]])
+    return out
+
+
+def response_headers(
+    headers: Headers, *, keep_length: bool = False
+) -> tuple[tuple[bytes, list[bytes]], ...]:
+    """Upstream response headers to pass on: all but hop-by-hop and Content-Length.
+
+    ``keep_length`` keeps Content-Length, for HEAD and 204/304 answers whose
+    length describes a body that is not sent.
+    """
+    drop = (HOP_BY_HOP if keep_length else _RESPONSE_DROP) | _connection_tokens(headers)
+    return tuple(
+        (name, list(values))
+        for name, values in headers.getAllRawHeaders()
+        if name.lower() not in drop
+    )
+
+
+class BytesProducer:
+    """An ``IBodyProducer`` writing one bytes object at once (no cooperator round trip)."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+        self.length = len(body)
+
+    def startProducing(self, consumer: Any) -> defer.Deferred[None]:  # noqa: N802
+        consumer.write(self._body)
+        return defer.succeed(None)
+
+    def pauseProducing(self) -> None:  # noqa: N802
+        pass
+
+    def resumeProducing(self) -> None:  # noqa: N802
+        pass
+
+    def stopProducing(self) -> None:  # noqa: N802
+        pass
+
+
+class BoundedBody(Protocol):
+    """Collects a response body; fails with ``BodyTooLargeError`` beyond ``limit`` bytes."""
+
+    def __init__(self, limit: int, expected: int | None) -> None:
+        self._limit = limit
+        self._expected = expected
+        self._parts: list[bytes] = []
+        self._size = 0
+        self.done: defer.Deferred[bytes] = defer.Deferred(lambda _: self._stop())
+
+    def connectionMade(self) -> None:  # noqa: N802
+        # A declared length over the cap fails before reading a byte of it.
+        if self._expected is not None and self._expected > self._limit:
+            self._fail(
+                BodyTooLargeError(f"upstream body of {self._expected} bytes > {self._limit}")
+            )
+
+    def dataReceived(self, data: bytes) -> None:  # noqa: N802
+        if self.done.called:
+            return
+        self._size += len(data)
+        if self._size > self._limit:
+            self._fail(BodyTooLargeError(f"upstream body larger than {self._limit} bytes"))
+            return
+        self._parts.append(data)
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:  # noqa: N802
+        if self.done.called:
+            return
+        # PotentialDataLoss: a body delimited by connection close (HTTP/1.0 style).
+        if _caught(reason, ResponseDone, http.PotentialDataLoss):
+            self.done.callback(b"".join(self._parts))
+        else:
+            self.done.errback(reason)
+
+    def _fail(self, exc: Exception) -> None:
+        self._stop()
+        self.done.errback(exc)
+
+    def _stop(self) -> None:
+        producer: Any = self.transport
+        if producer is not None:
+            producer.stopProducing()
+
+
+class StreamToClient(Protocol):
+    """Copies a response body to the client as it arrives, with flow control."""
+
+    def __init__(self, request: WebRequest) -> None:
+        self._request = request
+        self.done: defer.Deferred[None] = defer.Deferred(lambda _: self._stop())
+
+    def connectionMade(self) -> None:  # noqa: N802
+        # The upstream connection pauses while the client's write buffer is full.
+        self._request.registerProducer(self.transport, True)
+
+    def dataReceived(self, data: bytes) -> None:  # noqa: N802
+        if not self.done.called:
+            self._request.write(data)
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:  # noqa: N802
+        self._request.unregisterProducer()
+        if self.done.called:
+            return
+        if _caught(reason, ResponseDone, http.PotentialDataLoss):
+            self.done.callback(None)
+        else:
+            self.done.errback(reason)
+
+    def _stop(self) -> None:
+        producer: Any = self.transport
+        if producer is not None:
+            producer.stopProducing()
+
+
+def _caught(failure: Failure, *kinds: type[BaseException]) -> bool:
+    return isinstance(failure.value, kinds)
+
+
+def describe_failure(failure: Failure) -> str:
+    """A short reason for the observer and the error body sent to the client."""
+    if _caught(failure, ResponseFailed):
+        reasons = getattr(failure.value, "reasons", [])
+        inner = "; ".join(str(r.value) or type(r.value).__name__ for r in reasons)
+        return f"upstream reset: {inner or failure.value}"
+    if _caught(failure, BodyTooLargeError, RequestTooLargeError):
+        return str(failure.value)
+    if _caught(failure, defer.TimeoutError):
+        return "upstream timed out"
+    if _caught(failure, ConnectError, DNSLookupError):
+        return f"upstream unreachable: {failure.value}"
+    return f"proxy error: {failure.getErrorMessage()}"
+
+
+class HttpRelay:
+    """Relays client requests to the upstream (see module docstring)."""
+
+    def __init__(
+        self,
+        reactor: Any,
+        upstream: Upstream,
+        observer: RelayObserver,
+        *,
+        next_id: Callable[[], int],
+        resource_path: str,
+        max_body: int,
+        tls_policy: IPolicyForHTTPS,
+        timeout: float,
+    ) -> None:
+        self._reactor = reactor
+        self._upstream = upstream
+        self._observer = observer
+        self._next_id = next_id
+        self._resource_path = resource_path.rstrip("/")
+        self._max_body = max_body
+        self._timeout = timeout
+        self._tls_policy = tls_policy
+        # One upstream connection pool per client connection: requests keep the
+        # client's connection affinity, so a long poll and a POST sent on two
+        # client connections reach the upstream in the order the client sent
+        # them (a shared pool may open a fresh connection for one and reuse an
+        # idle one for the other, and a close POST overtakes the last GET).
+        self._agents: dict[int, tuple[Agent, HTTPConnectionPool]] = {}
+        self._endpoints = UpstreamEndpoints(reactor, tls_policy, timeout)
+        self._cooperator = task.Cooperator(scheduler=lambda f: reactor.callLater(0, f))
+
+    def _agent_for(self, request: WebRequest) -> Agent:
+        key = id(request.channel)
+        entry = self._agents.get(key)
+        if entry is None:
+            pool = HTTPConnectionPool(self._reactor, persistent=True)  # type: ignore[no-untyped-call]
+            pool.maxPersistentPerHost = 1
+            agent = Agent.usingEndpointFactory(  # type: ignore[no-untyped-call]
+                self._reactor, self._endpoints, pool=pool
+            )
+            entry = self._agents[key] = (agent, pool)
+        return entry[0]
+
+    def release(self, channel: object) -> None:
+        """The client connection closed: close its upstream connections too."""
+        entry = self._agents.pop(id(channel), None)
+        if entry is not None:
+            entry[1].closeCachedConnections()  # type: ignore[no-untyped-call]
+
+    def refused(self, channel: object, request: WebRequest, status: int, reason: str) -> None:
+        """The channel refused a request while reading it (transport/guard.py): log it.
+
+        Like any failed exchange, a refused request of a polling session ends
+        that session in the recording.
+        """
+        self._observer.on_http_error(self._next_id(), request_info(request), reason)
+
+    def close(self) -> defer.Deferred[list[Any]]:
+        """Close every cached upstream connection (shutdown)."""
+        pools = [pool for _agent, pool in self._agents.values()]
+        self._agents.clear()
+        return defer.gatherResults(
+            [pool.closeCachedConnections() for pool in pools]  # type: ignore[no-untyped-call]
+        )
+
+    def is_socketio(self, path: str) -> bool:
+        """Requests under ``resource_path`` are Socket.IO; others are plain pages."""
+        root = self._resource_path
+        return not root or path == root or path.startswith(root + "/")
+
+    def handle(self, request: WebRequest) -> None:
+        """Start relaying ``request``; twisted.web already read its whole body."""
+        info = request_info(request)
+        exchange_id = self._next_id()
+        buffered = self.is_socketio(info.path) and self._observer.wants_body(info)
+        run = self._buffered if buffered else self._streaming
+        relay = defer.Deferred.fromCoroutine(run(exchange_id, request, info))
+        state = _Exchange(exchange_id, request, info)
+        request.notifyFinish().addErrback(state.client_gone, relay)
+        relay.addErrback(self._failed, state)
+
+    async def _buffered(self, exchange_id: int, request: WebRequest, info: RequestInfo) -> None:
+        request.content.seek(0)
+        body: bytes = request.content.read(self._max_body + 1)
+        if len(body) > self._max_body:
+            raise RequestTooLargeError(f"request body larger than {self._max_body} bytes")
+        replaced = self._observer.on_http_request(exchange_id, info, body)
+        if replaced is not None:
+            body = replaced
+        producer = BytesProducer(body) if body or _has_body(request) else None
+        response = await self._send(request, info, producer)
+        expected = None if response.length is UNKNOWN_LENGTH else int(response.length)
+        reader = BoundedBody(self._max_body, expected)
+        response.deliverBody(reader)
+        data = await reader.done
+        bodiless = _bodiless(request, response)
+        raw_headers = response_headers(response.headers, keep_length=bodiless)
+        headers = tuple(
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, values in raw_headers
+            for value in values
+        )
+        replaced = self._observer.on_http_response(exchange_id, info, response.code, headers, data)
+        if replaced is not None:
+            data = replaced
+        _start_response(request, response, raw_headers)
+        if not bodiless:
+            request.setHeader(b"content-length", str(len(data)).encode())
+            request.write(data)
+        request.finish()
+
+    async def _streaming(self, exchange_id: int, request: WebRequest, info: RequestInfo) -> None:
+        request.content.seek(0)
+        producer = None
+        if _has_body(request):
+            producer = FileBodyProducer(  # type: ignore[no-untyped-call]
+                request.content, cooperator=self._cooperator
+            )
+        response = await self._send(request, info, producer)
+        bodiless = _bodiless(request, response)
+        _start_response(request, response, response_headers(response.headers, keep_length=bodiless))
+        if response.length is not UNKNOWN_LENGTH and not bodiless:
+            request.setHeader(b"content-length", str(response.length).encode())
+        copier = StreamToClient(request)
+        response.deliverBody(copier)
+        await copier.done
+        request.finish()
+
+    async def _send(self, request: WebRequest, info: RequestInfo, producer: Any) -> Any:
+        url = self._upstream.http_url(info.path, info.query).encode("latin-1")
+        headers = forwarded_headers(request, info)
+        pending = self._agent_for(request).request(request.method, url, headers, producer)
+        # Bounds connecting and waiting for the headers (a long poll included).
+        pending.addTimeout(self._timeout, self._reactor)
+        return await pending
+
+    def _failed(self, failure: Failure, state: _Exchange) -> None:
+        exchange_id, request, info = state.exchange_id, state.request, state.info
+        if state.gone:
+            self._observer.on_http_error(exchange_id, info, "client went away")
+            return
+        reason = describe_failure(failure)
+        if reason.startswith("proxy error"):
+            log.failure("exchange {id} failed in the proxy", failure, id=exchange_id)
+        self._observer.on_http_error(exchange_id, info, reason)
+        if request.startedWriting:
+            # Headers are out: the only honest signal left is an aborted stream.
+            request.channel.transport.abortConnection()
+            return
+        status = http.BAD_GATEWAY
+        if _caught(failure, defer.TimeoutError):
+            status = http.GATEWAY_TIMEOUT
+        elif _caught(failure, RequestTooLargeError):
+            status = http.REQUEST_ENTITY_TOO_LARGE
+        request.setResponseCode(status)
+        request.setHeader(b"content-type", b"text/plain; charset=utf-8")
+        payload = f"sioproxy: {reason}\n".encode()
+        request.setHeader(b"content-length", str(len(payload)).encode())
+        request.write(payload)
+        request.finish()
+
+
+class _Exchange:
+    """One relayed request; remembers whether the client hung up."""
+
+    def __init__(self, exchange_id: int, request: WebRequest, info: RequestInfo) -> None:
+        self.exchange_id = exchange_id
+        self.request = request
+        self.info = info
+        self.gone = False
+
+    def client_gone(self, _: Failure, relay: defer.Deferred[None]) -> None:
+        # Cancelling the coroutine cancels the pending upstream request or body
+        # read, which closes that upstream connection instead of pooling it.
+        self.gone = True
+        relay.cancel()
+
+
+def _bodiless(request: WebRequest, response: UpstreamResponse) -> bool:
+    code: int = response.code
+    return bool(request.method == b"HEAD") or code in _NO_BODY_STATUS or code < 200
+
+
+def _has_body(request: WebRequest) -> bool:
+    headers: Headers = request.requestHeaders
+    return headers.hasHeader(b"content-length") or headers.hasHeader(b"transfer-encoding")
+
+
+def _start_response(
+    request: WebRequest, response: UpstreamResponse, headers: Iterable[tuple[bytes, list[bytes]]]
+) -> None:
+    request.setResponseCode(response.code, response.phrase)
+    # twisted.web added its own Server and Date and would add text/html: the
+    # client should see the upstream's headers, not ours.
+    request.defaultContentType = None
+    request.responseHeaders.removeHeader(b"server")
+    request.responseHeaders.removeHeader(b"date")
+    for name, values in headers:
+        request.responseHeaders.setRawHeaders(name, values)
+
+
+__all__ = [
+    "HOP_BY_HOP",
+    "BodyTooLargeError",
+    "BytesProducer",
+    "HttpRelay",
+    "RequestTooLargeError",
+    "forwarded_headers",
+    "request_info",
+    "response_headers",
+]

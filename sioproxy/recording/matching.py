@@ -1,0 +1,281 @@
+"""Matching a live client packet against recorded ones: keys, JSON pointers, diffs.
+
+Layer: pure (replay). Imports the codec views of ``script`` and the recording's
+placeholder helpers; never twisted.
+
+Packets are compared in their dict form (gevent's for 0.9, docs/packets-modern.md
+for Socket.IO v4/v5), the same form ``--ignore`` JSON pointers (RFC 6901) point
+into, e.g. ``/args/0/ts`` (0.9) or ``/data/1/ts`` (modern). Ack id numbers are
+never part of the comparison (protocol.md D.1: each side allocates its own),
+and a redaction placeholder in the recording (``[REDACTED:token]``) matches
+whatever the live client sends there, since the recording no longer knows the
+real value. Each difference is attributed to the matcher that failed:
+``namespace``, ``type``, ``event`` or ``args`` (``order`` is the engine's).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from sioproxy.errors import ConfigError
+from sioproxy.recording.redact import is_placeholder
+from sioproxy.recording.script import Packet, event_name, namespace, to_dict, type_label
+
+MATCH_MODES: Final = ("strict", "per-event", "any")
+MATCHERS: Final = ("namespace", "type", "event", "args", "order")
+
+Pointer = tuple[str, ...]
+MatchKey = tuple[str, str, str]
+
+_PLACEHOLDER_IN_TEXT: Final = re.compile(
+    r"\[REDACTED:[A-Za-z0-9_.-]+\]|%5BREDACTED%3A[A-Za-z0-9_.-]+%5D"
+)
+_VOLATILE_KEY: Final = re.compile(
+    r"(^|_)(ts|t|time|timestamp|date|at|created|updated|expires|nonce|uuid|guid|id|rid|seq|rand|random|token|sid)$",
+    re.IGNORECASE,
+)
+_VOLATILE_TEXT: Final = re.compile(
+    r"^(\d{4}-\d\d-\d\d[T ][\d:.]+(Z|[+-]\d\d:?\d\d)?"  # ISO 8601 time
+    r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$",  # UUID
+    re.IGNORECASE,
+)
+
+
+# -- JSON pointers (RFC 6901) ------------------------------------------------
+
+
+def parse_pointer(text: str) -> Pointer:
+    """``/args/0/ts`` -> ``("args", "0", "ts")``; ``*`` as a whole token matches any key.
+
+    Raises ConfigError for text that is not a JSON pointer.
+    """
+    if not isinstance(text, str) or not text.startswith("/"):
+        raise ConfigError(None, None, f"--ignore {text!r}: a JSON pointer starts with '/'")
+    if re.search(r"~(?![01])", text):
+        raise ConfigError(None, None, f"--ignore {text!r}: '~' must be written '~0' or '~1'")
+    return tuple(t.replace("~1", "/").replace("~0", "~") for t in text[1:].split("/"))
+
+
+def format_pointer(tokens: Sequence[str]) -> str:
+    return "".join("/" + t.replace("~", "~0").replace("/", "~1") for t in tokens)
+
+
+def _ignored(tokens: Pointer, ignore: Sequence[Pointer]) -> bool:
+    """True when ``tokens`` is an ignored pointer or lies beneath one."""
+    for pattern in ignore:
+        if len(pattern) <= len(tokens) and all(
+            p in ("*", t) for p, t in zip(pattern, tokens, strict=False)
+        ):
+            return True
+    return False
+
+
+# -- differences -------------------------------------------------------------
+
+
+def _show(value: Any, limit: int = 60) -> str:
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=repr)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Difference:
+    """One place where the live packet differs from a recorded one."""
+
+    pointer: str
+    kind: str  # "changed", "missing" (in live) or "extra" (in live)
+    recorded: Any = None
+    live: Any = None
+
+    def text(self) -> str:
+        where = self.pointer or "(whole value)"
+        if self.kind == "missing":
+            return f"{where}: missing in live (recorded {_show(self.recorded)})"
+        if self.kind == "extra":
+            return f"{where}: extra in live: {_show(self.live)}"
+        return f"{where}: recorded {_show(self.recorded)} != live {_show(self.live)}"
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"pointer": self.pointer, "kind": self.kind}
+        if self.kind != "extra":
+            out["recorded"] = self.recorded
+        if self.kind != "missing":
+            out["live"] = self.live
+        return out
+
+    @property
+    def volatile(self) -> bool:
+        """Looks like a value that changes from run to run (a timestamp, a random id)."""
+        if self.kind != "changed":
+            return False
+        last = self.pointer.rsplit("/", 1)[-1]
+        if _VOLATILE_KEY.search(last):
+            return True
+        values = (self.recorded, self.live)
+        if all(type(v) in (int, float) for v in values):
+            return all(abs(v) >= 1e9 for v in values)  # epoch seconds or milliseconds
+        return all(isinstance(v, str) and _VOLATILE_TEXT.match(v) for v in values)
+
+
+def _same_leaf(recorded: Any, live: Any) -> bool:
+    if isinstance(recorded, str) and isinstance(live, str) and recorded != live:
+        if _PLACEHOLDER_IN_TEXT.search(recorded):
+            parts = _PLACEHOLDER_IN_TEXT.split(recorded)
+            return re.fullmatch(".*?".join(map(re.escape, parts)), live, re.DOTALL) is not None
+        return False
+    if isinstance(recorded, bool) or isinstance(live, bool):
+        return type(recorded) is type(live) and recorded == live
+    numbers = (int, float)
+    if isinstance(recorded, numbers) and isinstance(live, numbers):
+        # JSON has one number type: 1 and 1.0 are the same value to a JS peer.
+        return recorded == live or (math.isnan(recorded) and math.isnan(live))
+    return type(recorded) is type(live) and bool(recorded == live)
+
+
+def _identical(a: Any, b: Any) -> bool:
+    """Equal with the same JSON types throughout, so ``diff`` would find nothing.
+
+    Stricter than ``diff`` (``1`` vs ``1.0``, NaN, placeholders all say False
+    here), so a False only means the full walk decides.
+    """
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if kind is dict:
+        return len(a) == len(b) and all(k in b and _identical(v, b[k]) for k, v in a.items())
+    if kind is list:
+        return len(a) == len(b) and all(_identical(x, y) for x, y in zip(a, b, strict=True))
+    return kind in _SCALARS and bool(a == b)
+
+
+_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
+
+
+def diff(recorded: Any, live: Any, ignore: Sequence[Pointer] = ()) -> list[Difference]:
+    """Differences between two JSON values, by JSON pointer, skipping ``ignore``."""
+    out: list[Difference] = []
+    _diff(recorded, live, (), ignore, out)
+    return out
+
+
+def _diff(
+    rec: Any, live: Any, at: Pointer, ignore: Sequence[Pointer], out: list[Difference]
+) -> None:
+    if _ignored(at, ignore) or is_placeholder(rec):
+        return
+    if isinstance(rec, dict) and isinstance(live, dict):
+        for key in rec:
+            if key in live:
+                _diff(rec[key], live[key], (*at, str(key)), ignore, out)
+            elif not _ignored((*at, str(key)), ignore):
+                out.append(
+                    Difference(
+                        pointer=format_pointer((*at, str(key))), kind="missing", recorded=rec[key]
+                    )
+                )
+        for key in live:
+            if key not in rec and not _ignored((*at, str(key)), ignore):
+                out.append(
+                    Difference(
+                        pointer=format_pointer((*at, str(key))), kind="extra", live=live[key]
+                    )
+                )
+        return
+    if isinstance(rec, list) and isinstance(live, list):
+        for i in range(max(len(rec), len(live))):
+            here = (*at, str(i))
+            if i >= len(live):
+                if not _ignored(here, ignore):
+                    out.append(
+                        Difference(pointer=format_pointer(here), kind="missing", recorded=rec[i])
+                    )
+            elif i >= len(rec):
+                if not _ignored(here, ignore):
+                    out.append(Difference(pointer=format_pointer(here), kind="extra", live=live[i]))
+            else:
+                _diff(rec[i], live[i], here, ignore, out)
+        return
+    if not _same_leaf(rec, live):
+        out.append(Difference(pointer=format_pointer(at), kind="changed", recorded=rec, live=live))
+
+
+# -- comparing packets -------------------------------------------------------
+
+
+def match_dict(packet: Packet, revision: int | None) -> dict[str, Any]:
+    """The dict form without ack id numbers; a v4 namespace query gets its own key."""
+    d = to_dict(packet, revision)
+    for volatile in ("id", "ack", "ackId"):
+        d.pop(volatile, None)
+    nsp = d.get("nsp")
+    if isinstance(nsp, str) and "?" in nsp:
+        d["nsp"], d["query"] = nsp.split("?", 1)
+    return d
+
+
+def match_key(packet: Packet) -> MatchKey:
+    """(namespace, type, event name): what ``--match per-event`` keeps in order."""
+    name = event_name(packet)
+    return namespace(packet), type_label(packet), "" if name is None else _show(name, 10**6)
+
+
+def _matcher_of(tokens: Sequence[str], d: dict[str, Any]) -> str:
+    head = tokens[0] if tokens else ""
+    if head in ("endpoint", "nsp"):
+        return "namespace"
+    if head == "type":
+        return "type"
+    if head == "name":
+        return "event"
+    if head == "data" and tokens[1:2] == ("0",) and d.get("type") in ("event", "binary_event"):
+        return "event"
+    return "args"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Comparison:
+    """How one recorded packet compares with the live one."""
+
+    failed: tuple[str, ...]
+    differences: tuple[Difference, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def with_order_failure(self) -> Comparison:
+        return Comparison(failed=(*self.failed, "order"), differences=self.differences)
+
+    def size(self) -> int:
+        return len(self.differences)
+
+
+SAME: Final = Comparison(failed=(), differences=())
+
+
+def compare(
+    recorded: Packet, live: Packet, revision: int | None, ignore: Sequence[Pointer] = ()
+) -> Comparison:
+    """Compare by namespace, type, event name and args; ack ids and ignored pointers aside."""
+    return compare_dicts(match_dict(recorded, revision), match_dict(live, revision), ignore)
+
+
+def compare_dicts(
+    rec_d: dict[str, Any], live_d: dict[str, Any], ignore: Sequence[Pointer] = ()
+) -> Comparison:
+    """``compare`` on ``match_dict`` forms (the engine keeps the recorded ones)."""
+    if _identical(rec_d, live_d):
+        # The usual case when replaying: no walk by pointer, no difference to report.
+        return SAME
+    differences = diff(rec_d, live_d, ignore)
+    failed = {
+        _matcher_of(parse_pointer(d.pointer) if d.pointer else (), rec_d) for d in differences
+    }
+    return Comparison(
+        failed=tuple(m for m in MATCHERS if m in failed), differences=tuple(differences)
+    )

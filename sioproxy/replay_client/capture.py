@@ -1,0 +1,67 @@
+"""Value carry-over for client-side replay: ``--capture NAME=EVENT:JSONPOINTER``.
+
+Layer: pure. Imports the standard library, ``sioproxy.errors`` and the replay
+package's JSON pointer parser; never twisted. ``resolve`` reads the value at a
+pointer of a packet's dict form; ``substitute`` puts a live value wherever the
+recorded one appears in a later packet (docs/replay-client.md "Carrying values
+over").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Final
+
+from sioproxy.errors import ConfigError
+from sioproxy.recording.matching import Pointer, parse_pointer
+
+__all__ = ["STRUCTURAL_KEYS", "Capture", "parse_capture", "resolve", "substitute"]
+
+_CAPTURE: Final = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)=(?P<event>[^:]+):(?P<ptr>/.*)$")
+#: Dict-form keys a carried value never replaces (0.9 and modern).
+STRUCTURAL_KEYS: Final = frozenset({"type", "endpoint", "nsp", "id", "ack", "ackId"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Capture:
+    """``NAME=EVENT:POINTER``: carry a live value over into later client packets."""
+
+    name: str
+    event: str
+    pointer: Pointer
+    text: str
+
+
+def parse_capture(text: str) -> Capture:
+    """Parse ``NAME=EVENT:JSONPOINTER``; raises ConfigError."""
+    found = _CAPTURE.match(text)
+    if found is None:
+        raise ConfigError(None, None, f"--capture {text!r}: expected NAME=EVENT:/json/pointer")
+    return Capture(
+        name=found["name"], event=found["event"], pointer=parse_pointer(found["ptr"]), text=text
+    )
+
+
+def resolve(value: Any, tokens: Pointer) -> tuple[bool, Any]:
+    for token in tokens:
+        if isinstance(value, dict) and token in value:
+            value = value[token]
+        elif isinstance(value, list) and token.isdigit() and int(token) < len(value):
+            value = value[int(token)]
+        else:
+            return False, None
+    return True, value
+
+
+def substitute(value: Any, old: Any, new: Any) -> Any:
+    """``value`` with every JSON value equal to ``old`` (same type) replaced by ``new``."""
+    if type(value) is type(old) and value == old:
+        return new
+    if isinstance(value, list):
+        return [substitute(v, old, new) for v in value]
+    if isinstance(value, dict):
+        return {k: substitute(v, old, new) for k, v in value.items()}
+    if isinstance(value, str) and isinstance(old, str) and len(old) >= 4 and old in value:
+        return value.replace(old, str(new))  # an id inside a longer string, e.g. a path
+    return value

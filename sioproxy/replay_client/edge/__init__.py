@@ -1,0 +1,1 @@
+"""The replay client's Twisted edge: connections to a live server, timers, the run."""

@@ -1,0 +1,417 @@
+"""The client-side replay engine: play a recorded client against a live server.
+
+Layer: pure (sans-IO). Imports the codec, the stand-in replay's ``Script``
+(``sioproxy.recording.script``) and matching (``sioproxy.recording.matching``), and
+the drift model; never twisted. The transport feeds it the live server's
+application packets and the time, and carries out its actions (``SendPacket``,
+``Finish``); ``next_wakeup`` says when to call ``on_timer``.
+
+Pacing. Reactive (default): before each recorded client packet the engine
+waits until every server packet that preceded it in the recording has come
+(at most ``timeout`` seconds; what has not come by then is ``missing``).
+Timed (``speed`` set): client packets keep their recorded gaps divided by
+``speed`` and capped by ``max_gap``, whatever the server says.
+
+Ack ids (protocol.md D.3). The client's own acked emits keep their recorded
+ids, so the live server's ack carries that id and is compared with the
+recorded ack. A server request carries the live server's id, whatever it is
+(node servers count per namespace for all clients, D.2): the engine matches it
+to the recorded request (namespace, type, event, in order) and sends the
+recorded answer under the live id.
+
+Captures. ``NAME=EVENT:POINTER`` takes the value at POINTER (into the dict form,
+like ``--ignore``) of the live server packet for EVENT (an event name, or the
+event an ack answers) and, in every later client packet, puts it wherever the
+recorded value was. Captured pointers are not compared.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Final
+
+from sioproxy.codec.legacy import LegacyPacket, packet_from_dict, packet_to_dict, with_ack_id
+from sioproxy.codec.socketio import SioPacket
+from sioproxy.errors import ConfigError, EncodeError
+from sioproxy.recording.matching import Pointer, compare, match_key
+from sioproxy.recording.script import (
+    Packet,
+    Script,
+    Step,
+    answer_id,
+    asks_ack,
+    event_name,
+    is_ack,
+    namespace,
+    to_dict,
+    type_label,
+    wire_text,
+)
+from sioproxy.replay_client.capture import (
+    STRUCTURAL_KEYS,
+    Capture,
+    parse_capture,
+    resolve,
+    substitute,
+)
+from sioproxy.replay_client.drift import ConnectionResult, DriftItem, Remap
+from sioproxy.types import Direction
+
+__all__ = [
+    "Action",
+    "Capture",
+    "ClientReplayer",
+    "Finish",
+    "ReplayClientOptions",
+    "SendPacket",
+    "parse_capture",
+]
+
+# Fresh per connection on the server: never compared (C.4, docs/replay.md "Session ids").
+_SESSION_POINTERS: Final = (("data", "sid"), ("data", "pid"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplayClientOptions:
+    """How to play. Times in seconds; ``speed=None`` means reactive playback."""
+
+    timeout: float = 5.0
+    speed: float | None = None
+    max_gap: float | None = None
+    ignore: tuple[Pointer, ...] = ()
+    captures: tuple[Capture, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.timeout <= 0:
+            raise ConfigError(None, None, "--timeout must be positive")
+        if self.speed is not None and self.speed < 0:
+            raise ConfigError(None, None, "--speed must be 0 or more")
+        if self.max_gap is not None and self.max_gap < 0:
+            raise ConfigError(None, None, "--max-gap must be 0 or more")
+
+    def scale(self, gap: float) -> float:
+        gap = max(gap, 0.0)
+        gap = 0.0 if not self.speed else gap / self.speed
+        return gap if self.max_gap is None else min(gap, self.max_gap)
+
+
+@dataclass(frozen=True, slots=True)
+class SendPacket:
+    """Send ``packet`` to the live server (the recorded client step ``index``)."""
+
+    packet: Packet
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    """Every recorded packet is played or given up: close the connection."""
+
+    reason: str
+
+
+Action = SendPacket | Finish
+
+
+class ClientReplayer:
+    """Plays the client side of one recorded connection; see the module docstring."""
+
+    def __init__(self, script: Script, options: ReplayClientOptions, *, client: int = 1) -> None:
+        self.script = script
+        self.options = options
+        self.client = client
+        self._clients = script.client_steps()
+        self._servers = [s for s in script.steps if s.dir == Direction.S2C]
+        self._next = 0
+        self._done: set[int] = set()  # server steps matched or given up
+        self._wait_since: float | None = None
+        self._last_sent: float | None = None
+        self._sent_at: dict[int, float] = {}
+        self._live_ids: dict[int, int] = {}  # server request step -> live id
+        self._asked: dict[tuple[str, int], int] = {}  # (namespace, id) -> client request step
+        self._captured: dict[str, tuple[Any, Any]] = {}
+        self.drift: list[DriftItem] = []
+        self.remaps: list[Remap] = []
+        self.notes: list[str] = list(script.notes)
+        self.rtts: list[float] = []
+        self.sent = 0
+        self.received = 0
+        self.finished: str | None = None
+
+    # -- driving -------------------------------------------------------------------
+
+    def start(self, now: float) -> list[Action]:
+        self._wait_since = now
+        self._last_sent = now
+        return self._advance(now)
+
+    def on_packet(self, packet: Packet, now: float) -> list[Action]:
+        self.received += 1
+        self._match(packet, now)
+        return self._advance(now) if self.finished is None else []
+
+    def on_timer(self, now: float) -> list[Action]:
+        return self._advance(now) if self.finished is None else []
+
+    def on_closed(self, reason: str, now: float) -> None:
+        """The live connection ended: what is still pending will never come."""
+        if self.finished is not None:
+            return
+        self._give_up([s for s in self._servers if s.index not in self._done], "connection ended")
+        unsent = self._clients[self._next :]
+        if unsent:
+            self.drift.append(
+                DriftItem(
+                    kind="closed",
+                    namespace=namespace(unsent[0].packet),
+                    event=self._label(unsent[0]),
+                    seq=unsent[0].seq,
+                    t=unsent[0].t,
+                    recorded=wire_text(unsent[0].packet),
+                    note=f"the connection ended ({reason}) with {len(unsent)} client "
+                    f"packet(s) unsent, from seq {unsent[0].seq}",
+                )
+            )
+        self.finished = reason
+
+    def next_wakeup(self) -> float | None:
+        """When ``on_timer`` should run next (None: only a packet can move things)."""
+        if self.finished is not None or self._wait_since is None:
+            return None
+        deadline = self._wait_since + self.options.timeout
+        if self._next < len(self._clients) and self.options.speed is not None:
+            return min(deadline, self._due(self._clients[self._next]))
+        return deadline
+
+    def result(self, transport: str, end: str) -> ConnectionResult:
+        return ConnectionResult(
+            conn=self.script.conn,
+            client=self.client,
+            transport=transport,
+            sent=self.sent,
+            received=self.received,
+            end=end,
+            drift=tuple(self.drift),
+            remaps=tuple(self.remaps),
+            captures={name: live for name, (_, live) in self._captured.items()},
+            notes=tuple(self.notes),
+        )
+
+    # -- sending --------------------------------------------------------------------
+
+    def _advance(self, now: float) -> list[Action]:
+        actions: list[Action] = []
+        while self.finished is None:
+            if self._next >= len(self._clients):
+                pending = [s for s in self._servers if s.index not in self._done]
+                if pending and not self._waited_out(now):
+                    break
+                self._give_up(pending, f"not received within {self.options.timeout:g} s")
+                self.finished = "played"
+                actions.append(Finish("played"))
+                break
+            step = self._clients[self._next]
+            blockers = self._blockers(step)
+            if blockers and not self._waited_out(now):
+                break
+            self._give_up(blockers, f"not received within {self.options.timeout:g} s")
+            if self.options.speed is not None and now < self._due(step):
+                break
+            self._next += 1
+            self._wait_since = now
+            packet = self._outgoing(step)
+            if packet is not None:
+                self._last_sent = now
+                self._sent_at[step.index] = now
+                self.sent += 1
+                actions.append(SendPacket(packet, step.index))
+        return actions
+
+    def _waited_out(self, now: float) -> bool:
+        if self._wait_since is None:
+            self._wait_since = now
+        return now - self._wait_since >= self.options.timeout
+
+    def _blockers(self, step: Step) -> list[Step]:
+        if self.options.speed is None:
+            return [s for s in self._servers if s.index < step.index and s.index not in self._done]
+        # Timed: only an answer to a server request waits, for that request's live id.
+        request = self.script.answers.get(step.index)
+        if request is not None and request not in self._done:
+            return [self.script.steps[request]]
+        return []
+
+    def _due(self, step: Step) -> float:
+        position = self._clients.index(step)
+        before = self._clients[position - 1].t if position else self.script.start_t
+        return (self._last_sent or 0.0) + self.options.scale(step.t - before)
+
+    def _outgoing(self, step: Step) -> Packet | None:
+        packet = step.packet
+        request = self.script.answers.get(step.index)
+        if request is not None:
+            live_id = self._live_ids.get(request)
+            if live_id is None:
+                self.notes.append(
+                    f"seq {step.seq} not sent: it answers seq {self.script.steps[request].seq}, "
+                    "which the live server did not send"
+                )
+                return None
+            packet = self._with_id(packet, live_id)
+        for old, new in self._captured.values():
+            packet = self._carry(packet, old, new)
+        if asks_ack(packet) and packet.id is not None:
+            self._asked[(namespace(packet), packet.id)] = step.index
+        return packet
+
+    @staticmethod
+    def _with_id(packet: Packet, live_id: int) -> Packet:
+        if isinstance(packet, LegacyPacket):
+            return with_ack_id(packet, live_id)
+        return dataclasses.replace(packet, id=live_id)
+
+    def _carry(self, packet: Packet, old: Any, new: Any) -> Packet:
+        try:
+            if isinstance(packet, SioPacket):
+                data = substitute(packet.data, old, new)
+                return packet if data == packet.data else dataclasses.replace(packet, data=data)
+            d = packet_to_dict(packet)
+            changed = {
+                k: v if k in STRUCTURAL_KEYS else substitute(v, old, new) for k, v in d.items()
+            }
+            return packet if changed == d else packet_from_dict(changed)
+        except EncodeError as exc:
+            self.notes.append(f"capture not applied to {wire_text(packet)}: {exc}")
+            return packet
+
+    # -- receiving --------------------------------------------------------------------
+
+    def _match(self, packet: Packet, now: float) -> None:
+        if is_ack(packet):
+            self._match_ack(packet, now)
+            return
+        key = match_key(packet)
+        for step in self._servers:
+            if step.index not in self._done and match_key(step.packet) == key:
+                self._compare(step, packet, self._label(step))
+                if asks_ack(packet) and asks_ack(step.packet):
+                    self._note_request(step, packet)
+                return
+        self._unexpected(packet, "the recording has no such server packet left")
+
+    def _match_ack(self, packet: Packet, now: float) -> None:
+        live_id = answer_id(packet)
+        request = None
+        if live_id is not None:
+            request = self._asked.pop((namespace(packet), live_id), None)
+        if request is None:
+            self._unexpected(packet, "an ack for a request this client did not make")
+            return
+        self.rtts.append(now - self._sent_at.get(request, now))
+        recorded = self.script.answered_by.get(request)
+        if recorded is None or recorded in self._done:
+            seq = self.script.steps[request].seq
+            self._unexpected(packet, f"the recorded server did not ack seq {seq}")
+            return
+        step = self.script.steps[recorded]
+        self._compare(step, packet, self._label(step))
+
+    def _note_request(self, step: Step, packet: Packet) -> None:
+        assert packet.id is not None
+        assert step.packet.id is not None
+        self._live_ids[step.index] = packet.id
+        if packet.id != step.packet.id:
+            self.remaps.append(
+                Remap(
+                    namespace=namespace(packet),
+                    event=self._label(step),
+                    recorded=step.packet.id,
+                    live=packet.id,
+                )
+            )
+
+    def _compare(self, step: Step, packet: Packet, label: str) -> None:
+        self._done.add(step.index)
+        ignore = [*self.options.ignore]
+        if isinstance(packet, SioPacket):
+            ignore.extend(_SESSION_POINTERS)
+        for capture in self.options.captures:
+            if capture.event == self._event_of(step):
+                self._capture(capture, step, packet)
+                ignore.append(capture.pointer)
+        comparison = compare(step.packet, packet, self.script.revision, tuple(ignore))
+        if comparison.differences:
+            self.drift.append(
+                DriftItem(
+                    kind="changed",
+                    namespace=namespace(step.packet),
+                    event=label,
+                    seq=step.seq,
+                    t=step.t,
+                    recorded=wire_text(step.packet),
+                    live=wire_text(packet),
+                    differences=comparison.differences,
+                    note=f"failed: {', '.join(comparison.failed)}",
+                )
+            )
+
+    def _capture(self, capture: Capture, step: Step, packet: Packet) -> None:
+        revision = self.script.revision
+        ok_rec, recorded = resolve(to_dict(step.packet, revision), capture.pointer)
+        ok_live, live = resolve(to_dict(packet, revision), capture.pointer)
+        if not (ok_rec and ok_live):
+            self.notes.append(f"--capture {capture.text}: no value at seq {step.seq}")
+        elif recorded != live or type(recorded) is not type(live):
+            self._captured[capture.name] = (recorded, live)
+        else:
+            self._captured.setdefault(capture.name, (recorded, live))
+
+    def _unexpected(self, packet: Packet, note: str) -> None:
+        self.drift.append(
+            DriftItem(
+                kind="unexpected",
+                namespace=namespace(packet),
+                event=self._packet_label(packet),
+                live=wire_text(packet),
+                note=note,
+            )
+        )
+
+    def _give_up(self, steps: list[Step], why: str) -> None:
+        for step in steps:
+            if step.index in self._done:
+                continue
+            self._done.add(step.index)
+            self.drift.append(
+                DriftItem(
+                    kind="missing",
+                    namespace=namespace(step.packet),
+                    event=self._label(step),
+                    seq=step.seq,
+                    t=step.t,
+                    recorded=wire_text(step.packet),
+                    note=why,
+                )
+            )
+
+    # -- labels ---------------------------------------------------------------------------
+
+    def _event_of(self, step: Step) -> str:
+        """The event a step belongs to: its name, or the name of the request an ack answers."""
+        request = self.script.answers.get(step.index)
+        target = self.script.steps[request].packet if request is not None else step.packet
+        name = event_name(target)
+        return str(name) if name is not None else type_label(step.packet)
+
+    def _label(self, step: Step) -> str:
+        if is_ack(step.packet):
+            return f"ack of {self._event_of(step)}"
+        return self._packet_label(step.packet)
+
+    @staticmethod
+    def _packet_label(packet: Packet) -> str:
+        name = event_name(packet)
+        if name is not None:
+            return f"event {name}"
+        return type_label(packet)

@@ -1,0 +1,1 @@
+"""The stand-in's Twisted edge: sockets, polling and WebSocket transports, handshake."""

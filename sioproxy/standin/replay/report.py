@@ -1,0 +1,458 @@
+"""What replay tells the user: the mismatch report and the end-of-run summary.
+
+Layer: pure (replay). Standard library, ``matching.Difference`` and
+``sioproxy.textsafe`` only; never twisted. The mismatch report follows VCR.py's
+"best matches" message: the live packet, where the connection stood, the
+closest recorded candidates with the matcher that failed and a diff of the args
+by JSON pointer, and a hint.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sioproxy.recording.matching import Difference, match_key
+from sioproxy.recording.script import Packet, Step, answer_id, is_ack, to_dict, wire_text
+from sioproxy.textsafe import escape_controls
+
+if TYPE_CHECKING:
+    from sioproxy.standin.replay.engine import ReplayEngine
+
+
+def _compact(value: Any, limit: int = 200) -> str:
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=repr)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Candidate:
+    """A recorded client packet that came close, and why it did not match."""
+
+    seq: int
+    t: float
+    wire: str
+    packet: dict[str, Any]
+    failed: tuple[str, ...]
+    differences: tuple[Difference, ...] = ()
+    note: str | None = None
+
+    def lines(self, rank: int) -> list[str]:
+        out = [f"  {rank}. seq {self.seq} (t={self.t:.3f}s)  {self.wire}"]
+        out.append(f"     failed: {', '.join(self.failed) or 'nothing'}")
+        shown = self.differences[:8]
+        out.extend(f"       {d.text()}" for d in shown)
+        if len(self.differences) > len(shown):
+            out.append(f"       ... and {len(self.differences) - len(shown)} more differences")
+        if self.note:
+            out.append(f"     note: {self.note}")
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "seq": self.seq,
+            "t": self.t,
+            "wire": self.wire,
+            "packet": self.packet,
+            "failed": list(self.failed),
+            "differences": [d.to_json() for d in self.differences],
+        }
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MismatchReport:
+    """A live client packet that matched nothing in the recording."""
+
+    conn: str
+    recorded_conn: str
+    live_index: int
+    at: float
+    wire: str
+    packet: dict[str, Any]
+    mode: str
+    reason: str
+    progress: str
+    expected: str | None = None
+    candidates: tuple[Candidate, ...] = ()
+    hints: tuple[str, ...] = ()
+    action: str = ""
+
+    def text(self, *, syntax: str = "cli") -> str:
+        """The report as printed: each line escaped (namespaces and events come from peers).
+
+        ``syntax="marker"`` writes hints as pytest marker options.
+        """
+        return "\n".join(escape_controls(line) for line in self.lines(syntax=syntax))
+
+    def lines(self, *, syntax: str = "cli") -> list[str]:
+        """The report's lines, unescaped (``text`` and the log escape each one)."""
+        where = (
+            self.conn
+            if self.conn == self.recorded_conn
+            else (f"{self.conn} (replaying recorded {self.recorded_conn})")
+        )
+        lines = [
+            f"replay miss on connection {where}: live client packet #{self.live_index}"
+            f" {self.reason}",
+            f"  live packet: {self.wire}",
+            f"  as dict:     {_compact(self.packet)}",
+            f"  match mode:  {self.mode}; {self.progress}",
+        ]
+        if self.expected:
+            lines.append(f"  expected:    {self.expected}")
+        if self.candidates:
+            lines.append("closest recorded client packets:")
+            for rank, cand in enumerate(self.candidates, 1):
+                lines.extend(cand.lines(rank))
+        else:
+            lines.append("closest recorded client packets: none left to compare with")
+        restyle = marker_syntax if syntax == "marker" else str
+        lines.extend(f"hint: {restyle(h)}" for h in self.hints)
+        if self.action:
+            lines.append(f"action: {self.action}")
+        return lines
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "conn": self.conn,
+            "recorded_conn": self.recorded_conn,
+            "live_index": self.live_index,
+            "at": self.at,
+            "wire": self.wire,
+            "packet": self.packet,
+            "mode": self.mode,
+            "reason": self.reason,
+            "progress": self.progress,
+            "expected": self.expected,
+            "candidates": [c.to_json() for c in self.candidates],
+            "hints": list(self.hints),
+            "action": self.action,
+        }
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnplayedPacket:
+    """A recorded packet the replay never played."""
+
+    conn: str
+    seq: int
+    dir: str
+    wire: str
+    recorded_conn: str = ""
+
+    def where(self) -> str:
+        same = self.recorded_conn in ("", self.conn)
+        return self.conn if same else f"{self.conn} (recorded {self.recorded_conn})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "conn": self.conn,
+            "recorded_conn": self.recorded_conn or self.conn,
+            "seq": self.seq,
+            "dir": self.dir,
+            "wire": self.wire,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplaySummary:
+    """Totals over every replayed connection.
+
+    ``unopened`` are recorded connections with packets that no live client
+    opened; ``wrong_protocol`` counts live requests refused because the client
+    speaks another protocol generation than the recording (``wrong_protocol_seen``
+    says which). Unopened connections make the replay not ``ok``: something
+    recorded was not played. A refused request alone does not: clients that
+    detect the server's generation probe the other one first, as a real
+    server would refuse them too; a client that never gets in leaves its
+    recorded connection unopened, and that fails the run.
+    """
+
+    connections: int
+    matched: int
+    mismatches: tuple[MismatchReport, ...] = ()
+    unplayed: tuple[UnplayedPacket, ...] = ()
+    recorded_connections: int = 0
+    unopened: tuple[str, ...] = ()
+    wrong_protocol: int = 0
+    wrong_protocol_seen: tuple[str, ...] = ()
+    # Server packets sent after --max-wait without their cause on another connection.
+    max_wait_releases: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """No miss, every recorded client packet and connection played."""
+        return not (self.mismatches or self.unplayed or self.unopened)
+
+    def text(self) -> str:
+        """The summary as printed, each line escaped like ``MismatchReport.text``."""
+        return "\n".join(escape_controls(line) for line in self.lines())
+
+    def lines(self) -> list[str]:
+        played = f"{self.connections} connection{'s' if self.connections != 1 else ''} played"
+        if self.recorded_connections:
+            played += f" (recording has {self.recorded_connections})"
+        lines = [
+            f"replay summary: {played}, {_count(self.matched, 'client packet')} matched,"
+            f" {len(self.mismatches)} miss{'es' if len(self.mismatches) != 1 else ''},"
+            f" {_count(len(self.unplayed), 'recorded client packet')} not played"
+        ]
+        if self.unopened:
+            lines[0] += f", {_count(len(self.unopened), 'recorded connection')} never opened"
+        if self.wrong_protocol:
+            lines[0] += f", {_count(self.wrong_protocol, 'request')} of another protocol refused"
+        if self.max_wait_releases:
+            lines[0] += (
+                f", {_count(self.max_wait_releases, 'server packet')} sent after --max-wait"
+                " without its cause"
+            )
+        for report in self.mismatches[:20]:
+            lines.append(f"  miss: {report.conn} #{report.live_index} {report.wire}")
+        if len(self.mismatches) > 20:
+            lines.append(f"  ... and {len(self.mismatches) - 20} more misses")
+        for packet in self.unplayed[:20]:
+            lines.append(f"  not played: {packet.where()} seq {packet.seq} {packet.wire}")
+        if len(self.unplayed) > 20:
+            lines.append(f"  ... and {len(self.unplayed) - 20} more not played")
+        if self.unopened:
+            lines.append(f"  never opened: recorded {', '.join(self.unopened[:20])}")
+        for seen in self.wrong_protocol_seen:
+            lines.append(f"  refused: {seen}")
+        return lines
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "connections": self.connections,
+            "recorded_connections": self.recorded_connections,
+            "matched": self.matched,
+            "mismatches": [m.to_json() for m in self.mismatches],
+            "unplayed": [u.to_json() for u in self.unplayed],
+            "unopened": list(self.unopened),
+            "wrong_protocol": self.wrong_protocol,
+            "max_wait_releases": self.max_wait_releases,
+            "ok": self.ok,
+        }
+
+
+def rank_candidates(
+    scored: Sequence[tuple[tuple[int, ...], Candidate]], limit: int = 3
+) -> tuple[Candidate, ...]:
+    """The ``limit`` best candidates by score (lower is closer), stable by recording order."""
+    return tuple(c for _, c in sorted(scored, key=lambda item: item[0])[:limit])
+
+
+# -- explaining a miss ---------------------------------------------------------
+
+
+def explain_miss(
+    engine: ReplayEngine, packet: Packet, now: float, reason: str, live_index: int, action: str
+) -> MismatchReport:
+    """The report for a live client packet that ``engine`` could not match."""
+    script = engine.script
+    candidates = rank_candidates(_scored_candidates(engine, packet))
+    client_steps = script.client_steps()
+    played = sum(engine.is_played(s.index) for s in client_steps)
+    return MismatchReport(
+        conn=engine.label,
+        recorded_conn=script.conn,
+        live_index=live_index,
+        at=now,
+        wire=wire_text(packet),
+        packet=to_dict(packet, script.revision),
+        mode=engine.options.match,
+        reason=reason,
+        progress=f"{played} of {len(client_steps)} recorded client packets played",
+        expected=_expected(engine, packet),
+        candidates=candidates,
+        hints=tuple(_hints(engine, packet, candidates)),
+        action=action,
+    )
+
+
+def _scored_candidates(
+    engine: ReplayEngine, packet: Packet
+) -> list[tuple[tuple[int, ...], Candidate]]:
+    """Every unplayed candidate with its score: same (namespace, type, event) first,
+    then fewer failed key matchers, fewer differences, in order, closest to the turn."""
+    nxt = engine.next_ordered()
+    scored: list[tuple[tuple[int, ...], Candidate]] = []
+    for step in _pool(engine, packet):
+        comparison = engine.compare(step.index, packet)
+        failed = (*comparison.failed, *_id_or_order(engine, step, packet))
+        score = (
+            0 if match_key(step.packet) == match_key(packet) else 1,
+            sum(m in failed for m in ("namespace", "type", "event")),
+            comparison.size(),
+            int("order" in failed),
+            abs(step.index - (nxt if nxt is not None else step.index)),
+            step.index,
+        )
+        cand = Candidate(
+            seq=step.seq,
+            t=step.t,
+            wire=wire_text(step.packet),
+            packet=to_dict(step.packet, engine.script.revision),
+            failed=failed,
+            differences=comparison.differences,
+            note=_candidate_note(engine, step) or _order_note(engine, step),
+        )
+        scored.append((score, cand))
+    return scored
+
+
+def _pool(engine: ReplayEngine, packet: Packet) -> list[Step]:
+    """Unplayed recorded client packets; acks answering server requests only for an ack."""
+    live_is_ack = is_ack(packet)
+    return [
+        s
+        for s in engine.script.client_steps()
+        if not engine.is_played(s.index) and (live_is_ack or s.index not in engine.script.answers)
+    ]
+
+
+def _id_or_order(engine: ReplayEngine, step: Step, packet: Packet) -> tuple[str, ...]:
+    """``order`` when the mode does not allow the step now; ``ack id`` for a wrong answer id."""
+    request = engine.script.answers.get(step.index)
+    if request is None:
+        return () if engine.eligible(step.index) else ("order",)
+    sent = engine.sent_id(request)
+    if sent is None:
+        return ("order",)  # the replay has not sent that request yet
+    return () if answer_id(packet) == sent else ("ack id",)
+
+
+def _candidate_note(engine: ReplayEngine, step: Step) -> str | None:
+    request = engine.script.answers.get(step.index)
+    if request is None:
+        return None
+    req = engine.script.steps[request]
+    sent = engine.sent_id(request)
+    how = "not sent yet" if sent is None else f"sent with id {sent}"
+    return f"the recorded answer to server request seq {req.seq} {wire_text(req.packet)} ({how})"
+
+
+def _order_note(engine: ReplayEngine, step: Step) -> str | None:
+    """Why the match mode does not let ``step`` play now."""
+    if step.index in engine.script.answers or engine.eligible(step.index):
+        return None
+    mode = engine.options.match
+    if mode == "strict":
+        nxt = engine.next_ordered()
+        if nxt is not None:
+            return f"not its turn: strict order plays seq {engine.script.steps[nxt].seq} first"
+    key = match_key(step.packet)
+    for other in engine.script.client_steps():
+        if not engine.is_played(other.index) and match_key(other.packet) == key:
+            return f"not its turn: seq {other.seq}, the same namespace, type and event, comes first"
+    return None
+
+
+def _expected(engine: ReplayEngine, packet: Packet) -> str | None:
+    script = engine.script
+    mode = engine.options.match
+    if is_ack(packet) and any(
+        i in script.answers for i in (s.index for s in _pool(engine, packet))
+    ):
+        return None  # acks of server requests go by id; the reason line says which
+    if mode == "strict":
+        nxt = engine.next_ordered()
+        if nxt is None:
+            return "nothing: every recorded client packet in order was played"
+        step = script.steps[nxt]
+        return f"seq {step.seq}  {wire_text(step.packet)}"
+    if mode == "per-event":
+        ns, ptype, name = match_key(packet)
+        what = f"{ptype} {name} in namespace {ns!r}".replace("  ", " ")
+        for step in script.client_steps():
+            if not engine.is_played(step.index) and match_key(step.packet) == (ns, ptype, name):
+                return f"the next recorded {what}: seq {step.seq}  {wire_text(step.packet)}"
+        return f"no unplayed recorded {what}"
+    return None
+
+
+def _hints(engine: ReplayEngine, packet: Packet, candidates: Sequence[Candidate]) -> list[str]:
+    hints: list[str] = []
+    script = engine.script
+    for step in script.client_steps():
+        if engine.is_played(step.index) and engine.compare(step.index, packet).ok:
+            hints.append(
+                f"seq {step.seq} is this same packet but was already played"
+                " (each recorded packet plays once): the client sends it more often than recorded"
+            )
+            break
+    if not candidates:
+        hints.append(
+            f"every recorded client packet of connection {script.conn} has been played:"
+            " the live client sends more than the recording holds (record again?)"
+        )
+        return hints
+    best = candidates[0]
+    if best.failed == ("order",):
+        mode = "any" if engine.options.match == "per-event" else "per-event"
+        if mode == "per-event" and not _first_of_key(engine, best.seq):
+            mode = "any"
+        hints.append(f"--match {mode} would accept this packet as seq {best.seq}")
+    elif best.failed[:1] == ("args",) and set(best.failed) <= {"args", "order"}:
+        hints.extend(_ignore_hint(best))
+    if all("event" in c.failed or "namespace" in c.failed for c in candidates):
+        ns, ptype, name = match_key(packet)
+        hints.append(f"no unplayed recorded {ptype} {name} in namespace {ns!r}".replace("  ", " "))
+    return hints
+
+
+def _first_of_key(engine: ReplayEngine, seq: int) -> bool:
+    step = next(s for s in engine.script.steps if s.seq == seq)
+    key = match_key(step.packet)
+    first = next(
+        s
+        for s in engine.script.client_steps()
+        if not engine.is_played(s.index) and match_key(s.packet) == key
+    )
+    return first.index == step.index
+
+
+def _ignore_hint(best: Candidate) -> list[str]:
+    diffs = best.differences
+    volatile = [d for d in diffs if d.volatile]
+    flags = " ".join(f"--ignore {d.pointer}" for d in (volatile or diffs))
+    if diffs and len(volatile) == len(diffs):
+        return [f"only volatile-looking values differ from seq {best.seq}: try {flags}"]
+    if volatile:
+        rest = [d.pointer for d in diffs if not d.volatile]
+        verb = "differs" if len(rest) == 1 else "differ"
+        return [f"{flags} would hide the volatile-looking values; {', '.join(rest)} still {verb}"]
+    if len(diffs) == 1 and diffs[0].kind == "changed":
+        return [f"if this value changes from run to run, {flags} would match seq {best.seq}"]
+    return []
+
+
+_IGNORE_RUN = re.compile(r"--ignore \S+(?: --ignore \S+)*")
+_IGNORE_ONE = re.compile(r"--ignore (\S+)")
+_MATCH = re.compile(r"--match (\S+)")
+
+
+def marker_syntax(hint: str) -> str:
+    """A hint written with command-line options, rewritten for the pytest marker.
+
+    ``--ignore /a --ignore /b`` becomes ``ignore=["/a", "/b"]`` and ``--match
+    any`` becomes ``match="any"``: what to write in ``@pytest.mark.sioproxy(...)``.
+    """
+
+    def ignore(found: re.Match[str]) -> str:
+        return f"ignore={json.dumps(_IGNORE_ONE.findall(found.group(0)))}"
+
+    hint = _IGNORE_RUN.sub(ignore, hint)
+    return _MATCH.sub(lambda found: f"match={json.dumps(found.group(1))}", hint)

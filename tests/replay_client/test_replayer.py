@@ -1,0 +1,196 @@
+"""The pure client-side replay engine: pacing, ack correlation, captures, drift."""
+
+from __future__ import annotations
+
+import pytest
+
+from sioproxy.errors import ConfigError
+from sioproxy.recording.matching import parse_pointer
+from sioproxy.recording.script import build_script, wire_text
+from sioproxy.replay_client.replayer import (
+    Action,
+    ClientReplayer,
+    Finish,
+    ReplayClientOptions,
+    SendPacket,
+    parse_capture,
+)
+from sioproxy.types import Generation
+from tests.standin.replay.factory import RecordingBuilder, legacy, sio
+
+
+def sent(actions: list[Action]) -> list[str]:
+    return [wire_text(a.packet) for a in actions if isinstance(a, SendPacket)]
+
+
+def finished(actions: list[Action]) -> bool:
+    return any(isinstance(a, Finish) for a in actions)
+
+
+def replayer(builder: RecordingBuilder, **options: object) -> ClientReplayer:
+    script = build_script(builder.build(), "c1")
+    return ClientReplayer(script, ReplayClientOptions(**options))  # type: ignore[arg-type]
+
+
+def chat() -> RecordingBuilder:
+    b = RecordingBuilder(Generation.EIO4).open("c1")
+    b.c("40", t=0.1).s('40{"sid":"rec-sid"}', t=0.11)
+    b.c('421["ack_me","x"]', t=0.2).s('431["x","ack"]', t=0.21, ack_of=4)
+    b.c('42["echo","hi"]', t=0.3).s('42["echo","hi"]', t=0.31)
+    return b
+
+
+def test_reactive_waits_for_the_recorded_server_packets() -> None:
+    r = replayer(chat())
+    assert sent(r.start(0.0)) == ["40"]
+    # The next client packet waits for the CONNECT reply; the live sid differs and
+    # is never compared (a fresh one per connection).
+    assert sent(r.on_packet(sio('40{"sid":"live"}'), 0.01)) == ['421["ack_me","x"]']
+    assert sent(r.on_packet(sio('431["x","ack"]'), 0.02)) == ['42["echo","hi"]']
+    assert finished(r.on_packet(sio('42["echo","hi"]'), 0.03))
+    assert r.drift == []
+    assert r.rtts == [pytest.approx(0.01)]
+    assert (r.sent, r.received) == (3, 3)
+
+
+def test_timeout_marks_missing_packets_and_goes_on() -> None:
+    r = replayer(chat(), timeout=1.0)
+    r.start(0.0)
+    r.on_packet(sio('40{"sid":"live"}'), 0.01)
+    assert r.next_wakeup() == pytest.approx(1.01)
+    assert sent(r.on_timer(0.5)) == []
+    assert sent(r.on_timer(1.01)) == ['42["echo","hi"]']
+    (item,) = r.drift
+    assert (item.kind, item.event, item.seq) == ("missing", "ack of ack_me", 5)
+    assert item.recorded == '431["x","ack"]'
+    # The late ack is now an extra: the recorded one was given up.
+    r.on_packet(sio('431["x","ack"]'), 1.1)
+    assert r.drift[-1].kind == "unexpected"
+
+
+def test_changed_args_give_a_diff_by_pointer() -> None:
+    r = replayer(chat())
+    r.start(0.0)
+    r.on_packet(sio('40{"sid":"live"}'), 0.01)
+    r.on_packet(sio('431["x","nack"]'), 0.02)
+    (item,) = r.drift
+    assert item.kind == "changed"
+    assert item.seq == 5
+    assert [d.text() for d in item.differences] == ['/data/1: recorded "ack" != live "nack"']
+    assert "CHANGED seq 5  namespace /  ack of ack_me" in "\n".join(item.lines())
+
+
+def test_ignore_pointer_hides_a_difference() -> None:
+    r = replayer(chat(), ignore=(parse_pointer("/data/1"),))
+    r.start(0.0)
+    r.on_packet(sio('40{"sid":"live"}'), 0.01)
+    r.on_packet(sio('431["x","nack"]'), 0.02)
+    assert r.drift == []
+
+
+def test_unexpected_packet_is_listed_with_its_event() -> None:
+    r = replayer(chat())
+    r.start(0.0)
+    r.on_packet(sio('42["surprise",1]'), 0.01)
+    (item,) = r.drift
+    assert (item.kind, item.event, item.seq, item.live) == (
+        "unexpected",
+        "event surprise",
+        None,
+        '42["surprise",1]',
+    )
+
+
+def test_server_request_is_answered_under_the_live_id() -> None:
+    b = RecordingBuilder(Generation.EIO4).open("c1")
+    b.c("40").s('40{"sid":"a"}').c('42["ask_me"]')
+    b.s('425["question","what?"]').c('435["answer"]', ack_of=5).s('42["answer_received","answer"]')
+    r = replayer(b)
+    r.start(0.0)
+    assert sent(r.on_packet(sio('40{"sid":"b"}'), 0.1)) == ['42["ask_me"]']
+    # The live server picked id 17 (node: shared by every client, D.2).
+    assert sent(r.on_packet(sio('4217["question","what?"]'), 0.2)) == ['4317["answer"]']
+    assert finished(r.on_packet(sio('42["answer_received","answer"]'), 0.3))
+    assert r.drift == []
+    (remap,) = r.remaps
+    assert (remap.recorded, remap.live, remap.event) == (5, 17, "event question")
+
+
+def test_answer_to_a_request_that_never_came_is_not_sent() -> None:
+    b = RecordingBuilder(Generation.EIO4).open("c1")
+    b.c('42["ask_me"]').s('420["question"]').c('430["answer"]', ack_of=3)
+    r = replayer(b, timeout=1.0)
+    assert sent(r.start(0.0)) == ['42["ask_me"]']
+    actions = r.on_timer(1.5)
+    assert sent(actions) == []
+    assert finished(actions)
+    assert [d.kind for d in r.drift] == ["missing"]
+    assert any("seq 4 not sent" in n for n in r.notes)
+
+
+def test_ack_for_a_request_never_made_is_unexpected() -> None:
+    r = replayer(chat())
+    r.start(0.0)
+    r.on_packet(sio("439[]"), 0.01)
+    assert r.drift[0].note == "an ack for a request this client did not make"
+
+
+def test_legacy_acks_and_server_requests() -> None:
+    b = RecordingBuilder(Generation.LEGACY).open("c1")
+    b.c('5:1+::{"name":"ack_me","args":["x"]}').s('6:::1+["x","ack"]', ack_of=2)
+    b.c('5:::{"name":"ask_me"}').s('5:1+::{"name":"question","args":["what?"]}')
+    b.c('6:::1+["answer"]', ack_of=5)
+    r = replayer(b)
+    assert sent(r.start(0.0)) == ['5:1+::{"name":"ack_me","args":["x"]}']
+    assert sent(r.on_packet(legacy('6:::1+["x","ack"]'), 0.1)) == ['5:::{"name":"ask_me"}']
+    got = r.on_packet(legacy('5:4+::{"name":"question","args":["what?"]}'), 0.2)
+    assert sent(got) == ['6:::4+["answer"]']
+    assert finished(got)
+    assert r.drift == []
+
+
+def test_capture_carries_a_minted_id_into_later_packets() -> None:
+    b = RecordingBuilder(Generation.EIO4).open("c1")
+    b.c('421["create"]').s('431[{"id":"rec-123"}]', ack_of=1)
+    b.c('42["rename",{"id":"rec-123","path":"/items/rec-123"}]')
+    capture = parse_capture("item=create:/data/0/id")
+    r = replayer(b, captures=(capture,))
+    r.start(0.0)
+    actions = r.on_packet(sio('431[{"id":"live-9"}]'), 0.1)
+    assert sent(actions) == ['42["rename",{"id":"live-9","path":"/items/live-9"}]']
+    assert r.drift == []  # the captured value itself is not drift
+    assert r.result("websocket", "x").captures == {"item": "live-9"}
+
+
+def test_parse_capture_rejects_bad_text() -> None:
+    with pytest.raises(ConfigError, match="NAME=EVENT"):
+        parse_capture("create:/data/0")
+    assert parse_capture("a=ev:/x/0").pointer == ("x", "0")
+
+
+def test_timed_playback_keeps_recorded_gaps_scaled() -> None:
+    b = RecordingBuilder(Generation.EIO4).open("c1", t=0.0)
+    b.c('42["a"]', t=1.0).s('42["b"]', t=1.1).c('42["c"]', t=3.0)
+    r = replayer(b, speed=2.0, max_gap=0.8)
+    assert sent(r.start(10.0)) == []
+    assert r.next_wakeup() == pytest.approx(10.5)  # gap 1.0 / 2
+    assert sent(r.on_timer(10.5)) == ['42["a"]']
+    # Timed mode does not wait for the server: gap 2.0 / 2 = 1.0, capped at 0.8.
+    assert r.next_wakeup() == pytest.approx(11.3)
+    assert sent(r.on_timer(11.3)) == ['42["c"]']
+
+
+def test_connection_closed_early_is_drift() -> None:
+    r = replayer(chat())
+    r.start(0.0)
+    r.on_closed("server close", 0.1)
+    kinds = [d.kind for d in r.drift]
+    assert kinds == ["missing", "missing", "missing", "closed"]
+    assert "2 client packet(s) unsent" in (r.drift[-1].note or "")
+
+
+def test_options_are_checked() -> None:
+    with pytest.raises(ConfigError):
+        ReplayClientOptions(timeout=0)
+    with pytest.raises(ConfigError):
+        ReplayClientOptions(speed=-1)

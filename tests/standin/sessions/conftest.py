@@ -1,0 +1,21 @@
+"""Fixtures for the stand-in server tests.
+
+Like tests/proxy/edge: pytest-twisted (auto-loaded through its pytest11 entry
+point) runs the default reactor; real-client tests are
+``@pytest_twisted.ensureDeferred`` coroutines that run blocking clients with
+``deferToThread`` while the reactor serves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture
+def reactor() -> Any:
+    """The running (global) reactor, passed explicitly like in product code."""
+    from twisted.internet import reactor as global_reactor
+
+    return global_reactor
