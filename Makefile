@@ -42,6 +42,7 @@ image:
 lint: $(STAMP)
 	$(BIN)/ruff check sioproxy tests bench docker
 	$(BIN)/ruff format --check sioproxy tests bench docker
+	$(BIN)/lint-imports
 	$(BIN)/hadolint docker/Dockerfile
 
 typecheck: $(STAMP)

@@ -43,9 +43,10 @@ from engineio import packet as eio_peer
 from engineio import payload as payload_peer
 from socketio import packet as sio_peer
 
-from sioproxy.codec.binary import SioDecoder, reassemble, to_binary_packet
+from sioproxy.codec.binary import SioDecoder, to_binary_packet
 from sioproxy.codec.engineio import EioPacket, EioType, decode_eio, encode_eio
 from sioproxy.codec.payload import decode_payload, encode_payload
+from sioproxy.codec.placeholders import reassemble
 from sioproxy.codec.socketio import SioPacket, SioType, decode_sio, encode_sio
 
 DECODE_TARGET = 1.5

@@ -1,4 +1,4 @@
-"""The pure core never imports Twisted (design.md: arrows point down only)."""
+"""The pure core never imports Twisted (docs/architecture.md#layers)."""
 
 from __future__ import annotations
 

@@ -109,7 +109,7 @@ def decode_to_json(
         packets = payload.decode_payload(body, version)
         if eio_only:
             return [_eio_only(p, version) for p in packets]
-        # Attachments are folded into their binary packet (docs/packets-modern.md).
+        # Attachments are folded into their binary packet (docs/packets.md).
         decoded = payload.payload_to_dicts(packets, version)
         for item in decoded:
             _check_sio_layer(item, version)

@@ -1,4 +1,4 @@
-"""Engine.IO packets, protocol versions 3 and 4 (protocol.md B.2, B.5, B.7).
+"""Engine.IO packets, protocol versions 3 and 4 (docs/protocol.md#b2, B.5, B.7).
 
 Layer: pure codec. Imports the standard library, ``sioproxy.errors`` and the
 Socket.IO codec (for the dict form of messages); never twisted.
@@ -180,7 +180,7 @@ _DIGITS: Final = {t: str(t.value) for t in EioType}
 def eio_to_dict(
     p: EioPacket, version: int = 4, *, sio: _sio.SioPacket | None = None
 ) -> dict[str, Any]:
-    """The JSON dict form of a packet (docs/packets-modern.md).
+    """The JSON dict form of a packet (docs/packets.md).
 
     A text message is shown as ``{"eio":"message","sio":{...}}`` with ``sio``
     if given, else decoded here with revision 4 (``version`` 3) or 5

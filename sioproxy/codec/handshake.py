@@ -1,4 +1,4 @@
-"""The Engine.IO open packet (handshake), versions 3 and 4 (protocol.md B.3).
+"""The Engine.IO open packet (handshake), versions 3 and 4 (docs/protocol.md#b3).
 
 Layer: pure codec, imports the standard library and ``sioproxy.errors`` only;
 never twisted.

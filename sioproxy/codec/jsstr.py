@@ -1,6 +1,6 @@
 """JavaScript string lengths: UTF-16 code units.
 
-Layer: pure codec helper. Both 0.9 framing (protocol.md A.5) and EIO3 text
+Layer: pure codec helper. Both 0.9 framing (docs/protocol.md#a5) and EIO3 text
 payloads (B.5.2) count lengths in ``String.length`` units, where a non-BMP
 character such as an emoji counts 2. Python's ``len()`` counts code points.
 """

@@ -4,7 +4,7 @@ Layer: pure codec. Imports only the standard library, ``legacy_json`` and
 ``sioproxy.errors``; never twisted. Framing of several packets, the handshake body and the JSONP
 wrappers live in ``legacy_framing``.
 
-A packet keeps its data field as the raw text slice (protocol.md C.8 "keep raw
+A packet keeps its data field as the raw text slice (docs/protocol.md#c8 "keep raw
 text"); the typed views (``name``, ``args``, ``ack_id``...) parse it lazily and
 tolerantly, the way node 0.9 does (A.4.3): bad JSON never raises. The dict form
 is gevent-socketio's (A.6), except where gevent is buggy (A.6, E.2).
@@ -24,7 +24,7 @@ from sioproxy.errors import DecodeError, EncodeError
 
 PROTOCOL = "0.9"
 # Ids are counters; a cap keeps int() away from Python's digit limit (and from
-# CVE-2020-36049 style abuse, protocol.md E.2). Longer ids are a DecodeError.
+# CVE-2020-36049 style abuse, docs/protocol.md#e2). Longer ids are a DecodeError.
 MAX_ID_DIGITS = 100
 _ID_LIMIT = 10**MAX_ID_DIGITS
 REASONS = ("transport not supported", "client not handshaken", "unauthorized")
@@ -32,7 +32,7 @@ ADVICES = ("reconnect",)
 
 
 class LegacyType(IntEnum):
-    """0.9 packet types; values are the wire digits (protocol.md A.4.1)."""
+    """0.9 packet types; values are the wire digits (docs/protocol.md#a4-1)."""
 
     DISCONNECT = 0
     CONNECT = 1

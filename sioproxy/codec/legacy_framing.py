@@ -4,7 +4,7 @@ Layer: pure codec over ``legacy`` (packets) and ``jsstr`` (UTF-16 lengths).
 Imports only the standard library and sioproxy.codec/errors; never twisted.
 
 Framing lengths count UTF-16 code units, like JavaScript's ``String.length``
-(protocol.md A.5); gevent's Python ``len()`` is wrong for emoji. POST bodies are
+(docs/protocol.md#a5); gevent's Python ``len()`` is wrong for emoji. POST bodies are
 taken whole (gevent's ``readline()`` loses everything after a newline, A.3.2).
 """
 

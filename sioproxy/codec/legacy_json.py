@@ -2,7 +2,7 @@
 
 Layer: pure codec helper, standard library only (plus sioproxy.errors).
 Node writes ``1.0`` as ``1``, ``1e-7`` as ``1e-7``, non-ASCII literally and lone
-surrogates escaped (protocol.md A.4.5); Python's json differs on all of these.
+surrogates escaped (docs/protocol.md#a4-5); Python's json differs on all of these.
 ``JSON.parse`` refuses ``NaN``/``Infinity``, which Python accepts.
 """
 

@@ -1,4 +1,4 @@
-"""HTTP long-polling bodies of Engine.IO 3 and 4, JSONP included (protocol.md B.5, B.6).
+"""HTTP long-polling bodies of Engine.IO 3 and 4, JSONP included (docs/protocol.md#b5, B.6).
 
 Layer: pure codec. Imports the standard library, ``sioproxy.errors`` and the
 other codec modules; never twisted. Bodies are ``bytes`` in and out.

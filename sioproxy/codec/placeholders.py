@@ -1,4 +1,4 @@
-"""Binary attachment placeholders in Socket.IO JSON data (protocol.md C.6).
+"""Binary attachment placeholders in Socket.IO JSON data (docs/protocol.md#c6).
 
 Layer: pure codec. Imports the standard library and ``sioproxy.errors`` only,
 so both ``socketio`` (decoding a header) and ``binary`` (packets with

@@ -1,10 +1,10 @@
 """Socket.IO packets, protocol revisions 4 (socket.io 1.x/2.x) and 5 (3.x/4.x).
 
 Layer: pure codec. Imports only the standard library, ``sioproxy.errors`` and
-``sioproxy.codec.binary`` (as a module: the two import each other); never twisted.
+``sioproxy.codec.placeholders``; never twisted.
 
 One packet is the text of one Engine.IO message (without the EIO ``4``),
-protocol.md C.2::
+docs/protocol.md#c2::
 
     <type digit>[<attachments>"-"][<namespace>","][<ack id>][<JSON payload>]
 
@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Final
 
-from sioproxy.codec import binary as _binary
+from sioproxy.codec import placeholders as _placeholders
+from sioproxy.codec.jsonvalue import same_json
 from sioproxy.codec.limits import SHORT_ENOUGH, depth_error, too_deep
 from sioproxy.errors import DecodeError, EncodeError
 
@@ -131,7 +132,7 @@ class SioPacket:
         """``data`` with every placeholder replaced by its attachment buffer."""
         if not self.attachments:
             return self.data
-        return _binary.reassemble(self.data, self.attachments)
+        return _placeholders.reassemble(self.data, self.attachments)
 
     @property
     def nsp_path(self) -> str:
@@ -248,7 +249,7 @@ def decode_sio(text: str, revision: int) -> SioPacket:
     elif not (ptype is _ACK and kind is list):
         _validate(ptype, data, text, i, revision)
     if count and data is not None:
-        _binary.check_placeholders(data, count, _protocol(revision), text, i)
+        _placeholders.check_placeholders(data, count, _protocol(revision), text, i)
     return _make(ptype, nsp, pid, data, count, text)
 
 
@@ -311,7 +312,7 @@ def _dumps(data: Any) -> str:
     try:
         return json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError, RecursionError) as exc:
-        hint = " (use binary.deconstruct() for bytes)" if "bytes" in str(exc) else ""
+        hint = " (use placeholders.deconstruct() for bytes)" if "bytes" in str(exc) else ""
         raise EncodeError(f"sio: payload is not JSON: {exc}{hint}") from None
 
 
@@ -375,21 +376,9 @@ def _unchanged(packet: SioPacket) -> bool:
             and orig.nsp == packet.nsp
             and orig.id == packet.id
             and orig.attachment_count == packet.attachment_count
-            and _same_json(orig.data, packet.data)
+            and same_json(orig.data, packet.data)
         )
     return False
-
-
-def _same_json(a: Any, b: Any) -> bool:
-    """Equality that also tells ``1``, ``1.0`` and ``True`` apart (they encode differently)."""
-    kind = type(a)
-    if kind is not type(b):
-        return False
-    if kind is list:
-        return len(a) == len(b) and all(_same_json(x, y) for x, y in zip(a, b, strict=True))
-    if kind is dict:
-        return list(a) == list(b) and all(_same_json(v, b[k]) for k, v in a.items())
-    return bool(a == b)
 
 
 # --------------------------------------------------------------------------- dict form
@@ -414,7 +403,7 @@ def type_name(ptype: SioType, revision: int) -> str:
 
 
 def sio_to_dict(p: SioPacket, revision: int) -> dict[str, Any]:
-    """The JSON dict form (docs/packets-modern.md); ``id``/``data`` omitted when absent."""
+    """The JSON dict form (docs/packets.md); ``id``/``data`` omitted when absent."""
     out: dict[str, Any] = {"type": type_name(p.type, revision), "nsp": p.nsp}
     if p.id is not None:
         out["id"] = p.id

@@ -126,7 +126,7 @@ def _legacy_fields(packet: Mapping[str, Any]) -> dict[str, Any]:
     endpoint = packet.get("endpoint")
     fields: dict[str, Any] = {
         "type": kind,
-        "nsp": endpoint or "/",  # 0.9's main endpoint is "" (protocol.md A.4)
+        "nsp": endpoint or "/",  # 0.9's main endpoint is "" (docs/protocol.md#a4)
         "heartbeat": kind in _LEGACY_HEARTBEATS,
     }
     if kind == "event":

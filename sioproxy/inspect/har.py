@@ -10,7 +10,7 @@ one entry for its handshake request, ``_resourceType: "websocket"``, response
 traffic is rebuilt as one request per run of consecutive packets of one
 connection in one direction (a POST for client packets, a GET whose response
 carries server packets); the real requests may have been split differently.
-Binary attachments follow their header as their own frames (protocol.md C.6).
+Binary attachments follow their header as their own frames (docs/protocol.md#c6).
 A recording made through rules is exported as the client saw it: a rewritten
 packet it sent as it sent it, a packet dropped on its way to it left out.
 
@@ -179,7 +179,7 @@ class _Exporter:
         conn = _Conn(open=entry, host=host or self._upstream_host, sid=entry.sid)
         self._conns[entry.conn] = conn
         if entry.generation is Generation.LEGACY and entry.sid:
-            # The 0.9 handshake response (protocol.md A.2) carries no packet; the open
+            # The 0.9 handshake response (docs/protocol.md#a2) carries no packet; the open
             # entry keeps its body. Older recordings lack it: timeouts left empty.
             req = entry.request
             body = entry.handshake or f"{entry.sid}:::{entry.transport.value}"

@@ -10,7 +10,7 @@ A packet line::
     #6       0.520 c1 -> websocket / event "hello" id=1 ["world"] ↪ answered by #7
 
 Heartbeats (0.9 ``heartbeat``/``noop``; Engine.IO ping, pong, noop, upgrade and
-the ``probe`` pair, protocol.md B.8) are hidden unless ``show_all``. Acks point
+the ``probe`` pair, docs/protocol.md#b8) are hidden unless ``show_all``. Acks point
 at their request through the entry's ``ack_of``; a request shows the ack that
 answered it when that ack is in the same set of entries (not while following).
 """

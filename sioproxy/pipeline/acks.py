@@ -3,7 +3,7 @@
 Layer: pure pipeline. Imports only the standard library and ``sioproxy.types``;
 never twisted. Works on plain ids; ``process`` rewrites the packets.
 
-protocol.md D.1: the sender of a request allocates its id and the receiver
+docs/protocol.md#d1: the sender of a request allocates its id and the receiver
 echoes it in the ack, so ids live in a scope (connection, namespace, request
 direction) and the two directions never mix. The proxy injecting a request
 speaks for the apparent sender of that scope, so its id must not collide with

@@ -9,7 +9,7 @@ The rule view (docs/rules.md "The rule view") is the codec's dict form plus
 convenience keys so one rules file works for every generation:
 
 * 0.9: ``packet_to_dict`` (gevent's dict) plus ``namespace`` (the endpoint,
-  ``"/"`` for the default ``""`` endpoint, protocol.md A.9).
+  ``"/"`` for the default ``""`` endpoint, docs/protocol.md#a9).
 * EIO3/EIO4: ``sio_to_dict`` plus ``namespace`` (``nsp`` without a v4
   ``?query``, C.4), and for events ``name`` = ``data[0]`` and ``args`` =
   ``data[1:]``, for acks ``args`` = ``data``. Binary packets keep their
@@ -28,18 +28,19 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sioproxy.codec import binary as _binary
+from sioproxy.codec import placeholders as _placeholders
+from sioproxy.codec.jsonvalue import same_json
 from sioproxy.codec.legacy import (
-    LegacyPacket,
     LegacyType,
     packet_from_dict,
     packet_to_dict,
     with_ack_id,
 )
+from sioproxy.codec.packets import Packet
 from sioproxy.codec.socketio import SioPacket, SioType, sio_from_dict, sio_to_dict
 from sioproxy.errors import DecodeError, EncodeError
 from sioproxy.types import Direction, Generation
 
-Packet = LegacyPacket | SioPacket
 Origin = Literal["unchanged", "rewritten", "injected"]
 
 __all__ = [
@@ -50,16 +51,11 @@ __all__ = [
     "Dropped",
     "Emit",
     "Note",
-    "Packet",
     "PacketContext",
-    "answer_id",
     "copy_json",
     "from_view",
-    "is_ack",
-    "packet_kind",
     "packet_namespace",
     "request_id",
-    "same_json",
     "to_view",
     "with_answer_id",
     "with_request_id",
@@ -145,26 +141,9 @@ Action = Emit | CloseNamespace | CloseConnection | ConsumedAck | Dropped | Note
 
 # --------------------------------------------------------------------------- packet facts
 
-_SIO_KIND = {
-    SioType.CONNECT: "connect",
-    SioType.DISCONNECT: "disconnect",
-    SioType.EVENT: "event",
-    SioType.ACK: "ack",
-    SioType.CONNECT_ERROR: "connect_error",
-    SioType.BINARY_EVENT: "binary_event",
-    SioType.BINARY_ACK: "binary_ack",
-}
-_LEGACY_KIND = {t: t.name.lower() for t in LegacyType}
 _LEGACY_REQUESTS = frozenset({LegacyType.MESSAGE, LegacyType.JSON, LegacyType.EVENT})
 _SIO_EVENTS = frozenset({SioType.EVENT, SioType.BINARY_EVENT})
 _SIO_ACKS = frozenset({SioType.ACK, SioType.BINARY_ACK})
-
-
-def packet_kind(packet: Packet) -> str:
-    """The rule ``type`` name of a packet (``binary_event`` for a modern type 5)."""
-    if type(packet) is SioPacket:
-        return _SIO_KIND[packet.type]
-    return _LEGACY_KIND[packet.type]  # type: ignore[index]
 
 
 def packet_namespace(packet: Packet) -> str:
@@ -181,19 +160,6 @@ def request_id(packet: Packet) -> int | None:
     return packet.id if packet.type in _LEGACY_REQUESTS else None
 
 
-def is_ack(packet: Packet) -> bool:
-    if type(packet) is SioPacket:
-        return packet.type in _SIO_ACKS
-    return packet.type is LegacyType.ACK
-
-
-def answer_id(packet: Packet) -> int | None:
-    """The request id an ack answers (0.9: in the data, A.10; modern: the id, C.5)."""
-    if type(packet) is SioPacket:
-        return packet.id if packet.type in _SIO_ACKS else None
-    return packet.ack_id  # type: ignore[union-attr]
-
-
 def with_request_id(packet: Packet, new_id: int) -> Packet:
     """``packet`` asking for an answer with ``new_id``; attachments stay (C.6)."""
     return dataclasses.replace(packet, id=new_id, raw=None)
@@ -203,18 +169,6 @@ def with_answer_id(packet: Packet, new_id: int) -> Packet:
     if type(packet) is SioPacket:
         return dataclasses.replace(packet, id=new_id, raw=None)
     return with_ack_id(packet, new_id)  # type: ignore[arg-type]
-
-
-def same_json(a: Any, b: Any) -> bool:
-    """Equality that tells ``1``, ``1.0`` and ``True`` apart (they encode differently)."""
-    kind = type(a)
-    if kind is not type(b):
-        return False
-    if kind is list or kind is tuple:
-        return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b, strict=True))
-    if kind is dict:
-        return list(a) == list(b) and all(same_json(v, b[k]) for k, v in a.items())
-    return bool(a == b)
 
 
 def copy_json(value: Any) -> Any:
@@ -320,10 +274,10 @@ def _modern_data(
 
 def _binary_fixup(packet: SioPacket) -> SioPacket:
     """Bytes a hook put into the data become placeholders plus attachments (C.6)."""
-    if not _binary.has_binary(packet.data):
+    if not _placeholders.has_binary(packet.data):
         if packet.is_binary:
             try:
-                _binary.check_placeholders(
+                _placeholders.check_placeholders(
                     packet.data, packet.attachment_count or 0, "sio", repr(packet.data)[:200], 0
                 )
             except DecodeError as exc:
@@ -331,9 +285,9 @@ def _binary_fixup(packet: SioPacket) -> SioPacket:
         return packet
     if packet.type not in _SIO_EVENTS and packet.type not in _SIO_ACKS:
         raise EncodeError(f"sio: a {packet.type.name} packet cannot carry binary data")
-    whole = (
-        _binary.reassemble(packet.data, packet.attachments) if packet.attachments else packet.data
-    )
+    whole = packet.data
+    if packet.attachments:
+        whole = _placeholders.reassemble(packet.data, packet.attachments)
     plain = dataclasses.replace(
         packet,
         type=SioType.EVENT if packet.type in _SIO_EVENTS else SioType.ACK,

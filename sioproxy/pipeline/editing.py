@@ -14,7 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sioproxy.codec.jsonvalue import same_json
 from sioproxy.codec.legacy import LegacyPacket
+from sioproxy.codec.packets import Packet
 from sioproxy.codec.socketio import SioPacket
 from sioproxy.errors import EncodeError
 from sioproxy.pipeline import pointer as _ptr
@@ -22,12 +24,10 @@ from sioproxy.pipeline.actions import (
     CloseConnection,
     CloseNamespace,
     Emit,
-    Packet,
     PacketContext,
     copy_json,
     from_view,
     packet_namespace,
-    same_json,
     to_view,
 )
 from sioproxy.pipeline.rules import Rule

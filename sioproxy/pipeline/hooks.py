@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from sioproxy.codec.packets import Packet
 from sioproxy.errors import ConfigError
-from sioproxy.pipeline.actions import Packet
 from sioproxy.types import Direction, Generation
 
 __all__ = ["HOOK_NAMES", "Addon", "HookContext", "HookFailed", "call_hook", "load_addon"]

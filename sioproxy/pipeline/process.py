@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sioproxy.codec.legacy import LegacyPacket
+from sioproxy.codec.packets import Packet, answer_id, is_ack, type_label
 from sioproxy.pipeline import acks as _acks
 from sioproxy.pipeline import pointer as _ptr
 from sioproxy.pipeline.actions import (
@@ -36,11 +37,7 @@ from sioproxy.pipeline.actions import (
     Dropped,
     Emit,
     Note,
-    Packet,
     PacketContext,
-    answer_id,
-    is_ack,
-    packet_kind,
     packet_namespace,
     request_id,
     with_answer_id,
@@ -235,7 +232,7 @@ class Pipeline:
     # ------------------------------------------------------------------ rules
 
     def _candidates(self, ctx: PacketContext, packet: Packet) -> tuple[Rule, ...]:
-        entry = self.rules.entry(ctx.direction, packet_kind(packet))
+        entry = self.rules.entry(ctx.direction, type_label(packet))
         if entry is None:
             return ()
         if not entry.by_event:

@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 ACTIONS = ("pass", "drop", "duplicate", "close_namespace", "close_connection", "refuse_upgrade")
-# Rule `type` values: the 0.9 names (A.6) and the modern ones (docs/packets-modern.md).
+# Rule `type` values: the 0.9 names (A.6) and the modern ones (docs/packets.md).
 # "event", "ack" and "error" also cover their binary / modern spellings.
 _TYPE_EXPANSION: dict[str, frozenset[str]] = {
     "event": frozenset({"event", "binary_event"}),
@@ -131,10 +131,6 @@ class Rule:
     @property
     def edits(self) -> bool:
         return bool(self.set or self.replace or self.delete or self.sub or self.rename)
-
-    @property
-    def needs_view(self) -> bool:
-        return bool(self.conditions) or self.edits
 
 
 # --------------------------------------------------------------------------- loading

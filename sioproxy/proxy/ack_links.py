@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from sioproxy.pipeline.actions import Packet, packet_namespace, request_id
+from sioproxy.codec.packets import Packet
+from sioproxy.pipeline.actions import packet_namespace, request_id
 from sioproxy.session import PacketSeen
 from sioproxy.types import Direction
 

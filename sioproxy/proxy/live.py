@@ -137,7 +137,7 @@ class LiveObserver:
             return True
         transport = self.tracker.undecoded_transport(req.path, req.query)
         if transport is not None:
-            # htmlfile is a never-ending chunked response (protocol.md A.3.4).
+            # htmlfile is a never-ending chunked response (docs/protocol.md#a3-4).
             self._note(f"{transport} transport forwarded untouched, not decoded: {req.path}")
         return False
 

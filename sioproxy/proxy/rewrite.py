@@ -9,7 +9,7 @@ packet (rewritten, injected, or a proxy-made disconnect/close) that is encoded
 afresh:
 
 * 0.9 bodies and WebSocket messages: one bare packet, or U+FFFD-framed with
-  UTF-16 lengths when there are several (protocol.md A.5).
+  UTF-16 lengths when there are several (docs/protocol.md#a5).
 * Engine.IO polling bodies: v3 text lengths in UTF-16 units, v3 XHR2 binary
   framing when the original body was binary, v4 ``\\x1e`` separators
   (B.5); JSONP wrappers re-applied (A.3.3, B.6).

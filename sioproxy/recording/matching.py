@@ -3,10 +3,10 @@
 Layer: pure (replay). Imports the codec views of ``script`` and the recording's
 placeholder helpers; never twisted.
 
-Packets are compared in their dict form (gevent's for 0.9, docs/packets-modern.md
+Packets are compared in their dict form (gevent's for 0.9, docs/packets.md
 for Socket.IO v4/v5), the same form ``--ignore`` JSON pointers (RFC 6901) point
 into, e.g. ``/args/0/ts`` (0.9) or ``/data/1/ts`` (modern). Ack id numbers are
-never part of the comparison (protocol.md D.1: each side allocates its own),
+never part of the comparison (docs/protocol.md#d1: each side allocates its own),
 and a redaction placeholder in the recording (``[REDACTED:token]``) matches
 whatever the live client sends there, since the recording no longer knows the
 real value. Each difference is attributed to the matcher that failed:
@@ -22,9 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from sioproxy.codec.packets import Packet, type_label
 from sioproxy.errors import ConfigError
 from sioproxy.recording.redact import is_placeholder
-from sioproxy.recording.script import Packet, event_name, namespace, to_dict, type_label
+from sioproxy.recording.script import event_name, namespace, to_dict
 
 MATCH_MODES: Final = ("strict", "per-event", "any")
 MATCHERS: Final = ("namespace", "type", "event", "args", "order")
@@ -247,9 +248,6 @@ class Comparison:
     @property
     def ok(self) -> bool:
         return not self.failed
-
-    def with_order_failure(self) -> Comparison:
-        return Comparison(failed=(*self.failed, "order"), differences=self.differences)
 
     def size(self) -> int:
         return len(self.differences)

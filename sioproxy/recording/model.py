@@ -317,7 +317,7 @@ class OpenEvent(EntryBase):
     """A new connection (Engine.IO or 0.9 session) was opened.
 
     ``handshake`` is the 0.9 handshake response body
-    (``sid:heartbeat:close:transports``, protocol.md A.2), which carries no
+    (``sid:heartbeat:close:transports``, docs/protocol.md#a2), which carries no
     packet; Engine.IO's open packet is recorded as a packet instead.
     """
 

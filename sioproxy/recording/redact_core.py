@@ -40,7 +40,7 @@ _STRUCTURAL_KEYS = frozenset(
 
 
 def _connect_prefix(message: str, client: bool) -> str:
-    """``auth.`` for the payload of a client's v5 CONNECT (protocol.md C.4)."""
+    """``auth.`` for the payload of a client's v5 CONNECT (docs/protocol.md#c4)."""
     return "auth." if client and message.startswith("40") else ""
 
 

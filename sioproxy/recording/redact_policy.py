@@ -52,7 +52,7 @@ _KEY_CHARS = re.compile(r"[^A-Za-z0-9_.\-]")
 PLACEHOLDER_RE = re.compile(r"\[REDACTED:([A-Za-z0-9_.\-]+)\]")
 PLACEHOLDER_ENCODED_RE = re.compile(r"%5BREDACTED%3A([A-Za-z0-9_.\-]+)%5D", re.IGNORECASE)
 # key=value pairs of a query string embedded in any text: a URL, a 0.9 CONNECT
-# qs (protocol.md A.9, "1::/chat:?token=x") or an SIO v4 namespace ("40/admin?token=x,", C.4).
+# qs (docs/protocol.md#a9, "1::/chat:?token=x") or an SIO v4 namespace ("40/admin?token=x,", C.4).
 QUERY_PAIR_RE = re.compile(r"(?:^|(?<=[?&;]))([^=&?#;\s,\"]+)=([^&#;\s,\"]*)")
 # "key": "value" or "key": literal in JSON text, also inside a JSON string
 # (one level of \" escaping) and in JSON that is cut off or malformed: the

@@ -14,7 +14,7 @@ docs/recording-format.md). A script is built for one side: ``Side.CLIENT``
 sent).
 
 Transport-level packets never become steps: they are generated live by the
-replay server and never replayed from the file (protocol.md D.3 item 5):
+replay server and never replayed from the file (docs/protocol.md#d3 item 5):
 0.9 heartbeats ``2::``, noops ``8::`` and the session-opening ``1::`` (a
 connect with an empty endpoint, A.9), and every Engine.IO packet that is not
 a ``message`` (open, ping, pong, noop, upgrade, close).
@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sioproxy.codec.jsonvalue import same_json
 from sioproxy.codec.legacy import (
     LegacyPacket,
     LegacyType,
@@ -35,6 +36,7 @@ from sioproxy.codec.legacy import (
     packet_from_dict,
     packet_to_dict,
 )
+from sioproxy.codec.packets import Packet, answer_id, is_ack
 from sioproxy.codec.socketio import (
     SioPacket,
     SioType,
@@ -47,12 +49,9 @@ from sioproxy.errors import DecodeError, EncodeError, RecordingError
 from sioproxy.recording.model import OpenEvent, PacketEntry, Recording, as_seen_by
 from sioproxy.types import Direction, Generation, Side
 
-Packet = LegacyPacket | SioPacket
-
 _LEGACY_REQUESTS = frozenset({LegacyType.MESSAGE, LegacyType.JSON, LegacyType.EVENT})
 _LEGACY_TRANSPORT = frozenset({LegacyType.HEARTBEAT, LegacyType.NOOP})
 _SIO_REQUESTS = frozenset({SioType.EVENT, SioType.BINARY_EVENT})
-_SIO_ACKS = frozenset({SioType.ACK, SioType.BINARY_ACK})
 
 
 # -- views of a packet, the same for both generations -----------------------
@@ -61,11 +60,6 @@ _SIO_ACKS = frozenset({SioType.ACK, SioType.BINARY_ACK})
 def namespace(packet: Packet) -> str:
     """The 0.9 endpoint, or the Socket.IO namespace without a v4 ``?query`` (C.4)."""
     return packet.endpoint if isinstance(packet, LegacyPacket) else packet.nsp_path
-
-
-def type_label(packet: Packet) -> str:
-    """Lower-case type name as in the dict forms (``event``, ``binary_ack``...)."""
-    return packet.type.name.lower()
 
 
 def event_name(packet: Packet) -> Any:
@@ -78,24 +72,11 @@ def event_name(packet: Packet) -> Any:
     return None
 
 
-def is_ack(packet: Packet) -> bool:
-    if isinstance(packet, LegacyPacket):
-        return packet.type is LegacyType.ACK
-    return packet.type in _SIO_ACKS
-
-
 def asks_ack(packet: Packet) -> bool:
     """Whether the packet asks the peer for an acknowledgement (A.10, C.5)."""
     if isinstance(packet, LegacyPacket):
         return packet.type in _LEGACY_REQUESTS and packet.id is not None
     return packet.type in _SIO_REQUESTS and packet.id is not None
-
-
-def answer_id(packet: Packet) -> int | None:
-    """The id an ack packet answers: 0.9 keeps it in the data field (``6::ep:<id>``)."""
-    if isinstance(packet, LegacyPacket):
-        return packet.ack_id
-    return packet.id
 
 
 def is_bare_legacy_request(packet: Packet) -> bool:
@@ -238,19 +219,13 @@ def build_script(recording: Recording, conn: str, view: Side = Side.CLIENT) -> S
     )
 
 
-def packet_of_entry(entry: PacketEntry, generation: Generation) -> tuple[Packet | None, str | None]:
-    """(packet, note): the codec packet of an application entry, or None and why not.
-
-    Transport-level packets give (None, None): skipping them is normal.
-    """
-    packet, note, _ = _entry_packet(entry, generation)
-    return packet, note
-
-
 def _entry_packet(
     entry: PacketEntry, generation: Generation
 ) -> tuple[Packet | None, str | None, str | None]:
-    """``packet_of_entry`` and the step's exact text (see ``Step.text``)."""
+    """(packet, note, exact text) of an application entry (see ``Step.text``).
+
+    Transport-level packets give (None, None, None): skipping them is normal.
+    """
     if entry.packet is None:
         return None, f"skipped, the frame did not decode: {entry.error}", None
     d = entry.packet
@@ -304,19 +279,10 @@ def _with_sio_raw(
     return packet, None
 
 
-def same_json(a: Any, b: Any) -> bool:
-    """Equal as JSON texts: same types (``1``, ``1.0``, ``true`` differ), same key order.
-
-    For parsed JSON, ``repr`` shows exactly those (C speed, unlike a walk); it
-    is stricter on ``-0.0`` against ``0.0``, which only costs the fast path.
-    """
-    return bool(a == b) and repr(a) == repr(b)
-
-
 def _correlate(steps: list[Step]) -> dict[int, int]:
     """ack index -> request index, by ``ack_of`` when recorded, else by (namespace, id).
 
-    Ids are scoped to (connection, namespace, direction) (protocol.md D.1): an
+    Ids are scoped to (connection, namespace, direction) (docs/protocol.md#d1): an
     ack answers the latest unanswered request of the other direction with the
     same namespace and id.
     """

@@ -20,7 +20,6 @@ from sioproxy.replay_client.effects import (
     Upgraded,
     WsConnect,
     WsDisconnect,
-    WsSend,
 )
 from sioproxy.replay_client.eio_client import EioClientSession
 from sioproxy.replay_client.legacy_client import LegacyClientSession
@@ -33,6 +32,7 @@ from sioproxy.replay_client.replayer import (
     SendPacket,
     parse_capture,
 )
+from sioproxy.session.effects import WsSend
 
 __all__ = [
     "Arm",

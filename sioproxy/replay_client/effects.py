@@ -14,6 +14,7 @@ from typing import Final
 
 from sioproxy.codec.legacy import LegacyPacket
 from sioproxy.codec.socketio import SioPacket
+from sioproxy.session.effects import WsSend
 
 __all__ = [
     "TEXT_CONTENT_TYPE",
@@ -28,7 +29,6 @@ __all__ = [
     "Upgraded",
     "WsConnect",
     "WsDisconnect",
-    "WsSend",
 ]
 
 TEXT_CONTENT_TYPE: Final = "text/plain;charset=UTF-8"
@@ -55,13 +55,6 @@ class WsConnect:
 
     path: str
     query: str
-
-
-@dataclass(frozen=True, slots=True)
-class WsSend:
-    """Send one WebSocket message: text for ``str``, binary for ``bytes``."""
-
-    data: str | bytes
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ values a session emits (HTTP calls, WebSocket opens/sends/closes, timers) and
 feeds the answers back (``http_response``, ``ws_opened``, ``ws_message``,
 ``timer_fired``...). Application packets come out as ``Received``.
 
-Behaviour follows engine.io-client (protocol.md Part B):
+Behaviour follows engine.io-client (docs/protocol.md#part-b):
 
 * handshake over polling (``GET ?EIO=v&transport=polling``) or straight over
   WebSocket, the open packet giving sid and heartbeat times (B.3);
@@ -41,8 +41,8 @@ from sioproxy.replay_client.effects import (
     Upgraded,
     WsConnect,
     WsDisconnect,
-    WsSend,
 )
+from sioproxy.session.effects import WsSend
 
 __all__ = ["MODES", "EioClientSession"]
 

@@ -2,7 +2,7 @@
 
 Layer: pure. Imports the standard library, sioproxy's 0.9 codec and the effect
 vocabulary of ``eio_client``; never twisted. It behaves like socket.io-client
-0.9.16 (protocol.md Part A):
+0.9.16 (docs/protocol.md#part-a):
 
 * handshake ``GET /socket.io/1/?t=...`` answered ``sid:heartbeat:close:transports`` (A.2);
 * then ``websocket`` (``/socket.io/1/websocket/<sid>``, one packet per frame,
@@ -29,8 +29,8 @@ from sioproxy.replay_client.effects import (
     Received,
     WsConnect,
     WsDisconnect,
-    WsSend,
 )
+from sioproxy.session.effects import WsSend
 
 __all__ = ["LEGACY_MODES", "LegacyClientSession"]
 

@@ -12,7 +12,7 @@ waits until every server packet that preceded it in the recording has come
 Timed (``speed`` set): client packets keep their recorded gaps divided by
 ``speed`` and capped by ``max_gap``, whatever the server says.
 
-Ack ids (protocol.md D.3). The client's own acked emits keep their recorded
+Ack ids (docs/protocol.md#d3). The client's own acked emits keep their recorded
 ids, so the live server's ack carries that id and is compared with the
 recorded ack. A server request carries the live server's id, whatever it is
 (node servers count per namespace for all clients, D.2): the engine matches it
@@ -32,20 +32,17 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from sioproxy.codec.legacy import LegacyPacket, packet_from_dict, packet_to_dict, with_ack_id
+from sioproxy.codec.packets import Packet, answer_id, is_ack, type_label
 from sioproxy.codec.socketio import SioPacket
 from sioproxy.errors import ConfigError, EncodeError
 from sioproxy.recording.matching import Pointer, compare, match_key
 from sioproxy.recording.script import (
-    Packet,
     Script,
     Step,
-    answer_id,
     asks_ack,
     event_name,
-    is_ack,
     namespace,
     to_dict,
-    type_label,
     wire_text,
 )
 from sioproxy.replay_client.capture import (

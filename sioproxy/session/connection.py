@@ -2,7 +2,7 @@
 
 Layer: pure (session). One ``Connection`` spans every HTTP request and the
 WebSocket of one Socket.IO session. It keeps the Socket.IO binary decoders
-(a header and its attachments stay one unit, protocol.md C.6) and the table of
+(a header and its attachments stay one unit, docs/protocol.md#c6) and the table of
 outstanding ack requests, so that an ack can point at the request it answers
 (ids are scoped by connection, namespace and requester, D.1).
 """

@@ -7,7 +7,6 @@ unchanged packet is never re-encoded.
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -218,17 +217,6 @@ class PacketSeen:
             revision = 4 if self.generation is Generation.EIO3 else 5
             return {"eio": "message", "sio": sio_to_dict(self.sio, revision)}
         return eio_to_dict(self.eio)
-
-    def raw_fields(self) -> dict[str, Any]:
-        """``raw`` or ``raw_b64`` (plus attachments) for the recording."""
-        out: dict[str, Any] = {}
-        if isinstance(self.raw, bytes):
-            out["raw_b64"] = base64.b64encode(self.raw).decode("ascii")
-        else:
-            out["raw"] = self.raw
-        if self.attachments:
-            out["attachments_b64"] = [base64.b64encode(a).decode("ascii") for a in self.attachments]
-        return out
 
 
 (

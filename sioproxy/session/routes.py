@@ -1,6 +1,6 @@
 """Classify a client request: which protocol generation, transport and session.
 
-Layer: pure (session). Rules from protocol.md A.1 (0.9 URL layout: the
+Layer: pure (session). Rules from docs/protocol.md#a1 (0.9 URL layout: the
 resource, the literal protocol segment ``1``, then ``<transport>/<sid>``) and
 B.1 (Engine.IO query: ``EIO``, ``transport``, ``sid``, ``j``; any ``EIO`` other
 than ``4`` means 3, node's rule).

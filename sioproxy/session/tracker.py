@@ -435,7 +435,7 @@ class SessionTracker:
 
 def _not_handshaken(route: Route, body: bytes) -> bool:
     """node 0.9 answers a request for an unknown sid with 200 and ``7:::1+0``
-    (error "client not handshaken", protocol.md A.8), gevent with a 400."""
+    (error "client not handshaken", docs/protocol.md#a8), gevent with a 400."""
     return route.generation is _LEGACY and b"7:::1" in body[:64]
 
 

@@ -11,7 +11,7 @@ connections (N = recorded connections) are replayed; every connection after
 them is a new episode, forwarded to ``upstream`` and recorded. The new
 connections are appended to the file when the test passes. A connection is
 pinned to one side by its handshake: later requests carry its session id
-(``sid=`` for Engine.IO, the path segment for 0.9, protocol.md A.1 and B.1),
+(``sid=`` for Engine.IO, the path segment for 0.9, docs/protocol.md#a1 and B.1),
 and the replay's stand-in server knows the ids it issued.
 """
 

@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from sioproxy.codec.legacy import packet_to_dict
+from sioproxy.codec.packets import Packet
 from sioproxy.codec.socketio import sio_to_dict
 from sioproxy.recording import PacketEntry, Recording, read_recording
-from sioproxy.recording.script import Packet, is_transport_level, to_dict, wire_text
+from sioproxy.recording.script import is_transport_level, to_dict, wire_text
 from sioproxy.session.events import PacketSeen, SessionEvent
 from sioproxy.standin.replay.engine import ReplayEngine
 from sioproxy.standin.replay.report import MismatchReport, ReplaySummary

@@ -1,4 +1,4 @@
-"""Binary Socket.IO packets: placeholders and reassembly (protocol.md C.2, C.3, C.6)."""
+"""Binary Socket.IO packets: placeholders and reassembly (docs/protocol.md#c2, C.3, C.6)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,8 @@ from typing import Any
 
 import pytest
 
-from sioproxy.codec.binary import (
-    SioDecoder,
-    deconstruct,
-    has_binary,
-    reassemble,
-    to_binary_packet,
-)
+from sioproxy.codec.binary import SioDecoder, to_binary_packet
+from sioproxy.codec.placeholders import deconstruct, has_binary, reassemble
 from sioproxy.codec.socketio import SioPacket, SioType, encode_sio
 from sioproxy.errors import DecodeError, EncodeError
 

@@ -1,4 +1,4 @@
-"""Engine.IO packets and the open packet: protocol.md B.2, B.3, B.4, B.7 vectors."""
+"""Engine.IO packets and the open packet: docs/protocol.md#b2, B.3, B.4, B.7 vectors."""
 
 from __future__ import annotations
 

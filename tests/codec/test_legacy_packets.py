@@ -1,4 +1,4 @@
-"""Socket.IO 0.9 packets: the wire vectors of protocol.md Part A, both ways."""
+"""Socket.IO 0.9 packets: the wire vectors of docs/protocol.md#part-a, both ways."""
 
 from __future__ import annotations
 

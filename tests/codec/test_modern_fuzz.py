@@ -2,7 +2,7 @@
 
 Round trips ``decode(encode(p)) == p`` for every packet type and both
 versions, and the decoder contract: any str/bytes either decodes or raises
-``DecodeError``; nothing else escapes (design.md "Errors").
+``DecodeError``; nothing else escapes (docs/architecture.md#errors).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sioproxy.codec import binary, engineio, handshake, payload, socketio
+from sioproxy.codec import binary, engineio, handshake, payload, placeholders, socketio
 from sioproxy.codec.engineio import EioPacket, EioType
 from sioproxy.codec.socketio import RESERVED_EVENTS, SioPacket, SioType
 from sioproxy.errors import DecodeError
@@ -89,9 +89,9 @@ def sio_packets(draw: st.DrawFn, revision: int) -> SioPacket:
         args = draw(st.lists(binary_values, max_size=4))
         if ptype is SioType.BINARY_EVENT:
             args = [draw(event_names(revision)), *args]
-        data, atts = binary.deconstruct(args)
+        data, atts = placeholders.deconstruct(args)
         if len(atts) > socketio.MAX_ATTACHMENTS:
-            data, atts = binary.deconstruct(args[:1])
+            data, atts = placeholders.deconstruct(args[:1])
         return SioPacket(type=ptype, nsp=nsp, id=pid, data=data, attachments=atts)
     return SioPacket(type=ptype, nsp=nsp, id=pid, data=data)
 

@@ -1,4 +1,4 @@
-"""Polling payloads and JSONP: protocol.md B.3, B.5.1, B.5.2, B.6, C.6, C.7 vectors."""
+"""Polling payloads and JSONP: docs/protocol.md#b3, B.5.1, B.5.2, B.6, C.6, C.7 vectors."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Socket.IO v4/v5 packets: the protocol.md C.2, C.3, C.5 and C.7 vectors, decode and encode."""
+"""Socket.IO v4/v5 packets: the docs/protocol.md#c2, C.3, C.5 and C.7 vectors, decode and encode."""
 
 from __future__ import annotations
 

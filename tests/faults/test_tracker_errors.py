@@ -2,7 +2,7 @@
 
 Regression: an upstream that died mid polling session left the connection
 open in the recording until the proxy stopped; the client had already been
-told (502) and engine.io clients close on that (protocol.md B.9).
+told (502) and engine.io clients close on that (docs/protocol.md#b9).
 """
 
 from __future__ import annotations

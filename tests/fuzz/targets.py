@@ -2,7 +2,7 @@
 
 Layer: tests only. Each target takes raw bytes and exercises one decoder the
 way a hostile peer (or a damaged file) can reach it. The contract checked is
-the one in design.md "Errors": a decoder returns or raises its documented
+the one in docs/architecture.md#errors: a decoder returns or raises its documented
 error (``DecodeError`` for wire input, ``RecordingError`` for recordings,
 ``ConfigError`` for rules); anything else escaping is a finding. A decoded
 value must also re-encode without anything but ``EncodeError``.
@@ -17,7 +17,16 @@ import shutil
 import tempfile
 from collections.abc import Callable
 
-from sioproxy.codec import binary, engineio, handshake, legacy, legacy_framing, payload, socketio
+from sioproxy.codec import (
+    binary,
+    engineio,
+    handshake,
+    legacy,
+    legacy_framing,
+    payload,
+    placeholders,
+    socketio,
+)
 from sioproxy.errors import ConfigError, DecodeError, EncodeError, RecordingError
 from sioproxy.pipeline.rules import parse_rules
 from sioproxy.recording.reader import read_recording
@@ -131,7 +140,7 @@ def sio_binary(data: bytes) -> None:
             continue
         if packet is not None:
             try:
-                binary.reassemble(packet.data, packet.attachments)
+                placeholders.reassemble(packet.data, packet.attachments)
                 socketio.encode_sio(packet)
             except (DecodeError, EncodeError):
                 pass

@@ -31,7 +31,7 @@ SERVER = "gevent09"
 # What the 0.9 clients observe against gevent. It equals node 0.9's transcript: each
 # gevent quirk that could show is met by the server script in gevent's own idiom, and
 # the test below on the recorded bytes checks that the quirk is really on the wire.
-# * Acks (protocol.md A.10): gevent acks a `5:<id>+` event itself AFTER the handler
+# * Acks (docs/protocol.md#a10): gevent acks a `5:<id>+` event itself AFTER the handler
 #   returns, with `list(retval)` for a tuple and `[retval]` otherwise, so `ack_me`
 #   returns `(arg, "ack")` and `bye` returns `()`: gevent then writes `6::/chat:<id>`
 #   with no `+[...]` (A.6 ack encoding), which the clients show as `[]`. A handler that
@@ -89,7 +89,7 @@ def _raws(path: Path, direction: str) -> list[str]:
     return [str(e.raw) for e in entries if isinstance(e, PacketEntry) and e.dir.value == direction]
 
 
-# gevent's own bytes (protocol.md A.4.5, A.6, A.10), relayed unchanged by the proxy.
+# gevent's own bytes (docs/protocol.md#a4-5, A.6, A.10), relayed unchanged by the proxy.
 GEVENT_WIRE = [
     # sorted keys, no spaces, ensure_ascii escapes (an emoji as a surrogate pair)
     re.escape(r'5:::{"args":["h\u00e9llo w\u00f6rld \ud83d\ude00",42,{"k":[true,null]}],')

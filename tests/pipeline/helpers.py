@@ -6,8 +6,9 @@ import random
 from typing import Any
 
 from sioproxy.codec.legacy import LegacyPacket, decode_packet, encode_packet, packet_from_dict
+from sioproxy.codec.packets import Packet
 from sioproxy.codec.socketio import decode_sio, encode_sio, sio_from_dict
-from sioproxy.pipeline import Emit, Packet, PacketContext, Pipeline, parse_rules, to_view
+from sioproxy.pipeline import Emit, PacketContext, Pipeline, parse_rules, to_view
 from sioproxy.pipeline.actions import packet_namespace
 from sioproxy.types import Direction, Generation
 

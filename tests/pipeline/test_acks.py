@@ -6,9 +6,10 @@ import random
 
 import pytest
 
+from sioproxy.codec.packets import answer_id
 from sioproxy.pipeline import ConsumedAck, Dropped, Emit, Note
 from sioproxy.pipeline.acks import ConnAcks
-from sioproxy.pipeline.actions import answer_id, request_id
+from sioproxy.pipeline.actions import request_id
 from sioproxy.types import Direction, Generation
 
 from .helpers import C2S, GENS, S2C, ack, emits, event, pipe, run, summary

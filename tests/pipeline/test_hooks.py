@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
+from sioproxy.codec.packets import Packet
 from sioproxy.codec.socketio import encode_sio
 from sioproxy.errors import ConfigError
-from sioproxy.pipeline import Dropped, Emit, Note, Packet, Pipeline, load_addon, parse_rules
+from sioproxy.pipeline import Dropped, Emit, Note, Pipeline, load_addon, parse_rules
 from sioproxy.pipeline.actions import request_id
 from sioproxy.types import Direction, Generation
 

@@ -42,7 +42,7 @@ def sample_header(**overrides: Any) -> Header:
 
 
 def sample_entries() -> list[Entry]:
-    """A short EIO4 session (protocol.md C.7) touching every entry kind and option."""
+    """A short EIO4 session (docs/protocol.md#c7) touching every entry kind and option."""
     query = f"EIO=4&transport=websocket&sid={SID}"
     return [
         OpenEvent(

@@ -368,7 +368,7 @@ def _entries() -> list[Entry]:
         _pkt(2, "c1", '40{"token":"s3cr3t-q1","apikey":"v5-auth-XYZ","secret":42424242}',
              {"eio": "message", "sio": {"type": "connect", "nsp": "/",
               "data": {"apikey": "v5-auth-XYZ", "secret": 42424242}}}),
-        # v4 namespace query (protocol.md C.4)
+        # v4 namespace query (docs/protocol.md#c4)
         _pkt(3, "c1", "40/admin?token=nsp-t0k-9,",
              {"type": "connect", "nsp": "/admin?token=nsp-t0k-9"}),
         # an echo of the secret later, and in an error message and note
@@ -385,7 +385,7 @@ def _entries() -> list[Entry]:
             sid="1234",
             request=_req("password=0.9-qs-pw"),
         ),
-        # 0.9 connect with a qs (protocol.md A.9)
+        # 0.9 connect with a qs (docs/protocol.md#a9)
         _pkt(8, "c2", "1::/chat:?token=s3cr3t-q1&password=0.9-qs-pw",
              {"type": "connect", "endpoint": "/chat", "qs": "?token=s3cr3t-q1&password=0.9-qs-pw"}),
         _pkt(9, "c1", '43[{"pin":42424242}]', {"type": "ack", "data": [{"pin": 42424242}]},

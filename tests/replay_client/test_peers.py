@@ -180,7 +180,7 @@ def test_same_drift_server_without_drift_is_clean(
 def test_server_requests_answered_under_live_ids(
     peer_server: ServerFactory, tmp_path: Path, server: str, client: str
 ) -> None:
-    # node counts server ack ids per namespace for all clients (protocol.md D.2):
+    # node counts server ack ids per namespace for all clients (docs/protocol.md#d2):
     # the recording's "question" has id 0; after two other clients it is 2 live.
     live = peer_server(server)
     recording = tmp_path / "session.jsonl"

@@ -1,4 +1,4 @@
-"""The sans-IO client sessions, driven by hand with protocol.md vectors."""
+"""The sans-IO client sessions, driven by hand with docs/protocol.md vectors."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ from sioproxy.replay_client import (
     Upgraded,
     WsConnect,
     WsDisconnect,
-    WsSend,
 )
 from sioproxy.replay_client.effects import ClientEffect
+from sioproxy.session.effects import WsSend
 
 OPEN4 = '0{"sid":"S","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":5000}'
 

@@ -3,7 +3,7 @@
 Layer: transport (the only layer importing twisted). One ``HttpRelay`` per
 proxy site owns an ``Agent`` over a persistent ``HTTPConnectionPool``: an
 Engine.IO long-poll GET holds one upstream connection while the POSTs of the
-same session use another (protocol.md B.5, A.3.2).
+same session use another (docs/protocol.md#b5, A.3.2).
 
 Two modes, chosen per request by ``RelayObserver.wants_body``:
 
@@ -13,7 +13,7 @@ Two modes, chosen per request by ``RelayObserver.wants_body``:
 * streaming: the response is copied to the client chunk by chunk as it arrives,
   with the upstream connection registered as the producer of the client's, so
   a slow client pauses the upstream read. 0.9's htmlfile transport is a
-  never-ending chunked response and must never be buffered (protocol.md A.3.4).
+  never-ending chunked response and must never be buffered (docs/protocol.md#a3-4).
 
 Requests outside ``resource_path`` (the app's pages) always stream and never
 reach the observer's body hooks.
@@ -40,6 +40,7 @@ from twisted.web.client import (
 from twisted.web.http_headers import Headers
 from twisted.web.iweb import UNKNOWN_LENGTH, IPolicyForHTTPS
 
+from sioproxy.net.clients import BytesProducer
 from sioproxy.net.endpoints import Upstream, UpstreamEndpoints
 from sioproxy.proxy.observer import RelayObserver, RequestInfo
 
@@ -143,27 +144,6 @@ def response_headers(
         for name, values in headers.getAllRawHeaders()
         if name.lower() not in drop
     )
-
-
-class BytesProducer:
-    """An ``IBodyProducer`` writing one bytes object at once (no cooperator round trip)."""
-
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-        self.length = len(body)
-
-    def startProducing(self, consumer: Any) -> defer.Deferred[None]:  # noqa: N802
-        consumer.write(self._body)
-        return defer.succeed(None)
-
-    def pauseProducing(self) -> None:  # noqa: N802
-        pass
-
-    def resumeProducing(self) -> None:  # noqa: N802
-        pass
-
-    def stopProducing(self) -> None:  # noqa: N802
-        pass
 
 
 class BoundedBody(Protocol):
@@ -465,7 +445,6 @@ def _start_response(
 __all__ = [
     "HOP_BY_HOP",
     "BodyTooLargeError",
-    "BytesProducer",
     "HttpRelay",
     "RequestTooLargeError",
     "forwarded_headers",

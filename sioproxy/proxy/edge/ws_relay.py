@@ -9,8 +9,8 @@ Layer: transport (the only layer importing twisted/autobahn).
   connecting (autobahn's own forwarder drops bytes there; this one does not).
 * Messages are relayed whole, text as text and binary as binary, after
   ``RelayObserver.on_ws_message``. One Engine.IO packet per frame
-  (protocol.md B.7, A.3.1), so a message is the unit the observer sees. Pings
-  and pongs stay per leg (protocol.md A.3.1: they are not Socket.IO heartbeats).
+  (docs/protocol.md#b7, A.3.1), so a message is the unit the observer sees. Pings
+  and pongs stay per leg (docs/protocol.md#a3-1: they are not Socket.IO heartbeats).
 * Backpressure: once both legs are open, each leg's transport is the streaming
   producer of the other's (as ``twisted.protocols.portforward`` does), so a
   full write buffer towards one peer stops reading from the other.
@@ -34,6 +34,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.iweb import IPolicyForHTTPS
 
+from sioproxy.net.clients import LowercaseUpgradeClient
 from sioproxy.net.endpoints import Upstream, tcp_endpoint
 from sioproxy.proxy.edge.ws_splice import WsSplice, pending_write_bytes
 from sioproxy.proxy.observer import RelayObserver, RequestInfo
@@ -113,19 +114,6 @@ class DownstreamProtocol(_RelayLeg, ServerProtocol):  # type: ignore[misc]
     def onOpen(self) -> None:  # noqa: N802
         if self.relay is not None:
             self.relay.downstream_open()
-
-
-class LowercaseUpgradeClient(ClientProtocol):  # type: ignore[misc]
-    """An autobahn client that sends ``Upgrade: websocket`` like browsers and node's ws.
-
-    autobahn writes ``Upgrade: WebSocket``; python-engineio 3 compares the header
-    with ``websocket`` case-sensitively and answers 400.
-    """
-
-    def sendData(self, data: bytes, sync: bool = False, chopsize: int | None = None) -> None:  # noqa: N802
-        if self.state == ClientProtocol.STATE_CONNECTING and data.startswith(b"GET "):
-            data = data.replace(b"\r\nUpgrade: WebSocket\r\n", b"\r\nUpgrade: websocket\r\n", 1)
-        super().sendData(data, sync, chopsize)
 
 
 class UpstreamProtocol(_RelayLeg, LowercaseUpgradeClient):

@@ -26,9 +26,8 @@ from twisted.web.http_headers import Headers
 
 from sioproxy.codec.legacy import LegacyPacket
 from sioproxy.codec.socketio import SioPacket
+from sioproxy.net.clients import BytesProducer, LowercaseUpgradeClient
 from sioproxy.net.endpoints import Upstream
-from sioproxy.proxy.edge.http_relay import BytesProducer
-from sioproxy.proxy.edge.ws_relay import LowercaseUpgradeClient
 from sioproxy.recording.model import Recording
 from sioproxy.recording.script import build_script
 from sioproxy.replay_client.drift import ConnectionResult, DriftReport, merge_results
@@ -43,12 +42,12 @@ from sioproxy.replay_client.effects import (
     Upgraded,
     WsConnect,
     WsDisconnect,
-    WsSend,
 )
 from sioproxy.replay_client.legacy_client import LegacyClientSession
 from sioproxy.replay_client.load import LoadStats
 from sioproxy.replay_client.plan import ClientSession, ConnectionPlan, plan_connection
 from sioproxy.replay_client.replayer import ClientReplayer, Finish, ReplayClientOptions, SendPacket
+from sioproxy.session.effects import WsSend
 from sioproxy.types import Side
 
 __all__ = ["ClientConnection", "RunOptions", "run_replay"]

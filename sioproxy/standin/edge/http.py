@@ -2,7 +2,7 @@
 
 Layer: transport (imports twisted). ``StandInResource`` routes every request
 under ``config.resource_path`` to the stand-in's sessions: Engine.IO 3/4
-polling (protocol.md B.1) or the 0.9 handshake and polling transports
+polling (docs/protocol.md#b1) or the 0.9 handshake and polling transports
 (A.1-A.3, A.9); a WebSocket upgrade leaves twisted.web through ``take_over``.
 The response helpers (``write_response``, ``prepare``, ``respond``) also
 answer the polls ``StandInServer`` held.
@@ -95,7 +95,7 @@ class StandInResource(Resource):
             return self._legacy(request, rest)
         return self._eio(request)
 
-    # -- Engine.IO (protocol.md B.1) ------------------------------------------
+    # -- Engine.IO (docs/protocol.md#b1) ------------------------------------------
 
     def _eio(self, request: Request) -> int | bytes:
         server, config = self.standin, self.standin.config
@@ -136,7 +136,7 @@ class StandInResource(Resource):
         server.drain(session)
         return NOT_DONE_YET if result is None else respond(request, result)
 
-    # -- 0.9 (protocol.md A.1-A.3, A.9) -----------------------------------------
+    # -- 0.9 (docs/protocol.md#a1 to A.3, A.9) --------------------------------------
 
     def _legacy(self, request: Request, rest: str) -> int | bytes:
         server, config = self.standin, self.standin.config

@@ -18,6 +18,7 @@ from typing import Any
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from sioproxy.session.effects import WsSend
 from sioproxy.standin.edge.handshake import WsPeer
 from sioproxy.standin.edge.http import Request, write_response
 from sioproxy.standin.sessions.app import (
@@ -29,7 +30,6 @@ from sioproxy.standin.sessions.app import (
     SessionBase,
     StandInConfig,
     WsClose,
-    WsSend,
     json_error,
 )
 from sioproxy.standin.sessions.eio_session import EioSession

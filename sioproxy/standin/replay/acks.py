@@ -2,7 +2,7 @@
 
 Layer: pure (replay). Imports the codec and ``script``; never twisted.
 
-protocol.md D.3: the sender of a request allocates its id, the receiver echoes
+docs/protocol.md#d3: the sender of a request allocates its id, the receiver echoes
 it, and ids are scoped to (connection, namespace, direction).
 
 * The live client asks (its emit carries id *x* where the recording had *y*):
@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sioproxy.codec.legacy import LegacyPacket, LegacyType, with_ack_id
+from sioproxy.codec.packets import Packet, answer_id
 from sioproxy.codec.socketio import SioPacket, SioType
-from sioproxy.recording.script import Packet, answer_id
 
 
 @dataclass(slots=True)
@@ -76,7 +76,7 @@ class AckTable:
         return sorted(i for ns, i in self._outstanding if ns == namespace)
 
 
-# -- rewriting recorded packets (protocol.md D.3) ----------------------------
+# -- rewriting recorded packets (docs/protocol.md#d3) ----------------------------
 
 
 def with_answer_id(packet: Packet, live_id: int) -> Packet:

@@ -1,7 +1,7 @@
 """The stand-in server's settings, read from a recording.
 
 Layer: pure (replay). Heartbeat values come from the recorded handshake (the
-Engine.IO open packet, protocol.md B.3, or the 0.9 handshake body, A.2): the
+Engine.IO open packet, docs/protocol.md#b3, or the 0.9 handshake body, A.2): the
 replay runs heartbeats live with the recorded intervals, never from the file.
 """
 

@@ -5,7 +5,7 @@ other replay modules; never twisted. The transport's replay server feeds it the
 live client's application packets and the current time, and carries out the
 actions it returns (``Send``, ``Mismatch``, ``Done``); it calls ``poll`` when
 ``next_deadline`` comes. Handshakes, session ids, heartbeats and upgrades are
-the server's business: they are never in the script (protocol.md D.3 item 5).
+the server's business: they are never in the script (docs/protocol.md#d3 item 5).
 
 Timing (docs/replay.md): a recorded server packet waits until the client
 packet that caused it (its trigger, from ``sioproxy.recording.causes``: the
@@ -30,6 +30,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sioproxy.codec.legacy import LegacyPacket
+from sioproxy.codec.packets import Packet, answer_id, is_ack
 from sioproxy.codec.socketio import SioPacket
 from sioproxy.recording.causes import Cause, infer_causes
 from sioproxy.recording.matching import (
@@ -42,12 +43,9 @@ from sioproxy.recording.matching import (
 )
 from sioproxy.recording.model import PacketEntry, Recording
 from sioproxy.recording.script import (
-    Packet,
     Script,
-    answer_id,
     asks_ack,
     build_script,
-    is_ack,
     is_bare_legacy_request,
     is_disconnect,
     is_transport_level,

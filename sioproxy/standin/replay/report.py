@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sioproxy.codec.packets import Packet, answer_id, is_ack
 from sioproxy.recording.matching import Difference, match_key
-from sioproxy.recording.script import Packet, Step, answer_id, is_ack, to_dict, wire_text
+from sioproxy.recording.script import Step, to_dict, wire_text
 from sioproxy.textsafe import escape_controls
 
 if TYPE_CHECKING:

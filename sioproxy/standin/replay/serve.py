@@ -94,7 +94,6 @@ class ReplayService:
         self.verbose = verbose and packet_log is not None
         self._on_all_done = on_all_done
         self._keep_journal = keep_journal
-        self._open_apps: set[ReplayApp] = set()
         self._playable: dict[str, bool] = {}  # recorded connection -> has steps
         self._wrong_seen: list[str] = []
 

@@ -5,6 +5,7 @@ runs these sessions on real sockets; the replay engine plugs in through
 ``ConnectionApp``/``AppFactory``.
 """
 
+from sioproxy.session.effects import WsSend
 from sioproxy.standin.sessions.app import (
     AppFactory,
     ConnectionApp,
@@ -15,7 +16,6 @@ from sioproxy.standin.sessions.app import (
     ServerConnection,
     StandInConfig,
     WsClose,
-    WsSend,
 )
 from sioproxy.standin.sessions.eio_session import EioSession, PollMode
 from sioproxy.standin.sessions.legacy_session import LegacySession

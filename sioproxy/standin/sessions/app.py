@@ -21,6 +21,7 @@ from typing import Protocol
 from sioproxy.codec.engineio import EioPacket
 from sioproxy.codec.legacy import LegacyPacket
 from sioproxy.codec.socketio import SioPacket
+from sioproxy.session.effects import WsSend
 from sioproxy.types import Direction, Generation
 
 __all__ = [
@@ -33,7 +34,6 @@ __all__ = [
     "ServerConnection",
     "StandInConfig",
     "WsClose",
-    "WsSend",
     "json_error",
     "wrong_protocol_text",
 ]
@@ -49,7 +49,7 @@ class StandInConfig:
     handshake values; for 0.9, ``ping_interval`` is node's ``heartbeat
     interval`` (the period of ``2::`` on websocket, never sent to the client)
     and ``heartbeat_timeout``/``close_timeout`` are the handshake fields
-    (integer seconds, ``None`` = empty field; protocol.md A.2, A.7).
+    (integer seconds, ``None`` = empty field; docs/protocol.md#a2, A.7).
     ``transports`` empty means every transport of the generation.
     """
 
@@ -79,7 +79,7 @@ class HttpResponse:
 
 
 def json_error(code: int, message: str) -> HttpResponse:
-    """engine.io's error response (protocol.md B.1): 400 (403 for code 4), JSON body."""
+    """engine.io's error response (docs/protocol.md#b1): 400 (403 for code 4), JSON body."""
     body = f'{{"code":{code},"message":"{message}"}}'.encode()
     return HttpResponse(
         status=403 if code == 4 else 400, content_type="application/json", body=body
@@ -118,13 +118,6 @@ class ReplyPoll:
 
     poll_id: int
     response: HttpResponse
-
-
-@dataclass(frozen=True, slots=True)
-class WsSend:
-    """Send one WebSocket message: text for ``str``, binary for ``bytes``."""
-
-    data: str | bytes
 
 
 @dataclass(frozen=True, slots=True)

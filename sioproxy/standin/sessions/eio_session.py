@@ -4,7 +4,7 @@ Layer: pure. Imports the standard library and sioproxy's codec and
 ``serverside.app``; never twisted. The transport feeds it polling requests and
 WebSocket messages; it answers with ``HttpResponse`` values and ``Effect``s.
 
-Behaviour follows engine.io (protocol.md Part B):
+Behaviour follows engine.io (docs/protocol.md#part-b):
 
 * handshake: the open packet with a fresh sid, ``upgrades`` ``["websocket"]``
   over polling and ``[]`` over WebSocket (B.3);
@@ -41,6 +41,7 @@ from sioproxy.codec.payload import (
 )
 from sioproxy.codec.socketio import SioPacket, encode_sio
 from sioproxy.errors import DecodeError, EncodeError
+from sioproxy.session.effects import WsSend
 from sioproxy.standin.sessions.app import (
     AppFactory,
     AppPacket,
@@ -50,7 +51,6 @@ from sioproxy.standin.sessions.app import (
     SessionBase,
     StandInConfig,
     WsClose,
-    WsSend,
     json_error,
 )
 from sioproxy.types import Direction

@@ -1,8 +1,8 @@
 """A sans-IO Socket.IO 0.9 server session for the stand-in server.
 
 Layer: pure. Imports the standard library, sioproxy's 0.9 codec and
-``serverside.app``; never twisted. It follows node socket.io 0.9.19 (protocol.md
-Part A), the server the 0.9.16 client was written against:
+``standin.sessions.app``; never twisted. It follows node socket.io 0.9.19
+(docs/protocol.md#part-a), the server the 0.9.16 client was written against:
 
 * handshake ``sid:heartbeat:close:transports`` (A.2), JSONP variant ``io.j[n](...)``;
 * ``1::`` on the first transport connection of the session (A.3, A.9);
@@ -36,6 +36,7 @@ from sioproxy.codec.legacy_framing import (
     split_payload,
 )
 from sioproxy.errors import DecodeError, EncodeError
+from sioproxy.session.effects import WsSend
 from sioproxy.standin.sessions.app import (
     AppFactory,
     AppPacket,
@@ -45,7 +46,6 @@ from sioproxy.standin.sessions.app import (
     SessionBase,
     StandInConfig,
     WsClose,
-    WsSend,
 )
 from sioproxy.types import Direction
 

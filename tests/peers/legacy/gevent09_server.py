@@ -9,7 +9,7 @@ because ruff (Python 3 syntax) must not read it.
 
 prints ``listening <port>`` as its first stdout line, then serves on 127.0.0.1 until
 SIGTERM/SIGINT. Namespaces ``''`` (0.9's default endpoint) and ``/chat`` run the same
-handlers. gevent's own semantics are kept, not patched (protocol.md A.6, A.10, E.1):
+handlers. gevent's own semantics are kept, not patched (docs/protocol.md#a6, A.10, E.1):
 
 * an event sent with ``<id>+`` is acked by gevent itself AFTER the handler returns, with
   ``list(retval)`` for a tuple and ``[retval]`` otherwise: ``ack_me`` returns the tuple
@@ -38,8 +38,8 @@ from socketio.handler import SocketIOHandler  # noqa: E402
 from socketio.namespace import BaseNamespace  # noqa: E402
 from socketio.server import SocketIOServer  # noqa: E402
 
-# xhr-multipart is in gevent's default handshake list but cannot work (protocol.md
-# A.3.5); flashsocket needs the Flash policy server on port 10843, which is off.
+# xhr-multipart is in gevent's default handshake list but cannot work
+# (docs/protocol.md#a3-5); flashsocket needs the Flash policy server on port 10843, which is off.
 TRANSPORTS = ["websocket", "xhr-polling", "jsonp-polling", "htmlfile"]
 
 
@@ -89,7 +89,7 @@ class Handler(SocketIOHandler):
     ``3:::`` message. The shim puts the transport's Content-Type and Connection back.
 
     2. A forced disconnect is recognised by a ``disconnect`` query key anywhere (the 0.9
-    spec, protocol.md A.9). gevent only checks ``QUERY_STRING.startswith("disconnect")``;
+    spec, docs/protocol.md#a9). gevent only checks ``QUERY_STRING.startswith("disconnect")``;
     socketIO-client sends ``?t=<ts>&disconnect=True``, which gevent would take for a
     long poll held for 25 s (heartbeat_interval), past the client's 20 s run bound.
     """

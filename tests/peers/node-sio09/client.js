@@ -18,7 +18,7 @@ function watch(ns, inbox) {
     inbox.push(['event', 'question', args]);
     ack('answer', '🎉');
   });
-  // json messages arrive as objects, plain ones as strings (protocol.md A.4.1).
+  // json messages arrive as objects, plain ones as strings (docs/protocol.md#a4-1).
   ns.on('message', (data) => inbox.push(typeof data === 'string' ? ['message', data] : ['json', data]));
 }
 

@@ -20,7 +20,7 @@ function handle(socket) {
   });
   socket.on('ask_me', function () {
     // node 0.9 requests a data ack ("5:<id>+") only when the callback declares
-    // parameters (cb.length > 0, protocol.md A.10), so name one.
+    // parameters (cb.length > 0, docs/protocol.md#a10), so name one.
     socket.emit('question', 'what?', function (first) {
       socket.emit('answer_received', ...arguments);
     });

@@ -35,7 +35,7 @@ def watch(ns: Any, inbox: Inbox) -> None:
     ns.on("question", question)
 
     def message(data: Any, *ack: Any) -> None:
-        # 3::: arrives as str, 4::: as the decoded JSON value (protocol.md A.4.1).
+        # 3::: arrives as str, 4::: as the decoded JSON value (docs/protocol.md#a4-1).
         inbox.push(["message", data] if isinstance(data, str) else ["json", data])
 
     ns.on("message", message)

@@ -2,10 +2,10 @@
 
 node clients cannot do JSONP outside a browser, so this speaks it by hand:
 
-* Socket.IO 0.9 (protocol.md A.2, A.3.3): handshake ``GET /socket.io/1/?jsonp=0`` answered
+* Socket.IO 0.9 (docs/protocol.md#a2, A.3.3): handshake ``GET /socket.io/1/?jsonp=0`` answered
   ``io.j[0]("<sid>:<hb>:<close>:<transports>");``, polls ``GET .../jsonp-polling/<sid>?i=0``
   answered ``io.j[0]("<payload>");``, sends ``POST`` form ``d=<JSON string of the payload>``.
-* Engine.IO 3 (protocol.md B.5.2, B.6): ``...&transport=polling&j=0`` answered
+* Engine.IO 3 (docs/protocol.md#b5-2, B.6): ``...&transport=polling&j=0`` answered
   ``___eio[0]("<payload>");`` with length-prefixed text payloads; ``POST`` form ``d=<payload>``.
 
 Both count payload lengths in UTF-16 code units. It runs the reduced scenario (connect, echo
@@ -166,7 +166,7 @@ class Eio3:
 
     def send(self, *packets: str) -> None:
         payload = "".join(f"{utf16_len(p)}:{p}" for p in packets)
-        # engine.io-client's JSONP escaping (protocol.md B.6): an escaped newline gets a
+        # engine.io-client's JSONP escaping (docs/protocol.md#b6): an escaped newline gets a
         # backslash before a real newline, then every real newline becomes "\\n".
         payload = payload.replace("\\n", "\\\n").replace("\n", "\\n")
         self.http.post_form("/socket.io/", self.query, payload)

@@ -26,8 +26,8 @@ from twisted.web.client import Agent, HTTPConnectionPool, readBody
 from twisted.web.http_headers import Headers
 from twisted.web.resource import Resource
 
+from sioproxy.net.clients import BytesProducer
 from sioproxy.net.endpoints import parse_upstream
-from sioproxy.proxy.edge.http_relay import BytesProducer
 from sioproxy.proxy.edge.site import build_proxy_site
 from sioproxy.types import Direction
 

@@ -128,7 +128,7 @@ packet = {{ name = "probe", args = ["from the proxy"], id = 0{extra} }}
 def test_injected_request_reaches_client_and_its_ack_is_consumed(
     case: Case, tmp_path: Path, shared_peer_server: Any
 ) -> None:
-    # 0.9 asks for the ack's data only with "+" (protocol.md A.10).
+    # 0.9 asks for the ack's data only with "+" (docs/protocol.md#a10).
     text = INJECT.format(extra=', ack = "data"' if case.gen == "0.9" else "")
     px = proxy(shared_peer_server, case, tmp_path, "--rules", write(tmp_path, "r.toml", text))
     try:

@@ -1,4 +1,4 @@
-"""Pure re-encoding vectors for sioproxy.proxy.rewrite (protocol.md A.5, B.5, B.6, B.7, C.6)."""
+"""Pure re-encoding vectors for sioproxy.proxy.rewrite (docs/protocol.md#a5, B.5, B.6, B.7, C.6)."""
 
 from __future__ import annotations
 

@@ -13,9 +13,10 @@ import dataclasses
 from sioproxy.codec.socketio import SioPacket, SioType
 from sioproxy.recording.matching import SAME
 from sioproxy.recording.script import build_script, wire_text
+from sioproxy.session.effects import WsSend
 from sioproxy.standin.replay import ReplayEngine, ReplayOptions, Send
 from sioproxy.standin.replay.acks import spliced_id
-from sioproxy.standin.sessions.app import StandInConfig, WsSend
+from sioproxy.standin.sessions.app import StandInConfig
 from sioproxy.standin.sessions.eio_session import EioSession
 from sioproxy.types import Generation
 

@@ -1,7 +1,7 @@
 """Test applications for the stand-in server: echo events back, ack acks.
 
 Test-side helper. ``ModernEcho`` speaks Socket.IO v4/v5 (answers CONNECTs,
-auto-connects ``/`` for v4 as socket.io 2.x does, protocol.md C.4);
+auto-connects ``/`` for v4 as socket.io 2.x does, docs/protocol.md#c4);
 ``LegacyEcho`` speaks 0.9 (answers ``1::/ns``, echoes messages, json and
 events, acks with the event's args).
 """

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sioproxy.standin.sessions.app import Effect, Ended, HttpResponse, ReplyPoll, WsClose, WsSend
+from sioproxy.session.effects import WsSend
+from sioproxy.standin.sessions.app import Effect, Ended, HttpResponse, ReplyPoll, WsClose
 
 
 class FakeClock:

@@ -1,4 +1,4 @@
-"""The pure Engine.IO server session, driven directly (protocol.md Part B vectors)."""
+"""The pure Engine.IO server session, driven directly (docs/protocol.md#part-b vectors)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The pure 0.9 server session, driven directly (protocol.md Part A vectors)."""
+"""The pure 0.9 server session, driven directly (docs/protocol.md#part-a vectors)."""
 
 from __future__ import annotations
 
