@@ -11,10 +11,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from sioproxy.codec.packets import Packet
 from sioproxy.recording.causes import infer_causes
 from sioproxy.recording.matching import compare_dicts, match_dict, match_key
 from sioproxy.recording.model import Recording
-from sioproxy.recording.script import Packet, Step, build_script
+from sioproxy.recording.script import Step, build_script
 from sioproxy.standin.replay.actions import ReplayOptions
 from sioproxy.standin.replay.causal import CauseBoard, auth_value, parse_assign
 from sioproxy.standin.replay.engine import ReplayEngine
