@@ -155,6 +155,9 @@ class _Seen:
     requests: dict[tuple[str, str, int], int]
     recent: dict[str, deque[tuple[float, int, str]]]
     last_server: dict[str, int] = dataclasses.field(default_factory=dict)
+    # The latest client packet that is no ack: an answer to the server's own
+    # request does not make the server broadcast, so it does not hide a cross cause.
+    last_not_ack: dict[str, int] = dataclasses.field(default_factory=dict)
     # Server packets by their wire text: copies of one broadcast share it.
     copies: dict[str | bytes, list[tuple[int, str, float]]] = dataclasses.field(
         default_factory=dict
@@ -207,13 +210,16 @@ def _note_client(seen: _Seen, entry: PacketEntry, app: _App, window: float) -> N
     conn, seq = entry.conn, entry.seq
     seen.last_client[conn] = seq
     seen.last_nsp[conn] = app.nsp
+    if app.kind != "ack":
+        seen.last_not_ack[conn] = seq
     seen.last_in_ns[conn, app.nsp] = seq
     if app.kind == "connect":
         seen.connects[conn, app.nsp] = seq
     elif app.kind == "request" and app.id is not None:
         seen.requests[conn, app.nsp, app.id] = seq
     recent = seen.recent.setdefault(app.nsp, deque())
-    recent.append((entry.t, seq, conn))
+    if app.kind != "ack":  # an answer to the server's request makes no broadcast
+        recent.append((entry.t, seq, conn))
     while recent and recent[0][0] < entry.t - window:
         recent.popleft()
 
@@ -282,7 +288,7 @@ def _cross_cause(
     seen: _Seen, entry: PacketEntry, nsp: str, window: float
 ) -> tuple[Dependency, str] | None:
     """Another connection's latest client packet in ``nsp`` since this one's own last."""
-    own_last = seen.last_client.get(entry.conn, 0)
+    own_last = seen.last_not_ack.get(entry.conn, 0)
     candidates = [
         (seq, conn)
         for t, seq, conn in reversed(seen.recent.get(nsp, ()))
@@ -291,6 +297,8 @@ def _cross_cause(
     if not candidates:
         return None
     seq, conn = candidates[0]
+    if seq < seen.last_client.get(entry.conn, 0) and not _has_copy(seen, entry, seq):
+        return None  # its own ack came after: rather an answer to that, unless a broadcast
     reason = f"follows {conn}'s #{seq} in {_ns_name(nsp)} within {window:g} s"
     others = sorted({f"{c} #{s}" for s, c in candidates[1:]})
     if others:
@@ -320,3 +328,10 @@ def describe_cause(cause: Cause) -> str:
         f"#{d.seq}" if d.conn == cause.conn else f"{d.conn} #{d.seq}" for d in cause.after
     )
     return f"{cause.kind.value}: waits for {deps}: {cause.reason}"
+
+
+def _has_copy(seen: _Seen, entry: PacketEntry, after: int) -> bool:
+    """Whether another connection got the same packet after client packet ``after``."""
+    return any(
+        conn != entry.conn and seq > after for seq, conn, _t in seen.copies.get(entry.raw, ())
+    )

@@ -180,6 +180,21 @@ CASES: list[tuple[str, Generation, list[str], dict[int, str]]] = [
         {7: "ack 5", 8: "reply 5", 9: "cross 5 c1#6", 10: "reply 6"},
     ),
     (
+        "v5 an own ack between: a broadcast copy keeps its cross cause, the ack's answer not",
+        V4,
+        [
+            "c1 > 40",
+            "c2 > 40",
+            'c2 < 420["confirm"] @1',
+            'c1 > 42["say"] @1.001',
+            "c2 > 430[true] @1.002",
+            'c2 < 42["said"] @1.003',
+            'c1 < 42["said"] @1.004',
+            'c2 < 42["confirmed"] @1.005',
+        ],
+        {5: "reply 4", 8: "cross 7 c1#6", 9: "reply 6", 10: "reply 7"},
+    ),
+    (
         "v5 two senders: the latest one, the other named",
         V4,
         [
