@@ -18,7 +18,7 @@ from sioproxy import limits
 from sioproxy.cli.loading import load_recording, warn_torn
 from sioproxy.cli.pipeout import stdout_closed
 from sioproxy.cli.redact_opts import add_redaction_options, policy_from
-from sioproxy.errors import RecordingError
+from sioproxy.errors import ConfigError, RecordingError
 from sioproxy.inspect.filters import compile_filter
 from sioproxy.inspect.follow import DEFAULT_INTERVAL, RecordingTail, follow
 from sioproxy.inspect.har import export_har, import_har
@@ -26,6 +26,7 @@ from sioproxy.inspect.merge import merge_files
 from sioproxy.inspect.show import ARGS_LIMIT, ShowOptions, answers, render, want_color
 from sioproxy.ops.config import bounded_float, bounded_int
 from sioproxy.recording import RecordingWriter, Redactor
+from sioproxy.recording.causes import DEFAULT_WINDOW, describe_cause, infer_causes
 from sioproxy.textsafe import escape_controls
 
 
@@ -42,6 +43,19 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         default=ARGS_LIMIT,
         metavar="N",
         help=f"cut arguments to N characters (default {ARGS_LIMIT})",
+    )
+    show.add_argument(
+        "--causes",
+        action="store_true",
+        help="under each server packet, what the replay waits for before sending it",
+    )
+    show.add_argument(
+        "--cause-window",
+        type=bounded_float(0.0, limits.MAX_TIMEOUT_SECONDS),
+        default=DEFAULT_WINDOW,
+        metavar="SECONDS",
+        help="with --causes: how long another connection's packet can cause one "
+        f"(default {DEFAULT_WINDOW:g})",
     )
     show.add_argument("--follow", action="store_true", help="keep printing as the file grows")
     show.add_argument(
@@ -92,15 +106,22 @@ def _options(args: argparse.Namespace) -> ShowOptions:
 def run_show(args: argparse.Namespace) -> int:
     options = _options(args)
     if args.follow:
+        if args.causes:
+            raise ConfigError(None, None, "--causes needs the whole file: not with --follow")
         return _show_follow(args, options)
     recording = load_recording(args.file, "show")
     redact = Redactor.from_summary(recording.header.redactions).redact_output
+    causes = None
+    if args.causes and not args.json:
+        inferred = infer_causes(recording, window=args.cause_window)
+        causes = {seq: describe_cause(cause) for seq, cause in inferred.items()}
     lines = render(
         recording.entries,
         options,
         as_json=args.json,
         answered=answers(recording.entries),
         sessions=recording.sessions,
+        causes=causes,
     )
     try:
         for line in lines:

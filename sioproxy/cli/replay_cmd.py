@@ -20,6 +20,7 @@ from sioproxy.ops.config import bounded_float
 from sioproxy.ops.logfmt import LOG_FORMATS, PacketLog
 from sioproxy.recording import Redactor
 from sioproxy.recording.matching import MATCH_MODES
+from sioproxy.standin.replay.causal import parse_assign
 from sioproxy.standin.replay.engine import MISS_MODES, ReplayOptions
 from sioproxy.textsafe import escape_controls
 
@@ -42,6 +43,28 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         default=None,
         metavar="SECONDS",
         help="cap idle gaps between recorded packets",
+    )
+    replay.add_argument(
+        "--assign",
+        default="auto",
+        metavar="order|auto|auth:/POINTER",
+        help="which recorded connection a live one replays (default auto: the one whose"
+        " CONNECT is most alike; order: in the order they opened)",
+    )
+    replay.add_argument(
+        "--cause-window",
+        type=bounded_float(0.0, limits.MAX_TIMEOUT_SECONDS),
+        default=1.0,
+        metavar="SECONDS",
+        help="how long after another connection's client packet a server packet counts"
+        " as caused by it (default 1)",
+    )
+    replay.add_argument(
+        "--max-wait",
+        type=bounded_float(0.0, limits.MAX_TIMEOUT_SECONDS),
+        default=5.0,
+        metavar="SECONDS",
+        help="longest wait for another connection's cause before sending anyway (default 5)",
     )
     replay.add_argument(
         "--loop", action="store_true", help="serve the recording again to every new connection"
@@ -97,10 +120,13 @@ def options_from(args: argparse.Namespace) -> ReplayOptions:
         on_miss=args.on_miss,
         speed=args.speed,
         max_gap=args.max_gap,
+        cause_window=getattr(args, "cause_window", 1.0),
+        max_wait=getattr(args, "max_wait", 5.0),
     )
 
 
 def run_replay(args: argparse.Namespace) -> int:
+    parse_assign(args.assign)  # a bad --assign is a usage error before the file is read
     recording = load_recording(args.recording, "replay")
     options = options_from(args)
     status = ExitStatus()
@@ -158,6 +184,7 @@ async def _serve(
             on_all_done=_all_done,
             # max_body: the stand-in takes the recording's maxPayload instead.
             limits=edge_limits(args, 0),
+            assign=args.assign,
         )
     except (OSError, CannotListenError) as exc:  # port in use, permission
         print(

@@ -118,6 +118,10 @@ class Formatter:
             return f"{head} {self._packet(entry, info)}"
         return f"{head} {self._paint('life', self._lifecycle(entry))}"
 
+    def cause_line(self, cause: str) -> str:
+        """The ``show --causes`` line under a server packet: why it waits."""
+        return " " * 19 + self._paint("link", f"cause {cause}")
+
     def _lifecycle(self, entry: Entry) -> str:
         if isinstance(entry, OpenEvent):
             req = entry.request
@@ -210,10 +214,13 @@ def render(
     as_json: bool = False,
     answered: Mapping[int, int] | None = None,
     sessions: Sequence[Session] = (),
+    causes: Mapping[int, str] | None = None,
 ) -> Iterator[str]:
     """The lines ``show`` prints for ``entries`` (no trailing newline).
 
     A later session's line comes before its first entry, whatever the filter.
+    ``causes`` (``show --causes``) maps a server packet's seq to why the
+    replay holds it back; it is printed on an indented line below the packet.
     """
     formatter = Formatter(color=options.color, args_limit=options.args_limit, answered=answered)
     pending = list(enumerate(sessions, start=2))
@@ -228,5 +235,8 @@ def render(
             yield safe(encode_line(entry.to_json()).decode("utf-8").rstrip("\n"))
         else:
             yield formatter.line(entry, info)
+            cause = causes.get(entry.seq) if causes is not None else None
+            if cause is not None:
+                yield formatter.cause_line(cause)
     for number, session in pending:
         yield session_line(number, session, as_json=as_json)

@@ -128,3 +128,24 @@ def test_docs_example_lines_are_real_output(capsys: pytest.CaptureFixture[str]) 
     assert run(["show", str(EIO4)]) == 0
     output = capsys.readouterr().out.splitlines()
     assert all(line in output for line in shown)
+
+
+def test_show_causes_prints_why_each_server_packet_waits(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run(["show", str(EIO4), "--color", "never", "--causes"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    connect = lines.index(next(x for x in lines if x.startswith("#4 ")))
+    assert lines[connect + 1].strip() == "cause connect: waits for #3: answers the CONNECT #3"
+    binary = lines.index(next(x for x in lines if x.startswith("#14 ")))
+    assert lines[binary + 1].strip() == (
+        "cause reply: waits for #10: follows #10 in '/';"
+        " also after #12 while the client is in '/chat'"
+    )
+    # client packets and connection events get no cause line
+    assert sum(x.strip().startswith("cause ") for x in lines) == 6
+
+
+def test_show_causes_with_follow_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="--causes"):
+        run(["show", str(EIO4), "--causes", "--follow"])

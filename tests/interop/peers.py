@@ -110,6 +110,14 @@ PEERS: dict[str, Peer] = {
             client="node-sio09/client.js",
             transports=LEGACY_MODES,
         ),
+        # The multi-room chat of the causal replay tests (its client takes other options).
+        Peer(
+            name="chat-node-sio4",
+            generations=("eio4",),
+            runner=NODE,
+            server="chat/server4.js",
+            client=None,
+        ),
         # python-socketio 5.x lives in the project's own venv: the one running pytest.
         Peer(
             name="py-sio5",

@@ -58,6 +58,7 @@ async def start_replay(
     keep_journal: bool = False,
     packet_log: PacketLog | None = None,
     limits: EdgeLimits | None = None,
+    assign: str = "auto",
 ) -> RunningReplay:
     """Serve ``recording`` as a stand-in Socket.IO server on ``listen``.
 
@@ -76,6 +77,7 @@ async def start_replay(
         on_all_done=on_all_done,
         keep_journal=keep_journal,
         packet_log=packet_log,
+        assign=assign,
     )
     stats = EdgeStats()
     port, site = await listen_standin(reactor, listen, config, service.app_factory, limits, stats)

@@ -29,6 +29,11 @@ class ReplayOptions:
     speed: float = 1.0
     max_gap: float | None = None
     auto_ack_legacy: bool = True
+    # Causes across connections (docs/replay.md, "Causes"): how long after
+    # another connection's client packet a server packet counts as caused by
+    # it, and how long it waits for that packet live before it is sent anyway.
+    cause_window: float = 1.0
+    max_wait: float = 5.0
 
     def __post_init__(self) -> None:
         if self.match not in MATCH_MODES:
@@ -39,6 +44,9 @@ class ReplayOptions:
             raise ConfigError(None, None, f"--speed must be 0 or more, got {self.speed}")
         if self.max_gap is not None and not self.max_gap >= 0:
             raise ConfigError(None, None, f"--max-gap must be 0 or more, got {self.max_gap}")
+        for name, value in (("--cause-window", self.cause_window), ("--max-wait", self.max_wait)):
+            if not value >= 0:
+                raise ConfigError(None, None, f"{name} must be 0 or more, got {value}")
         self.pointers()
 
     def pointers(self) -> tuple[Pointer, ...]:

@@ -8,9 +8,13 @@ actions it returns (``Send``, ``Mismatch``, ``Done``); it calls ``poll`` when
 the server's business: they are never in the script (docs/protocol.md#d3 item 5).
 
 Timing (docs/replay.md): a recorded server packet waits until the client
-packet that preceded it in the recording (its trigger) has been played, then
-follows it after the recorded gap. Server packets that followed other server
-packets keep their recorded gap to the previous one. Gaps are divided by
+packet that caused it (its trigger, from ``sioproxy.recording.causes``: the
+CONNECT it answers, the request it acks, the latest client packet of its
+namespace) has been played, then follows it after the recorded gap. With a
+``CauseBoard`` shared by the engines of one replay, a broadcast also waits
+for the other connection's live packet that caused it (``replay.causal``).
+Server packets that followed other server packets keep their recorded gap to
+the previous one. Gaps are divided by
 ``speed`` (2 = twice as fast, 0 = no waiting at all) and capped by ``max_gap``.
 A recorded ack also waits for the live request it answers, whose id it takes.
 
@@ -22,11 +26,13 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
+from collections.abc import Mapping
 from typing import Any
 
 from sioproxy.codec.legacy import LegacyPacket
 from sioproxy.codec.packets import Packet, answer_id, is_ack
 from sioproxy.codec.socketio import SioPacket
+from sioproxy.recording.causes import Cause, infer_causes
 from sioproxy.recording.matching import (
     SAME,
     Comparison,
@@ -48,6 +54,7 @@ from sioproxy.recording.script import (
 )
 from sioproxy.standin.replay.acks import AckTable, empty_ack, fresh_sid, spliced_id, with_answer_id
 from sioproxy.standin.replay.actions import MISS_MODES, Action, Done, Mismatch, ReplayOptions, Send
+from sioproxy.standin.replay.causal import CauseBoard, CrossWaits, also_waits, triggers
 from sioproxy.standin.replay.report import MismatchReport, explain_miss
 from sioproxy.types import Direction, Generation
 
@@ -58,7 +65,14 @@ class ReplayEngine:
     """Plays recorded connection ``conn`` of ``recording`` against one live client."""
 
     def __init__(
-        self, recording: Recording, conn: str, options: ReplayOptions, *, label: str | None = None
+        self,
+        recording: Recording,
+        conn: str,
+        options: ReplayOptions,
+        *,
+        label: str | None = None,
+        causes: Mapping[int, Cause] | None = None,
+        board: CauseBoard[Any] | None = None,
     ) -> None:
         self.script: Script = build_script(recording, conn)
         self.generation: Generation = self.script.generation
@@ -77,7 +91,14 @@ class ReplayEngine:
         self._keys: list[MatchKey] = [match_key(s.packet) for s in steps]
         self._rec_dicts: list[dict[str, Any] | None] = [None] * len(steps)
         self._live: tuple[Packet | None, dict[str, Any]] = (None, {})
-        self._trigger: list[int | None] = self.script.triggers()
+        if causes is None:
+            causes = infer_causes(recording, window=options.cause_window)
+        self._trigger: list[int | None] = triggers(self.script, causes)
+        self._also = also_waits(self.script, causes)
+        # Causes on other connections (a broadcast): only with a shared board.
+        self._board = board
+        times = {d.seq: e.t for d in _cross_seqs(causes, conn) if (e := recording.find_seq(d.seq))}
+        self._cross = CrossWaits(self.script, causes, times, board, options.max_wait, self)
         # Client acks answering a recorded server request are matched by id, not by order.
         self._ordered = [
             s.index for s in steps if s.dir == Direction.C2S and s.index not in self.script.answers
@@ -131,12 +152,21 @@ class ReplayEngine:
         return early + self._play_client(index, packet, now)
 
     def poll(self, now: float) -> list[Action]:
-        """Server pushes whose time has come."""
+        """Server pushes whose time has come, and packets whose cross causes came."""
+        if self._cross.deps and self._candidates:
+            return self._advance(now, [])
         return self._finish(self._flush(now, now))
 
     def next_deadline(self) -> float | None:
         """When ``poll`` next has something to send, or None."""
-        return self._queue[0][0] if self._queue else None
+        due = self._queue[0][0] if self._queue else None
+        wait = self._cross.deadline()
+        return due if wait is None else wait if due is None else min(due, wait)
+
+    @property
+    def max_wait_releases(self) -> int:
+        """Server packets sent after ``--max-wait`` without their cross-connection cause."""
+        return self._cross.max_wait_releases
 
     @property
     def all_played(self) -> bool:
@@ -206,6 +236,9 @@ class ReplayEngine:
     def _mark_played(self, index: int) -> None:
         if not self._played[index]:
             self._played[index] = True
+            step = self.script.steps[index]
+            if self._board is not None and step.dir is Direction.C2S:
+                self._board.played(self.script.conn, step.seq)
             if self._owed[index]:
                 self._owed_count -= 1
             released = self._dependents.pop(index, None)
@@ -278,12 +311,23 @@ class ReplayEngine:
             actions.append(Done())
         return actions
 
-    def _ready(self, index: int) -> bool:
+    def _ready(self, index: int, now: float) -> bool:
         trigger = self._trigger[index]
         if trigger is not None and not self._played[trigger]:
             return False
         request = self.script.answers.get(index)
-        return request is None or self._played[request]
+        if request is not None and not self._played[request]:
+            return False
+        also = self._also.get(index)
+        if also is not None and not self._played[also[0]]:
+            gate = also[1]
+            if gate is None or self._played[gate]:
+                return False  # the live client is in that namespace: keep the recorded order
+        if not self._cross.ready(index, now):
+            return False
+        self.notes += self._cross.notes
+        self._cross.notes.clear()
+        return True
 
     def _release(self, now: float) -> float:
         """Queue server steps whose trigger (and request) were played; returns the horizon.
@@ -296,8 +340,8 @@ class ReplayEngine:
         steps = self.script.steps
         waiting: list[int] = []
         for i in self._candidates:
-            if not self._ready(i):
-                waiting.append(i)  # an ack whose request has not played yet
+            if not self._ready(i, now):
+                waiting.append(i)  # an ack whose request, or a cross cause, has not played yet
                 continue
             step = steps[i]
             self._released[i] = True
@@ -307,6 +351,10 @@ class ReplayEngine:
             else:
                 trigger = self._trigger[i]
                 anchor = self.script.start_t if trigger is None else steps[trigger].t
+                anchor = max(anchor, self._cross.anchors.get(i, anchor))
+                also = self._also.get(i)
+                if also is not None and self._played[also[0]]:
+                    anchor = max(anchor, steps[also[0]].t)
                 due = now + self.options.scale(step.t - anchor)
                 horizon = max(horizon, due)
             self._due[i] = due
@@ -374,3 +422,8 @@ class ReplayEngine:
     def sent_id(self, request: int) -> int | None:
         """The id recorded server request ``request`` was sent with, if it was sent."""
         return self._acks.sent_id(request)
+
+
+def _cross_seqs(causes: Mapping[int, Cause], conn: str) -> list[Any]:
+    """The other connections' packets the server packets of ``conn`` wait for."""
+    return [d for c in causes.values() if c.conn == conn for d in c.cross()]

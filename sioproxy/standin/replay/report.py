@@ -190,6 +190,8 @@ class ReplaySummary:
     unopened: tuple[str, ...] = ()
     wrong_protocol: int = 0
     wrong_protocol_seen: tuple[str, ...] = ()
+    # Server packets sent after --max-wait without their cause on another connection.
+    max_wait_releases: int = 0
 
     @property
     def ok(self) -> bool:
@@ -213,6 +215,11 @@ class ReplaySummary:
             lines[0] += f", {_count(len(self.unopened), 'recorded connection')} never opened"
         if self.wrong_protocol:
             lines[0] += f", {_count(self.wrong_protocol, 'request')} of another protocol refused"
+        if self.max_wait_releases:
+            lines[0] += (
+                f", {_count(self.max_wait_releases, 'server packet')} sent after --max-wait"
+                " without its cause"
+            )
         for report in self.mismatches[:20]:
             lines.append(f"  miss: {report.conn} #{report.live_index} {report.wire}")
         if len(self.mismatches) > 20:
@@ -236,6 +243,7 @@ class ReplaySummary:
             "unplayed": [u.to_json() for u in self.unplayed],
             "unopened": list(self.unopened),
             "wrong_protocol": self.wrong_protocol,
+            "max_wait_releases": self.max_wait_releases,
             "ok": self.ok,
         }
 

@@ -9,44 +9,134 @@ recorded client packets into a ``ReplaySummary``.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
+from sioproxy.codec.packets import Packet
+from sioproxy.recording.causes import infer_causes
+from sioproxy.recording.matching import compare_dicts, match_dict, match_key
 from sioproxy.recording.model import Recording
-from sioproxy.recording.script import build_script
+from sioproxy.recording.script import Step, build_script
 from sioproxy.standin.replay.actions import ReplayOptions
+from sioproxy.standin.replay.causal import CauseBoard, auth_value, parse_assign
 from sioproxy.standin.replay.engine import ReplayEngine
 from sioproxy.standin.replay.report import ReplaySummary, UnplayedPacket
 from sioproxy.types import Direction
 
 
 class ConnectionScheduler:
-    """Hands each new live connection the next recorded one, in the order they opened.
+    """Hands each new live connection a recorded one not handed out yet.
 
+    ``assign`` (``--assign``): ``order`` takes them in the order they opened;
+    ``auto`` picks the one whose first client packet is most like the live
+    client's first packet (its CONNECT and auth object), ties in order;
+    ``auth:/POINTER`` the one whose CONNECT auth has the same value there.
+    All engines share the recording's causes and one ``CauseBoard``, so a
+    broadcast waits for the live packet of the connection that caused it.
     With ``loop`` it starts over after the last; otherwise ``exhausted`` turns
     true and ``assign`` returns None.
     """
 
-    def __init__(self, recording: Recording, options: ReplayOptions, loop: bool = False) -> None:
+    def __init__(
+        self,
+        recording: Recording,
+        options: ReplayOptions,
+        loop: bool = False,
+        assign: str = "order",
+    ) -> None:
         self.recording = recording
         self.options = options
         self.loop = loop
         self.order = recording.connections()
         self.engines: list[ReplayEngine] = []
+        self.mode, self._pointer = parse_assign(assign)
+        self.causes = infer_causes(recording, window=options.cause_window)
+        self.board: CauseBoard[ReplayEngine] = CauseBoard()
+        self._firsts: dict[str, Step | None] = {}
+        self.notes: list[str] = []
+
+    @property
+    def wants_first_packet(self) -> bool:
+        """Whether ``assign`` should wait for the live client's first packet to choose.
+
+        Only when no remaining recorded connection had the server speak first
+        (a socket.io 2 ``40``, a 0.9 welcome): those need their packets at open.
+        """
+        if self.mode == "order" or self.exhausted:
+            return False
+        return all(self._first(c) is not None for c in self._remaining())
 
     @property
     def exhausted(self) -> bool:
         return not self.order or (not self.loop and len(self.engines) >= len(self.order))
 
-    def assign(self, label: str | None = None) -> ReplayEngine | None:
-        """The engine for a new live connection (``label`` names it in reports)."""
+    def assign(self, label: str | None = None, first: Packet | None = None) -> ReplayEngine | None:
+        """The engine for a new live connection (``label`` names it in reports).
+
+        ``first``: the live client's first application packet, when the
+        choice waited for it (``wants_first_packet``).
+        """
         if self.exhausted:
             return None
-        conn = self.order[len(self.engines) % len(self.order)]
-        engine = ReplayEngine(self.recording, conn, self.options, label=label)
+        conn = self._pick(first)
+        engine = ReplayEngine(
+            self.recording,
+            conn,
+            self.options,
+            label=label,
+            causes=self.causes,
+            board=self.board,
+        )
         self.engines.append(engine)
         return engine
 
+    def _remaining(self) -> list[str]:
+        """Recorded connections not handed out in the current round (``loop``)."""
+        n = len(self.order)
+        start = (len(self.engines) // n) * n if n else 0
+        handed = {e.script.conn for e in self.engines[start:]}
+        return [c for c in self.order if c not in handed]
+
+    def _first(self, conn: str) -> Step | None:
+        """The first recorded step of ``conn`` when it is a client packet, else None."""
+        if conn not in self._firsts:
+            steps = build_script(self.recording, conn).steps
+            first = steps[0] if steps else None
+            self._firsts[conn] = first if first is not None and first.dir is Direction.C2S else None
+        return self._firsts[conn]
+
+    def _pick(self, first: Packet | None) -> str:
+        remaining = self._remaining()
+        if first is None or self.mode == "order" or len(remaining) == 1:
+            return remaining[0]
+        rev = build_script(self.recording, remaining[0]).revision
+        live = match_dict(first, rev)
+        scores = [(self._score(c, first, live, rev), -i, c) for i, c in enumerate(remaining)]
+        best = max(scores)
+        if best[0] <= 0 and self.mode == "auth":
+            pointer = self._pointer.text if self._pointer else ""
+            self.notes.append(
+                f"--assign auth:{pointer}: no recorded connection has the live"
+                f" value; took {remaining[0]}"
+            )
+        return best[2] if best[0] > 0 else remaining[0]
+
+    def _score(self, conn: str, first: Packet, live: dict[str, Any], rev: int | None) -> int:
+        step = self._first(conn)
+        if step is None:
+            return 0
+        recorded = match_dict(step.packet, rev)
+        if self.mode == "auth" and self._pointer is not None:
+            value = auth_value(live, self._pointer)
+            return int(value is not None and value == auth_value(recorded, self._pointer))
+        if compare_dicts(recorded, live, self.options.pointers()).ok:
+            return 2
+        return int(match_key(step.packet) == match_key(first))
+
     def summary(self) -> ReplaySummary:
         summary = summarize(self.engines, recorded_connections=len(self.order))
+        summary = dataclasses.replace(
+            summary, max_wait_releases=sum(e.max_wait_releases for e in self.engines)
+        )
         return dataclasses.replace(summary, unopened=tuple(self.unopened()))
 
     def unopened(self) -> list[str]:

@@ -73,8 +73,10 @@ class ReplayService:
         on_all_done: Callable[[], None] | None = None,
         keep_journal: bool = False,
         packet_log: PacketLog | None = None,
+        assign: str = "auto",
     ) -> None:
-        self.scheduler = ConnectionScheduler(recording, options, loop=loop)
+        self.scheduler = ConnectionScheduler(recording, options, loop=loop, assign=assign)
+        self._app_of: dict[ReplayEngine, ReplayApp] = {}
         self.stats = ReplayStats()
         self._clock = clock
         self._schedule = schedule
@@ -114,8 +116,15 @@ class ReplayService:
 
     # -- called by the apps -------------------------------------------------
 
-    def assign(self, conn: ServerConnection) -> ReplayEngine | None:
-        engine = self.scheduler.assign(label=conn.label)
+    def assign(
+        self, conn: ServerConnection, app: ReplayApp, first: Packet | None = None
+    ) -> ReplayEngine | None:
+        engine = self.scheduler.assign(label=conn.label, first=first)
+        for text in self.scheduler.notes:
+            self.note(text, conn=conn.label, level="warning")
+        self.scheduler.notes.clear()
+        if engine is not None:
+            self._app_of[engine] = app
         if engine is None:
             self.stats.refused += 1
             self.note(
@@ -134,6 +143,13 @@ class ReplayService:
                     replaying=engine.script.conn,
                 )
         return engine
+
+    def wake_waiters(self) -> None:
+        """Let connections whose server packets waited for another connection's look again."""
+        for engine in self.scheduler.board.take_woken():
+            app = self._app_of.get(engine)
+            if app is not None:
+                app.wake()
 
     def note(self, text: str, *, conn: str | None = None, level: str = "info") -> None:
         if self.log is not None:
@@ -190,13 +206,25 @@ class ReplayApp:
 
     def on_open(self, conn: ServerConnection) -> None:
         self._conn = conn
-        self._engine = self._service.assign(conn)
+        if self._service.scheduler.wants_first_packet:
+            return  # --assign auto/auth: chosen by the client's first packet (its CONNECT)
+        self._start(conn, None)
+
+    def _start(self, conn: ServerConnection, first: Packet | None) -> None:
+        self._engine = self._service.assign(conn, self, first)
         if self._engine is None:
             conn.close()
             return
         self._apply(self._engine.start(self._now()))
 
+    def wake(self) -> None:
+        """Another connection played a packet this one's server packets wait for."""
+        if self._engine is not None and not self._closed:
+            self._apply(self._engine.poll(self._now()))
+
     def on_packet(self, conn: ServerConnection, packet: Packet) -> None:
+        if self._engine is None and not self._closed:
+            self._start(conn, packet)
         if self._engine is None:
             return
         stats = self._service.stats
@@ -206,6 +234,7 @@ class ReplayApp:
         if service.verbose:
             service.packet_line(conn, Direction.C2S, packet)
         self._apply(self._engine.on_client_packet(packet, self._now()))
+        service.wake_waiters()
 
     def on_heartbeat(
         self, conn: ServerConnection, direction: Direction, packet: EioPacket | LegacyPacket
@@ -223,6 +252,10 @@ class ReplayApp:
         log = self._service.log
         if log is not None:
             log.closed(conn.label, reason=reason, by=_CLOSED_BY.get(reason))
+        if self._engine is not None:
+            # What other connections wait for from this one will not come now.
+            self._service.scheduler.board.closed(self._engine.script.conn)
+            self._service.wake_waiters()
 
     # -- actions --------------------------------------------------------------
 

@@ -1,0 +1,337 @@
+"""Why each recorded server packet was sent: its causes, from Socket.IO semantics.
+
+Layer: pure (recording). Imports the standard library, ``sioproxy.types`` and
+the recording model; never twisted. The inference works on the packets' dict
+forms (docs/recording-format.md), so it needs no codec and runs on any
+recording when it is loaded: nothing new is stored in the file.
+
+For every application packet the server sent (as ``view`` saw it), in this
+order of preference:
+
+* ``connect``: a CONNECT reply or CONNECT_ERROR (0.9: the endpoint's ``1::/ns``
+  or an error) waits for that namespace's CONNECT request on its connection;
+* ``ack``: an acknowledgement waits for the request it answers (``ack_of``,
+  else the latest unanswered request of the same namespace and id);
+* ``reply``: a packet that followed a client packet of the same namespace on
+  its connection waits for the latest such packet;
+* ``cross``: a packet that followed another connection's client packet of the
+  same namespace, with no client packet of its own connection in between,
+  within ``window`` seconds, also waits for that packet (a broadcast);
+* ``push``: none of those: it is timed from the previous server packet of its
+  connection (or the connection's start).
+
+Where the evidence is ambiguous the weaker dependency is taken, the one that
+cannot hold a packet back for something a live client may never send: a
+packet that followed a client packet of *another* namespace on its own
+connection depends on its own namespace only (so a client that joins fewer
+namespaces still gets its replies). That latest client packet is kept as
+``also``, with ``gate`` the CONNECT of its namespace: a replay waits for it
+too while the live client has joined that namespace, so a client doing all
+the recorded client did keeps the recorded order. ``Cause.reason`` says what
+was chosen and why, for ``sioproxy show --causes`` and ``replay --verbose``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sioproxy.recording.model import OpenEvent, PacketEntry, Recording, as_seen_by
+from sioproxy.types import Direction, Generation, Side
+
+#: Default ``--cause-window``: how long after another connection's client
+#: packet a server packet still counts as caused by it.
+DEFAULT_WINDOW = 1.0
+
+_LEGACY_TRANSPORT = frozenset({"heartbeat", "noop"})
+_LEGACY_REQUESTS = frozenset({"message", "json", "event"})
+_SIO_REQUESTS = frozenset({"event", "binary_event"})
+_SIO_ACKS = frozenset({"ack", "binary_ack"})
+_SIO_CONNECT_ANSWERS = frozenset({"connect", "connect_error", "error"})
+
+
+class CauseKind(StrEnum):
+    CONNECT = "connect"
+    ACK = "ack"
+    REPLY = "reply"
+    CROSS = "cross"
+    PUSH = "push"
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    """A recorded client packet (``seq`` on connection ``conn``) that must play first."""
+
+    conn: str
+    seq: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cause:
+    """Why the server packet ``seq`` on ``conn`` was sent.
+
+    ``after`` lists the client packets it waits for, its own connection's
+    first; empty for a push. ``reason`` says it in words.
+    """
+
+    conn: str
+    seq: int
+    kind: CauseKind
+    after: tuple[Dependency, ...] = ()
+    reason: str = ""
+    also: int | None = None
+    gate: int | None = None
+
+    def cross(self) -> tuple[Dependency, ...]:
+        """The dependencies on other connections' packets."""
+        return tuple(d for d in self.after if d.conn != self.conn)
+
+
+@dataclass(frozen=True, slots=True)
+class _App:
+    """The parts of an application packet the inference looks at."""
+
+    kind: str  # "connect", "connect_answer", "ack", "request", "other"
+    nsp: str
+    id: int | None  # the request's ack id, or the id an ack answers
+
+
+def app_view(packet: Mapping[str, Any] | None, generation: Generation) -> _App | None:
+    """The packet's kind, namespace and id; None for a transport-level packet."""
+    if packet is None:
+        return None
+    if generation is Generation.LEGACY:
+        return _legacy_view(packet)
+    sio = packet.get("sio")
+    if packet.get("eio") != "message" or not isinstance(sio, Mapping):
+        return None
+    ptype, nsp, pid = sio.get("type"), _strip_query(sio.get("nsp", "/")), sio.get("id")
+    pid = pid if type(pid) is int else None
+    if ptype in _SIO_ACKS:
+        return _App("ack", nsp, pid)
+    if ptype in _SIO_REQUESTS and pid is not None:
+        return _App("request", nsp, pid)
+    if ptype in _SIO_CONNECT_ANSWERS:
+        return _App("connect", nsp, None)
+    return _App("other", nsp, None)
+
+
+def _legacy_view(packet: Mapping[str, Any]) -> _App | None:
+    ptype, nsp = packet.get("type"), _strip_query(packet.get("endpoint", ""))
+    if ptype in _LEGACY_TRANSPORT or (ptype == "connect" and nsp == ""):
+        return None  # heartbeats and the session's own ``1::``: generated live
+    if ptype == "connect":
+        return _App("connect", nsp, None)
+    if ptype == "ack":
+        ack_id = packet.get("ackId")
+        return _App("ack", nsp, ack_id if type(ack_id) is int else None)
+    pid = packet.get("id")
+    if ptype in _LEGACY_REQUESTS and type(pid) is int:
+        return _App("request", nsp, pid)
+    return _App("other", nsp, None)
+
+
+def _strip_query(nsp: Any) -> str:
+    text = nsp if isinstance(nsp, str) else ""
+    return text.split("?", 1)[0]
+
+
+def _ns_name(nsp: str) -> str:
+    return repr(nsp) if nsp else "the default endpoint"
+
+
+@dataclass(slots=True)
+class _Seen:
+    """What has been seen so far while walking the recording in seq order."""
+
+    last_client: dict[str, int]
+    last_nsp: dict[str, str]
+    last_in_ns: dict[tuple[str, str], int]
+    connects: dict[tuple[str, str], int]
+    requests: dict[tuple[str, str, int], int]
+    recent: dict[str, deque[tuple[float, int, str]]]
+    last_server: dict[str, int] = dataclasses.field(default_factory=dict)
+    # The latest client packet that is no ack: an answer to the server's own
+    # request does not make the server broadcast, so it does not hide a cross cause.
+    last_not_ack: dict[str, int] = dataclasses.field(default_factory=dict)
+    # Server packets by their wire text: copies of one broadcast share it.
+    copies: dict[str | bytes, list[tuple[int, str, float]]] = dataclasses.field(
+        default_factory=dict
+    )
+
+
+def infer_causes(
+    recording: Recording, *, window: float = DEFAULT_WINDOW, view: Side = Side.CLIENT
+) -> dict[int, Cause]:
+    """Server packet seq -> its ``Cause``, for every application packet the server sent.
+
+    ``view`` picks the side whose conversation is replayed (docs/recording-format.md,
+    Fate): the stand-in server replays the client's, the replay client the server's.
+    """
+    generations = {e.conn: e.generation for e in recording.entries if isinstance(e, OpenEvent)}
+    seen = _Seen({}, {}, {}, {}, {}, {})
+    causes: dict[int, Cause] = {}
+    client_seqs: dict[int, str] = {}
+    packets: list[tuple[PacketEntry, _App]] = []
+    for recorded in recording.packets():
+        entry, _ = as_seen_by(recorded, view)
+        generation = generations.get(recorded.conn)
+        app = app_view(entry.packet, generation) if entry and generation else None
+        if entry is not None and app is not None:
+            packets.append((entry, app))
+            if entry.dir is Direction.S2C:
+                seen.copies.setdefault(entry.raw, []).append((entry.seq, entry.conn, entry.t))
+    for entry, app in packets:
+        if entry.dir is Direction.C2S:
+            _note_client(seen, entry, app, window)
+            client_seqs[entry.seq] = entry.conn
+        else:
+            causes[entry.seq] = _with_also(seen, _cause_of(seen, entry, app, window, client_seqs))
+            seen.last_server[entry.conn] = entry.seq
+    return causes
+
+
+def _with_also(seen: _Seen, cause: Cause) -> Cause:
+    """The cause, with its connection's latest client packet when it is not one of its own."""
+    latest = seen.last_client.get(cause.conn)
+    if latest is None or any(d.seq == latest for d in cause.after if d.conn == cause.conn):
+        return cause
+    nsp = seen.last_nsp[cause.conn]
+    gate = seen.connects.get((cause.conn, nsp))
+    reason = f"{cause.reason}; also after #{latest} while the client is in {_ns_name(nsp)}"
+    return dataclasses.replace(cause, also=latest, gate=gate, reason=reason)
+
+
+def _note_client(seen: _Seen, entry: PacketEntry, app: _App, window: float) -> None:
+    conn, seq = entry.conn, entry.seq
+    seen.last_client[conn] = seq
+    seen.last_nsp[conn] = app.nsp
+    if app.kind != "ack":
+        seen.last_not_ack[conn] = seq
+    seen.last_in_ns[conn, app.nsp] = seq
+    if app.kind == "connect":
+        seen.connects[conn, app.nsp] = seq
+    elif app.kind == "request" and app.id is not None:
+        seen.requests[conn, app.nsp, app.id] = seq
+    recent = seen.recent.setdefault(app.nsp, deque())
+    if app.kind != "ack":  # an answer to the server's request makes no broadcast
+        recent.append((entry.t, seq, conn))
+    while recent and recent[0][0] < entry.t - window:
+        recent.popleft()
+
+
+def _cause_of(
+    seen: _Seen, entry: PacketEntry, app: _App, window: float, client_seqs: Mapping[int, str]
+) -> Cause:
+    conn, seq, nsp = entry.conn, entry.seq, app.nsp
+    if app.kind == "connect":
+        request = seen.connects.get((conn, nsp))
+        if request is not None:
+            return _cause(entry, CauseKind.CONNECT, (request,), f"answers the CONNECT #{request}")
+        return _push(entry, f"a CONNECT for {_ns_name(nsp)} the client never sent")
+    if app.kind == "ack":
+        request = _ack_request(seen, entry, app, client_seqs)
+        if request is not None:
+            return _cause(entry, CauseKind.ACK, (request,), f"acknowledges #{request}")
+        return _push(entry, "an ack of no recorded client request")
+    own = seen.last_in_ns.get((conn, nsp))
+    cross = _cross_cause(seen, entry, nsp, window)
+    after = [Dependency(conn, own)] if own is not None else []
+    reason = f"follows #{own} in {_ns_name(nsp)}" if own is not None else ""
+    if cross is not None and own is not None and _continues_burst(seen, entry, own, cross[0]):
+        answered = seen.last_server[conn]
+        reason += (
+            f" (not after {cross[0].conn} #{cross[0].seq}: #{answered} already answered"
+            f" #{own} and no other connection got the same packet: weaker, cannot deadlock)"
+        )
+        cross = None
+    if cross is not None:
+        after.append(cross[0])
+        reason = "; ".join(r for r in (reason, cross[1]) if r)
+        return Cause(conn=conn, seq=seq, kind=CauseKind.CROSS, after=tuple(after), reason=reason)
+    if own is None:
+        return _push(entry, f"no client packet in {_ns_name(nsp)} before it")
+    return Cause(conn=conn, seq=seq, kind=CauseKind.REPLY, after=tuple(after), reason=reason)
+
+
+def _ack_request(
+    seen: _Seen, entry: PacketEntry, app: _App, client_seqs: Mapping[int, str]
+) -> int | None:
+    """The request an ack answers: ``ack_of`` when it is a client packet of this connection."""
+    if entry.ack_of is not None and client_seqs.get(entry.ack_of) == entry.conn:
+        return entry.ack_of
+    if app.id is None:
+        return None
+    return seen.requests.pop((entry.conn, app.nsp, app.id), None)
+
+
+def _continues_burst(seen: _Seen, entry: PacketEntry, own: int, dep: Dependency) -> bool:
+    """Whether the packet is more likely the rest of the server's answer to ``own``.
+
+    The server had already answered ``own`` on this connection after the other
+    connection's packet (a proxy can record a burst of one handler around
+    another client's packet), and the packet is no copy of a broadcast.
+    """
+    answered = seen.last_server.get(entry.conn)
+    if answered is None or answered < own or answered < dep.seq:
+        return False
+    return not any(
+        conn != entry.conn and seq > dep.seq for seq, conn, _t in seen.copies.get(entry.raw, ())
+    )
+
+
+def _cross_cause(
+    seen: _Seen, entry: PacketEntry, nsp: str, window: float
+) -> tuple[Dependency, str] | None:
+    """Another connection's latest client packet in ``nsp`` since this one's own last."""
+    own_last = seen.last_not_ack.get(entry.conn, 0)
+    candidates = [
+        (seq, conn)
+        for t, seq, conn in reversed(seen.recent.get(nsp, ()))
+        if seq > own_last and conn != entry.conn and entry.t - t <= window
+    ]
+    if not candidates:
+        return None
+    seq, conn = candidates[0]
+    if seq < seen.last_client.get(entry.conn, 0) and not _has_copy(seen, entry, seq):
+        return None  # its own ack came after: rather an answer to that, unless a broadcast
+    reason = f"follows {conn}'s #{seq} in {_ns_name(nsp)} within {window:g} s"
+    others = sorted({f"{c} #{s}" for s, c in candidates[1:]})
+    if others:
+        reason += f" (the latest; also after {', '.join(others)})"
+    return Dependency(conn, seq), reason
+
+
+def _cause(entry: PacketEntry, kind: CauseKind, seqs: tuple[int, ...], reason: str) -> Cause:
+    after = tuple(Dependency(entry.conn, s) for s in seqs)
+    return Cause(conn=entry.conn, seq=entry.seq, kind=kind, after=after, reason=reason)
+
+
+def _push(entry: PacketEntry, why: str) -> Cause:
+    return Cause(
+        conn=entry.conn,
+        seq=entry.seq,
+        kind=CauseKind.PUSH,
+        reason=f"push ({why}): timed from the previous server packet",
+    )
+
+
+def describe_cause(cause: Cause) -> str:
+    """One short text for ``show --causes``: ``waits for #3, c2 #5: follows ...``."""
+    if not cause.after:
+        return cause.reason
+    deps = ", ".join(
+        f"#{d.seq}" if d.conn == cause.conn else f"{d.conn} #{d.seq}" for d in cause.after
+    )
+    return f"{cause.kind.value}: waits for {deps}: {cause.reason}"
+
+
+def _has_copy(seen: _Seen, entry: PacketEntry, after: int) -> bool:
+    """Whether another connection got the same packet after client packet ``after``."""
+    return any(
+        conn != entry.conn and seq > after for seq, conn, _t in seen.copies.get(entry.raw, ())
+    )

@@ -1,0 +1,190 @@
+"""Causal replay of a multi-client chat (node socket.io 4, tests/peers/chat).
+
+Three real clients are recorded through ``sioproxy record``: carol alone in
+room r2 (and in "/admin"), then alice and bob in room r1, where alice says
+"hi" once bob has joined and bob says "yo" once he has heard alice. The
+server is stopped and the same clients run against ``sioproxy replay``: each
+must see what it saw live, in the same causal order (bob hears "hi" only
+after alice said it), whether the clients connect in the recorded order or
+reversed, and over websocket or polling. No packet may be released by
+``--max-wait``. A client doing a subset (carol without "/admin") still gets
+its replies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.interop.peers import NODE, PEERS_DIR, REPO, PeerError, _read_first_line, start_server
+from tests.interop.sioproxy_proc import RunningSioproxy, record_args, start_sioproxy
+
+pytestmark = pytest.mark.interop
+
+CLIENT = PEERS_DIR / "chat" / "client4.js"
+READY = 20.0
+RUN = 30.0
+
+CAROL = ["--name", "carol", "--room", "r2", "--say", "alone", "--admin"]
+ALICE = ["--name", "alice", "--room", "r1", "--wait-joined", "1", "--say", "hi"]
+ALICE += ["--until", "bob:yo"]
+BOB = ["--name", "bob", "--room", "r1", "--after", "alice:hi", "--say", "yo"]
+
+
+@dataclass
+class Client:
+    name: str
+    process: subprocess.Popen[bytes]
+
+    def ready(self) -> None:
+        """Wait (bounded) for the client's ``ready`` line: it has joined its room."""
+        line = _read_first_line(self.process, READY).decode()
+        if line != "ready":
+            raise PeerError(f"{self.name}: expected 'ready', got {line!r}")
+
+    def transcript(self) -> dict[str, Any]:
+        try:
+            out, err = self.process.communicate(timeout=RUN)
+        except subprocess.TimeoutExpired:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait(RUN)
+            raise PeerError(f"{self.name} did not finish") from None
+        if self.process.returncode != 0:
+            raise PeerError(f"{self.name} exited {self.process.returncode}: {err.decode()}")
+        result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+        return result
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait(RUN)
+
+
+def start_client(url: str, args: list[str], transport: str = "websocket") -> Client:
+    cmd = [NODE, str(CLIENT), "--url", url, "--transport", transport, *args]
+    process = subprocess.Popen(
+        cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO
+    )
+    return Client(args[1], process)
+
+
+def run_chat(
+    url: str, order: list[list[str]], transports: dict[str, str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Start the clients one after the other, each once the previous is ready."""
+    clients: list[Client] = []
+    try:
+        for args in order:
+            client = start_client(url, args, (transports or {}).get(args[1], "websocket"))
+            clients.append(client)
+            client.ready()
+        return {c.name: c.transcript() for c in clients}
+    finally:
+        for client in clients:
+            client.stop()
+
+
+def record_chat(tmp_path: Path) -> tuple[Path, dict[str, dict[str, Any]]]:
+    server = start_server("chat-node-sio4")
+    out = tmp_path / "chat.jsonl"
+    try:
+        proxy = start_sioproxy(record_args(server.url, out))
+        try:
+            carol = run_chat(proxy.url, [CAROL])
+            rest = run_chat(proxy.url, [ALICE, BOB])
+        finally:
+            assert proxy.stop() == 0, proxy.stderr_text()
+    finally:
+        server.stop()
+    return out, {**carol, **rest}
+
+
+def assert_said_after_saying(lines: list[str], user: str, text: str) -> None:
+    """In the replay's log, no copy of the broadcast goes out before its sender said it."""
+    said = f'"said" [{{"from":"{user}","text":"{text}"}}]'
+    copies = [i for i, line in enumerate(lines) if " <- " in line and said in line]
+    saying = [
+        i
+        for i, line in enumerate(lines)
+        if " -> " in line and '"say" id=' in line and f'["{text}"]' in line
+    ]
+    assert len(copies) == 2, "\n".join(lines)
+    assert len(saying) == 1, "\n".join(lines)
+    assert saying[0] < min(copies), "\n".join(lines)
+
+
+def start_replay(recording: Path, *extra: str) -> RunningSioproxy:
+    args = ["replay", str(recording), "--listen", "127.0.0.1:0", "--exit-when-done"]
+    return start_sioproxy([*args, *extra])
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict[str, Any]]]:
+    return record_chat(tmp_path_factory.mktemp("chat"))
+
+
+def test_the_recording_is_a_conversation(
+    recorded: tuple[Path, dict[str, dict[str, Any]]],
+) -> None:
+    _, live = recorded
+    assert live["bob"]["said"] == [["alice", "hi"], ["bob", "yo"]]
+    assert live["alice"]["joined"] == ["bob"]
+    assert live["carol"]["said"] == [["carol", "alone"]]
+    assert live["carol"]["admin"] == [{"user": "carol"}]
+
+
+ORDERS = {
+    "recorded": ([CAROL, ALICE, BOB], None),
+    "reversed": ([BOB, ALICE, CAROL], None),
+    "mixed transports": ([BOB, CAROL, ALICE], {"alice": "polling"}),
+}
+
+
+@pytest.mark.parametrize("name", list(ORDERS))
+def test_each_client_sees_the_same_in_causal_order(
+    recorded: tuple[Path, dict[str, dict[str, Any]]], name: str
+) -> None:
+    recording, live = recorded
+    order, transports = ORDERS[name]
+    replay = start_replay(recording, "--speed", "0")
+    try:
+        seen = run_chat(replay.url, order, transports)
+        status = replay.wait()
+    finally:
+        replay.stop()
+    output = "\n".join(replay.lines)
+    assert seen == live, output
+    assert_said_after_saying(replay.lines, "alice", "hi")
+    assert_said_after_saying(replay.lines, "bob", "yo")
+    assert "0 misses" in output, output
+    assert "--max-wait" not in output, output
+    assert status == 0, output
+
+
+def test_a_subset_client_gets_its_replies(
+    recorded: tuple[Path, dict[str, dict[str, Any]]],
+) -> None:
+    """carol without "/admin": her "/" packets must not wait for the /admin CONNECT.
+
+    ``--match per-event``: in strict order the skipped CONNECT would be a miss.
+    """
+    recording, live = recorded
+    replay = start_replay(recording, "--speed", "0", "--match", "per-event")
+    try:
+        seen = run_chat(replay.url, [CAROL[:-1]])
+        run_chat(replay.url, [ALICE, BOB])
+    finally:
+        status = replay.stop(signal.SIGTERM)  # carol's /admin packets are still owed
+    output = "\n".join(replay.lines)
+    assert seen["carol"] == {**live["carol"], "admin": []}, output
+    assert "--max-wait" not in output, output
+    assert "not played" in output, output
+    assert "40/admin" in output, output
+    assert status == 1, output

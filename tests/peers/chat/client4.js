@@ -1,0 +1,64 @@
+'use strict';
+// The chat client for server4.js (socket.io-client 4.x). One user:
+//   --name NAME --room ROOM   join ROOM as NAME (auth {user: NAME})
+//   --say TEXT                say TEXT once ready (after --after, if given)
+//   --wait-joined N           before saying, wait until N others joined the room
+//   --after NAME:TEXT         before saying, wait until NAME said TEXT
+//   --until NAME:TEXT         leave once NAME said TEXT (default: own TEXT)
+//   --admin                   also join "/admin"
+// Prints `ready` once the join is acknowledged, then ONE JSON line (the
+// transcript: acks, confirmed, joined, said, admin) and exits 0.
+const path = require('path');
+const { Manager } = require(path.join(__dirname, '..', 'node_modules', 'sio4-client'));
+const { parseArgs, runMain } = require('../common/scenario');
+
+const MODES = {
+  websocket: { transports: ['websocket'], upgrade: false },
+  polling: { transports: ['polling'], upgrade: false },
+};
+
+function waiter() {
+  const pending = [];
+  return {
+    wake() {
+      for (const check of pending.splice(0)) check();
+    },
+    until(cond) {
+      return new Promise((resolve) => {
+        const check = () => (cond() ? resolve() : pending.push(check));
+        check();
+      });
+    },
+  };
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2), {
+    url: '', transport: 'websocket', name: '', room: '', say: '', waitJoined: '0',
+    after: '', until: '', admin: false,
+  });
+  const manager = new Manager(opts.url, { ...MODES[opts.transport], reconnection: false });
+  const t = { acks: [], confirmed: [], joined: [], said: [], admin: [] };
+  const w = waiter();
+  const root = manager.socket('/', { auth: { user: opts.name } });
+  const admin = opts.admin ? manager.socket('/admin', { auth: { user: opts.name } }) : null;
+  root.on('joined', (who) => { t.joined.push(who); w.wake(); });
+  root.on('said', (msg) => { t.said.push([msg.from, msg.text]); w.wake(); });
+  root.on('confirmed', (answer) => { t.confirmed.push(answer); w.wake(); });
+  root.on('confirm', (room, ack) => ack({ ok: opts.name, room }));
+  if (admin) admin.on('hello-admin', (m) => { t.admin.push(m); w.wake(); });
+  const saidBy = (spec) => () => t.said.some(([f, x]) => `${f}:${x}` === spec);
+  await new Promise((resolve) => (root.connected ? resolve() : root.once('connect', resolve)));
+  const joined = await root.emitWithAck('join', opts.room);
+  t.acks.push(['join', joined]);
+  await w.until(() => t.confirmed.length === 1 && (!admin || t.admin.length === 1));
+  process.stdout.write('ready\n');
+  await w.until(() => t.joined.length >= Number(opts.waitJoined));
+  if (opts.after) await w.until(saidBy(opts.after));
+  if (opts.say) t.acks.push(['say', await root.emitWithAck('say', opts.say)]);
+  await w.until(saidBy(opts.until || `${opts.name}:${opts.say}`));
+  manager.engine.close();
+  return t;
+}
+
+runMain(main);

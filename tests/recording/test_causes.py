@@ -1,0 +1,310 @@
+"""Cause inference: recorded sequences -> expected dependencies, all three generations.
+
+Each case is a recording written as lines ``CONN DIR RAW [@T]`` (``>`` client
+to server, ``<`` server to client; a connection opens at its first line and
+the open takes a seq), and the expected cause of each server packet as
+``KIND DEPS``: the seqs it waits for, ``cN#S`` for another connection's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from sioproxy.codec.engineio import decode_eio, eio_to_dict
+from sioproxy.codec.legacy import decode_packet, packet_to_dict
+from sioproxy.codec.socketio import decode_sio
+from sioproxy.recording.causes import Cause, describe_cause, infer_causes
+from sioproxy.recording.model import (
+    Entry,
+    Header,
+    HttpRequest,
+    OpenEvent,
+    OriginalFrame,
+    PacketEntry,
+    Recording,
+)
+from sioproxy.types import Direction, Fate, Generation, Side, TransportName
+
+V4, V3, V09 = Generation.EIO4, Generation.EIO3, Generation.LEGACY
+
+
+def _decode(raw: str, generation: Generation) -> dict[str, Any]:
+    if generation is V09:
+        return packet_to_dict(decode_packet(raw))
+    version = 4 if generation is V4 else 3
+    sio = decode_sio(raw[1:], 5 if generation is V4 else 4) if raw.startswith("4") else None
+    return eio_to_dict(decode_eio(raw, version), version, sio=sio)
+
+
+def build(generation: Generation, lines: list[str], **extra: dict[str, Any]) -> Recording:
+    """A recording from ``CONN DIR RAW [@T]`` lines; ``extra[seq]`` adds entry fields."""
+    entries: list[Entry] = []
+    t = 0.0
+    opened: set[str] = set()
+    for line in lines:
+        conn, arrow, rest = line.split(" ", 2)
+        raw, _, at = rest.partition(" @")
+        t = float(at) if at else t + 0.001
+        if conn not in opened:
+            opened.add(conn)
+            entries.append(
+                OpenEvent(
+                    seq=len(entries) + 1,
+                    conn=conn,
+                    t=t,
+                    generation=generation,
+                    transport=TransportName.WEBSOCKET,
+                    sid=None,
+                    request=HttpRequest(method="GET", path="/socket.io/"),
+                )
+            )
+        seq = len(entries) + 1
+        entry = PacketEntry(
+            seq=seq,
+            conn=conn,
+            t=t,
+            dir=Direction.C2S if arrow == ">" else Direction.S2C,
+            transport=TransportName.WEBSOCKET,
+            raw=raw,
+            packet=_decode(raw, generation),
+        )
+        entries.append(dataclasses.replace(entry, **extra.get(f"s{seq}", {})))
+    return Recording(header=Header.new(generation=generation), entries=tuple(entries))
+
+
+def expected_text(cause: Cause) -> str:
+    deps = [str(d.seq) if d.conn == cause.conn else f"{d.conn}#{d.seq}" for d in cause.after]
+    if cause.also is not None:
+        deps.append(f"also {cause.also}" + (f" gate {cause.gate}" if cause.gate else ""))
+    return " ".join([cause.kind.value, *deps])
+
+
+CASES: list[tuple[str, Generation, list[str], dict[int, str]]] = [
+    (
+        "v5 connect replies wait for their own namespace only",
+        V4,
+        ["c1 > 40", "c1 > 40/chat,", 'c1 < 40{"sid":"a"}', 'c1 < 40/chat,{"sid":"b"}'],
+        # seq 1 is the open; the "/" reply does not wait for the /chat CONNECT
+        {4: "connect 2 also 3 gate 3", 5: "connect 3"},
+    ),
+    (
+        "v5 connect_error answers the CONNECT",
+        V4,
+        ["c1 > 40/admin,", 'c1 < 44/admin,{"message":"no"}'],
+        {3: "connect 2"},
+    ),
+    (
+        "v5 ack by ack_of and by id, reply, push",
+        V4,
+        [
+            "c1 > 40",
+            'c1 < 40{"sid":"a"}',
+            'c1 > 421["hi"]',
+            'c1 < 42["echo"]',
+            'c1 < 431["ok"]',
+            'c1 < 42["tick"] @5',
+        ],
+        {3: "connect 2", 5: "reply 4", 6: "ack 4", 7: "reply 4"},
+    ),
+    (
+        "v5 a packet after another namespace's client packet waits for its own namespace",
+        V4,
+        [
+            "c1 > 40",
+            "c1 > 40/chat,",
+            'c1 < 40{"sid":"a"}',
+            'c1 < 40/chat,{"sid":"b"}',
+            'c1 > 42/chat,["x"]',
+            'c1 < 42["root news"]',
+        ],
+        {4: "connect 2 also 3 gate 3", 5: "connect 3", 7: "reply 2 also 6 gate 3"},
+    ),
+    (
+        "v5 a push in a namespace the client never wrote to",
+        V4,
+        ["c1 > 40", 'c1 < 40{"sid":"a"}', 'c1 < 42/news,["x"]'],
+        {3: "connect 2", 4: "push also 2 gate 2"},
+    ),
+    (
+        "v5 broadcast: bob's packet follows alice's emit",
+        V4,
+        [
+            "c1 > 40",
+            'c1 < 40{"sid":"a"}',
+            "c2 > 40",
+            'c2 < 40{"sid":"b"}',
+            'c1 > 42["say","hi"] @1.0',
+            'c1 < 42["said","hi"] @1.001',
+            'c2 < 42["said","hi"] @1.002',
+        ],
+        {3: "connect 2", 6: "connect 5", 8: "reply 7", 9: "cross 5 c1#7"},
+    ),
+    (
+        "v5 no cross cause outside the window or after an own packet",
+        V4,
+        [
+            "c1 > 40",
+            "c2 > 40",
+            'c1 > 42["say","hi"] @1.0',
+            'c2 < 42["late"] @2.5',
+            'c1 > 42["say","again"] @3.0',
+            'c2 > 42["me"] @3.1',
+            'c2 < 42["mine"] @3.2',
+        ],
+        {6: "reply 4", 9: "reply 8"},
+    ),
+    (
+        "v5 cross cause only in the same namespace",
+        V4,
+        ["c1 > 40/chat,", "c2 > 40", 'c1 > 42/chat,["x"] @1', 'c2 < 42["y"] @1.1'],
+        {6: "reply 4"},
+    ),
+    (
+        "v5 the rest of a handler's burst recorded after another client's packet is no broadcast",
+        V4,
+        [
+            "c1 > 40",
+            "c2 > 40",
+            'c2 > 420["join"] @1',
+            'c1 > 42["say"] @1.001',
+            'c2 < 430["ok"] @1.002',
+            'c2 < 42["confirm"] @1.003',
+            'c2 < 42["said"] @1.004',
+            'c1 < 42["said"] @1.005',
+        ],
+        # "confirm" answers c2's join (its ack came first, and nobody else got
+        # it); "said" has a copy on c1: a broadcast of c1's say
+        {7: "ack 5", 8: "reply 5", 9: "cross 5 c1#6", 10: "reply 6"},
+    ),
+    (
+        "v5 an own ack between: a broadcast copy keeps its cross cause, the ack's answer not",
+        V4,
+        [
+            "c1 > 40",
+            "c2 > 40",
+            'c2 < 420["confirm"] @1',
+            'c1 > 42["say"] @1.001',
+            "c2 > 430[true] @1.002",
+            'c2 < 42["said"] @1.003',
+            'c1 < 42["said"] @1.004',
+            'c2 < 42["confirmed"] @1.005',
+        ],
+        {5: "reply 4", 8: "cross 7 c1#6", 9: "reply 6", 10: "reply 7"},
+    ),
+    (
+        "v5 two senders: the latest one, the other named",
+        V4,
+        [
+            "c1 > 40",
+            "c2 > 40",
+            "c3 > 40",
+            'c1 > 42["a"] @1',
+            'c2 > 42["b"] @1.1',
+            'c3 < 42["a"] @1.2',
+        ],
+        {9: "cross 6 c2#8"},
+    ),
+    (
+        "v4 (eio3) the default namespace's unsolicited 40 is a push",
+        V3,
+        ["c1 < 40", "c1 > 40/chat", "c1 < 40/chat", 'c1 > 42/chat,1["x"]', 'c1 < 43/chat,1["ok"]'],
+        {2: "push", 4: "connect 3", 6: "ack 5"},
+    ),
+    (
+        "v4 (eio3) broadcast across connections",
+        V3,
+        ["c1 < 40", "c2 < 40", 'c2 > 42["msg"] @1', 'c1 < 42["msg"] @1.01'],
+        {2: "push", 4: "push", 6: "cross c2#5"},
+    ),
+    (
+        "0.9 endpoint connect, ack with data, broadcast",
+        V09,
+        [
+            "c1 > 1::/chat",
+            "c1 < 1::/chat",
+            "c2 > 1::/chat",
+            "c2 < 1::/chat",
+            'c1 > 5:1+:/chat:{"name":"say","args":["x"]} @1',
+            'c1 < 6:::1+["ok"] @1.001',
+            'c2 < 5::/chat:{"name":"said","args":["x"]} @1.002',
+        ],
+        # the ack is in the default endpoint: no request there, so it is a push
+        {3: "connect 2", 6: "connect 5", 8: "push also 7 gate 2", 9: "cross 5 c1#7"},
+    ),
+    (
+        "0.9 ack of its request in the endpoint",
+        V09,
+        ["c1 > 1::/chat", 'c1 > 5:7+:/chat:{"name":"q","args":[]}', 'c1 < 6::/chat:7+["a"]'],
+        {4: "ack 3"},
+    ),
+    (
+        "0.9 session 1:: and heartbeats are not application packets",
+        V09,
+        ["c1 < 1::", "c1 < 2::", "c1 > 2::", 'c1 < 5:::{"name":"hello","args":[]}'],
+        {5: "push"},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("generation", "lines", "expected"),
+    [pytest.param(g, lines, exp, id=name) for name, g, lines, exp in CASES],
+)
+def test_inferred_causes(
+    generation: Generation, lines: list[str], expected: dict[int, str]
+) -> None:
+    causes = infer_causes(build(generation, lines))
+    assert {seq: expected_text(c) for seq, c in causes.items()} == expected
+
+
+def test_ack_of_wins_over_id_matching() -> None:
+    lines = ["c1 > 40", 'c1 > 421["a"]', 'c1 > 421["b"]', 'c1 < 431["x"]']
+    rec = build(V4, lines, s5={"ack_of": 3})
+    assert expected_text(infer_causes(rec)[5]) == "ack 3 also 4 gate 2"
+
+
+def test_the_side_decides_which_packets_count() -> None:
+    # A client packet the proxy dropped: the client sent it (the stand-in waits
+    # for it), the server never saw it (the replay client does not).
+    lines = ["c1 > 40", 'c1 > 42["x"]', 'c1 < 42["y"]']
+    rec = build(V4, lines, s3={"fate": Fate.DROPPED})
+    assert expected_text(infer_causes(rec, view=Side.CLIENT)[4]) == "reply 3"
+    assert expected_text(infer_causes(rec, view=Side.SERVER)[4]) == "reply 2"
+
+
+def test_a_rewritten_client_packet_keeps_its_namespace_as_sent() -> None:
+    lines = ["c1 > 40/a,", "c1 > 40/b,", 'c1 > 42/b,["x"]', 'c1 < 42/a,["y"]']
+    original = OriginalFrame(raw='42/a,["x"]', packet=_decode('42/a,["x"]', V4))
+    rec = build(V4, lines, s4={"fate": Fate.REWRITTEN, "original": original})
+    assert expected_text(infer_causes(rec, view=Side.CLIENT)[5]) == "reply 4"
+    assert expected_text(infer_causes(rec, view=Side.SERVER)[5]) == "reply 2 also 4 gate 3"
+
+
+def test_the_window_is_a_parameter() -> None:
+    lines = ["c1 > 40", "c2 > 40", 'c1 > 42["a"] @1', 'c2 < 42["a"] @2.5']
+    rec = build(V4, lines)
+    assert expected_text(infer_causes(rec)[6]) == "reply 4"
+    assert expected_text(infer_causes(rec, window=2.0)[6]) == "cross 4 c1#5"
+
+
+def test_reasons_say_why() -> None:
+    lines = [
+        "c1 > 40",
+        "c1 > 40/chat,",
+        "c2 > 40",
+        'c1 > 42/chat,["x"] @1',
+        'c2 > 42["say"] @1.1',
+        'c1 < 42["said"] @1.2',
+    ]
+    cause = infer_causes(build(V4, lines))[8]
+    text = describe_cause(cause)
+    assert text.startswith("cross: waits for #2, c2 #7: ")
+    assert "also after #6 while the client is in '/chat'" in text
+    assert "follows c2's #7 in '/' within 1 s" in text
+    push = infer_causes(build(V4, ["c1 < 42/n,[1]"]))[2]
+    assert describe_cause(push) == (
+        "push (no client packet in '/n' before it): timed from the previous server packet"
+    )

@@ -1,0 +1,128 @@
+"""Causal replay in the pure engine: own-namespace waits, cross-connection waits
+(bounded by --max-wait, released when the cause's connection closes), and
+which recorded connection a live one gets (--assign)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sioproxy.errors import ConfigError
+from sioproxy.recording.model import Recording
+from sioproxy.standin.replay import ReplayEngine, ReplayOptions
+from sioproxy.standin.replay.causal import parse_assign
+from sioproxy.standin.replay.scheduler import ConnectionScheduler
+from sioproxy.types import Generation
+
+from .factory import RecordingBuilder, sends, sio
+
+FAST = ReplayOptions(speed=0)
+
+
+def chat() -> Recording:
+    """alice (c1) and bob (c2) in a room: bob's copy of "hi" follows alice's say."""
+    b = RecordingBuilder(Generation.EIO4)
+    b.open("c1", 0.0).c('40{"user":"alice"}', 0.1).s('40{"sid":"a"}', 0.11)
+    b.open("c2", 0.2).c('40{"user":"bob"}', 0.3).s('40{"sid":"b"}', 0.31)
+    b.conn = "c1"
+    b.c('42["say","hi"]', 1.0).s('42["said","alice","hi"]', 1.001)
+    b.conn = "c2"
+    b.s('42["said","alice","hi"]', 1.002)
+    return b.build()
+
+
+def test_a_connect_reply_does_not_wait_for_another_namespace() -> None:
+    b = RecordingBuilder(Generation.EIO4).open("c1")
+    rec = b.c("40").c("40/chat,").s('40{"sid":"a"}').s('40/chat,{"sid":"b"}').build()
+    engine = ReplayEngine(rec, "c1", ReplayOptions(speed=0, match="per-event"))
+    assert [s[:2] for s in sends(engine.on_client_packet(sio("40"), 0.0))] == ["40"]
+
+
+def test_a_full_client_keeps_the_recorded_order_across_namespaces() -> None:
+    b = RecordingBuilder(Generation.EIO4).open("c1")
+    b.c("40").s('40{"sid":"a"}').c("40/x,").s('40/x,{"sid":"b"}')
+    rec = b.c('42["a"]').c('42/x,["b"]').s('42["after b"]').build()
+    engine = ReplayEngine(rec, "c1", FAST)
+    for raw in ("40", "40/x,"):
+        engine.on_client_packet(sio(raw), 0.0)
+    # "/x" was joined live: the reply in "/" also waits for the "/x" packet
+    assert sends(engine.on_client_packet(sio('42["a"]'), 0.0)) == []
+    assert sends(engine.on_client_packet(sio('42/x,["b"]'), 0.0)) == ['42["after b"]']
+
+
+def scheduler(rec: Recording, assign: str = "auto", **options: float) -> ConnectionScheduler:
+    return ConnectionScheduler(rec, ReplayOptions(speed=0, **options), assign=assign)
+
+
+def test_bob_hears_the_broadcast_only_after_alice_said_it() -> None:
+    s = scheduler(chat())
+    bob = s.assign("live-bob", first=sio('40{"user":"bob"}'))
+    assert bob is not None
+    assert bob.script.conn == "c2"
+    assert len(sends(bob.on_client_packet(sio('40{"user":"bob"}'), 0.0))) == 1
+    assert sends(bob.poll(0.1)) == []  # waits for alice's say
+    alice = s.assign("live-alice", first=sio('40{"user":"alice"}'))
+    assert alice is not None
+    alice.on_client_packet(sio('40{"user":"alice"}'), 0.5)
+    assert sends(alice.on_client_packet(sio('42["say","hi"]'), 0.6)) == ['42["said","alice","hi"]']
+    assert s.board.take_woken() == [bob]
+    assert sends(bob.poll(0.6)) == ['42["said","alice","hi"]']
+    assert s.summary().max_wait_releases == 0
+
+
+def test_a_cause_that_never_comes_is_released_after_max_wait_with_a_note() -> None:
+    s = scheduler(chat(), max_wait=2.0)
+    bob = s.assign("live-bob", first=sio('40{"user":"bob"}'))
+    assert bob is not None
+    bob.on_client_packet(sio('40{"user":"bob"}'), 10.0)
+    assert bob.next_deadline() == 12.0
+    assert sends(bob.poll(11.9)) == []
+    assert sends(bob.poll(12.0)) == ['42["said","alice","hi"]']
+    assert any("sent after --max-wait 2 s without its cause c1 #" in n for n in bob.notes)
+    summary = s.summary()
+    assert summary.max_wait_releases == 1
+    assert "1 server packet sent after --max-wait without its cause" in summary.text()
+
+
+def test_a_closed_cause_connection_releases_at_once() -> None:
+    s = scheduler(chat())
+    bob = s.assign("live-bob", first=sio('40{"user":"bob"}'))
+    assert bob is not None
+    bob.on_client_packet(sio('40{"user":"bob"}'), 0.0)
+    s.board.closed("c1")
+    assert s.board.take_woken() == [bob]
+    assert sends(bob.poll(0.1)) == ['42["said","alice","hi"]']
+    assert s.summary().max_wait_releases == 0
+
+
+def test_without_a_board_an_engine_ignores_other_connections() -> None:
+    engine = ReplayEngine(chat(), "c2", FAST)
+    out = engine.on_client_packet(sio('40{"user":"bob"}'), 0.0)
+    assert sends(out)[1:] == ['42["said","alice","hi"]']
+
+
+@pytest.mark.parametrize(
+    ("assign", "first", "expected"),
+    [
+        ("order", '40{"user":"bob"}', "c1"),
+        ("auto", '40{"user":"bob"}', "c2"),
+        ("auto", '40{"user":"carol"}', "c1"),  # no match: the first in order
+        ("auth:/user", '40{"user":"bob","token":"x"}', "c2"),
+    ],
+)
+def test_assign_modes(assign: str, first: str, expected: str) -> None:
+    engine = scheduler(chat(), assign).assign("live", first=sio(first))
+    assert engine is not None
+    assert engine.script.conn == expected
+
+
+def test_a_server_that_speaks_first_is_assigned_at_open() -> None:
+    b = RecordingBuilder(Generation.EIO3).open("c1").s("40").c('42["x"]')
+    s = scheduler(b.build())
+    assert not s.wants_first_packet
+
+
+def test_bad_assign_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="--assign must be order, auto or auth:/POINTER"):
+        parse_assign("name")
+    with pytest.raises(ConfigError, match="--assign auth:user"):
+        parse_assign("auth:user")
