@@ -46,6 +46,7 @@ SCHEMA: dict[str, dict[str, tuple[type, ...]]] = {
         "unplayed": (list,),
         "unopened": (list,),
         "wrong_protocol": (int,),
+        "max_wait_releases": (int,),
         "ok": (bool,),
     },
 }
