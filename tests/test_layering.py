@@ -60,6 +60,28 @@ PURE_MODULES = [
     "sioproxy.testing.paths",
     "sioproxy.testing.settings",
     "sioproxy.replay_client",
+    # contracts (docs/contracts.md)
+    "sioproxy.contracts",
+    "sioproxy.contracts.infer",
+    "sioproxy.contracts.validate",
+    "sioproxy.contracts.observe",
+    "sioproxy.contracts.document",
+    "sioproxy.contracts.output",
+    "sioproxy.contracts.update",
+    "sioproxy.contracts.check",
+    "sioproxy.contracts.compiled",
+    "sioproxy.contracts.live",
+    "sioproxy.testing.contract",
+    "sioproxy.cli.contract_cmds",
+    # the web inspector's pure parts (its Twisted edge is sioproxy.web.server)
+    "sioproxy.web.rows",
+    "sioproxy.web.ring",
+    "sioproxy.web.sequence",
+    "sioproxy.web.report",
+    "sioproxy.web.follow",
+    "sioproxy.web.live",
+    "sioproxy.web.replay_marks",
+    "sioproxy.cli.web_cmds",
 ]
 
 

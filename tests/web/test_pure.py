@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -133,31 +131,6 @@ def test_report_embeds_data_that_cannot_close_its_script(tmp_path: Path) -> None
     assert "http://" not in page.replace("http://www.w3.org/2000/svg", "").replace(
         "http://127.0.0.1:3000", ""
     )
-
-
-@pytest.mark.parametrize(
-    "module",
-    [
-        "sioproxy.web.rows",
-        "sioproxy.web.ring",
-        "sioproxy.web.sequence",
-        "sioproxy.web.report",
-        "sioproxy.web.follow",
-        "sioproxy.web.live",
-        "sioproxy.web.replay_marks",
-        "sioproxy.cli.web_cmds",
-    ],
-)
-def test_pure_web_modules_do_not_import_twisted(module: str) -> None:
-    code = (
-        f"import importlib, sys; importlib.import_module({module!r}); "
-        "print(','.join(sorted(m for m in sys.modules"
-        " if m.split('.')[0] in ('twisted', 'autobahn'))))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    assert out == "", f"{module} pulls in {out}"
 
 
 def test_a_packet_note_reaches_its_row(tmp_path: Path) -> None:
