@@ -285,6 +285,10 @@ class LiveMetrics:
             "Ack requests remembered: by the session tracker, and for round-trip times",
             ["table"],
         )
+        self.publish_backlog = r.gauge(
+            "sioproxy_publish_backlog",
+            "Observations waiting for a later reactor turn to be logged and recorded",
+        )
         self.untracked = r.counter(
             "sioproxy_untracked_connections_total",
             "Connections relayed but not decoded or recorded: too many tracked already",
@@ -354,6 +358,7 @@ class LiveMetrics:
         round_trip = sum(len(table) for table in self._asked.values())
         self.ack_entries.set(float(round_trip), table="round_trip")
         self.untracked.set_total(float(observer.tracker.upkeep.untracked))
+        self.publish_backlog.set(float(observer.backlog_steps))
 
     def render(self) -> str:
         return self.registry.render()

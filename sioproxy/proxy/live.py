@@ -15,6 +15,10 @@ event, so WebSocket messages and polling bodies are counted, not decoded
 Each sink (packet log, recorder, metrics) gets every event on its own: one
 that raises is reported (``sioproxy.failures``, rate-limited) and counted in
 ``internal_errors``, and the others, and the relay, go on as if it had not.
+
+Without rewriting, events reach the sinks through ``SlicedPublisher``: a
+polling body of thousands of packets is logged and recorded a slice per
+reactor turn, in wire order, instead of in one long turn (``proxy.backlog``).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Protocol
 
 from sioproxy.failures import FailureLog
 from sioproxy.pipeline import Pipeline
+from sioproxy.proxy.backlog import SlicedPublisher
 from sioproxy.proxy.live_rewrite import RewriteStage, pipeline_active
 from sioproxy.proxy.observer import RelayControl, RequestInfo
 from sioproxy.session import PacketSeen, SessionEvent, SessionTracker
@@ -79,6 +84,7 @@ class LiveObserver:
         self._send_first = send_first
         # Nobody consumes packet events: skip decoding them (the hot path).
         self._decode = bool(self._sinks) or self.rewrite is not None
+        self._backlog = SlicedPublisher(self._publish)
 
     def add_sink(self, sink: EventSink) -> None:
         """One more consumer of events (the recorder, opened once the port is bound)."""
@@ -109,6 +115,23 @@ class LiveObserver:
         """The transport's handle for timers and out-of-band WebSocket sends."""
         if self.rewrite is not None:
             self.rewrite.control = control
+        elif self.passive:  # sent first, so it may also be published in slices
+            self._backlog.attach(lambda fn: control.call_later(0.0, fn))
+
+    @property
+    def backlog_steps(self) -> int:
+        """Observations waiting for a later reactor turn (``/metrics``)."""
+        return self._backlog.waiting_steps
+
+    def _observe(self, step: Callable[[], Sequence[SessionEvent]]) -> None:
+        """Run a tracker step and publish its events, after anything still waiting."""
+
+        def step_then_forget() -> Sequence[SessionEvent]:
+            events = step()
+            self.tracker.forget_closed()
+            return events
+
+        self._backlog.run(step_then_forget)
 
     def _publish(self, events: Sequence[SessionEvent]) -> None:
         packets, sinks = self._packets, self._sinks
@@ -149,26 +172,29 @@ class LiveObserver:
         if now < self._next_sweep:
             return
         self._next_sweep = now + IDLE_SWEEP_SECONDS
-        events = self.tracker.expire_idle()
-        if self.rewrite is not None:
-            self.rewrite.close_all(events)
-        else:
-            self._publish(events)
+        if self.rewrite is None:
+            self._observe(self.tracker.expire_idle)
+            return
+        self.rewrite.close_all(self.tracker.expire_idle())
         self.tracker.forget_closed()
 
     def on_http_request(self, exchange_id: int, req: RequestInfo, body: bytes) -> bytes | None:
         self._sweep_idle()
-        events = self.tracker.http_request(
+        tracker = self.tracker
+        if self.rewrite is None:
+            self._observe(
+                lambda: tracker.http_request(
+                    exchange_id, req.method, req.path, req.query, req.headers, body
+                )
+            )
+            return None
+        events = tracker.http_request(
             exchange_id, req.method, req.path, req.query, req.headers, body
         )
-        if self.rewrite is not None:
-            try:
-                return self.rewrite.http_request(req, body, events)
-            finally:
-                self.tracker.forget_closed()
-        self._publish(events)
-        self.tracker.forget_closed()
-        return None
+        try:
+            return self.rewrite.http_request(req, body, events)
+        finally:
+            tracker.forget_closed()
 
     def on_http_response(
         self,
@@ -178,40 +204,47 @@ class LiveObserver:
         headers: tuple[tuple[str, str], ...],
         body: bytes,
     ) -> bytes | None:
-        events = self.tracker.http_response(exchange_id, status, headers, body)
-        if self.rewrite is not None:
-            try:
-                return self.rewrite.http_response(req, status, body, events)
-            finally:
-                self.tracker.forget_closed()
-        self._publish(events)
-        self.tracker.forget_closed()
-        return None
+        tracker = self.tracker
+        if self.rewrite is None:
+            self._observe(lambda: tracker.http_response(exchange_id, status, headers, body))
+            return None
+        events = tracker.http_response(exchange_id, status, headers, body)
+        try:
+            return self.rewrite.http_response(req, status, body, events)
+        finally:
+            tracker.forget_closed()
 
     def on_http_error(self, exchange_id: int, req: RequestInfo, reason: str) -> None:
         # A client that hung up keeps its session; a failed exchange ends it.
         gone = reason == "client went away"
-        events = self.tracker.http_error(exchange_id, None if gone else reason)
         self._counters["upstream_errors"] += 1
         self._note(f"upstream error on {req.method} {req.path}: {reason}")
-        if self.rewrite is not None:
-            self.rewrite.close_all(events)
-        else:
-            self._publish(events)
+        failed = None if gone else reason
+        if self.rewrite is None:
+            self._observe(lambda: self.tracker.http_error(exchange_id, failed))
+            return
+        self.rewrite.close_all(self.tracker.http_error(exchange_id, failed))
         self.tracker.forget_closed()
 
     def on_ws_open(self, ws_id: int, req: RequestInfo, subprotocol: str | None) -> None:
-        events = self.tracker.ws_open(ws_id, req.method, req.path, req.query, req.headers)
-        if self.rewrite is not None:
-            self.rewrite.ws_open(ws_id, events)
-        else:
-            self._publish(events)
+        tracker = self.tracker
+        if self.rewrite is None:
+            self._observe(
+                lambda: tracker.ws_open(ws_id, req.method, req.path, req.query, req.headers)
+            )
+            return
+        self.rewrite.ws_open(
+            ws_id, tracker.ws_open(ws_id, req.method, req.path, req.query, req.headers)
+        )
 
     def on_ws_message(
         self, ws_id: int, direction: Direction, payload: bytes, is_binary: bool
     ) -> Sequence[tuple[bytes, bool]] | None:
         if not self._decode:
             self._frames[direction] += 1  # frames, not decoded packets
+            return None
+        if self._backlog.busy and self.rewrite is None:
+            self._observe(lambda: self.tracker.ws_message(ws_id, direction, payload, is_binary))
             return None
         if not is_binary and self.rewrite is None:
             # The record path's hot loop: one whole packet per text message,
@@ -225,31 +258,30 @@ class LiveObserver:
                     except Exception as exc:
                         self._sink_failed(sink, exc)
                 return None
+        if self.rewrite is None:
+            self._observe(lambda: self.tracker.ws_message(ws_id, direction, payload, is_binary))
+            return None
         events = self.tracker.ws_message(ws_id, direction, payload, is_binary)
-        if self.rewrite is not None:
-            try:
-                return self.rewrite.ws_message(ws_id, direction, payload, is_binary, events)
-            finally:
-                self.tracker.forget_closed()
-        self._publish(events)
-        self.tracker.forget_closed()
-        return None
+        try:
+            return self.rewrite.ws_message(ws_id, direction, payload, is_binary, events)
+        finally:
+            self.tracker.forget_closed()
 
     def on_ws_close(
         self, ws_id: int, initiator: Direction | None, code: int | None, reason: str | None
     ) -> None:
-        events = self.tracker.ws_close(ws_id, initiator, code, reason)
-        if self.rewrite is not None:
-            self.rewrite.ws_close(ws_id, events)
-        else:
-            self._publish(events)
+        if self.rewrite is None:
+            self._observe(lambda: self.tracker.ws_close(ws_id, initiator, code, reason))
+            return
+        self.rewrite.ws_close(ws_id, self.tracker.ws_close(ws_id, initiator, code, reason))
         self.tracker.forget_closed()
 
     def shutdown(self, reason: str = "proxy stopped") -> None:
         """Close every open connection (recordings end each with a close entry)."""
-        events = self.tracker.close_all(reason)
-        if self.rewrite is not None:
-            self.rewrite.close_all(events)
-        else:
-            self._publish(events)
+        if self.rewrite is None:
+            self._backlog.flush()  # everything seen so far is recorded before the closes
+            self._observe(lambda: self.tracker.close_all(reason))
+            self._backlog.flush()
+            return
+        self.rewrite.close_all(self.tracker.close_all(reason))
         self.tracker.forget_closed()

@@ -129,6 +129,38 @@ def test_polling_body_over_the_packet_limit_is_relayed_and_recorded_raw(stack: S
     assert_survived(stack)
 
 
+def test_a_body_at_the_packet_limit_is_recorded_whole_and_in_order(stack: Stack) -> None:
+    """Logged and recorded in slices across reactor turns (proxy.backlog), none lost."""
+    sid = polling_open(stack)
+    noops = MAX_PACKETS_PER_BODY - 2
+    body = '42["echo","before"]\x1e' + "6\x1e" * noops + '421["ack_me","after"]'
+    assert post(stack, sid, body.encode()) == (200, b"ok")
+    ws_event = '42["echo","meanwhile"]'
+    client = WsClient(stack.ws_url())
+    try:
+        client.open_sio()
+        client.ws.send(ws_event)  # another connection, served while the body is recorded
+        client.recv_until(lambda d: d == ws_event)
+    finally:
+        client.close()
+
+    def body_entries() -> list[dict[str, Any]]:
+        first = recorded(stack, raw='42["echo","before"]')
+        if not first:
+            return []
+        conn = first[0]["conn"]
+        after = first[0]["seq"]
+        entries = [e for e in recorded(stack, conn=conn, dir="c2s") if e["seq"] >= after]
+        return entries if entries and entries[-1].get("raw") == '421["ack_me","after"]' else []
+
+    entries = wait_for("the whole body recorded", body_entries)
+    assert len(entries) == noops + 2
+    assert [e["seq"] for e in entries] == sorted(e["seq"] for e in entries)
+    assert all(e.get("raw") == "6" for e in entries[1:-1])
+    health_ok(stack.admin)
+    assert_survived(stack)
+
+
 # -- JSON nested deeper than the limit --------------------------------------------------
 
 

@@ -45,6 +45,7 @@ STATE_GAUGES = (
     "sioproxy_pending_acks",
     'sioproxy_pending_ack_entries{table="tracker"}',
     'sioproxy_pending_ack_entries{table="round_trip"}',
+    "sioproxy_publish_backlog",
 )
 C2S_EVENTS = 'sioproxy_packets_total{direction="c2s",type="event"}'
 

@@ -1,0 +1,126 @@
+"""Events of a huge polling body reach the sinks a slice per reactor turn, in wire order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sioproxy.proxy.backlog import MAX_WAITING, PUBLISH_SLICE
+from sioproxy.proxy.live import LiveObserver
+from sioproxy.proxy.observer import RequestInfo
+from sioproxy.session import PacketSeen, SessionEvent
+from sioproxy.types import Direction
+
+HEADERS = (("host", "proxy"),)
+OPEN = b'0{"sid":"s1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}'
+NOOPS = 3 * PUBLISH_SLICE + 10
+
+
+class Turns:
+    """The reactor's call_later(0, fn), run by hand: one call is one later turn."""
+
+    def __init__(self) -> None:
+        self.pending: list[Callable[[], None]] = []
+
+    def call_later(self, delay: float, fn: Callable[[], None]) -> None:
+        assert delay == 0.0
+        self.pending.append(fn)
+
+    def ws_send(self, *args: object) -> bool:
+        return False
+
+    def ws_close(self, *args: object) -> None:
+        return None
+
+    def run_one(self) -> None:
+        self.pending.pop(0)()
+
+
+def _request(method: str, query: str) -> RequestInfo:
+    return RequestInfo(
+        method=method, path="/socket.io/", query=query, headers=HEADERS, client="c:1", scheme="http"
+    )
+
+
+def _observer(seen: list[SessionEvent], turns: Turns | None) -> LiveObserver:
+    observer = LiveObserver(clock=lambda: 0.0, sinks=[seen.append])
+    if turns is not None:
+        observer.attach(turns)
+    get = _request("GET", "EIO=4&transport=polling")
+    observer.on_http_request(1, get, b"")
+    observer.on_http_response(1, get, 200, (), OPEN)
+    return observer
+
+
+def _post_noops(observer: LiveObserver) -> None:
+    body = b"6\x1e" * NOOPS + b'42["after"]'
+    post = _request("POST", "EIO=4&transport=polling&sid=s1")
+    observer.on_http_request(2, post, body)
+
+
+def _packets(seen: list[SessionEvent]) -> list[PacketSeen]:
+    return [event for event in seen if isinstance(event, PacketSeen)]
+
+
+def test_a_huge_body_is_published_one_slice_per_turn() -> None:
+    seen: list[SessionEvent] = []
+    turns = Turns()
+    observer = _observer(seen, turns)
+    before = len(_packets(seen))
+    _post_noops(observer)
+    assert len(_packets(seen)) - before <= PUBLISH_SLICE
+    turn_count = 0
+    while turns.pending:
+        turns.run_one()
+        turn_count += 1
+    assert turn_count == 3
+    assert len(_packets(seen)) - before == NOOPS + 1
+    assert observer.backlog_steps == 0
+
+
+def test_what_arrives_meanwhile_waits_its_turn() -> None:
+    seen: list[SessionEvent] = []
+    turns = Turns()
+    observer = _observer(seen, turns)
+    _post_noops(observer)
+    post = _request("POST", "EIO=4&transport=polling&sid=s1")
+    observer.on_http_request(3, post, b'42["later"]')
+    assert observer.backlog_steps > 0
+    while turns.pending:
+        turns.run_one()
+    packets = _packets(seen)
+    assert [p.seq for p in packets] == sorted(p.seq for p in packets)
+    assert packets[-2].raw == '42["after"]'
+    assert packets[-1].raw == '42["later"]'
+
+
+def test_shutdown_publishes_everything_before_the_close() -> None:
+    seen: list[SessionEvent] = []
+    turns = Turns()
+    observer = _observer(seen, turns)
+    _post_noops(observer)
+    observer.shutdown()
+    assert _packets(seen)[-1].raw == '42["after"]'
+    assert type(seen[-1]).__name__ == "ConnectionClosed"
+    assert observer.backlog_steps == 0
+
+
+def test_without_a_reactor_handle_everything_is_published_at_once() -> None:
+    seen: list[SessionEvent] = []
+    observer = _observer(seen, None)
+    before = len(_packets(seen))
+    _post_noops(observer)
+    assert len(_packets(seen)) - before == NOOPS + 1
+    assert all(p.direction is Direction.C2S for p in _packets(seen)[before:])
+
+
+def test_a_peer_faster_than_the_recorder_is_published_at_once() -> None:
+    """Bounded memory: past MAX_WAITING observations, the backlog is flushed."""
+    seen: list[SessionEvent] = []
+    turns = Turns()
+    observer = _observer(seen, turns)
+    _post_noops(observer)
+    post = _request("POST", "EIO=4&transport=polling&sid=s1")
+    for exchange in range(MAX_WAITING + 1):
+        observer.on_http_request(10 + exchange, post, b'42["burst"]')
+    assert observer.backlog_steps == 0
+    assert _packets(seen)[-1].raw == '42["burst"]'
