@@ -1,6 +1,6 @@
 """Hostile inputs against live processes: is the work linear, does /health keep answering?
 
-    .venv/bin/python bench/hostile_linear.py [--json FILE] [--only TEXT]
+    .venv/bin/python bench/hostile_linear.py [--json FILE] [--only TEXT] [--nice N]
 
 Starts the node socket.io 4 peer, ``sioproxy record --max-body 40000000
 --admin`` in front of it and ``sioproxy replay --admin`` of a small
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import threading
@@ -281,6 +282,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", metavar="TEXT", default="", help="run only the rows whose name contains TEXT"
     )
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        metavar="N",
+        help=(
+            "run this script, the proxies and the upstream at priority N (e.g. -10, as root):"
+            " on a machine busy with other work, /health then shows the proxy's own delays"
+        ),
+    )
     args = parser.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="hostile-linear-"))
     stack = start_stack(tmp, "node-sio4", "--max-body", "40000000")
@@ -292,6 +303,10 @@ def main(argv: list[str] | None = None) -> int:
         replay, replay_admin = launch_sioproxy(
             sioproxy_cmd("replay", str(stack.out), "--listen", "127.0.0.1:0", "--admin", ":0")
         )
+        if args.nice:
+            pids = (0, stack.proxy.process.pid, stack.server.process.pid, replay.process.pid)
+            for pid in pids:
+                os.setpriority(os.PRIO_PROCESS, pid, args.nice)
         try:
             for name, sizes, unit, run in specs(stack, replay, replay_admin):
                 if args.only in name:
