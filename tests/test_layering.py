@@ -49,7 +49,7 @@ PURE_MODULES = [
     "sioproxy.standin.replay.config",
     "sioproxy.standin.sessions",
     "sioproxy.pipeline",
-    "sioproxy.pipeline.pointer",
+    "sioproxy.jsonpointer",
     "sioproxy.pipeline.rules",
     "sioproxy.pipeline.actions",
     "sioproxy.pipeline.editing",

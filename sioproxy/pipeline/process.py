@@ -25,10 +25,10 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from sioproxy import jsonpointer as _ptr
 from sioproxy.codec.legacy import LegacyPacket
 from sioproxy.codec.packets import Packet, answer_id, is_ack, type_label
 from sioproxy.pipeline import acks as _acks
-from sioproxy.pipeline import pointer as _ptr
 from sioproxy.pipeline.actions import (
     Action,
     CloseConnection,

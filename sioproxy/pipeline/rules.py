@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sioproxy.errors import ConfigError
-from sioproxy.pipeline.pointer import Pointer, PointerError, parse
+from sioproxy.jsonpointer import Pointer, PointerError, parse
 from sioproxy.types import Direction
 
 __all__ = [
