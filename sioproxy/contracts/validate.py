@@ -18,7 +18,6 @@ schema said there.
 
 from __future__ import annotations
 
-import json
 import operator
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -27,8 +26,9 @@ from typing import Any
 
 from sioproxy.contracts.infer import DATE_TIME, UUID, Attachment, json_type
 from sioproxy.jsonpointer import PointerError, find, format_tokens, parse
+from sioproxy.textsafe import preview
 
-_SHOW = 60
+_SHOW = 63
 _MAX_DEPTH = 64
 
 
@@ -49,11 +49,7 @@ def show(value: Any) -> str:
     """A value as short JSON for reports."""
     if isinstance(value, Attachment):
         return f"<binary {len(value)} bytes>"
-    try:
-        text = json.dumps(value, ensure_ascii=False, default=lambda v: f"<{type(v).__name__}>")
-    except (TypeError, ValueError, RecursionError):
-        text = repr(value)
-    return text if len(text) <= _SHOW else text[:_SHOW] + "..."
+    return preview(value, _SHOW, spaced=True, default=lambda v: f"<{type(v).__name__}>")
 
 
 def _said(keyword: str, value: Any) -> str:

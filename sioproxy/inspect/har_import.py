@@ -31,6 +31,7 @@ from sioproxy.recording.model import Entry, Header
 from sioproxy.recording.redact import Redactor
 from sioproxy.session import ConnectionOpened, SessionEvent, SessionTracker
 from sioproxy.session.routes import RouteKind, classify
+from sioproxy.textsafe import shorten
 from sioproxy.types import Direction
 
 Call = Callable[[SessionTracker], list[SessionEvent]]
@@ -90,8 +91,7 @@ def _kind(value: Any) -> str:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else f"{text[:40]}..."
+    return shorten(repr(value), 43)
 
 
 def _epoch(value: Any) -> float:

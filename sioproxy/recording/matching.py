@@ -15,7 +15,6 @@ real value. Each difference is attributed to the matcher that failed:
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Sequence
@@ -27,6 +26,7 @@ from sioproxy.errors import ConfigError
 from sioproxy.jsonpointer import Pointer, PointerError, format_tokens, parse
 from sioproxy.recording.redact import is_placeholder
 from sioproxy.recording.script import event_name, namespace, to_dict
+from sioproxy.textsafe import preview
 
 MATCH_MODES: Final = ("strict", "per-event", "any")
 MATCHERS: Final = ("namespace", "type", "event", "args", "order")
@@ -73,11 +73,6 @@ def _ignored(tokens: Tokens, ignore: Sequence[Pointer]) -> bool:
 # -- differences -------------------------------------------------------------
 
 
-def _show(value: Any, limit: int = 60) -> str:
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=repr)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Difference:
     """One place where the live packet differs from a recorded one."""
@@ -90,10 +85,10 @@ class Difference:
     def text(self) -> str:
         where = self.pointer or "(whole value)"
         if self.kind == "missing":
-            return f"{where}: missing in live (recorded {_show(self.recorded)})"
+            return f"{where}: missing in live (recorded {preview(self.recorded, 60)})"
         if self.kind == "extra":
-            return f"{where}: extra in live: {_show(self.live)}"
-        return f"{where}: recorded {_show(self.recorded)} != live {_show(self.live)}"
+            return f"{where}: extra in live: {preview(self.live, 60)}"
+        return f"{where}: recorded {preview(self.recorded, 60)} != live {preview(self.live, 60)}"
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"pointer": self.pointer, "kind": self.kind}
@@ -214,7 +209,7 @@ def match_dict(packet: Packet, revision: int | None) -> dict[str, Any]:
 def match_key(packet: Packet) -> MatchKey:
     """(namespace, type, event name): what ``--match per-event`` keeps in order."""
     name = event_name(packet)
-    return namespace(packet), type_label(packet), "" if name is None else _show(name, 10**6)
+    return namespace(packet), type_label(packet), "" if name is None else preview(name, 10**6)
 
 
 def _matcher_of(tokens: Sequence[str], d: dict[str, Any]) -> str:

@@ -18,7 +18,6 @@ import bisect
 import dataclasses
 import datetime as dt
 import itertools
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from typing import Any, ClassVar, NoReturn, TypeVar
 
 from sioproxy import __version__
 from sioproxy.errors import RecordingError
+from sioproxy.textsafe import preview
 from sioproxy.types import Direction, Fate, Generation, Side, TransportName
 
 FORMAT_NAME = "sioproxy-recording"
@@ -37,16 +37,12 @@ FORMAT_MINOR = 1
 
 JsonObject = dict[str, Any]
 _E = TypeVar("_E", bound=StrEnum)
-_SHOW_LIMIT = 60
+_SHOW_LIMIT = 63
 
 
 def _show(value: Any) -> str:
     """A value as JSON, cut short, for error messages."""
-    try:
-        text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= _SHOW_LIMIT else text[:_SHOW_LIMIT] + "..."
+    return preview(value, _SHOW_LIMIT, spaced=True, default=None)
 
 
 def _is_int(value: Any) -> bool:

@@ -19,12 +19,7 @@ from sioproxy.codec.packets import Packet, answer_id, is_ack
 from sioproxy.recording.matching import Difference, match_key
 from sioproxy.recording.script import Step, to_dict, wire_text
 from sioproxy.standin.replay.engine_view import EngineView
-from sioproxy.textsafe import escape_controls
-
-
-def _compact(value: Any, limit: int = 200) -> str:
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=repr)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+from sioproxy.textsafe import escape_controls, preview
 
 
 def _count(n: int, noun: str) -> str:
@@ -104,7 +99,7 @@ class MismatchReport:
             f"replay miss on connection {where}: live client packet #{self.live_index}"
             f" {self.reason}",
             f"  live packet: {self.wire}",
-            f"  as dict:     {_compact(self.packet)}",
+            f"  as dict:     {preview(self.packet, 200)}",
             f"  match mode:  {self.mode}; {self.progress}",
         ]
         if self.expected:
