@@ -26,8 +26,9 @@ from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from sioproxy.errors import RecordingError
+from sioproxy.recording.header import Header
 from sioproxy.recording.live_recorder import entry_for
-from sioproxy.recording.model import Entry, Header
+from sioproxy.recording.model import Entry
 from sioproxy.recording.redact import Redactor
 from sioproxy.session import ConnectionOpened, SessionEvent, SessionTracker
 from sioproxy.session.routes import RouteKind, classify

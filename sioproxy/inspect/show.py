@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from sioproxy.inspect.filters import EntryInfo, Filter, describe
+from sioproxy.recording.delivery import packet_fate
 from sioproxy.recording.model import (
     CloseEvent,
     Entry,
@@ -31,7 +32,6 @@ from sioproxy.recording.model import (
     PacketEntry,
     Session,
     UpgradeEvent,
-    packet_fate,
 )
 from sioproxy.recording.writer import encode_line
 from sioproxy.textsafe import escape_controls as safe

@@ -46,7 +46,8 @@ from sioproxy.codec.socketio import (
     sio_to_dict,
 )
 from sioproxy.errors import DecodeError, EncodeError, RecordingError
-from sioproxy.recording.model import OpenEvent, PacketEntry, Recording, as_seen_by
+from sioproxy.recording.delivery import as_seen_by
+from sioproxy.recording.model import OpenEvent, PacketEntry, Recording
 from sioproxy.types import Direction, Generation, Side
 
 _LEGACY_REQUESTS = frozenset({LegacyType.MESSAGE, LegacyType.JSON, LegacyType.EVENT})

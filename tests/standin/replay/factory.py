@@ -13,10 +13,10 @@ from typing import Any
 from sioproxy.codec.engineio import decode_eio, eio_to_dict
 from sioproxy.codec.legacy import LegacyPacket, decode_packet, packet_to_dict
 from sioproxy.codec.socketio import SioPacket, decode_sio
+from sioproxy.recording.header import Header
 from sioproxy.recording.model import (
     CloseEvent,
     Entry,
-    Header,
     HttpRequest,
     OpenEvent,
     PacketEntry,
