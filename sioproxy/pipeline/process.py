@@ -45,7 +45,8 @@ from sioproxy.pipeline.actions import (
 )
 from sioproxy.pipeline.editing import Work, apply_edits, apply_hook_result, build_injected
 from sioproxy.pipeline.hooks import HOOK_FAILED, Addon, HookContext, call_hook, load_addon
-from sioproxy.pipeline.rules import Rule, RuleSet, load_rules
+from sioproxy.pipeline.rules import Rule, RuleSet
+from sioproxy.pipeline.rules_file import load_rules
 from sioproxy.types import Direction, Generation
 
 __all__ = ["Pipeline"]

@@ -28,7 +28,7 @@ from sioproxy.codec import (
     socketio,
 )
 from sioproxy.errors import ConfigError, DecodeError, EncodeError, RecordingError
-from sioproxy.pipeline.rules import parse_rules
+from sioproxy.pipeline.rules_file import parse_rules
 from sioproxy.recording.reader import read_recording
 
 Target = Callable[[bytes], None]
