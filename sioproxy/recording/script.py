@@ -28,14 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sioproxy.codec.jsonvalue import same_json
-from sioproxy.codec.legacy import (
-    LegacyPacket,
-    LegacyType,
-    decode_packet,
-    encode_packet,
-    packet_from_dict,
-    packet_to_dict,
-)
+from sioproxy.codec.legacy import LegacyPacket, LegacyType, decode_packet, encode_packet
+from sioproxy.codec.legacy_dict import packet_from_dict, packet_to_dict
 from sioproxy.codec.packets import Packet, answer_id, is_ack
 from sioproxy.codec.socketio import (
     SioPacket,

@@ -31,7 +31,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sioproxy.codec.legacy import LegacyPacket, packet_from_dict, packet_to_dict, with_ack_id
+from sioproxy.codec.legacy import LegacyPacket, with_ack_id
+from sioproxy.codec.legacy_dict import packet_from_dict, packet_to_dict
 from sioproxy.codec.packets import Packet, answer_id, is_ack, type_label
 from sioproxy.codec.socketio import SioPacket
 from sioproxy.errors import ConfigError, EncodeError

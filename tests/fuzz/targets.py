@@ -22,6 +22,7 @@ from sioproxy.codec import (
     engineio,
     handshake,
     legacy,
+    legacy_dict,
     legacy_framing,
     payload,
     placeholders,
@@ -52,7 +53,7 @@ def legacy_packet(data: bytes) -> None:
         return
     try:
         legacy.encode_packet(packet)
-        legacy.packet_to_dict(packet)
+        legacy_dict.packet_to_dict(packet)
     except EncodeError:
         pass
 
