@@ -15,7 +15,7 @@ from typing import Any
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
-from sioproxy.net.takeover import hand_over, is_websocket_upgrade
+from sioproxy.net.takeover import client_gone, hand_over, is_websocket_upgrade
 from sioproxy.standin.edge.handshake import StandInWsFactory, WsRoute
 from sioproxy.standin.edge.host import Request, SessionHost
 from sioproxy.standin.sessions.app import HttpResponse, json_error, wrong_protocol_text
@@ -32,7 +32,7 @@ from sioproxy.types import Generation
 
 def write_response(request: Request, response: HttpResponse) -> bool:
     """Write and finish a held request; False when its client already went away."""
-    if getattr(request, "_disconnected", False) or request.finished:
+    if client_gone(request) or request.finished:
         return False
     body = prepare(request, response)
     request.setHeader(b"content-length", str(len(body)).encode("ascii"))
