@@ -84,13 +84,6 @@ def is_placeholder(value: object) -> bool:
     return placeholder_key(value) is not None
 
 
-def placeholders_in(text: str) -> list[str]:
-    """Every placeholder label in ``text``, in order (plain and percent-encoded)."""
-    return [m.group(1) for m in PLACEHOLDER_RE.finditer(text)] + [
-        m.group(1) for m in PLACEHOLDER_ENCODED_RE.finditer(text)
-    ]
-
-
 @dataclass(frozen=True, slots=True)
 class RedactPointer:
     """``--redact-pointer EVENT:/json/pointer`` into that event's arguments."""
