@@ -44,7 +44,8 @@ from twisted.internet.testing import StringTransport
 from sioproxy.codec.wsframe import TEXT, encode_frame
 from sioproxy.recording.model import Recording
 from sioproxy.recording.reader import read_recording
-from sioproxy.standin.edge.site import WsRoute, build_standin_site
+from sioproxy.standin.edge.handshake import WsRoute
+from sioproxy.standin.edge.site import build_standin_site
 from sioproxy.standin.replay.config import standin_config
 from sioproxy.standin.replay.engine import ReplayOptions
 from sioproxy.standin.replay.serve import ReplayService

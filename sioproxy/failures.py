@@ -17,6 +17,8 @@ import traceback
 from collections.abc import Callable
 from typing import Final
 
+from sioproxy.textsafe import shorten
+
 MAX_FRAMES: Final = 12  # the end of the traceback, where it failed
 INTERVAL: Final = 60.0  # seconds between two lines about the same kind
 MAX_KINDS: Final = 256  # kinds remembered (the oldest is forgotten)
@@ -69,9 +71,7 @@ class FailureLog:
 
 
 def _summary(exc: BaseException) -> str:
-    text = str(exc)
-    if len(text) > 200:
-        text = text[:197] + "..."
+    text = shorten(str(exc), 200)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 

@@ -1,4 +1,4 @@
-"""One function that makes peer-controlled text safe to print: ``escape_controls``.
+"""Text for humans: safe to print (``escape_controls``) and short (``shorten``, ``preview``).
 
 Layer: pure (standard library only). Namespaces, event names, close reasons,
 paths and args come from the network or from a recording; printed raw, an
@@ -15,14 +15,21 @@ JSON text stays valid JSON with the same value after escaping: ``json.dumps``
 never leaves C0 raw, and the only raw characters this changes sit inside
 strings. Backslashes are left alone (JSON already doubles them inside
 strings), so escaping twice changes nothing.
+
+``shorten`` is the one truncation: text cut to at most ``limit`` characters,
+ending in ``...`` when cut. ``preview`` is a value as JSON (compact for log
+lines and reports; ``spaced`` as ``json.dumps`` writes it, for the error
+messages that quote a value) shortened the same way.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Final
+from collections.abc import Callable
+from typing import Any, Final
 
-__all__ = ["UNSAFE", "escape_controls"]
+__all__ = ["UNSAFE", "escape_controls", "preview", "shorten"]
 
 _BIDI: Final = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 UNSAFE: Final = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
@@ -40,3 +47,28 @@ def escape_controls(text: str) -> str:
     if UNSAFE.search(text) is None:
         return text
     return UNSAFE.sub(_escape_one, text)
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` if it fits in ``limit`` characters, else its start and ``...`` in ``limit``."""
+    return text if len(text) <= limit else text[: max(limit - 3, 0)] + "..."
+
+
+def preview(
+    value: Any,
+    limit: int,
+    *,
+    spaced: bool = False,
+    default: Callable[[Any], Any] | None = repr,
+) -> str:
+    """``value`` as JSON, shortened to ``limit``; ``repr(value)`` if JSON cannot hold it.
+
+    ``default`` writes what JSON has no form for (``None``: the whole value
+    falls back to ``repr``).
+    """
+    separators = None if spaced else (",", ":")
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=separators, default=default)
+    except (TypeError, ValueError, RecursionError):
+        text = repr(value)
+    return shorten(text, limit)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -47,7 +49,7 @@ PURE_MODULES = [
     "sioproxy.standin.replay.config",
     "sioproxy.standin.sessions",
     "sioproxy.pipeline",
-    "sioproxy.pipeline.pointer",
+    "sioproxy.jsonpointer",
     "sioproxy.pipeline.rules",
     "sioproxy.pipeline.actions",
     "sioproxy.pipeline.editing",
@@ -97,3 +99,10 @@ def test_pure_module_does_not_import_twisted(module: str) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == "", f"{module} pulls in {out}"
+
+
+def test_import_contracts_count_type_checking_imports() -> None:
+    # An import made only for annotations still points one way in the design.
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    config = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["importlinter"]
+    assert config.get("exclude_type_checking_imports", False) is False

@@ -1,4 +1,4 @@
-"""``escape_controls``: which characters, in which form, and JSON stays JSON."""
+"""``escape_controls`` (which characters, in which form, JSON stays JSON); ``shorten``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sioproxy.textsafe import escape_controls
+from sioproxy.textsafe import escape_controls, preview, shorten
 
 UNSAFE = [
     *(chr(c) for c in range(0x20)),
@@ -44,3 +44,30 @@ def test_json_text_stays_the_same_json(value: str) -> None:
     escaped = escape_controls(dumped)
     assert json.loads(escaped) == {"k": value}
     assert escape_controls(escaped) == escaped
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "out"),
+    [("abcdef", 6, "abcdef"), ("abcdefg", 6, "abc..."), ("abcdefg", 2, "..."), ("", 0, "")],
+)
+def test_shorten_keeps_within_the_limit(text: str, limit: int, out: str) -> None:
+    assert shorten(text, limit) == out
+
+
+@given(st.text(), st.integers(min_value=3, max_value=50))
+def test_shorten_never_exceeds_the_limit(text: str, limit: int) -> None:
+    out = shorten(text, limit)
+    assert len(out) <= limit
+    assert out == text or (out.endswith("...") and text.startswith(out[:-3]))
+
+
+def test_preview_forms() -> None:
+    value = {"a": [1, "é"]}
+    assert preview(value, 100) == '{"a":[1,"é"]}'
+    assert preview(value, 100, spaced=True) == '{"a": [1, "é"]}'
+    assert preview(value, 8) == '{"a":...'
+    assert preview({"b": b"x"}, 100) == '{"b":"b\'x\'"}'  # repr for what JSON cannot hold
+    assert preview({"b": b"x"}, 100, default=None) == "{'b': b'x'}"
+    loop: list[object] = []
+    loop.append(loop)
+    assert preview(loop, 100) == "[[...]]"

@@ -22,6 +22,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn, cast
 
+from sioproxy.ops.config import subcommand_parsers
 from sioproxy.textsafe import escape_controls
 
 _NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
@@ -79,17 +80,10 @@ def subcommands(parser: ArgumentParser) -> argparse._SubParsersAction[argparse.A
     return cast("argparse._SubParsersAction[argparse.ArgumentParser]", sub)
 
 
-def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return dict(action.choices)
-    return {}
-
-
 def check_unknown_options(parser: argparse.ArgumentParser, tokens: Sequence[str]) -> None:
     """Fail on the first option the chosen (sub)parser does not know, naming a close match."""
     current = parser
-    subs = _subparsers(parser)
+    subs = subcommand_parsers(parser)
     skip_value = False
     for token in tokens:
         if token == "--":

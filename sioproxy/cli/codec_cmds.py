@@ -11,7 +11,7 @@ import json
 import sys
 from typing import Any
 
-from sioproxy.codec import engineio, legacy, legacy_framing, payload, socketio
+from sioproxy.codec import engineio, legacy, legacy_dict, legacy_framing, payload, socketio
 from sioproxy.errors import DecodeError, EncodeError
 from sioproxy.textsafe import escape_controls
 from sioproxy.types import Generation
@@ -101,8 +101,8 @@ def decode_to_json(
             raise DecodeError("cli", "--eio-only is for eio3 and eio4 (0.9 has one layer)", "")
         text = frame.decode("utf-8", "replace") if isinstance(frame, bytes) else frame
         if as_payload:
-            return [legacy.packet_to_dict(p) for p in legacy_framing.decode_payload(text)]
-        return legacy.packet_to_dict(legacy.decode_packet(text))
+            return [legacy_dict.packet_to_dict(p) for p in legacy_framing.decode_payload(text)]
+        return legacy_dict.packet_to_dict(legacy.decode_packet(text))
     version = _eio_version(generation)
     if as_payload:
         body = frame.encode("utf-8") if isinstance(frame, str) else frame
@@ -149,9 +149,9 @@ def encode_from_json(obj: Any, generation: Generation) -> str | bytes:
     """Inverse of :func:`decode_to_json` for one packet (or a list, as a polling body)."""
     if generation is Generation.LEGACY:
         if isinstance(obj, list):
-            frames = [legacy.encode_packet(legacy.packet_from_dict(d)) for d in obj]
+            frames = [legacy.encode_packet(legacy_dict.packet_from_dict(d)) for d in obj]
             return legacy_framing.encode_payload(frames)
-        return legacy.encode_packet(legacy.packet_from_dict(obj))
+        return legacy.encode_packet(legacy_dict.packet_from_dict(obj))
     version = _eio_version(generation)
     if isinstance(obj, list):
         packets = [p for item in obj for p in _eio_packets_from_json(item, version)]

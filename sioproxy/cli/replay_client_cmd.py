@@ -120,7 +120,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 def _options(args: argparse.Namespace) -> Any:
     from sioproxy.errors import ConfigError
-    from sioproxy.recording.matching import parse_pointer
+    from sioproxy.recording.matching import parse_ignore
     from sioproxy.replay_client.edge.client import RunOptions
     from sioproxy.replay_client.replayer import ReplayClientOptions, parse_capture
 
@@ -135,7 +135,7 @@ def _options(args: argparse.Namespace) -> Any:
         timeout=args.timeout,
         speed=speed,
         max_gap=max_gap,
-        ignore=tuple(parse_pointer(p) for p in args.ignore),
+        ignore=tuple(parse_ignore(p) for p in args.ignore),
         captures=tuple(parse_capture(c) for c in args.capture),
     )
     return RunOptions(

@@ -1,8 +1,9 @@
-"""Socket.IO 0.9 packets: decode, encode, and the gevent-socketio dict form.
+"""Socket.IO 0.9 packets: decode and encode.
 
 Layer: pure codec. Imports only the standard library, ``legacy_json`` and
-``sioproxy.errors``; never twisted. Framing of several packets, the handshake body and the JSONP
-wrappers live in ``legacy_framing``.
+``sioproxy.errors``; never twisted. Framing of several packets, the handshake
+body and the JSONP wrappers live in ``legacy_framing``; the gevent-socketio
+dict form in ``legacy_dict``.
 
 A packet keeps its data field as the raw text slice (docs/protocol.md#c8 "keep raw
 text"); the typed views (``name``, ``args``, ``ack_id``...) parse it lazily and
@@ -13,12 +14,11 @@ is gevent-socketio's (A.6), except where gevent is buggy (A.6, E.2).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
-from sioproxy.codec.legacy_json import js_stringify, parse_json
+from sioproxy.codec.legacy_json import parse_json
 from sioproxy.codec.limits import depth_error, too_deep
 from sioproxy.errors import DecodeError, EncodeError
 
@@ -26,7 +26,7 @@ PROTOCOL = "0.9"
 # Ids are counters; a cap keeps int() away from Python's digit limit (and from
 # CVE-2020-36049 style abuse, docs/protocol.md#e2). Longer ids are a DecodeError.
 MAX_ID_DIGITS = 100
-_ID_LIMIT = 10**MAX_ID_DIGITS
+ID_LIMIT = 10**MAX_ID_DIGITS
 REASONS = ("transport not supported", "client not handshaken", "unauthorized")
 ADVICES = ("reconnect",)
 
@@ -47,7 +47,6 @@ class LegacyType(IntEnum):
 
 _TYPE_BY_DIGIT = {str(int(t)): t for t in LegacyType}
 _JSON_TYPES = frozenset((LegacyType.JSON, LegacyType.EVENT, LegacyType.ACK))
-_TYPE_BY_NAME = {t.name.lower(): t for t in LegacyType}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,22 +73,22 @@ class LegacyPacket:
     @property
     def name(self) -> Any:
         """Event name (any JSON value, node does not check it); None when absent."""
-        return _event_view(self)[1] if self.type is LegacyType.EVENT else None
+        return event_view(self)[1] if self.type is LegacyType.EVENT else None
 
     @property
     def args(self) -> Any:
         """Event arguments: ``obj.args || []`` as node computes it (normally a list)."""
-        return _event_view(self)[2] if self.type is LegacyType.EVENT else []
+        return event_view(self)[2] if self.type is LegacyType.EVENT else []
 
     @property
     def ack_id(self) -> int | None:
         """The id an ack packet answers; None when its data has no digit prefix."""
-        return _ack_view(self.data)[0] if self.type is LegacyType.ACK else None
+        return ack_view(self.data)[0] if self.type is LegacyType.ACK else None
 
     @property
     def ack_args(self) -> Any:
         """The JSON arguments of an ack packet (``[]`` when absent or unparseable)."""
-        return _ack_view(self.data)[1] if self.type is LegacyType.ACK else []
+        return ack_view(self.data)[1] if self.type is LegacyType.ACK else []
 
     @property
     def qs(self) -> str:
@@ -159,7 +158,7 @@ def decode_packet(text: str) -> LegacyPacket:
         endpoint, data = text[second + 1 : third], text[third + 1 :] or None
     if ptype is LegacyType.ACK and data is not None:
         head = data.partition("+")[0]
-        if len(head) > MAX_ID_DIGITS and _is_digits(head):
+        if len(head) > MAX_ID_DIGITS and is_digits(head):
             raise DecodeError(PROTOCOL, "ack id too long", text, third + 1)
     if data is not None and ptype in _JSON_TYPES and too_deep(data):
         raise DecodeError(PROTOCOL, depth_error(), text, third + 1)
@@ -168,13 +167,13 @@ def decode_packet(text: str) -> LegacyPacket:
     )
 
 
-def _is_digits(text: str) -> bool:
+def is_digits(text: str) -> bool:
     # str.isdigit() alone accepts '²' and other non-ASCII digits.
     return text.isascii() and text.isdigit()
 
 
 def _parse_id(digits: str, text: str, offset: int) -> int:
-    if not _is_digits(digits):
+    if not is_digits(digits):
         raise DecodeError(PROTOCOL, "message id must be digits with an optional '+'", text, offset)
     if len(digits) > MAX_ID_DIGITS:
         raise DecodeError(PROTOCOL, "message id too long", text, offset)
@@ -189,7 +188,7 @@ def _js_truthy(value: Any) -> bool:
     return not isinstance(value, str) or value != ""
 
 
-def _event_view(packet: LegacyPacket) -> tuple[bool, Any, Any]:
+def event_view(packet: LegacyPacket) -> tuple[bool, Any, Any]:
     """(has name, name, args) per node: bad JSON gives no name and args ``[]``."""
     ok, obj = parse_json(packet.data or "")
     if not ok or not isinstance(obj, dict):
@@ -198,12 +197,12 @@ def _event_view(packet: LegacyPacket) -> tuple[bool, Any, Any]:
     return "name" in obj, obj.get("name"), args if _js_truthy(args) else []
 
 
-def _ack_view(data: str | None) -> tuple[int | None, Any]:
+def ack_view(data: str | None) -> tuple[int | None, Any]:
     """(ackId, args): ack data is ``^\\d+(\\+.*)?$``, split at the first ``+`` (C.8)."""
     if not data:
         return None, []
     head, _, rest = data.partition("+")
-    if not _is_digits(head) or len(head) > MAX_ID_DIGITS:
+    if not is_digits(head) or len(head) > MAX_ID_DIGITS:
         return None, []
     if not rest:
         return int(head), []
@@ -247,7 +246,7 @@ def _encode_fields(packet: LegacyPacket) -> str:
     ptype, pid, endpoint, data = packet.type, packet.id, packet.endpoint, packet.data
     if not isinstance(ptype, int) or str(int(ptype)) not in _TYPE_BY_DIGIT:
         raise EncodeError(f"0.9 packet type must be a LegacyType, got {ptype!r}")
-    if pid is not None and (type(pid) is not int or pid < 0 or pid >= _ID_LIMIT):
+    if pid is not None and (type(pid) is not int or pid < 0 or pid >= ID_LIMIT):
         raise EncodeError(f"0.9 message id must be a non-negative int, got {pid!r}")
     if not isinstance(endpoint, str) or ":" in endpoint:
         raise EncodeError(f"0.9 endpoint must be a str without ':', got {endpoint!r}")
@@ -255,179 +254,17 @@ def _encode_fields(packet: LegacyPacket) -> str:
         raise EncodeError(f"0.9 packet data must be a str, got {type(data).__name__}")
     if ptype == LegacyType.ACK and data:
         head = data.partition("+")[0]
-        if len(head) > MAX_ID_DIGITS and _is_digits(head):
+        if len(head) > MAX_ID_DIGITS and is_digits(head):
             raise EncodeError("0.9 ack id too long")
     head_text = f"{int(ptype)}:{'' if pid is None else pid}{'+' if packet.ack_data else ''}:"
     return f"{head_text}{endpoint}:{data}" if data else head_text + endpoint
 
 
-# -- the gevent-socketio dict form (A.6) ------------------------------------
-
-
-def packet_to_dict(packet: LegacyPacket) -> dict[str, Any]:
-    """gevent-socketio's dict for ``packet``, with node's tolerance for bad data.
-
-    Beyond gevent: disconnect/heartbeat/noop keep an unexpected data field as
-    ``data``, an ack whose data has no ack id keeps it as ``data``, and an id
-    field of a lone ``+`` (node's encoding of id 0, A.4.2) gives ``ack: 'data'``
-    without ``id``. So ``packet_from_dict`` gives the packet back.
-    """
-    ptype = packet.type
-    out: dict[str, Any] = {"type": ptype.name.lower()}
-    if packet.id is not None:
-        out["id"] = packet.id
-        out["ack"] = "data" if packet.ack_data else True
-    elif packet.ack_data:
-        out["ack"] = "data"
-    out["endpoint"] = packet.endpoint
-    if ptype is LegacyType.CONNECT:
-        out["qs"] = packet.data or ""
-    elif ptype is LegacyType.MESSAGE:
-        out["data"] = packet.data or ""
-    elif ptype is LegacyType.JSON:
-        out["data"] = packet.json_data
-    elif ptype is LegacyType.EVENT:
-        has_name, name, args = _event_view(packet)
-        if has_name:
-            out["name"] = name
-        out["args"] = args
-    elif ptype is LegacyType.ACK:
-        ack_id, ack_args = _ack_view(packet.data)
-        if ack_id is None:
-            out["data"] = packet.data or ""
-        else:
-            out["ackId"] = ack_id
-            out["args"] = ack_args
-    elif ptype is LegacyType.ERROR:
-        out["reason"] = packet.reason
-        out["advice"] = packet.advice
-    elif packet.data is not None:
-        out["data"] = packet.data
-    return out
-
-
-def packet_from_dict(d: Mapping[str, Any]) -> LegacyPacket:
-    """Build a packet from the dict form; ``encode_packet`` then gives node's wire.
-
-    Raises EncodeError with a clear message on a bad dict. Keys that do not
-    belong to the type are ignored (gevent's own dicts carry some).
-    """
-    if not isinstance(d, Mapping):
-        raise EncodeError(f"0.9 packet dict must be a mapping, got {type(d).__name__}")
-    ptype = _dict_type(d.get("type"))
-    endpoint = d.get("endpoint", "")
-    if endpoint is None:
-        endpoint = ""
-    if not isinstance(endpoint, str) or ":" in endpoint:
-        raise EncodeError(f"0.9 'endpoint' must be a str without ':', got {endpoint!r}")
-    packet_id, ack_data = _dict_id(d)
-    data = _DATA_BUILDERS[ptype](d)
-    return LegacyPacket(
-        type=ptype, id=packet_id, ack_data=ack_data, endpoint=endpoint, data=data or None
-    )
-
-
-def _dict_type(value: Any) -> LegacyType:
-    if isinstance(value, str) and value in _TYPE_BY_NAME:
-        return _TYPE_BY_NAME[value]
-    if isinstance(value, LegacyType):
-        return value
-    names = ", ".join(_TYPE_BY_NAME)
-    raise EncodeError(f"0.9 'type' must be one of {names}; got {value!r}")
-
-
-def _dict_int(d: Mapping[str, Any], key: str) -> int:
-    value = d[key]
-    if isinstance(value, str) and _is_digits(value):
-        value = int(value) if len(value) <= MAX_ID_DIGITS else -1
-    if type(value) is not int or value < 0 or value >= _ID_LIMIT:
-        raise EncodeError(f"0.9 {key!r} must be a non-negative integer, got {value!r}")
-    return value
-
-
-def _dict_id(d: Mapping[str, Any]) -> tuple[int | None, bool]:
-    ack = d.get("ack", True)
-    if ack is not True and ack != "data":
-        raise EncodeError(f"0.9 'ack' must be true or \"data\", got {ack!r}")
-    if d.get("id") is None:
-        return None, ack == "data"
-    return _dict_int(d, "id"), ack == "data"
-
-
-def _dict_str(d: Mapping[str, Any], key: str) -> str:
-    value = d.get(key, "")
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise EncodeError(f"0.9 {key!r} must be a str, got {type(value).__name__}")
-    return value
-
-
-def _js_has_length(value: Any) -> bool:
-    # node: `args && args.length` — only arrays and strings have a length.
-    return isinstance(value, list | tuple | str) and len(value) > 0
-
-
-def _event_data(d: Mapping[str, Any]) -> str:
-    obj: dict[str, Any] = {"name": d["name"]} if "name" in d else {}
-    args = d.get("args")
-    if _js_has_length(args):
-        obj["args"] = args
-    return js_stringify(obj)
-
-
-def _ack_data(d: Mapping[str, Any]) -> str:
-    if "ackId" not in d:
-        if isinstance(d.get("data"), str):
-            return str(d["data"])
-        raise EncodeError("0.9 ack dict needs 'ackId'")
-    args = d.get("args")
-    tail = "+" + js_stringify(args) if _js_has_length(args) else ""
-    return f"{_dict_int(d, 'ackId')}{tail}"
-
-
-def _json_data(d: Mapping[str, Any]) -> str:
-    if "data" not in d:
-        raise EncodeError("0.9 json dict needs 'data'")
-    return js_stringify(d["data"])
-
-
-def _error_data(d: Mapping[str, Any]) -> str:
-    reason = _error_index(d, "reason", REASONS)
-    advice = _error_index(d, "advice", ADVICES)
-    # Node's form 7::<ep>:<reason>[+<advice>], not gevent's 7:::<codes><ep> (A.6).
-    return reason + (f"+{advice}" if advice else "")
-
-
-def _error_index(d: Mapping[str, Any], key: str, names: tuple[str, ...]) -> str:
-    value = d.get(key)
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str) and value in names:
-        return str(names.index(value))
-    if type(value) is int and 0 <= value < len(names):
-        return str(value)  # a wire code instead of the name
-    raise EncodeError(f"0.9 error {key!r} must be '' or one of {names}, got {value!r}")
-
-
-_DATA_BUILDERS: dict[LegacyType, Callable[[Mapping[str, Any]], str]] = {
-    LegacyType.DISCONNECT: lambda d: _dict_str(d, "data"),
-    LegacyType.CONNECT: lambda d: _dict_str(d, "qs"),
-    LegacyType.HEARTBEAT: lambda d: _dict_str(d, "data"),
-    LegacyType.MESSAGE: lambda d: _dict_str(d, "data"),
-    LegacyType.JSON: _json_data,
-    LegacyType.EVENT: _event_data,
-    LegacyType.ACK: _ack_data,
-    LegacyType.ERROR: _error_data,
-    LegacyType.NOOP: lambda d: _dict_str(d, "data"),
-}
-
-
 def with_ack_id(packet: LegacyPacket, ack_id: int) -> LegacyPacket:
     """An ack packet answering ``ack_id`` instead, its args kept byte for byte (D.3)."""
-    if packet.type is not LegacyType.ACK or _ack_view(packet.data)[0] is None:
+    if packet.type is not LegacyType.ACK or ack_view(packet.data)[0] is None:
         raise EncodeError("with_ack_id needs an ack packet with an ack id")
-    if type(ack_id) is not int or not 0 <= ack_id < _ID_LIMIT:
+    if type(ack_id) is not int or not 0 <= ack_id < ID_LIMIT:
         raise EncodeError(f"0.9 ack id must be a non-negative int, got {ack_id!r}")
     _, plus, rest = (packet.data or "").partition("+")
     return LegacyPacket(

@@ -18,7 +18,6 @@ schema said there.
 
 from __future__ import annotations
 
-import json
 import operator
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -26,8 +25,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sioproxy.contracts.infer import DATE_TIME, UUID, Attachment, json_type
+from sioproxy.jsonpointer import PointerError, find, format_tokens, parse
+from sioproxy.textsafe import preview
 
-_SHOW = 60
+_SHOW = 63
 _MAX_DEPTH = 64
 
 
@@ -48,15 +49,7 @@ def show(value: Any) -> str:
     """A value as short JSON for reports."""
     if isinstance(value, Attachment):
         return f"<binary {len(value)} bytes>"
-    try:
-        text = json.dumps(value, ensure_ascii=False, default=lambda v: f"<{type(v).__name__}>")
-    except (TypeError, ValueError, RecursionError):
-        text = repr(value)
-    return text if len(text) <= _SHOW else text[:_SHOW] + "..."
-
-
-def _escape(token: str | int) -> str:
-    return str(token).replace("~", "~0").replace("/", "~1")
+    return preview(value, _SHOW, spaced=True, default=lambda v: f"<{type(v).__name__}>")
 
 
 def _said(keyword: str, value: Any) -> str:
@@ -91,15 +84,12 @@ class Validator:
     def resolve(self, ref: str) -> Any:
         if not ref.startswith("#"):
             raise KeyError(f"only local references are supported: {ref}")
-        node: Any = self._root
-        for token in [t for t in ref[1:].split("/") if t]:
-            token = token.replace("~1", "/").replace("~0", "~")
-            if isinstance(node, list):
-                node = node[int(token)]
-            elif isinstance(node, Mapping) and token in node:
-                node = node[token]
-            else:
-                raise KeyError(f"unresolvable reference {ref}")
+        try:
+            found, node = find(self._root, parse(ref[1:]))
+        except PointerError:
+            found = False
+        if not found:
+            raise KeyError(f"unresolvable reference {ref}")
         return node
 
     def _check(self, value: Any, schema: Any, at: str, depth: int) -> Iterator[Violation]:
@@ -167,7 +157,7 @@ class Validator:
                 yield Violation(at, reason, _said("required", schema["required"]))
         extra = schema.get("additionalProperties", True)
         for key, item in value.items():
-            where = f"{at}/{_escape(key)}"
+            where = at + format_tokens((str(key),))
             if key in properties:
                 yield from self._check(item, properties[key], where, depth + 1)
             elif extra is False:

@@ -27,14 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sioproxy.errors import ConfigError
-from sioproxy.recording.model import (
-    CloseEvent,
-    Entry,
-    OpenEvent,
-    PacketEntry,
-    UpgradeEvent,
-    packet_fate,
-)
+from sioproxy.recording.delivery import packet_fate
+from sioproxy.recording.model import CloseEvent, Entry, OpenEvent, PacketEntry, UpgradeEvent
 from sioproxy.types import Fate
 
 _EIO_HEARTBEATS = {"ping", "pong", "noop", "upgrade"}

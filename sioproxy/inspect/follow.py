@@ -22,7 +22,8 @@ import time
 from collections.abc import Callable, Iterator
 
 from sioproxy.errors import RecordingError
-from sioproxy.recording.model import Entry, Header, OpenEvent, entry_from_json
+from sioproxy.recording.header import Header
+from sioproxy.recording.model import Entry, OpenEvent, entry_from_json
 
 DEFAULT_INTERVAL = 0.2
 MAX_INTERVAL = 5.0

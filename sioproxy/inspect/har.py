@@ -30,17 +30,16 @@ from sioproxy import __version__
 from sioproxy.codec import engineio, legacy_framing, payload
 from sioproxy.codec.engineio import EioPacket, EioType
 from sioproxy.inspect.merge import created_epoch
+from sioproxy.recording.delivery import as_seen_by
+from sioproxy.recording.header import Header, utc_now_iso
 from sioproxy.recording.model import (
     CloseEvent,
     Entry,
-    Header,
     HttpRequest,
     OpenEvent,
     PacketEntry,
     Recording,
     UpgradeEvent,
-    as_seen_by,
-    utc_now_iso,
 )
 from sioproxy.types import Direction, Generation, Side, TransportName
 

@@ -26,11 +26,13 @@ from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from sioproxy.errors import RecordingError
+from sioproxy.recording.header import Header
 from sioproxy.recording.live_recorder import entry_for
-from sioproxy.recording.model import Entry, Header
+from sioproxy.recording.model import Entry
 from sioproxy.recording.redact import Redactor
 from sioproxy.session import ConnectionOpened, SessionEvent, SessionTracker
 from sioproxy.session.routes import RouteKind, classify
+from sioproxy.textsafe import shorten
 from sioproxy.types import Direction
 
 Call = Callable[[SessionTracker], list[SessionEvent]]
@@ -90,8 +92,7 @@ def _kind(value: Any) -> str:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else f"{text[:40]}..."
+    return shorten(repr(value), 43)
 
 
 def _epoch(value: Any) -> float:

@@ -29,7 +29,8 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from sioproxy.errors import RecordingError
-from sioproxy.recording.model import Entry, Header, OpenEvent, PacketEntry, Recording
+from sioproxy.recording.header import Header
+from sioproxy.recording.model import Entry, OpenEvent, PacketEntry, Recording
 from sioproxy.recording.reader import read_recording
 from sioproxy.recording.writer import RecordingWriter
 

@@ -21,9 +21,10 @@ import json
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TextIO
 
 from sioproxy.inspect.filters import EntryInfo, Filter, describe
+from sioproxy.recording.delivery import packet_fate
 from sioproxy.recording.model import (
     CloseEvent,
     Entry,
@@ -31,10 +32,10 @@ from sioproxy.recording.model import (
     PacketEntry,
     Session,
     UpgradeEvent,
-    packet_fate,
 )
 from sioproxy.recording.writer import encode_line
 from sioproxy.textsafe import escape_controls as safe
+from sioproxy.textsafe import preview, shorten
 
 ARGS_LIMIT = 100
 RAW_LIMIT = 80
@@ -81,15 +82,6 @@ def is_visible(info: EntryInfo, options: ShowOptions) -> bool:
 def answers(entries: Iterable[Entry]) -> dict[int, int]:
     """Request seq -> seq of the ack that answered it."""
     return {e.ack_of: e.seq for e in entries if isinstance(e, PacketEntry) and e.ack_of is not None}
-
-
-def compact(value: Any, limit: int) -> str:
-    """JSON without spaces, cut to ``limit`` characters with ``...``."""
-    try:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= limit else text[: max(limit - 3, 0)] + "..."
 
 
 class Formatter:
@@ -142,7 +134,7 @@ class Formatter:
             raw = entry.raw if isinstance(entry.raw, str) else entry.raw.hex()
             parts += [
                 self._paint("error", f"DECODE ERROR: {entry.error}"),
-                safe("raw=" + compact(raw, RAW_LIMIT)),
+                safe("raw=" + preview(raw, RAW_LIMIT, default=None)),
             ]
             return " ".join(parts)
         if info.nsp is not None:
@@ -153,7 +145,7 @@ class Formatter:
         if info.ack_id is not None:
             parts.append(f"id={info.ack_id}")
         if info.args not in (None, "", []):
-            parts.append(safe(compact(info.args, self._args_limit)))
+            parts.append(safe(preview(info.args, self._args_limit, default=None)))
         if entry.attachments:
             parts.append(f"+{len(entry.attachments)} attachment(s)")
         parts += self._links(entry)
@@ -202,8 +194,7 @@ def fate_text(entry: PacketEntry) -> str | None:
     original = entry.original
     if original is not None:
         raw = original.raw if isinstance(original.raw, str) else original.raw.hex()
-        cut = raw if len(raw) <= RAW_LIMIT else raw[: RAW_LIMIT - 3] + "..."
-        text += f"; sent: {cut}"
+        text += f"; sent: {shorten(raw, RAW_LIMIT)}"
     return text
 
 

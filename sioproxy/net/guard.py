@@ -39,6 +39,7 @@ from twisted.web.http import HTTPChannel
 from twisted.web.server import Request, Site
 
 from sioproxy.limits import EdgeLimits, EdgeStats, bad_target
+from sioproxy.net.takeover import request_line
 
 _PHRASES = {
     400: b"Bad Request",
@@ -120,8 +121,7 @@ class GuardedChannel(HTTPChannel):
 
     def target(self) -> bytes:
         """The request target of the request being read (set with the request line)."""
-        path: bytes = getattr(self, "_path", b"")
-        return path
+        return request_line(self)[1]
 
     def connectionMade(self) -> None:  # noqa: N802
         super().connectionMade()  # type: ignore[no-untyped-call]
@@ -180,9 +180,7 @@ class GuardedChannel(HTTPChannel):
         hook = self.site.on_refused
         if hook is not None:
             # The request line, as requestReceived would have set it.
-            request.method = getattr(self, "_command", b"GET")
-            request.uri = self.target()
-            request.clientproto = getattr(self, "_version", b"HTTP/1.1")
+            request.method, request.uri, request.clientproto = request_line(self)
             hook(self, request, status, reason)
         self.close_with(plain_response(status, reason))
 

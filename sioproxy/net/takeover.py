@@ -5,9 +5,11 @@ autobahn wants to parse the handshake itself, so the head is replayed into
 the new protocol. Shared by the proxy's site and the replay stand-in.
 
 This is the one module that reaches into Twisted's and autobahn's internals:
-a wrapper's ``wrappedProtocol``, autobahn's unparsed ``data`` buffer, and a
-TCP transport's write buffer (``write_now``, ``pending_write_bytes``);
-tests/net/test_takeover.py pins autobahn's behaviour relied on.
+a wrapper's ``wrappedProtocol``, autobahn's unparsed ``data`` buffer, a TCP
+transport's write buffer (``write_now``, ``pending_write_bytes``), the request
+line an ``HTTPChannel`` is reading (``request_line``) and a request's
+``_disconnected`` flag (``client_gone``); tests/net/test_takeover.py pins the
+behaviour relied on.
 """
 
 from __future__ import annotations
@@ -60,6 +62,23 @@ def hand_over(request: Request, transport: Any, proto: Any) -> None:
             continue
         head.append(name + b": " + b", ".join(values))
     proto.dataReceived(b"\r\n".join(head) + b"\r\n\r\n")
+
+
+def request_line(channel: Any) -> tuple[bytes, bytes, bytes]:
+    """Method, target and version of the request an ``HTTPChannel`` is reading.
+
+    Set as soon as the request line is parsed, before the headers; defaults
+    (``GET``, empty target, ``HTTP/1.1``) before it.
+    """
+    method: bytes = getattr(channel, "_command", b"GET")
+    target: bytes = getattr(channel, "_path", b"")
+    version: bytes = getattr(channel, "_version", b"HTTP/1.1")
+    return method, target, version
+
+
+def client_gone(request: Any) -> bool:
+    """Whether a twisted.web request's connection was lost before it finished."""
+    return bool(getattr(request, "_disconnected", False))
 
 
 def take_leftover(proto: Any) -> bytes:

@@ -29,7 +29,8 @@ from sioproxy import __version__
 from sioproxy.limits import ADMIN_MAX_BODY, EdgeLimits
 from sioproxy.net.endpoints import describe_listening, listen_endpoint, parse_upstream
 from sioproxy.net.guard import GuardedSite
-from sioproxy.ops.metrics import CONTENT_TYPE, LiveMetrics, ReplayMetrics, add_edge_metrics
+from sioproxy.ops.metrics import LiveMetrics, ReplayMetrics, add_edge_metrics
+from sioproxy.ops.prometheus import CONTENT_TYPE
 
 PROBE_SECONDS = 2.0
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sioproxy.errors import ConfigError
+from sioproxy.textsafe import shorten
 
 ENV_PREFIX = "SIOPROXY_"
 CONFIG_ENV = "SIOPROXY_CONFIG"
@@ -370,5 +371,4 @@ def _integral(value: Any) -> bool:
 
 
 def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return shorten(repr(value), 40)

@@ -32,18 +32,10 @@ from sioproxy.session.events import (
     PacketSeen,
     SessionEvent,
 )
-from sioproxy.textsafe import escape_controls
+from sioproxy.textsafe import escape_controls, preview
 
 ARGS_LIMIT = 120
 LOG_FORMATS = ("text", "json")
-
-
-def _compact(value: Any, limit: int = ARGS_LIMIT) -> str:
-    try:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_bytes_repr)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _bytes_repr(value: Any) -> str:
@@ -196,7 +188,11 @@ class PacketLog:
         if event.error is not None:
             raw = event.raw if isinstance(event.raw, str) else event.raw.hex()
             # Only the start is shown: no need to escape a whole 1 MB body for it.
-            parts += ["DECODE ERROR", event.error, "raw=" + _compact(raw[: 4 * ARGS_LIMIT])]
+            parts += [
+                "DECODE ERROR",
+                event.error,
+                "raw=" + preview(raw[: 4 * ARGS_LIMIT], ARGS_LIMIT, default=_bytes_repr),
+            ]
             return " ".join(parts)
         nsp = event.namespace
         if nsp is not None:
@@ -210,7 +206,7 @@ class PacketLog:
             parts.append(f"(answers #{event.ack_of})")
         args = _shown_args(event)
         if args not in (None, "", []):
-            parts.append(_compact(args))
+            parts.append(preview(args, ARGS_LIMIT, default=_bytes_repr))
         if event.attachments:
             parts.append(f"+{len(event.attachments)} attachment(s)")
         return " ".join(parts)

@@ -22,7 +22,8 @@ from sioproxy.pipeline.actions import (
 )
 from sioproxy.pipeline.hooks import Addon, HookContext, load_addon
 from sioproxy.pipeline.process import Pipeline
-from sioproxy.pipeline.rules import Rule, RuleSet, load_rules, parse_rules
+from sioproxy.pipeline.rules import Rule, RuleSet
+from sioproxy.pipeline.rules_file import load_rules, parse_rules
 
 __all__ = [
     "Action",

@@ -30,12 +30,8 @@ from typing import Any, Literal
 from sioproxy.codec import binary as _binary
 from sioproxy.codec import placeholders as _placeholders
 from sioproxy.codec.jsonvalue import same_json
-from sioproxy.codec.legacy import (
-    LegacyType,
-    packet_from_dict,
-    packet_to_dict,
-    with_ack_id,
-)
+from sioproxy.codec.legacy import LegacyType, with_ack_id
+from sioproxy.codec.legacy_dict import packet_from_dict, packet_to_dict
 from sioproxy.codec.packets import Packet
 from sioproxy.codec.socketio import SioPacket, SioType, sio_from_dict, sio_to_dict
 from sioproxy.errors import DecodeError, EncodeError

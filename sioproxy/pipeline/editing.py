@@ -14,12 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sioproxy import jsonpointer as _ptr
 from sioproxy.codec.jsonvalue import same_json
 from sioproxy.codec.legacy import LegacyPacket
 from sioproxy.codec.packets import Packet
 from sioproxy.codec.socketio import SioPacket
 from sioproxy.errors import EncodeError
-from sioproxy.pipeline import pointer as _ptr
 from sioproxy.pipeline.actions import (
     CloseConnection,
     CloseNamespace,

@@ -25,10 +25,10 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from sioproxy import jsonpointer as _ptr
 from sioproxy.codec.legacy import LegacyPacket
 from sioproxy.codec.packets import Packet, answer_id, is_ack, type_label
 from sioproxy.pipeline import acks as _acks
-from sioproxy.pipeline import pointer as _ptr
 from sioproxy.pipeline.actions import (
     Action,
     CloseConnection,
@@ -36,16 +36,16 @@ from sioproxy.pipeline.actions import (
     ConsumedAck,
     Dropped,
     Emit,
-    Note,
     PacketContext,
     packet_namespace,
     request_id,
     with_answer_id,
-    with_request_id,
 )
 from sioproxy.pipeline.editing import Work, apply_edits, apply_hook_result, build_injected
 from sioproxy.pipeline.hooks import HOOK_FAILED, Addon, HookContext, call_hook, load_addon
-from sioproxy.pipeline.rules import Rule, RuleSet, load_rules
+from sioproxy.pipeline.outcome import finish, finish_injected, noted
+from sioproxy.pipeline.rules import Rule, RuleSet
+from sioproxy.pipeline.rules_file import load_rules
 from sioproxy.types import Direction, Generation
 
 __all__ = ["Pipeline"]
@@ -127,8 +127,8 @@ class Pipeline:
             work = Work(ctx=None, incoming=None, generation=generation)
             for sent in ctx.sent:
                 build_injected(work, sent.packet, sent.direction, "/", sent.delay, addon.name)
-            out.extend(self._finish_injected(conn, state, work.after))
-            out.extend(self._notes(conn, work.notes))
+            out.extend(finish_injected(state.acks, work.after))
+            out.extend(noted(conn, work.notes, self.log))
         return out
 
     def on_disconnect(self, conn: str) -> list[Action]:
@@ -154,7 +154,7 @@ class Pipeline:
                 call_hook(addon, "on_disconnect", (ctx,), self.log, conn)
                 if ctx.sent:
                     notes.append(f"{addon.name}: ctx.send in on_disconnect ignored")
-        return self._notes(conn, notes)
+        return noted(conn, notes, self.log)
 
     def allow_upgrade(self, conn: str | None) -> bool:
         """False when a ``refuse_upgrade`` rule fires; decided once per connection.
@@ -200,7 +200,7 @@ class Pipeline:
             if work.current is None:
                 break
             self._run_hook(ctx, addon, work)
-        return self._finish(ctx, state, work)
+        return finish(ctx, state.acks, work, self.log)
 
     def _answer(self, ctx: PacketContext, state: _Conn, work: Work) -> list[Action] | None:
         packet = work.incoming
@@ -331,100 +331,3 @@ class Pipeline:
             build_injected(
                 work, sent.packet, sent.direction, hctx.namespace, sent.delay, addon.name
             )
-
-    # ------------------------------------------------------------------ output
-
-    def _finish(self, ctx: PacketContext, state: _Conn, work: Work) -> list[Action]:
-        out: list[Action] = list(self._notes(ctx.conn, work.notes))
-        out.extend(self._finish_injected(ctx.conn, state, work.before))
-        current = work.current
-        if current is None:
-            out.extend(self._dropped(ctx, work))
-        else:
-            out.append(self._main_emit(ctx, state, work, current))
-            final = work.final
-            for _ in range(work.copies):
-                copy = Emit(
-                    direction=ctx.direction,
-                    packet=final,
-                    delay=work.delay,
-                    origin="injected",
-                    rule=work.copy_rule,
-                )
-                out.extend(self._finish_injected(ctx.conn, state, [copy]))
-        out.extend(self._finish_injected(ctx.conn, state, work.after))
-        out.extend(work.closes)
-        return out
-
-    def _dropped(self, ctx: PacketContext, work: Work) -> list[Action]:
-        incoming = work.incoming
-        assert incoming is not None
-        out: list[Action] = [
-            Dropped(
-                direction=ctx.direction,
-                packet=incoming,
-                reason=work.drop_reason,
-                rule=work.drop_rule,
-            )
-        ]
-        rid = request_id(incoming)
-        if rid is not None:
-            seq = "?" if ctx.seq is None else ctx.seq
-            text = f"request {seq}/{rid} dropped: its ack can never arrive"
-            out.extend(self._notes(ctx.conn, [text]))
-        return out
-
-    def _main_emit(self, ctx: PacketContext, state: _Conn, work: Work, current: Packet) -> Emit:
-        rid = request_id(current)
-        if rid is not None:
-            ns = packet_namespace(current)
-            wire = state.acks.request(ns, ctx.direction, rid)
-            if wire != rid:
-                work.set_current(with_request_id(current, wire), "ack renumbering")
-                current = work.final
-            fault = work.ack_fault
-            if fault is not None and fault.withhold_ack:
-                state.acks.withhold(ns, ctx.direction, wire, fault.name)
-            elif fault is not None:
-                state.acks.delay(ns, ctx.direction, wire, fault.delay_ack, fault.name)
-        if current is work.incoming:
-            return Emit(
-                direction=ctx.direction,
-                packet=current,
-                delay=work.delay,
-                origin="unchanged",
-                rule=work.delay_rule if work.delay > 0 else None,
-            )
-        return Emit(
-            direction=ctx.direction,
-            packet=current,
-            delay=work.delay,
-            origin="rewritten",
-            original=work.incoming,
-            rule=work.rule,
-        )
-
-    def _finish_injected(self, conn: str, state: _Conn, emits: list[Emit]) -> list[Action]:
-        """Give injected requests fresh ids whose answers will be consumed."""
-        out: list[Action] = []
-        for emit in emits:
-            packet = emit.packet
-            if request_id(packet) is not None:
-                ns = packet_namespace(packet)
-                wire = state.acks.inject(ns, emit.direction, packet, emit.rule)
-                packet = with_request_id(packet, wire)
-                state.acks.set_packet(ns, emit.direction, wire, packet)
-                emit = Emit(
-                    direction=emit.direction,
-                    packet=packet,
-                    delay=emit.delay,
-                    origin="injected",
-                    rule=emit.rule,
-                )
-            out.append(emit)
-        return out
-
-    def _notes(self, conn: str, texts: list[str]) -> list[Action]:
-        for text in texts:
-            self.log(f"[{conn}] {text}")
-        return [Note(conn=conn, text=t) for t in texts]

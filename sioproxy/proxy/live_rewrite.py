@@ -15,22 +15,17 @@ one; on polling they are queued and added to the next body of that
 connection in their direction (s2c: the next GET response; c2s: the next
 POST: a polling client with nothing to POST gets its c2s injections late).
 
-The recording sees what went on the wire: a rewritten packet with its
-``original``, dropped and consumed packets with a ``note`` saying why,
-delayed and injected packets when they are really sent. Entries keep
-increasing ``seq`` numbers (a packet published later gets a fresh one; the
-reader allows the gap).
+The recording sees what went on the wire (``rewrite_publish.py``); a packet
+sent later or elsewhere waits as a ``Pending`` (``pending.py``); a refused
+upgrade edits the handshake (``upgrade_refusal.py``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
-from sioproxy.codec import legacy_framing, payload
-from sioproxy.codec.engineio import EioPacket, EioType
-from sioproxy.codec.handshake import decode_open, encode_open
+from sioproxy.codec.engineio import EioType
 from sioproxy.errors import DecodeError, EncodeError
 from sioproxy.pipeline import (
     Action,
@@ -43,20 +38,24 @@ from sioproxy.pipeline import (
     Pipeline,
 )
 from sioproxy.pipeline.actions import packet_namespace
-from sioproxy.proxy.ack_links import AckLinks
 from sioproxy.proxy.observer import RelayControl, RequestInfo
+from sioproxy.proxy.pending import Pending, late, pending_for
 from sioproxy.proxy.rewrite import (
     BodyFormat,
     Keep,
-    Outgoing,
     Unit,
     close_packets,
     disconnect_packet,
+    holds_exactly,
     polling_body,
-    polling_packet_count,
-    seen_for,
     ws_messages,
     ws_units,
+)
+from sioproxy.proxy.rewrite_publish import Publish, Publisher
+from sioproxy.proxy.upgrade_refusal import (
+    legacy_handshake,
+    legacy_handshake_without_ws,
+    open_without_ws,
 )
 from sioproxy.session import PacketSeen, SessionEvent, SessionTracker
 from sioproxy.session.events import ConnectionClosed, ConnectionOpened, ConnectionUpgraded
@@ -66,39 +65,13 @@ from sioproxy.types import Direction, Fate, Generation
 __all__ = ["RewriteStage", "pipeline_active"]
 
 C2S, S2C = Direction.C2S, Direction.S2C
-_FOLLOWS = frozenset({Fate.REWRITTEN, Fate.DELAYED})
-_OWN = -1  # ``_emit``: the event stands for the received packet of its own seq
 WsMessage = tuple[bytes, bool]
-Publish = Callable[[Sequence[SessionEvent]], None]
-
-
-def _late(delay: float) -> float | None:
-    """A positive delay for the recording's ``delay`` key, else None."""
-    return delay if delay > 0 else None
 
 
 def pipeline_active(pipeline: Pipeline) -> bool:
     """Whether a pipeline can change anything (else the proxy keeps its fast path)."""
     hooks = any(a.on_connect or a.on_disconnect for a in pipeline.addons)
     return not pipeline.empty or bool(pipeline.rules.upgrade_rules) or hooks
-
-
-@dataclass(frozen=True, slots=True)
-class _Pending:
-    """A packet waiting for its time, or for the next polling body of its connection."""
-
-    packet: Outgoing
-    original: PacketSeen | None
-    note: str | None
-    template: PacketSeen | None
-    fate: Fate = Fate.INJECTED
-    rule: str | None = None
-    delay: float | None = None
-
-    @property
-    def follows(self) -> PacketSeen | None:
-        """The received packet this one is a form of (rewritten or delayed), if any."""
-        return self.template if self.fate in _FOLLOWS else None
 
 
 class RewriteStage:
@@ -115,16 +88,14 @@ class RewriteStage:
         self.pipeline = pipeline
         self.tracker = tracker
         self.control: RelayControl | None = None
-        self._publish = publish
+        self._published = Publisher(tracker, publish)
         self._note = note
         self._resource_path = resource_path
-        self._last_seq = 0
-        self._links = AckLinks()  # so every ``ack_of`` names an entry of the recording
         self._sid_conn: dict[str, str] = {}
         self._conn_ws: dict[str, int] = {}  # the WebSocket a connection talks on now
         self._ws_conn: dict[int, str] = {}
         self._probing: set[int] = set()  # Engine.IO sockets before the upgrade packet (B.8)
-        self._queues: dict[tuple[str, Direction], list[_Pending]] = {}
+        self._queues: dict[tuple[str, Direction], list[Pending]] = {}
         self._held: dict[tuple[int, Direction], list[WsMessage]] = {}
 
     # ------------------------------------------------------------------ HTTP
@@ -153,7 +124,7 @@ class RewriteStage:
 
     def _take_queue(
         self, req: RequestInfo, events: list[SessionEvent], direction: Direction
-    ) -> list[_Pending]:
+    ) -> list[Pending]:
         if not self._queues:
             return []
         conn = events[0].conn if events else None
@@ -168,7 +139,7 @@ class RewriteStage:
         body: bytes,
         events: list[SessionEvent],
         units: list[Unit],
-        queued: list[_Pending],
+        queued: list[Pending],
         direction: Direction,
     ) -> bytes | None:
         seen = [e for e in events if isinstance(e, PacketSeen) and e.direction is direction]
@@ -181,7 +152,7 @@ class RewriteStage:
         route = classify(req.path, req.query, self._resource_path)
         fmt = BodyFormat.detect(conn.generation, route, direction, body)
         try:
-            if seen and not self._whole(fmt, body, seen):
+            if seen and not holds_exactly(fmt, body, seen):
                 raise EncodeError("a binary packet is split across polling bodies")
             out = polling_body(fmt, [*units, *(p.packet for p in queued)])
         except (EncodeError, DecodeError) as exc:
@@ -190,36 +161,22 @@ class RewriteStage:
                 self._queues.setdefault((conn.label, direction), [])[:0] = queued
             return None
         for item in queued:
-            self._emit_sent(item, conn.label, direction)
+            self._published.sent(item, conn.label, direction)
         return out
 
-    def _label_of(self, item: _Pending, req: RequestInfo) -> str | None:
+    def _label_of(self, item: Pending, req: RequestInfo) -> str | None:
         if item.template is not None:
             return item.template.conn
         sid = classify(req.path, req.query, self._resource_path).sid
         return self._sid_conn.get(sid) if sid else None
-
-    @staticmethod
-    def _whole(fmt: BodyFormat, body: bytes, seen: list[PacketSeen]) -> bool:
-        """Whether the body holds exactly the events' packets (no split binary packet)."""
-        if fmt.generation is Generation.LEGACY:
-            return True
-        version = 3 if fmt.generation is Generation.EIO3 else 4
-        count = len(payload.decode_payload(fmt.unwrap(body), version))
-        return count == polling_packet_count(seen, fmt.generation)
 
     def _legacy_handshake(self, req: RequestInfo, body: bytes) -> bytes | None:
         """0.9: leave ``websocket`` out of a refused connection's transports (A.2)."""
         route = classify(req.path, req.query, self._resource_path)
         if route.kind is not RouteKind.LEGACY_HANDSHAKE:
             return None
-        try:
-            text = body.decode("utf-8")
-            inner = text
-            if route.jsonp_index is not None:
-                inner = legacy_framing.decode_jsonp_response(text)[1]
-            handshake = legacy_framing.decode_handshake(inner)
-        except (UnicodeDecodeError, DecodeError):
+        handshake = legacy_handshake(route, body)
+        if handshake is None:
             return None
         label = next(
             (
@@ -231,12 +188,8 @@ class RewriteStage:
         )
         if "websocket" not in handshake.transports or self.pipeline.allow_upgrade(label):
             return None
-        kept = tuple(t for t in handshake.transports if t != "websocket")
-        new = legacy_framing.encode_handshake(dataclasses.replace(handshake, transports=kept))
         self._note(f"[{label}] websocket left out of the handshake (refuse_upgrade)")
-        if route.jsonp_index is not None:
-            new = legacy_framing.encode_jsonp_response(route.jsonp_index, new)
-        return new.encode("utf-8")
+        return legacy_handshake_without_ws(route, handshake)
 
     # ------------------------------------------------------------------ WebSocket
 
@@ -324,7 +277,7 @@ class RewriteStage:
         return units, changed
 
     def _lifecycle(self, event: SessionEvent) -> None:
-        self._emit(event)
+        self._published.emit(event)
         if isinstance(event, ConnectionOpened):
             if event.sid is not None:
                 self._sid_conn[event.sid] = event.conn
@@ -332,8 +285,8 @@ class RewriteStage:
             for action in actions:
                 if isinstance(action, Emit):
                     note = f"sent by {action.rule}" if action.rule else None
-                    item = _Pending(
-                        action.packet, None, note, None, rule=action.rule, delay=_late(action.delay)
+                    item = Pending(
+                        action.packet, None, note, None, rule=action.rule, delay=late(action.delay)
                     )
                     self._schedule(event.conn, action.direction, action.delay, item)
         elif isinstance(event, ConnectionClosed):
@@ -345,7 +298,7 @@ class RewriteStage:
             for item in self._queues.pop((conn, direction), []):
                 self._note(f"[{conn}] {item.note or 'queued packet'}: not sent, connection closed")
         self._conn_ws.pop(conn, None)
-        self._links.forget(conn)
+        self._published.forget(conn)
         for sid in [s for s, c in self._sid_conn.items() if c == conn]:
             del self._sid_conn[sid]
 
@@ -356,7 +309,7 @@ class RewriteStage:
             if eio is not None and eio.type is EioType.OPEN and ev.direction is S2C:
                 return self._open_packet(ev, frames, units)
             units.append(Keep(ev, frames))
-            self._emit(ev)
+            self._published.emit(ev)
             return False
         ctx = PacketContext(
             conn=ev.conn,
@@ -371,7 +324,7 @@ class RewriteStage:
             first = actions[0]
             if type(first) is Emit and first.origin == "unchanged" and first.delay <= 0:
                 units.append(Keep(ev, frames))
-                self._emit(ev)
+                self._published.emit(ev)
                 return False
         for action in actions:
             self._action(action, ev, frames, units)
@@ -384,28 +337,20 @@ class RewriteStage:
             self._emit_action(action, ev, frames, units)
         elif isinstance(action, Dropped):
             note = f"not forwarded: {action.reason}"
-            self._emit(dataclasses.replace(ev, note=note, fate=Fate.DROPPED, rule=action.rule))
+            self._published.emit(
+                dataclasses.replace(ev, note=note, fate=Fate.DROPPED, rule=action.rule)
+            )
         elif isinstance(action, ConsumedAck):
-            self._consumed(ev, action)
+            self._published.consumed(ev, action)
         elif isinstance(action, CloseNamespace):
             directions = [action.direction] if action.direction is not None else [S2C, C2S]
             note = f"namespace {action.namespace} closed by rule {action.rule!r}"
             for direction in directions:
                 packet = disconnect_packet(ev.generation, action.namespace)
-                item = _Pending(packet, None, note, ev, rule=action.rule, delay=_late(action.delay))
+                item = Pending(packet, None, note, ev, rule=action.rule, delay=late(action.delay))
                 self._out(ev, direction, action.delay, item, units)
         elif isinstance(action, CloseConnection):
             self._close_connection(ev, action, units)
-
-    def _consumed(self, ev: PacketSeen, action: ConsumedAck) -> None:
-        """An answer to an injected request: not forwarded; ``ack_of`` names that request."""
-        rule = f" (rule {action.rule!r})" if action.rule else ""
-        text = f"consumed by the proxy: the answer to a request it injected{rule}"
-        asked = self._links.consumed(ev.conn, ev.direction.reverse(), action.request)
-        event = dataclasses.replace(
-            ev, note=text, fate=Fate.DROPPED, rule=action.rule, ack_of=asked
-        )
-        self._emit(event, link=False)
 
     def _emit_action(
         self, action: Emit, ev: PacketSeen, frames: tuple[WsMessage, ...], units: list[Unit]
@@ -413,32 +358,15 @@ class RewriteStage:
         origin = action.origin
         if origin == "unchanged" and action.direction is ev.direction and action.delay <= 0:
             units.append(Keep(ev, frames))
-            self._emit(ev)
+            self._published.emit(ev)
             return
-        rule = f" by rule {action.rule!r}" if action.rule else ""
-        if origin == "rewritten":
-            note, fate = f"rewritten{rule}", Fate.REWRITTEN
-        elif origin == "injected":
-            note, fate = f"injected{rule}", Fate.INJECTED
-        else:
-            note, fate = f"delayed {action.delay:g} s{rule}", Fate.DELAYED
-        original = ev if origin == "rewritten" else None
-        item = _Pending(
-            action.packet,
-            original,
-            note,
-            ev,
-            fate=fate,
-            rule=action.rule,
-            delay=_late(action.delay),
-        )
-        self._out(ev, action.direction, action.delay, item, units)
+        self._out(ev, action.direction, action.delay, pending_for(action, ev), units)
 
     def _close_connection(self, ev: PacketSeen, action: CloseConnection, units: list[Unit]) -> None:
         note = f"connection closed by rule {action.rule!r}"
         for direction in (S2C, C2S):
             for packet in close_packets(ev.generation):
-                item = _Pending(packet, None, note, ev, rule=action.rule, delay=_late(action.delay))
+                item = Pending(packet, None, note, ev, rule=action.rule, delay=late(action.delay))
                 self._out(ev, direction, action.delay, item, units)
         ws_id = self._conn_ws.get(ev.conn)
         control = self.control
@@ -451,23 +379,23 @@ class RewriteStage:
     # ------------------------------------------------------------------ sending
 
     def _out(
-        self, ev: PacketSeen, direction: Direction, delay: float, item: _Pending, units: list[Unit]
+        self, ev: PacketSeen, direction: Direction, delay: float, item: Pending, units: list[Unit]
     ) -> None:
         """Into the current exchange when it can ride there, else sent or queued."""
         if direction is ev.direction and delay <= 0:
             units.append(item.packet)
-            self._emit_sent(item, ev.conn, direction)
+            self._published.sent(item, ev.conn, direction)
         else:
             self._schedule(ev.conn, direction, delay, item)
 
-    def _schedule(self, conn: str, direction: Direction, delay: float, item: _Pending) -> None:
+    def _schedule(self, conn: str, direction: Direction, delay: float, item: Pending) -> None:
         control = self.control
         if delay > 0 and control is not None:
             control.call_later(delay, lambda: self._send_now(conn, direction, item))
         else:
             self._send_now(conn, direction, item)
 
-    def _send_now(self, conn: str, direction: Direction, item: _Pending) -> None:
+    def _send_now(self, conn: str, direction: Direction, item: Pending) -> None:
         state = self.tracker.connections.get(conn)
         if state is None or state.closed:
             self._note(f"[{conn}] {item.note or 'packet'}: not sent, connection closed")
@@ -476,74 +404,20 @@ class RewriteStage:
         if ws_id is not None and self.control is not None:
             messages = ws_messages(item.packet, state.generation)
             if self.control.ws_send(ws_id, direction, messages):
-                self._emit_sent(item, conn, direction)
+                self._published.sent(item, conn, direction)
                 return
         self._queues.setdefault((conn, direction), []).append(item)
-
-    def _emit_sent(self, item: _Pending, conn: str, direction: Direction) -> None:
-        state = self.tracker.connections.get(conn)
-        transport = (state.transport if state is not None else None) or "polling"
-        generation = state.generation if state is not None else Generation.EIO4
-        follows = item.follows
-        event = seen_for(
-            item.packet,
-            template=item.template,
-            conn=conn,
-            direction=direction,
-            transport=transport,
-            generation=generation,
-            stamp=self.tracker.stamp,
-            original=item.original,
-            note=item.note,
-            fate=item.fate,
-            rule=item.rule,
-            delay=item.delay,
-            ack_of=follows.ack_of if follows is not None else None,
-        )
-        self._emit(event, stands_for=follows.seq if follows is not None else None)
-        packet = item.packet
-        if item.fate is Fate.INJECTED and not isinstance(packet, EioPacket):
-            self._links.injected(event.conn, direction, packet, self._last_seq)
 
     def _open_packet(
         self, ev: PacketSeen, frames: tuple[WsMessage, ...], units: list[Unit]
     ) -> bool:
         """Engine.IO: a refused connection is told it has no upgrades (B.3, B.8)."""
-        data = ev.eio.data if ev.eio is not None else None
         refuse = self.pipeline.rules.upgrade_rules and not self.pipeline.allow_upgrade(ev.conn)
-        info = None
-        if refuse and isinstance(data, str):
-            try:
-                info = decode_open(data)
-            except DecodeError:
-                info = None
-        if info is None or "websocket" not in info.upgrades:
+        packet = open_without_ws(ev.eio.data) if refuse and ev.eio is not None else None
+        if packet is None:
             units.append(Keep(ev, frames))
-            self._emit(ev)
+            self._published.emit(ev)
             return False
-        kept = tuple(u for u in info.upgrades if u != "websocket")
-        packet = EioPacket(
-            type=EioType.OPEN, data=encode_open(dataclasses.replace(info, upgrades=kept, raw=None))
-        )
         note = "websocket upgrade refused by rule"
-        self._out(ev, S2C, 0.0, _Pending(packet, ev, note, ev, fate=Fate.REWRITTEN), units)
+        self._out(ev, S2C, 0.0, Pending(packet, ev, note, ev, fate=Fate.REWRITTEN), units)
         return True
-
-    # ------------------------------------------------------------------ publishing
-
-    def _emit(
-        self, event: SessionEvent, *, stands_for: int | None = _OWN, link: bool = True
-    ) -> None:
-        """Publish with increasing seq (a packet published late gets a fresh one).
-
-        ``stands_for``: the tracker's seq of the received packet this event is a
-        form of (its own seq by default; None for a packet the proxy made).
-        """
-        own = event.seq
-        if own <= self._last_seq:
-            seq, t = self.tracker.stamp()
-            event = dataclasses.replace(event, seq=seq, t=t)
-        if link and isinstance(event, PacketSeen):
-            event = self._links.link(event, own if stands_for == _OWN else stands_for)
-        self._last_seq = event.seq
-        self._publish([event])

@@ -43,6 +43,7 @@ __all__ = [
     "close_packets",
     "disconnect_packet",
     "eio_parts",
+    "holds_exactly",
     "polling_body",
     "polling_packet_count",
     "seen_for",
@@ -174,6 +175,15 @@ def _legacy_text(unit: Unit) -> str:
 def polling_packet_count(events: Sequence[PacketSeen], generation: Generation) -> int:
     """How many Engine.IO packets the events account for (to spot split binary packets)."""
     return sum(len(eio_parts(Keep(ev), generation)) for ev in events)
+
+
+def holds_exactly(fmt: BodyFormat, body: bytes, seen: list[PacketSeen]) -> bool:
+    """Whether a polling body holds exactly the events' packets (no split binary packet)."""
+    if fmt.generation is Generation.LEGACY:
+        return True
+    version = 3 if fmt.generation is Generation.EIO3 else 4
+    count = len(payload.decode_payload(fmt.unwrap(body), version))
+    return count == polling_packet_count(seen, fmt.generation)
 
 
 def polling_body(fmt: BodyFormat, units: Sequence[Unit]) -> bytes:

@@ -6,13 +6,11 @@ and passes it the clock). The file format is described in
 docs/recording-format.md.
 """
 
+from sioproxy.recording.delivery import as_seen_by, as_sent, delivered, packet_fate, sent_by_peer
+from sioproxy.recording.header import FORMAT_MINOR, FORMAT_NAME, FORMAT_VERSION, Header
 from sioproxy.recording.model import (
-    FORMAT_MINOR,
-    FORMAT_NAME,
-    FORMAT_VERSION,
     CloseEvent,
     Entry,
-    Header,
     HttpRequest,
     OpenEvent,
     OriginalFrame,
@@ -20,12 +18,7 @@ from sioproxy.recording.model import (
     Recording,
     Session,
     UpgradeEvent,
-    as_seen_by,
-    as_sent,
-    delivered,
     entry_from_json,
-    packet_fate,
-    sent_by_peer,
 )
 from sioproxy.recording.reader import EntryStream, iter_entries, read_recording
 from sioproxy.recording.redact import (

@@ -40,7 +40,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sioproxy.recording.model import OpenEvent, PacketEntry, Recording, as_seen_by
+from sioproxy.recording.delivery import as_seen_by
+from sioproxy.recording.model import OpenEvent, PacketEntry, Recording
 from sioproxy.types import Direction, Generation, Side
 
 #: Default ``--cause-window``: how long after another connection's client

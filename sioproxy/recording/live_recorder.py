@@ -18,10 +18,10 @@ import math
 from collections.abc import Callable, Sequence
 
 from sioproxy.codec.socketio import SioPacket, SioType, type_name
+from sioproxy.recording.header import Header
 from sioproxy.recording.model import (
     CloseEvent,
     Entry,
-    Header,
     HttpRequest,
     OpenEvent,
     OriginalFrame,

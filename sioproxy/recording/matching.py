@@ -15,7 +15,6 @@ real value. Each difference is attributed to the matcher that failed:
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Sequence
@@ -24,13 +23,15 @@ from typing import Any, Final
 
 from sioproxy.codec.packets import Packet, type_label
 from sioproxy.errors import ConfigError
+from sioproxy.jsonpointer import Pointer, PointerError, format_tokens, parse
 from sioproxy.recording.redact import is_placeholder
 from sioproxy.recording.script import event_name, namespace, to_dict
+from sioproxy.textsafe import preview
 
 MATCH_MODES: Final = ("strict", "per-event", "any")
 MATCHERS: Final = ("namespace", "type", "event", "args", "order")
 
-Pointer = tuple[str, ...]
+Tokens = tuple[str, ...]
 MatchKey = tuple[str, str, str]
 
 _PLACEHOLDER_IN_TEXT: Final = re.compile(
@@ -47,41 +48,29 @@ _VOLATILE_TEXT: Final = re.compile(
 )
 
 
-# -- JSON pointers (RFC 6901) ------------------------------------------------
+# -- --ignore pointers (sioproxy.jsonpointer) ----------------------------------
 
 
-def parse_pointer(text: str) -> Pointer:
-    """``/args/0/ts`` -> ``("args", "0", "ts")``; ``*`` as a whole token matches any key.
+def parse_ignore(text: str) -> Pointer:
+    """An ``--ignore`` pointer: ``/args/*/ts``, a ``*`` token matching any key or index.
 
-    Raises ConfigError for text that is not a JSON pointer.
+    Raises ConfigError for text that is not a JSON pointer, or for ``""``
+    (ignoring the whole packet would match anything).
     """
     if not isinstance(text, str) or not text.startswith("/"):
         raise ConfigError(None, None, f"--ignore {text!r}: a JSON pointer starts with '/'")
-    if re.search(r"~(?![01])", text):
-        raise ConfigError(None, None, f"--ignore {text!r}: '~' must be written '~0' or '~1'")
-    return tuple(t.replace("~1", "/").replace("~0", "~") for t in text[1:].split("/"))
+    try:
+        return parse(text)
+    except PointerError as exc:
+        raise ConfigError(None, None, f"--ignore {text!r}: {exc}") from None
 
 
-def format_pointer(tokens: Sequence[str]) -> str:
-    return "".join("/" + t.replace("~", "~0").replace("/", "~1") for t in tokens)
-
-
-def _ignored(tokens: Pointer, ignore: Sequence[Pointer]) -> bool:
+def _ignored(tokens: Tokens, ignore: Sequence[Pointer]) -> bool:
     """True when ``tokens`` is an ignored pointer or lies beneath one."""
-    for pattern in ignore:
-        if len(pattern) <= len(tokens) and all(
-            p in ("*", t) for p, t in zip(pattern, tokens, strict=False)
-        ):
-            return True
-    return False
+    return any(pattern.covers(tokens) for pattern in ignore)
 
 
 # -- differences -------------------------------------------------------------
-
-
-def _show(value: Any, limit: int = 60) -> str:
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=repr)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,10 +85,10 @@ class Difference:
     def text(self) -> str:
         where = self.pointer or "(whole value)"
         if self.kind == "missing":
-            return f"{where}: missing in live (recorded {_show(self.recorded)})"
+            return f"{where}: missing in live (recorded {preview(self.recorded, 60)})"
         if self.kind == "extra":
-            return f"{where}: extra in live: {_show(self.live)}"
-        return f"{where}: recorded {_show(self.recorded)} != live {_show(self.live)}"
+            return f"{where}: extra in live: {preview(self.live, 60)}"
+        return f"{where}: recorded {preview(self.recorded, 60)} != live {preview(self.live, 60)}"
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"pointer": self.pointer, "kind": self.kind}
@@ -165,7 +154,7 @@ def diff(recorded: Any, live: Any, ignore: Sequence[Pointer] = ()) -> list[Diffe
 
 
 def _diff(
-    rec: Any, live: Any, at: Pointer, ignore: Sequence[Pointer], out: list[Difference]
+    rec: Any, live: Any, at: Tokens, ignore: Sequence[Pointer], out: list[Difference]
 ) -> None:
     if _ignored(at, ignore) or is_placeholder(rec):
         return
@@ -176,15 +165,13 @@ def _diff(
             elif not _ignored((*at, str(key)), ignore):
                 out.append(
                     Difference(
-                        pointer=format_pointer((*at, str(key))), kind="missing", recorded=rec[key]
+                        pointer=format_tokens((*at, str(key))), kind="missing", recorded=rec[key]
                     )
                 )
         for key in live:
             if key not in rec and not _ignored((*at, str(key)), ignore):
                 out.append(
-                    Difference(
-                        pointer=format_pointer((*at, str(key))), kind="extra", live=live[key]
-                    )
+                    Difference(pointer=format_tokens((*at, str(key))), kind="extra", live=live[key])
                 )
         return
     if isinstance(rec, list) and isinstance(live, list):
@@ -193,16 +180,16 @@ def _diff(
             if i >= len(live):
                 if not _ignored(here, ignore):
                     out.append(
-                        Difference(pointer=format_pointer(here), kind="missing", recorded=rec[i])
+                        Difference(pointer=format_tokens(here), kind="missing", recorded=rec[i])
                     )
             elif i >= len(rec):
                 if not _ignored(here, ignore):
-                    out.append(Difference(pointer=format_pointer(here), kind="extra", live=live[i]))
+                    out.append(Difference(pointer=format_tokens(here), kind="extra", live=live[i]))
             else:
                 _diff(rec[i], live[i], here, ignore, out)
         return
     if not _same_leaf(rec, live):
-        out.append(Difference(pointer=format_pointer(at), kind="changed", recorded=rec, live=live))
+        out.append(Difference(pointer=format_tokens(at), kind="changed", recorded=rec, live=live))
 
 
 # -- comparing packets -------------------------------------------------------
@@ -222,7 +209,7 @@ def match_dict(packet: Packet, revision: int | None) -> dict[str, Any]:
 def match_key(packet: Packet) -> MatchKey:
     """(namespace, type, event name): what ``--match per-event`` keeps in order."""
     name = event_name(packet)
-    return namespace(packet), type_label(packet), "" if name is None else _show(name, 10**6)
+    return namespace(packet), type_label(packet), "" if name is None else preview(name, 10**6)
 
 
 def _matcher_of(tokens: Sequence[str], d: dict[str, Any]) -> str:
@@ -271,9 +258,7 @@ def compare_dicts(
         # The usual case when replaying: no walk by pointer, no difference to report.
         return SAME
     differences = diff(rec_d, live_d, ignore)
-    failed = {
-        _matcher_of(parse_pointer(d.pointer) if d.pointer else (), rec_d) for d in differences
-    }
+    failed = {_matcher_of(parse(d.pointer).tokens, rec_d) for d in differences}
     return Comparison(
         failed=tuple(m for m in MATCHERS if m in failed), differences=tuple(differences)
     )

@@ -24,14 +24,8 @@ from types import TracebackType
 from typing import Any, BinaryIO
 
 from sioproxy.errors import RecordingError
-from sioproxy.recording.model import (
-    Entry,
-    Header,
-    OpenEvent,
-    Recording,
-    Session,
-    entry_from_json,
-)
+from sioproxy.recording.header import Header
+from sioproxy.recording.model import Entry, OpenEvent, Recording, Session, entry_from_json
 
 
 def _reject_constant(name: str) -> Any:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Self
 from urllib.parse import unquote_plus
 
+from sioproxy.jsonpointer import find, set_value
 from sioproxy.recording.redact_policy import (
     MIN_SCRUB,
     Found,
@@ -236,21 +237,11 @@ class TextRedactor:
 
     def _replace_at(self, args: list[Any], pointer: RedactPointer) -> bool:
         """Replace the value at ``pointer`` inside ``args`` (a private copy)."""
-        parent: Any = None
-        step: Any = None
-        node: Any = args
-        for token in pointer.tokens:
-            if isinstance(node, dict) and token in node:
-                parent, step = node, token
-            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-                parent, step = node, int(token)
-            else:
-                return False
-            node = node[step]
-        if parent is None or is_placeholder(node):
+        found, node = find(args, pointer.pointer)
+        if not found or is_placeholder(node):
             return False
         self._remember_leaves(node, pointer.label)
-        parent[step] = placeholder(pointer.label)
+        set_value(args, pointer.pointer, placeholder(pointer.label), create=False)
         return True
 
     # -- sweep pass ---------------------------------------------------------

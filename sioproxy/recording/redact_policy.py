@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from sioproxy.errors import ConfigError
+from sioproxy.jsonpointer import Pointer, PointerError, parse
 
 #: JSON and query keys redacted by default (compared case-insensitively, so
 #: ``apiKey`` is ``apikey``). ``auth`` is only a secret when it holds a
@@ -83,24 +84,17 @@ def is_placeholder(value: object) -> bool:
     return placeholder_key(value) is not None
 
 
-def placeholders_in(text: str) -> list[str]:
-    """Every placeholder label in ``text``, in order (plain and percent-encoded)."""
-    return [m.group(1) for m in PLACEHOLDER_RE.finditer(text)] + [
-        m.group(1) for m in PLACEHOLDER_ENCODED_RE.finditer(text)
-    ]
-
-
 @dataclass(frozen=True, slots=True)
 class RedactPointer:
     """``--redact-pointer EVENT:/json/pointer`` into that event's arguments."""
 
     event: str
-    tokens: tuple[str, ...]
+    pointer: Pointer
     text: str
 
     @property
     def label(self) -> str:
-        return ".".join((self.event, *self.tokens))
+        return ".".join((self.event, *self.pointer.tokens))
 
 
 def parse_redact_pointer(text: str) -> RedactPointer:
@@ -108,8 +102,11 @@ def parse_redact_pointer(text: str) -> RedactPointer:
     event, sep, pointer = text.rpartition(":")
     if not sep or not event or not pointer.startswith("/"):
         raise ConfigError(None, None, f"--redact-pointer {text!r}: expected EVENT:/json/pointer")
-    tokens = tuple(t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/"))
-    return RedactPointer(event=event, tokens=tokens, text=text)
+    try:
+        parsed = parse(pointer)
+    except PointerError as exc:
+        raise ConfigError(None, None, f"--redact-pointer {text!r}: {exc}") from None
+    return RedactPointer(event=event, pointer=parsed, text=text)
 
 
 def _dedupe(names: Iterable[str]) -> tuple[str, ...]:

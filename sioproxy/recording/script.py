@@ -28,14 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sioproxy.codec.jsonvalue import same_json
-from sioproxy.codec.legacy import (
-    LegacyPacket,
-    LegacyType,
-    decode_packet,
-    encode_packet,
-    packet_from_dict,
-    packet_to_dict,
-)
+from sioproxy.codec.legacy import LegacyPacket, LegacyType, decode_packet, encode_packet
+from sioproxy.codec.legacy_dict import packet_from_dict, packet_to_dict
 from sioproxy.codec.packets import Packet, answer_id, is_ack
 from sioproxy.codec.socketio import (
     SioPacket,
@@ -46,7 +40,8 @@ from sioproxy.codec.socketio import (
     sio_to_dict,
 )
 from sioproxy.errors import DecodeError, EncodeError, RecordingError
-from sioproxy.recording.model import OpenEvent, PacketEntry, Recording, as_seen_by
+from sioproxy.recording.delivery import as_seen_by
+from sioproxy.recording.model import OpenEvent, PacketEntry, Recording
 from sioproxy.types import Direction, Generation, Side
 
 _LEGACY_REQUESTS = frozenset({LegacyType.MESSAGE, LegacyType.JSON, LegacyType.EVENT})

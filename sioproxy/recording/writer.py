@@ -28,7 +28,8 @@ from json.encoder import encode_basestring
 from typing import Any, Protocol
 
 from sioproxy.errors import RecordingError
-from sioproxy.recording.model import Entry, Header, OpenEvent
+from sioproxy.recording.header import Header
+from sioproxy.recording.model import Entry, OpenEvent
 from sioproxy.recording.outfile import DEFAULT_FILE_MODE, AppendPoint, open_output
 
 BUFFER_LIMIT = 64 * 1024

@@ -1,10 +1,10 @@
 """Value carry-over for client-side replay: ``--capture NAME=EVENT:JSONPOINTER``.
 
-Layer: pure. Imports the standard library, ``sioproxy.errors`` and the replay
-package's JSON pointer parser; never twisted. ``resolve`` reads the value at a
-pointer of a packet's dict form; ``substitute`` puts a live value wherever the
-recorded one appears in a later packet (docs/replay-client.md "Carrying values
-over").
+Layer: pure. Imports the standard library, ``sioproxy.errors`` and
+``sioproxy.jsonpointer``; never twisted. The replayer reads the value at the
+pointer of a packet's dict form (``jsonpointer.find``); ``substitute`` puts a
+live value wherever the recorded one appears in a later packet
+(docs/replay-client.md "Carrying values over").
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from sioproxy.errors import ConfigError
-from sioproxy.recording.matching import Pointer, parse_pointer
+from sioproxy.jsonpointer import Pointer, PointerError, parse
 
-__all__ = ["STRUCTURAL_KEYS", "Capture", "parse_capture", "resolve", "substitute"]
+__all__ = ["STRUCTURAL_KEYS", "Capture", "parse_capture", "substitute"]
 
 _CAPTURE: Final = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)=(?P<event>[^:]+):(?P<ptr>/.*)$")
 #: Dict-form keys a carried value never replaces (0.9 and modern).
@@ -38,20 +38,11 @@ def parse_capture(text: str) -> Capture:
     found = _CAPTURE.match(text)
     if found is None:
         raise ConfigError(None, None, f"--capture {text!r}: expected NAME=EVENT:/json/pointer")
-    return Capture(
-        name=found["name"], event=found["event"], pointer=parse_pointer(found["ptr"]), text=text
-    )
-
-
-def resolve(value: Any, tokens: Pointer) -> tuple[bool, Any]:
-    for token in tokens:
-        if isinstance(value, dict) and token in value:
-            value = value[token]
-        elif isinstance(value, list) and token.isdigit() and int(token) < len(value):
-            value = value[int(token)]
-        else:
-            return False, None
-    return True, value
+    try:
+        pointer = parse(found["ptr"])
+    except PointerError as exc:
+        raise ConfigError(None, None, f"--capture {text!r}: {exc}") from None
+    return Capture(name=found["name"], event=found["event"], pointer=pointer, text=text)
 
 
 def substitute(value: Any, old: Any, new: Any) -> Any:

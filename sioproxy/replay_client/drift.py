@@ -17,24 +17,18 @@ lines for the differences.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from sioproxy.recording.matching import Difference
-from sioproxy.textsafe import escape_controls
+from sioproxy.textsafe import escape_controls, preview
 
 __all__ = ["DRIFT_KINDS", "ConnectionResult", "DriftItem", "DriftReport", "Remap"]
 
 DRIFT_KINDS: Final = ("missing", "unexpected", "changed", "closed")
 _MAX_DIFFS: Final = 8
-
-
-def _compact(value: Any, limit: int = 200) -> str:
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=repr)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,7 +117,7 @@ class ConnectionResult:
                 f"  ack id {remap.namespace} {remap.event}: recorded {remap.recorded}, "
                 f"answered live as {remap.live}"
             )
-        out.extend(f"  captured {k} = {_compact(v)}" for k, v in self.captures.items())
+        out.extend(f"  captured {k} = {preview(v, 200)}" for k, v in self.captures.items())
         out.extend(f"  note: {n}" for n in self.notes)
         return out
 

@@ -31,11 +31,13 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sioproxy.codec.legacy import LegacyPacket, packet_from_dict, packet_to_dict, with_ack_id
+from sioproxy.codec.legacy import LegacyPacket, with_ack_id
+from sioproxy.codec.legacy_dict import packet_from_dict, packet_to_dict
 from sioproxy.codec.packets import Packet, answer_id, is_ack, type_label
 from sioproxy.codec.socketio import SioPacket
 from sioproxy.errors import ConfigError, EncodeError
-from sioproxy.recording.matching import Pointer, compare, match_key
+from sioproxy.jsonpointer import Pointer, find, parse
+from sioproxy.recording.matching import compare, match_key
 from sioproxy.recording.script import (
     Script,
     Step,
@@ -49,7 +51,6 @@ from sioproxy.replay_client.capture import (
     STRUCTURAL_KEYS,
     Capture,
     parse_capture,
-    resolve,
     substitute,
 )
 from sioproxy.replay_client.drift import ConnectionResult, DriftItem, Remap
@@ -66,7 +67,7 @@ __all__ = [
 ]
 
 # Fresh per connection on the server: never compared (C.4, docs/replay.md "Session ids").
-_SESSION_POINTERS: Final = (("data", "sid"), ("data", "pid"))
+_SESSION_POINTERS: Final = (parse("/data/sid"), parse("/data/pid"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -355,8 +356,8 @@ class ClientReplayer:
 
     def _capture(self, capture: Capture, step: Step, packet: Packet) -> None:
         revision = self.script.revision
-        ok_rec, recorded = resolve(to_dict(step.packet, revision), capture.pointer)
-        ok_live, live = resolve(to_dict(packet, revision), capture.pointer)
+        ok_rec, recorded = find(to_dict(step.packet, revision), capture.pointer)
+        ok_live, live = find(to_dict(packet, revision), capture.pointer)
         if not (ok_rec and ok_live):
             self.notes.append(f"--capture {capture.text}: no value at seq {step.seq}")
         elif recorded != live or type(recorded) is not type(live):

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sioproxy.codec.engineio import EioPacket, EioType, eio_to_dict
-from sioproxy.codec.legacy import LegacyPacket, LegacyType, packet_to_dict
+from sioproxy.codec.legacy import LegacyPacket, LegacyType
+from sioproxy.codec.legacy_dict import packet_to_dict
 from sioproxy.codec.socketio import SioPacket, SioType, sio_to_dict
 from sioproxy.fastbuild import draft_builder, slot_init
 from sioproxy.types import Direction, Fate, Generation

@@ -19,7 +19,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from sioproxy.codec.legacy import packet_to_dict
+from sioproxy.codec.legacy_dict import packet_to_dict
 from sioproxy.codec.packets import Packet
 from sioproxy.codec.socketio import sio_to_dict
 from sioproxy.recording import PacketEntry, Recording, read_recording

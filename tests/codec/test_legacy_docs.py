@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from sioproxy.codec.legacy import decode_packet, encode_packet, packet_from_dict, packet_to_dict
+from sioproxy.codec.legacy import decode_packet, encode_packet
+from sioproxy.codec.legacy_dict import packet_from_dict, packet_to_dict
 from sioproxy.codec.legacy_framing import decode_payload, encode_payload
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "packets.md"

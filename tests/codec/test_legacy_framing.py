@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from sioproxy.codec.legacy import LegacyPacket, LegacyType, decode_packet, packet_to_dict
+from sioproxy.codec.legacy import LegacyPacket, LegacyType, decode_packet
+from sioproxy.codec.legacy_dict import packet_to_dict
 from sioproxy.codec.legacy_framing import (
     LegacyHandshake,
     decode_handshake,

@@ -14,9 +14,8 @@ from sioproxy.codec.legacy import (
     LegacyType,
     decode_packet,
     encode_packet,
-    packet_from_dict,
-    packet_to_dict,
 )
+from sioproxy.codec.legacy_dict import packet_from_dict, packet_to_dict
 from sioproxy.codec.legacy_framing import (
     LegacyHandshake,
     decode_handshake,

@@ -13,10 +13,9 @@ from sioproxy.codec.legacy import (
     LegacyType,
     decode_packet,
     encode_packet,
-    packet_from_dict,
-    packet_to_dict,
     with_ack_id,
 )
+from sioproxy.codec.legacy_dict import packet_from_dict, packet_to_dict
 from sioproxy.codec.legacy_json import js_number, js_stringify
 from sioproxy.errors import DecodeError, EncodeError
 

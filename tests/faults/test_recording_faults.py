@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from sioproxy.recording.model import Header, HttpRequest, OpenEvent
+from sioproxy.recording.header import Header
+from sioproxy.recording.model import HttpRequest, OpenEvent
 from sioproxy.recording.reader import read_recording
 from sioproxy.recording.writer import RecordingWriter
 from sioproxy.types import Generation, TransportName

@@ -22,13 +22,14 @@ from sioproxy.codec import (
     engineio,
     handshake,
     legacy,
+    legacy_dict,
     legacy_framing,
     payload,
     placeholders,
     socketio,
 )
 from sioproxy.errors import ConfigError, DecodeError, EncodeError, RecordingError
-from sioproxy.pipeline.rules import parse_rules
+from sioproxy.pipeline.rules_file import parse_rules
 from sioproxy.recording.reader import read_recording
 
 Target = Callable[[bytes], None]
@@ -52,7 +53,7 @@ def legacy_packet(data: bytes) -> None:
         return
     try:
         legacy.encode_packet(packet)
-        legacy.packet_to_dict(packet)
+        legacy_dict.packet_to_dict(packet)
     except EncodeError:
         pass
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sioproxy.errors import ConfigError
-from sioproxy.pipeline.rules import parse_rules
+from sioproxy.pipeline.rules_file import parse_rules
 
 FUZZ = settings(
     max_examples=int(os.environ.get("SIOPROXY_FUZZ_EXAMPLES", "400")),

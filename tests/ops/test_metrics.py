@@ -8,7 +8,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from sioproxy.codec.socketio import SioPacket, SioType
-from sioproxy.ops.metrics import LiveMetrics, Registry, ReplayMetrics, escape_label
+from sioproxy.ops.metrics import LiveMetrics, ReplayMetrics
+from sioproxy.ops.prometheus import Registry, escape_label
 from sioproxy.session.events import ConnectionClosed, ConnectionOpened, PacketSeen, RequestSummary
 from sioproxy.standin.replay.serve import ReplayStats
 from sioproxy.types import Direction, Generation

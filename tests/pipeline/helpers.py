@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from sioproxy.codec.legacy import LegacyPacket, decode_packet, encode_packet, packet_from_dict
+from sioproxy.codec.legacy import LegacyPacket, decode_packet, encode_packet
+from sioproxy.codec.legacy_dict import packet_from_dict
 from sioproxy.codec.packets import Packet
 from sioproxy.codec.socketio import decode_sio, encode_sio, sio_from_dict
 from sioproxy.pipeline import Emit, PacketContext, Pipeline, parse_rules, to_view

@@ -44,7 +44,7 @@ def test_python_examples_load(index: int, tmp_path: Path) -> None:
 
 
 def test_every_rule_key_is_documented() -> None:
-    from sioproxy.pipeline.rules import _INJECT_KEYS, _RULE_KEYS
+    from sioproxy.pipeline.rules_file import _INJECT_KEYS, _RULE_KEYS
 
     for key in sorted(_RULE_KEYS | _INJECT_KEYS):
         assert f"| `{key}` |" in TEXT, key

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from sioproxy.codec import legacy as legacy_codec
+from sioproxy.codec import legacy_dict
 from sioproxy.pipeline import actions, editing
 from sioproxy.types import Generation
 
@@ -24,7 +25,7 @@ TWENTY = "".join(
 @pytest.fixture
 def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     calls = {"view": 0, "legacy_parse": 0}
-    real_view, real_event_view = actions.to_view, legacy_codec._event_view
+    real_view, real_event_view = actions.to_view, legacy_codec.event_view
 
     def view(*args: Any) -> Any:
         calls["view"] += 1
@@ -35,7 +36,8 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         return real_event_view(*args)
 
     monkeypatch.setattr(editing, "to_view", view)
-    monkeypatch.setattr(legacy_codec, "_event_view", event_view)
+    monkeypatch.setattr(legacy_codec, "event_view", event_view)
+    monkeypatch.setattr(legacy_dict, "event_view", event_view)
     return calls
 
 

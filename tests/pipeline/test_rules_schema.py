@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from sioproxy.errors import ConfigError
+from sioproxy.jsonpointer import parse
 from sioproxy.pipeline import load_rules, parse_rules
-from sioproxy.pipeline.pointer import parse
 from sioproxy.types import Direction
 
 BRIEF_EXAMPLE = """

@@ -14,12 +14,13 @@ from typing import Any
 import pytest
 
 from sioproxy.codec.engineio import decode_eio, eio_to_dict
-from sioproxy.codec.legacy import decode_packet, packet_to_dict
+from sioproxy.codec.legacy import decode_packet
+from sioproxy.codec.legacy_dict import packet_to_dict
 from sioproxy.codec.socketio import decode_sio
 from sioproxy.recording.causes import Cause, describe_cause, infer_causes
+from sioproxy.recording.header import Header
 from sioproxy.recording.model import (
     Entry,
-    Header,
     HttpRequest,
     OpenEvent,
     OriginalFrame,

@@ -9,11 +9,10 @@ from typing import Any
 import pytest
 
 from sioproxy.errors import RecordingError
+from sioproxy.recording.header import FORMAT_NAME, Header
 from sioproxy.recording.model import (
-    FORMAT_NAME,
     CloseEvent,
     Entry,
-    Header,
     HttpRequest,
     OpenEvent,
     OriginalFrame,

@@ -9,10 +9,10 @@ from urllib.parse import parse_qsl
 
 import pytest
 
+from sioproxy.recording.header import Header
 from sioproxy.recording.model import (
     CloseEvent,
     Entry,
-    Header,
     HttpRequest,
     OpenEvent,
     OriginalFrame,

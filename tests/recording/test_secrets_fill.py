@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from sioproxy.errors import ConfigError
-from sioproxy.recording.model import Header, HttpRequest, OpenEvent, PacketEntry, Recording
+from sioproxy.recording.header import Header
+from sioproxy.recording.model import HttpRequest, OpenEvent, PacketEntry, Recording
 from sioproxy.recording.secrets import (
     env_name,
     fill_recording,

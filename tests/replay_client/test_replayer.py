@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sioproxy.errors import ConfigError
-from sioproxy.recording.matching import parse_pointer
+from sioproxy.recording.matching import parse_ignore
 from sioproxy.recording.script import build_script, wire_text
 from sioproxy.replay_client.replayer import (
     Action,
@@ -81,7 +81,7 @@ def test_changed_args_give_a_diff_by_pointer() -> None:
 
 
 def test_ignore_pointer_hides_a_difference() -> None:
-    r = replayer(chat(), ignore=(parse_pointer("/data/1"),))
+    r = replayer(chat(), ignore=(parse_ignore("/data/1"),))
     r.start(0.0)
     r.on_packet(sio('40{"sid":"live"}'), 0.01)
     r.on_packet(sio('431["x","nack"]'), 0.02)
@@ -165,7 +165,7 @@ def test_capture_carries_a_minted_id_into_later_packets() -> None:
 def test_parse_capture_rejects_bad_text() -> None:
     with pytest.raises(ConfigError, match="NAME=EVENT"):
         parse_capture("create:/data/0")
-    assert parse_capture("a=ev:/x/0").pointer == ("x", "0")
+    assert parse_capture("a=ev:/x/0").pointer.tokens == ("x", "0")
 
 
 def test_timed_playback_keeps_recorded_gaps_scaled() -> None:

@@ -10,43 +10,24 @@ then binds the connection to its session and hands it to the lean
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
 from autobahn.twisted import websocket as _autobahn
 from autobahn.websocket.protocol import WebSocketProtocol
 from autobahn.websocket.types import ConnectionDeny as _ConnectionDeny
 
 from sioproxy.net.takeover import take_leftover
+from sioproxy.standin.edge.host import SessionHost, WsPeer
 from sioproxy.standin.edge.ws import StandInWebSocket
 from sioproxy.standin.sessions.app import SessionBase
 from sioproxy.standin.sessions.eio_session import EioSession
 from sioproxy.standin.sessions.legacy_session import UNKNOWN_SID_FRAME, LegacySession
 from sioproxy.types import Generation
 
-if TYPE_CHECKING:
-    from sioproxy.standin.edge.server import StandInServer
-
 ServerProtocol: Any = _autobahn.WebSocketServerProtocol
 ServerFactory: Any = _autobahn.WebSocketServerFactory
 ConnectionDeny: Any = _ConnectionDeny
 _OPEN = WebSocketProtocol.STATE_OPEN
-
-
-class WsPeer(Protocol):
-    """An open client WebSocket as the sessions' effects use it.
-
-    During the opening handshake this is the autobahn protocol; once open,
-    the lean ``StandInWebSocket`` that took its connection over.
-    """
-
-    @property
-    def open(self) -> bool: ...
-
-    def send_text(self, text: str) -> None: ...
-
-    def send_bytes(self, data: bytes) -> None: ...
-
-    def close(self, code: int = 1000, reason: str = "") -> None: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,7 +47,7 @@ class StandInWsProtocol(ServerProtocol):  # type: ignore[misc]
     ``onMessage``/``onClose`` of this object with the client's messages.
     """
 
-    server: StandInServer
+    server: SessionHost
     route: WsRoute
     session: SessionBase | None = None
     _unknown = False
@@ -167,7 +148,7 @@ class StandInWsProtocol(ServerProtocol):  # type: ignore[misc]
 class StandInWsFactory(ServerFactory):  # type: ignore[misc]
     protocol = StandInWsProtocol
 
-    def __init__(self, reactor: Any, server: StandInServer) -> None:
+    def __init__(self, reactor: Any, server: SessionHost) -> None:
         super().__init__(reactor=reactor, server=None)
         self.standin = server
         self.setProtocolOptions(

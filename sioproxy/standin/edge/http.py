@@ -10,13 +10,14 @@ answer the polls ``StandInServer`` held.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
-from sioproxy.net.takeover import hand_over, is_websocket_upgrade
-from sioproxy.standin.edge.handshake import WsRoute
+from sioproxy.net.takeover import client_gone, hand_over, is_websocket_upgrade
+from sioproxy.standin.edge.handshake import StandInWsFactory, WsRoute
+from sioproxy.standin.edge.host import Request, SessionHost
 from sioproxy.standin.sessions.app import HttpResponse, json_error, wrong_protocol_text
 from sioproxy.standin.sessions.eio_session import EioSession, PollMode
 from sioproxy.standin.sessions.legacy_session import (
@@ -28,17 +29,10 @@ from sioproxy.standin.sessions.legacy_session import (
 )
 from sioproxy.types import Generation
 
-if TYPE_CHECKING:
-    from sioproxy.standin.edge.handshake import StandInWsFactory
-    from sioproxy.standin.edge.server import StandInServer
-
-# twisted.web's Request is unannotated; like http_relay, treat it as Any.
-Request = Any
-
 
 def write_response(request: Request, response: HttpResponse) -> bool:
     """Write and finish a held request; False when its client already went away."""
-    if getattr(request, "_disconnected", False) or request.finished:
+    if client_gone(request) or request.finished:
         return False
     body = prepare(request, response)
     request.setHeader(b"content-length", str(len(body)).encode("ascii"))
@@ -76,7 +70,7 @@ class StandInResource(Resource):
 
     isLeaf = True  # noqa: N815 - twisted.web's name
 
-    def __init__(self, server: StandInServer, ws_factory: StandInWsFactory) -> None:
+    def __init__(self, server: SessionHost, ws_factory: StandInWsFactory) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.standin = server
         self.ws_factory = ws_factory

@@ -19,8 +19,8 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from sioproxy.session.effects import WsSend
-from sioproxy.standin.edge.handshake import WsPeer
-from sioproxy.standin.edge.http import Request, write_response
+from sioproxy.standin.edge.host import Request, WsPeer
+from sioproxy.standin.edge.http import write_response
 from sioproxy.standin.sessions.app import (
     AppFactory,
     Effect,

@@ -11,11 +11,10 @@ no ``:``), never taken from a recording.
 The application behind each connection (the replay engine, or a test echo
 app) comes from the ``AppFactory``; see ``sioproxy.standin.sessions.app``.
 
-This module builds and listens the ``Site``; the parts live in
-``standin_server`` (sessions, effects, timers), ``standin_http`` (the HTTP
-resource and response helpers), ``standin_handshake`` (autobahn's opening
-handshake) and ``standin_ws`` (the open WebSocket). Their public names are
-re-exported here.
+This module builds and listens the ``Site``; the parts live in ``server.py``
+(sessions, effects, timers), ``http.py`` (the HTTP resource and response
+helpers), ``handshake.py`` (autobahn's opening handshake), ``ws.py`` (the
+open WebSocket) and ``host.py`` (what the request handlers ask of the server).
 """
 
 from __future__ import annotations
@@ -28,41 +27,13 @@ from twisted.internet.interfaces import IListeningPort
 from sioproxy.limits import EdgeLimits, EdgeStats
 from sioproxy.net.endpoints import listen_endpoint
 from sioproxy.net.guard import GuardedSite
-from sioproxy.net.takeover import is_websocket_upgrade
-from sioproxy.standin.edge.handshake import (
-    StandInWsFactory,
-    StandInWsProtocol,
-    WsPeer,
-    WsRoute,
-)
-from sioproxy.standin.edge.http import (
-    Request,
-    StandInResource,
-    prepare,
-    respond,
-    take_over,
-    write_response,
-)
-from sioproxy.standin.edge.server import StandInServer, new_sid
+from sioproxy.standin.edge.handshake import StandInWsFactory
+from sioproxy.standin.edge.host import Request
+from sioproxy.standin.edge.http import StandInResource
+from sioproxy.standin.edge.server import StandInServer
 from sioproxy.standin.sessions.app import AppFactory, StandInConfig
 
-__all__ = [
-    "StandInResource",
-    "StandInServer",
-    "StandInSite",
-    "StandInWsFactory",
-    "StandInWsProtocol",
-    "WsPeer",
-    "WsRoute",
-    "build_standin_site",
-    "is_websocket_upgrade",
-    "listen_standin",
-    "new_sid",
-    "prepare",
-    "respond",
-    "take_over",
-    "write_response",
-]
+__all__ = ["StandInSite", "build_standin_site", "listen_standin"]
 
 
 class StandInSite(GuardedSite):

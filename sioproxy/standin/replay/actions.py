@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from sioproxy.codec.legacy import LegacyPacket
 from sioproxy.codec.socketio import SioPacket
 from sioproxy.errors import ConfigError
-from sioproxy.recording.matching import MATCH_MODES, Pointer, parse_pointer
+from sioproxy.jsonpointer import Pointer
+from sioproxy.recording.matching import MATCH_MODES, parse_ignore
 from sioproxy.standin.replay.report import MismatchReport
 
 MISS_MODES = ("error", "ignore", "ack-empty")
@@ -50,7 +51,7 @@ class ReplayOptions:
         self.pointers()
 
     def pointers(self) -> tuple[Pointer, ...]:
-        return tuple(parse_pointer(p) for p in self.ignore)
+        return tuple(parse_ignore(p) for p in self.ignore)
 
     def scale(self, seconds: float) -> float:
         """A recorded gap as a replay delay: divided by speed, capped by max_gap."""

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 
 from sioproxy.errors import ConfigError
-from sioproxy.pipeline.pointer import Pointer, PointerError, get, parse
+from sioproxy.jsonpointer import Pointer, PointerError, get, parse
 from sioproxy.recording.causes import Cause, CauseKind, Dependency
 from sioproxy.recording.script import Script
 from sioproxy.types import Direction

@@ -13,20 +13,13 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sioproxy.codec.packets import Packet, answer_id, is_ack
 from sioproxy.recording.matching import Difference, match_key
 from sioproxy.recording.script import Step, to_dict, wire_text
-from sioproxy.textsafe import escape_controls
-
-if TYPE_CHECKING:
-    from sioproxy.standin.replay.engine import ReplayEngine
-
-
-def _compact(value: Any, limit: int = 200) -> str:
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=repr)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+from sioproxy.standin.replay.engine_view import EngineView
+from sioproxy.textsafe import escape_controls, preview
 
 
 def _count(n: int, noun: str) -> str:
@@ -106,7 +99,7 @@ class MismatchReport:
             f"replay miss on connection {where}: live client packet #{self.live_index}"
             f" {self.reason}",
             f"  live packet: {self.wire}",
-            f"  as dict:     {_compact(self.packet)}",
+            f"  as dict:     {preview(self.packet, 200)}",
             f"  match mode:  {self.mode}; {self.progress}",
         ]
         if self.expected:
@@ -259,7 +252,7 @@ def rank_candidates(
 
 
 def explain_miss(
-    engine: ReplayEngine, packet: Packet, now: float, reason: str, live_index: int, action: str
+    engine: EngineView, packet: Packet, now: float, reason: str, live_index: int, action: str
 ) -> MismatchReport:
     """The report for a live client packet that ``engine`` could not match."""
     script = engine.script
@@ -284,7 +277,7 @@ def explain_miss(
 
 
 def _scored_candidates(
-    engine: ReplayEngine, packet: Packet
+    engine: EngineView, packet: Packet
 ) -> list[tuple[tuple[int, ...], Candidate]]:
     """Every unplayed candidate with its score: same (namespace, type, event) first,
     then fewer failed key matchers, fewer differences, in order, closest to the turn."""
@@ -314,7 +307,7 @@ def _scored_candidates(
     return scored
 
 
-def _pool(engine: ReplayEngine, packet: Packet) -> list[Step]:
+def _pool(engine: EngineView, packet: Packet) -> list[Step]:
     """Unplayed recorded client packets; acks answering server requests only for an ack."""
     live_is_ack = is_ack(packet)
     return [
@@ -324,7 +317,7 @@ def _pool(engine: ReplayEngine, packet: Packet) -> list[Step]:
     ]
 
 
-def _id_or_order(engine: ReplayEngine, step: Step, packet: Packet) -> tuple[str, ...]:
+def _id_or_order(engine: EngineView, step: Step, packet: Packet) -> tuple[str, ...]:
     """``order`` when the mode does not allow the step now; ``ack id`` for a wrong answer id."""
     request = engine.script.answers.get(step.index)
     if request is None:
@@ -335,7 +328,7 @@ def _id_or_order(engine: ReplayEngine, step: Step, packet: Packet) -> tuple[str,
     return () if answer_id(packet) == sent else ("ack id",)
 
 
-def _candidate_note(engine: ReplayEngine, step: Step) -> str | None:
+def _candidate_note(engine: EngineView, step: Step) -> str | None:
     request = engine.script.answers.get(step.index)
     if request is None:
         return None
@@ -345,7 +338,7 @@ def _candidate_note(engine: ReplayEngine, step: Step) -> str | None:
     return f"the recorded answer to server request seq {req.seq} {wire_text(req.packet)} ({how})"
 
 
-def _order_note(engine: ReplayEngine, step: Step) -> str | None:
+def _order_note(engine: EngineView, step: Step) -> str | None:
     """Why the match mode does not let ``step`` play now."""
     if step.index in engine.script.answers or engine.eligible(step.index):
         return None
@@ -361,7 +354,7 @@ def _order_note(engine: ReplayEngine, step: Step) -> str | None:
     return None
 
 
-def _expected(engine: ReplayEngine, packet: Packet) -> str | None:
+def _expected(engine: EngineView, packet: Packet) -> str | None:
     script = engine.script
     mode = engine.options.match
     if is_ack(packet) and any(
@@ -384,7 +377,7 @@ def _expected(engine: ReplayEngine, packet: Packet) -> str | None:
     return None
 
 
-def _hints(engine: ReplayEngine, packet: Packet, candidates: Sequence[Candidate]) -> list[str]:
+def _hints(engine: EngineView, packet: Packet, candidates: Sequence[Candidate]) -> list[str]:
     hints: list[str] = []
     script = engine.script
     for step in script.client_steps():
@@ -414,7 +407,7 @@ def _hints(engine: ReplayEngine, packet: Packet, candidates: Sequence[Candidate]
     return hints
 
 
-def _first_of_key(engine: ReplayEngine, seq: int) -> bool:
+def _first_of_key(engine: EngineView, seq: int) -> bool:
     step = next(s for s in engine.script.steps if s.seq == seq)
     key = match_key(step.packet)
     first = next(

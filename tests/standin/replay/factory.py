@@ -11,12 +11,13 @@ import dataclasses
 from typing import Any
 
 from sioproxy.codec.engineio import decode_eio, eio_to_dict
-from sioproxy.codec.legacy import LegacyPacket, decode_packet, packet_to_dict
+from sioproxy.codec.legacy import LegacyPacket, decode_packet
+from sioproxy.codec.legacy_dict import packet_to_dict
 from sioproxy.codec.socketio import SioPacket, decode_sio
+from sioproxy.recording.header import Header
 from sioproxy.recording.model import (
     CloseEvent,
     Entry,
-    Header,
     HttpRequest,
     OpenEvent,
     PacketEntry,

@@ -1,21 +1,42 @@
-"""RFC 6901 JSON pointers over the rule view of a packet (plain dicts and lists).
+"""RFC 6901 JSON pointers over plain JSON values (dicts and lists): the one home.
 
-Layer: pure pipeline. Imports only the standard library; never twisted.
+Layer: shared leaf, standard library only; never twisted. Every pointer
+sioproxy takes is parsed here: rule edits and conditions (``pipeline``),
+``--ignore`` and ``--capture`` (replay), ``--redact-pointer``, ``--assign
+auth:/POINTER`` and the ``$ref`` of an AsyncAPI document.
 
-A pointer is parsed once, when the rules file is loaded (``parse``), into a
-tuple of reference tokens; the operations then walk the document without
-re-parsing. ``""`` is the whole document. ``~1`` stands for ``/`` and ``~0``
-for ``~`` (decoded in that order, RFC 6901 section 4). An array index is
-``0`` or digits without a leading zero; ``-`` names the slot after the last
-element and is only meaningful for ``set``.
+A pointer is parsed once (``parse``) into a tuple of reference tokens; the
+operations then walk the document without re-parsing. ``""`` is the whole
+document. ``~1`` stands for ``/`` and ``~0`` for ``~`` (decoded in that
+order, RFC 6901 section 4). An array index is ``0`` or digits without a
+leading zero; ``-`` names the slot after the last element and is only
+meaningful for ``set``. ``Pointer.covers`` reads a ``*`` token as any one
+key or index (``/args/*/ts``); the other operations take ``*`` literally.
+Option parsers turn ``PointerError`` into a ``ConfigError`` naming their
+option.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["Pointer", "PointerError", "delete", "exists", "get", "parse", "set_value"]
+__all__ = [
+    "WILDCARD",
+    "Pointer",
+    "PointerError",
+    "delete",
+    "exists",
+    "find",
+    "format_tokens",
+    "get",
+    "parse",
+    "set_value",
+]
+
+#: In ``Pointer.covers``, a token that stands for any one key or index.
+WILDCARD = "*"
 
 _INDEX = re.compile(r"(?:0|[1-9][0-9]*)\Z")
 _BAD_ESCAPE = re.compile(r"~(?![01])")
@@ -43,6 +64,13 @@ class Pointer:
     def __hash__(self) -> int:
         return hash(self.text)
 
+    def covers(self, tokens: tuple[str, ...]) -> bool:
+        """True when ``tokens`` is this pointer or lies beneath it, ``*`` matching any token."""
+        mine = self.tokens
+        if len(mine) > len(tokens):
+            return False
+        return all(p in (WILDCARD, t) for p, t in zip(mine, tokens, strict=False))
+
 
 def parse(text: str) -> Pointer:
     """Parse ``text``; raises PointerError when it is not an RFC 6901 pointer."""
@@ -56,6 +84,11 @@ def parse(text: str) -> Pointer:
         raise PointerError(f"JSON pointer {text!r}: '~' must be followed by 0 or 1")
     tokens = tuple(t.replace("~1", "/").replace("~0", "~") for t in text[1:].split("/"))
     return Pointer(text, tokens)
+
+
+def format_tokens(tokens: Sequence[str]) -> str:
+    """The pointer text of ``tokens``: ``("a/b", "0")`` -> ``/a~1b/0``."""
+    return "".join("/" + t.replace("~", "~0").replace("/", "~1") for t in tokens)
 
 
 def _index(token: str, size: int, *, allow_end: bool) -> int | None:
@@ -86,6 +119,11 @@ def _walk(doc: Any, tokens: tuple[str, ...]) -> tuple[bool, Any]:
         if not found:
             return False, None
     return True, node
+
+
+def find(doc: Any, pointer: Pointer) -> tuple[bool, Any]:
+    """``(True, value)`` for the value ``pointer`` names, else ``(False, None)``."""
+    return _walk(doc, pointer.tokens)
 
 
 def exists(doc: Any, pointer: Pointer) -> bool:

@@ -1,4 +1,4 @@
-"""RFC 6901 pointers: parsing and the four operations on the rule view."""
+"""RFC 6901 pointers (sioproxy.jsonpointer): parsing, the wildcard, the operations."""
 
 from __future__ import annotations
 
@@ -6,7 +6,16 @@ from typing import Any
 
 import pytest
 
-from sioproxy.pipeline.pointer import PointerError, delete, exists, get, parse, set_value
+from sioproxy.jsonpointer import (
+    PointerError,
+    delete,
+    exists,
+    find,
+    format_tokens,
+    get,
+    parse,
+    set_value,
+)
 
 
 @pytest.mark.parametrize(
@@ -54,6 +63,32 @@ def test_get_and_exists(text: str, found: bool, value: Any) -> None:
     p = parse(text)
     assert exists(DOC, p) is found
     assert get(DOC, p, "dflt") == (value if found else "dflt")
+    assert find(DOC, p) == (found, value)
+
+
+@pytest.mark.parametrize(
+    ("tokens", "text"), [(("args", "0", "ts"), "/args/0/ts"), (("a/b", "c~d"), "/a~1b/c~0d")]
+)
+def test_format_tokens_round_trips(tokens: tuple[str, ...], text: str) -> None:
+    assert format_tokens(tokens) == text
+    assert parse(text).tokens == tokens
+
+
+@pytest.mark.parametrize(
+    ("pattern", "tokens", "covered"),
+    [
+        ("/args/*/ts", ("args", "3", "ts"), True),
+        ("/args/*/ts", ("args", "3", "ts", "deep"), True),  # beneath it
+        ("/args/*/ts", ("args", "3"), False),  # above it
+        ("/args/*/ts", ("args", "3", "t"), False),
+        ("/args", ("args",), True),
+        ("", ("anything",), True),
+        ("/a~1*", ("a/*",), True),  # only a whole "*" token is the wildcard
+        ("/a~1*", ("a/b",), False),
+    ],
+)
+def test_covers_with_the_wildcard(pattern: str, tokens: tuple[str, ...], covered: bool) -> None:
+    assert parse(pattern).covers(tokens) is covered
 
 
 def test_set_creates_members_and_appends() -> None:

@@ -1,0 +1,60 @@
+"""``refuse_upgrade``: the handshakes a refused connection gets, without ``websocket``.
+
+Layer: pure. Used by ``sioproxy.proxy.live_rewrite``; never twisted. A rule
+that refuses the WebSocket upgrade takes ``websocket`` out of what the server
+offers: the transports of a 0.9 handshake body (docs/protocol.md#a2, also
+inside a JSONP wrapper) and the ``upgrades`` of an Engine.IO OPEN packet
+(B.3, B.8). Anything that does not decode is left as it was.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from sioproxy.codec import legacy_framing
+from sioproxy.codec.engineio import EioPacket, EioType
+from sioproxy.codec.handshake import decode_open, encode_open
+from sioproxy.errors import DecodeError
+from sioproxy.session.routes import Route
+
+__all__ = ["legacy_handshake", "legacy_handshake_without_ws", "open_without_ws"]
+
+_WS = "websocket"
+
+
+def legacy_handshake(route: Route, body: bytes) -> legacy_framing.LegacyHandshake | None:
+    """The 0.9 handshake in a response body (JSONP-wrapped or not), or None."""
+    try:
+        text = body.decode("utf-8")
+        inner = text
+        if route.jsonp_index is not None:
+            inner = legacy_framing.decode_jsonp_response(text)[1]
+        return legacy_framing.decode_handshake(inner)
+    except (UnicodeDecodeError, DecodeError):
+        return None
+
+
+def legacy_handshake_without_ws(route: Route, handshake: legacy_framing.LegacyHandshake) -> bytes:
+    """The response body again, with ``websocket`` left out of the transports."""
+    kept = tuple(t for t in handshake.transports if t != _WS)
+    new = legacy_framing.encode_handshake(dataclasses.replace(handshake, transports=kept))
+    if route.jsonp_index is not None:
+        new = legacy_framing.encode_jsonp_response(route.jsonp_index, new)
+    return new.encode("utf-8")
+
+
+def open_without_ws(data: Any) -> EioPacket | None:
+    """The OPEN packet with ``websocket`` left out of its upgrades; None when it offers none."""
+    if not isinstance(data, str):
+        return None
+    try:
+        info = decode_open(data)
+    except DecodeError:
+        return None
+    if _WS not in info.upgrades:
+        return None
+    kept = tuple(u for u in info.upgrades if u != _WS)
+    return EioPacket(
+        type=EioType.OPEN, data=encode_open(dataclasses.replace(info, upgrades=kept, raw=None))
+    )
