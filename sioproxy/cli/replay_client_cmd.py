@@ -22,6 +22,7 @@ from sioproxy.cli.reactor_run import ExitStatus, react_with_status
 from sioproxy.cli.redact_opts import add_secret_options
 from sioproxy.errors import SioProxyError
 from sioproxy.ops.config import bounded_float, bounded_int
+from sioproxy.recording.causes import DEFAULT_MAX_WAIT
 from sioproxy.textsafe import escape_controls
 
 EXIT_USAGE = 2
@@ -83,6 +84,14 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         help="how long to wait for an expected server packet",
     )
     parser.add_argument(
+        "--max-wait",
+        type=bounded_float(0.0, limits.MAX_TIMEOUT_SECONDS),
+        default=DEFAULT_MAX_WAIT,
+        metavar="SECONDS",
+        help="with several recorded connections, how long a packet waits for the others "
+        "to play what was recorded before it (then it goes, counted in the report)",
+    )
+    parser.add_argument(
         "--connect-timeout",
         type=bounded_float(0.0, limits.MAX_TIMEOUT_SECONDS),
         default=10.0,
@@ -137,6 +146,7 @@ def _options(args: argparse.Namespace) -> Any:
         max_gap=max_gap,
         ignore=tuple(parse_pointer(p) for p in args.ignore),
         captures=tuple(parse_capture(c) for c in args.capture),
+        max_wait=args.max_wait,
     )
     return RunOptions(
         replay=replay,

@@ -153,6 +153,8 @@ class DriftReport:
     # Set when no connection could be made at all: the report is then one line.
     unreachable: str | None = None
     stats: dict[str, Any] = field(default_factory=dict)
+    # Client packets sent after --max-wait without the other connections catching up.
+    max_wait_releases: int = 0
 
     @property
     def drift_count(self) -> int:
@@ -176,6 +178,11 @@ class DriftReport:
             f"replay-client {self.recording} -> {self.target}: "
             f"{len(self.results)} connection(s), drift: {summary}"
         ]
+        if self.max_wait_releases:
+            out.append(
+                f"{self.max_wait_releases} client packet(s) sent after --max-wait: "
+                "another connection had not played what was recorded before them"
+            )
         for result in self.results:
             if only_drift and not result.drift:
                 continue
@@ -193,6 +200,7 @@ class DriftReport:
             "connections": [r.to_json() for r in self.results],
             "errors": list(self.errors),
             "unreachable": self.unreachable,
+            "max_wait_releases": self.max_wait_releases,
             "stats": dict(self.stats),
         }
 

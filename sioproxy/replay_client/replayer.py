@@ -19,6 +19,11 @@ recorded ack. A server request carries the live server's id, whatever it is
 to the recorded request (namespace, type, event, in order) and sends the
 recorded answer under the live id.
 
+Several connections. The replayers of one recorded conversation share a
+``PlayOrder`` (``sioproxy.replay_client.order``): a client packet also waits
+until every other connection has played what was recorded before it, so a
+broadcast comes where it was recorded (at most ``max_wait`` seconds per packet).
+
 Captures. ``NAME=EVENT:POINTER`` takes the value at POINTER (into the dict form,
 like ``--ignore``) of the live server packet for EVENT (an event name, or the
 event an ack answers) and, in every later client packet, puts it wherever the
@@ -28,6 +33,7 @@ recorded value was. Captured pointers are not compared.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -35,6 +41,7 @@ from sioproxy.codec.legacy import LegacyPacket, packet_from_dict, packet_to_dict
 from sioproxy.codec.packets import Packet, answer_id, is_ack, type_label
 from sioproxy.codec.socketio import SioPacket
 from sioproxy.errors import ConfigError, EncodeError
+from sioproxy.recording.causes import DEFAULT_MAX_WAIT
 from sioproxy.recording.matching import Pointer, compare, match_key
 from sioproxy.recording.script import (
     Script,
@@ -53,6 +60,7 @@ from sioproxy.replay_client.capture import (
     substitute,
 )
 from sioproxy.replay_client.drift import ConnectionResult, DriftItem, Remap
+from sioproxy.replay_client.order import PlayOrder
 from sioproxy.types import Direction
 
 __all__ = [
@@ -78,10 +86,13 @@ class ReplayClientOptions:
     max_gap: float | None = None
     ignore: tuple[Pointer, ...] = ()
     captures: tuple[Capture, ...] = ()
+    max_wait: float = DEFAULT_MAX_WAIT
 
     def __post_init__(self) -> None:
         if self.timeout <= 0:
             raise ConfigError(None, None, "--timeout must be positive")
+        if self.max_wait < 0:
+            raise ConfigError(None, None, "--max-wait must be 0 or more")
         if self.speed is not None and self.speed < 0:
             raise ConfigError(None, None, "--speed must be 0 or more")
         if self.max_gap is not None and self.max_gap < 0:
@@ -114,14 +125,23 @@ Action = SendPacket | Finish
 class ClientReplayer:
     """Plays the client side of one recorded connection; see the module docstring."""
 
-    def __init__(self, script: Script, options: ReplayClientOptions, *, client: int = 1) -> None:
+    def __init__(
+        self,
+        script: Script,
+        options: ReplayClientOptions,
+        *,
+        client: int = 1,
+        order: PlayOrder | None = None,
+    ) -> None:
         self.script = script
         self.options = options
         self.client = client
+        self.order = order
         self._clients = script.client_steps()
         self._servers = [s for s in script.steps if s.dir == Direction.S2C]
         self._next = 0
         self._done: set[int] = set()  # server steps matched or given up
+        self._low = 0  # every server step before this position is done
         self._wait_since: float | None = None
         self._last_sent: float | None = None
         self._sent_at: dict[int, float] = {}
@@ -141,15 +161,15 @@ class ClientReplayer:
     def start(self, now: float) -> list[Action]:
         self._wait_since = now
         self._last_sent = now
-        return self._advance(now)
+        return self._advanced(now)
 
     def on_packet(self, packet: Packet, now: float) -> list[Action]:
         self.received += 1
         self._match(packet, now)
-        return self._advance(now) if self.finished is None else []
+        return self._advanced(now) if self.finished is None else []
 
     def on_timer(self, now: float) -> list[Action]:
-        return self._advance(now) if self.finished is None else []
+        return self._advanced(now) if self.finished is None else []
 
     def on_closed(self, reason: str, now: float) -> None:
         """The live connection ended: what is still pending will never come."""
@@ -171,15 +191,38 @@ class ClientReplayer:
                 )
             )
         self.finished = reason
+        if self.order is not None:
+            self.order.finish(self.script.conn)
 
     def next_wakeup(self) -> float | None:
         """When ``on_timer`` should run next (None: only a packet can move things)."""
         if self.finished is not None or self._wait_since is None:
             return None
+        if self.order is not None:
+            released = self.order.deadline(self.script.conn)
+            if released is not None:  # the own packets before it are all played
+                return released
         deadline = self._wait_since + self.options.timeout
         if self._next < len(self._clients) and self.options.speed is not None:
             return min(deadline, self._due(self._clients[self._next]))
         return deadline
+
+    def frontier(self) -> float:
+        """The recorded seq of the earliest step not yet played (``math.inf``: none left).
+
+        Timed playback does not wait for the server, so only client packets count.
+        """
+        if self.finished is not None:
+            return math.inf
+        servers, done = self._servers, self._done
+        while self._low < len(servers) and servers[self._low].index in done:
+            self._low += 1
+        low = math.inf
+        if self._next < len(self._clients):
+            low = self._clients[self._next].seq
+        if self.options.speed is None and self._low < len(servers):
+            low = min(low, servers[self._low].seq)
+        return low
 
     def result(self, transport: str, end: str) -> ConnectionResult:
         return ConnectionResult(
@@ -196,6 +239,24 @@ class ClientReplayer:
         )
 
     # -- sending --------------------------------------------------------------------
+
+    def _advanced(self, now: float) -> list[Action]:
+        actions = self._advance(now)
+        if self.order is not None:
+            self.order.advance(self.script.conn, self.frontier())
+        return actions
+
+    def _in_order(self, step: Step, now: float) -> bool:
+        """Whether the other connections have played what was recorded before ``step``."""
+        order = self.order
+        if order is None:
+            return True
+        released = len(order.releases)
+        if not order.may_play(self.script.conn, step.seq, now):
+            return False
+        if len(order.releases) > released:
+            self.notes.append(order.releases[-1].note())
+        return True
 
     def _advance(self, now: float) -> list[Action]:
         actions: list[Action] = []
@@ -214,6 +275,8 @@ class ClientReplayer:
                 break
             self._give_up(blockers, f"not received within {self.options.timeout:g} s")
             if self.options.speed is not None and now < self._due(step):
+                break
+            if not self._in_order(step, now):
                 break
             self._next += 1
             self._wait_since = now

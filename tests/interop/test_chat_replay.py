@@ -23,8 +23,10 @@ from typing import Any
 
 import pytest
 
+from sioproxy.replay_client.drift import DRIFT_KINDS
 from tests.interop.peers import NODE, PEERS_DIR, REPO, PeerError, _read_first_line, start_server
 from tests.interop.sioproxy_proc import RunningSioproxy, record_args, start_sioproxy
+from tests.replay_client.helpers import CommandRun, drift_items, replay_client
 
 pytestmark = pytest.mark.interop
 
@@ -188,3 +190,42 @@ def test_a_subset_client_gets_its_replies(
     assert "not played" in output, output
     assert "40/admin" in output, output
     assert status == 1, output
+
+
+def diff_chat(recording: Path, report: Path, *args: str) -> CommandRun:
+    """``sioproxy diff`` of the recording against a fresh chat server."""
+    server = start_server("chat-node-sio4")
+    try:
+        return replay_client("diff", recording, server.url, *args, report=report)
+    finally:
+        server.stop()
+
+
+def test_diff_of_the_unchanged_server_is_clean(
+    recorded: tuple[Path, dict[str, dict[str, Any]]], tmp_path: Path
+) -> None:
+    """All recorded connections play at once: each client gets the others' broadcasts."""
+    recording, _ = recorded
+    run = diff_chat(recording, tmp_path / "report.json")
+    assert run.report is not None, run.stderr
+    assert run.report["counts"] == dict.fromkeys(DRIFT_KINDS, 0), run.stdout
+    assert run.report["max_wait_releases"] == 0, run.stdout
+    assert run.status == 0, run.stdout + run.stderr
+
+
+def test_diff_names_a_changed_broadcast(
+    recorded: tuple[Path, dict[str, dict[str, Any]]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    recording, _ = recorded
+    monkeypatch.setenv("CHAT_DRIFT", "said")
+    run = diff_chat(recording, tmp_path / "report.json")
+    assert run.report is not None, run.stderr
+    items = drift_items(run.report)
+    # Every copy of every "said" changed (alice's "hi" and bob's "yo" to both, carol's to her).
+    assert {(i["kind"], i["event"]) for i in items} == {("changed", "event said")}, run.stdout
+    assert len(items) == 5, run.stdout
+    assert all(d["pointer"] == "/data/1/text" for i in items for d in i["differences"])
+    assert "CHANGED seq" in run.stdout
+    assert run.status == 1, run.stdout + run.stderr

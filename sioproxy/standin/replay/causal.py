@@ -22,9 +22,6 @@ from sioproxy.types import Direction
 
 W = TypeVar("W")
 
-#: ``--max-wait`` default: how long a server packet waits for another
-#: connection's cause before it is sent anyway, with a note.
-DEFAULT_MAX_WAIT = 5.0
 ASSIGN_MODES = ("order", "auto")
 
 
