@@ -105,6 +105,14 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         help="leave this part of every server packet out of the comparison (repeatable)",
     )
     parser.add_argument(
+        "--ignore-event",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="neither expect nor compare the server's packets of event NAME, nor the acks "
+        "of the client's NAME requests (repeatable)",
+    )
+    parser.add_argument(
         "--capture",
         action="append",
         default=[],
@@ -147,6 +155,7 @@ def _options(args: argparse.Namespace) -> Any:
         ignore=tuple(parse_pointer(p) for p in args.ignore),
         captures=tuple(parse_capture(c) for c in args.capture),
         max_wait=args.max_wait,
+        ignore_events=frozenset(args.ignore_event),
     )
     return RunOptions(
         replay=replay,

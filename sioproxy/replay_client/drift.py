@@ -50,6 +50,7 @@ class DriftItem:
     live: str | None = None
     differences: tuple[Difference, ...] = ()
     note: str | None = None
+    hints: tuple[str, ...] = ()  # the --ignore flags that would hide the differences
 
     def lines(self) -> list[str]:
         where = f"seq {self.seq}" if self.seq is not None else "live only"
@@ -64,6 +65,7 @@ class DriftItem:
             out.append(f"    ... and {len(self.differences) - _MAX_DIFFS} more differences")
         if self.note:
             out.append(f"    note: {self.note}")
+        out.extend(f"    hint: {hint}" for hint in self.hints)
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -73,6 +75,7 @@ class DriftItem:
             if value is not None:
                 out[key] = value
         out["differences"] = [d.to_json() for d in self.differences]
+        out["hints"] = list(self.hints)
         return out
 
 

@@ -42,7 +42,7 @@ from sioproxy.codec.packets import Packet, answer_id, is_ack, type_label
 from sioproxy.codec.socketio import SioPacket
 from sioproxy.errors import ConfigError, EncodeError
 from sioproxy.recording.causes import DEFAULT_MAX_WAIT
-from sioproxy.recording.matching import Pointer, compare, match_key
+from sioproxy.recording.matching import Pointer, compare, ignore_hints, match_key
 from sioproxy.recording.script import (
     Script,
     Step,
@@ -87,6 +87,8 @@ class ReplayClientOptions:
     ignore: tuple[Pointer, ...] = ()
     captures: tuple[Capture, ...] = ()
     max_wait: float = DEFAULT_MAX_WAIT
+    # Server packets of these events (and acks of requests of them): neither expected nor compared.
+    ignore_events: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.timeout <= 0:
@@ -155,6 +157,11 @@ class ClientReplayer:
         self.sent = 0
         self.received = 0
         self.finished: str | None = None
+        # Recorded server steps of an ignored event count as played from the start;
+        # those that asked for an ack still give the live request's id to the answer.
+        self._ignored = {s.index for s in self._servers if self._is_ignored(s)}
+        self._done |= self._ignored
+        self._ignored_requests = [i for i in sorted(self._ignored) if asks_ack(self._step(i))]
 
     # -- driving -------------------------------------------------------------------
 
@@ -358,7 +365,30 @@ class ClientReplayer:
                 if asks_ack(packet) and asks_ack(step.packet):
                     self._note_request(step, packet)
                 return
+        name = event_name(packet)
+        if name is not None and str(name) in self.options.ignore_events:
+            self._ignored_request(packet)
+            return
         self._unexpected(packet, "the recording has no such server packet left")
+
+    def _is_ignored(self, step: Step) -> bool:
+        return bool(self.options.ignore_events) and (
+            self._event_of(step) in self.options.ignore_events
+        )
+
+    def _step(self, index: int) -> Packet:
+        return self.script.steps[index].packet
+
+    def _ignored_request(self, packet: Packet) -> None:
+        """A live request of an ignored event: the recorded answer goes under its id."""
+        if not asks_ack(packet):
+            return
+        key = match_key(packet)
+        for index in self._ignored_requests:
+            if match_key(self._step(index)) == key:
+                self._ignored_requests.remove(index)
+                self._note_request(self.script.steps[index], packet)
+                return
 
     def _match_ack(self, packet: Packet, now: float) -> None:
         live_id = answer_id(packet)
@@ -370,6 +400,8 @@ class ClientReplayer:
             return
         self.rtts.append(now - self._sent_at.get(request, now))
         recorded = self.script.answered_by.get(request)
+        if recorded is not None and recorded in self._ignored:
+            return
         if recorded is None or recorded in self._done:
             seq = self.script.steps[request].seq
             self._unexpected(packet, f"the recorded server did not ack seq {seq}")
@@ -413,6 +445,7 @@ class ClientReplayer:
                     live=wire_text(packet),
                     differences=comparison.differences,
                     note=f"failed: {', '.join(comparison.failed)}",
+                    hints=tuple(ignore_hints(comparison.differences, step.seq)),
                 )
             )
 

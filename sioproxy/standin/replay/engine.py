@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sioproxy.codec.legacy import LegacyPacket
@@ -46,6 +46,7 @@ from sioproxy.recording.script import (
     Script,
     asks_ack,
     build_script,
+    event_name,
     is_bare_legacy_request,
     is_disconnect,
     is_transport_level,
@@ -100,8 +101,16 @@ class ReplayEngine:
         times = {d.seq: e.t for d in _cross_seqs(causes, conn) if (e := recording.find_seq(d.seq))}
         self._cross = CrossWaits(self.script, causes, times, board, options.max_wait, self)
         # Client acks answering a recorded server request are matched by id, not by order.
+        ignored = set(ignored_steps(self.script, options.ignore_events))
+        self._ignored_by_key: dict[MatchKey, list[int]] = {}
+        for i in sorted(ignored):
+            self._ignored_by_key.setdefault(self._keys[i], []).append(i)
         self._ordered = [
-            s.index for s in steps if s.dir == Direction.C2S and s.index not in self.script.answers
+            s.index
+            for s in steps
+            if s.dir == Direction.C2S
+            and s.index not in self.script.answers
+            and s.index not in ignored
         ]
         # Cursors and counters keep every client packet O(1) amortised instead
         # of rescanning the script (a long recording replayed as fast as
@@ -111,7 +120,9 @@ class ReplayEngine:
         for i in self._ordered:
             self._by_key.setdefault(self._keys[i], []).append(i)
         self._key_pos: dict[MatchKey, int] = dict.fromkeys(self._by_key, 0)
-        self._owed = [not is_disconnect(s.packet) for s in steps]
+        self._owed = [
+            not is_disconnect(s.packet) and not self._caused_by(s.index, ignored) for s in steps
+        ]
         self._owed_count = sum(self._owed)
         # Server steps become candidates for release when their trigger plays.
         self._dependents: dict[int | None, list[int]] = {}
@@ -137,6 +148,10 @@ class ReplayEngine:
         self._check_generation(packet)
         if is_transport_level(packet):
             return []
+        if self.options.ignore_events and not is_ack(packet):
+            name = event_name(packet)
+            if name is not None and str(name) in self.options.ignore_events:
+                return self._play_ignored(packet, now)
         early = self.start(now)
         self._live_count += 1
         if is_ack(packet):
@@ -289,6 +304,26 @@ class ReplayEngine:
 
     # -- playing -----------------------------------------------------------------
 
+    def _caused_by(self, index: int, ignored: set[int]) -> bool:
+        """Whether ``index`` is a client step of an ignored event, or a server step it caused."""
+        if not ignored:
+            return False
+        if index in ignored:
+            return True
+        if self.script.steps[index].dir is Direction.C2S:
+            return False
+        return self._trigger[index] in ignored or self.script.answers.get(index) in ignored
+
+    def _play_ignored(self, packet: Packet, now: float) -> list[Action]:
+        """``--ignore-event``: play the next recorded packet of its kind, whatever its args."""
+        early = self.start(now)
+        self._live_count += 1
+        waiting = self._ignored_by_key.get(match_key(packet), [])
+        if not waiting:
+            self.notes.append(f"{wire_text(packet)}: not in the recording (--ignore-event)")
+            return early
+        return early + self._play_client(waiting.pop(0), packet, now)
+
     def _play_client(self, index: int, packet: Packet, now: float) -> list[Action]:
         self._mark_played(index)
         self.matched += 1
@@ -422,6 +457,20 @@ class ReplayEngine:
     def sent_id(self, request: int) -> int | None:
         """The id recorded server request ``request`` was sent with, if it was sent."""
         return self._acks.sent_id(request)
+
+
+def ignored_steps(script: Script, events: Sequence[str]) -> list[int]:
+    """The recorded client steps of the ``--ignore-event`` events, in order (acks excepted)."""
+    if not events:
+        return []
+    wanted = set(events)
+    return [
+        s.index
+        for s in script.client_steps()
+        if not is_ack(s.packet)
+        and (name := event_name(s.packet)) is not None
+        and str(name) in wanted
+    ]
 
 
 def _cross_seqs(causes: Mapping[int, Cause], conn: str) -> list[Any]:

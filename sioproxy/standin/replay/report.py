@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sioproxy.codec.packets import Packet, answer_id, is_ack
-from sioproxy.recording.matching import Difference, match_key
+from sioproxy.recording.matching import Difference, ignore_hints, match_key
 from sioproxy.recording.script import Step, to_dict, wire_text
 from sioproxy.textsafe import escape_controls
 
@@ -407,7 +407,7 @@ def _hints(engine: ReplayEngine, packet: Packet, candidates: Sequence[Candidate]
             mode = "any"
         hints.append(f"--match {mode} would accept this packet as seq {best.seq}")
     elif best.failed[:1] == ("args",) and set(best.failed) <= {"args", "order"}:
-        hints.extend(_ignore_hint(best))
+        hints.extend(ignore_hints(best.differences, best.seq))
     if all("event" in c.failed or "namespace" in c.failed for c in candidates):
         ns, ptype, name = match_key(packet)
         hints.append(f"no unplayed recorded {ptype} {name} in namespace {ns!r}".replace("  ", " "))
@@ -423,21 +423,6 @@ def _first_of_key(engine: ReplayEngine, seq: int) -> bool:
         if not engine.is_played(s.index) and match_key(s.packet) == key
     )
     return first.index == step.index
-
-
-def _ignore_hint(best: Candidate) -> list[str]:
-    diffs = best.differences
-    volatile = [d for d in diffs if d.volatile]
-    flags = " ".join(f"--ignore {d.pointer}" for d in (volatile or diffs))
-    if diffs and len(volatile) == len(diffs):
-        return [f"only volatile-looking values differ from seq {best.seq}: try {flags}"]
-    if volatile:
-        rest = [d.pointer for d in diffs if not d.volatile]
-        verb = "differs" if len(rest) == 1 else "differ"
-        return [f"{flags} would hide the volatile-looking values; {', '.join(rest)} still {verb}"]
-    if len(diffs) == 1 and diffs[0].kind == "changed":
-        return [f"if this value changes from run to run, {flags} would match seq {best.seq}"]
-    return []
 
 
 _IGNORE_RUN = re.compile(r"--ignore \S+(?: --ignore \S+)*")

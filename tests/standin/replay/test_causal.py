@@ -126,3 +126,17 @@ def test_bad_assign_is_a_config_error() -> None:
         parse_assign("name")
     with pytest.raises(ConfigError, match="--assign auth:user"):
         parse_assign("auth:user")
+
+
+def test_ignore_event_takes_those_client_packets_as_they_come() -> None:
+    """--ignore-event: a "ping" with other args is no miss, and its reply still goes out;
+    the recorded pings the client did not send are not owed."""
+    b = RecordingBuilder(Generation.EIO4).open("c1")
+    b.c("40").s('40{"sid":"a"}').c('42["ping",1]').s('42["pong",1]')
+    rec = b.c('42["ping",2]').s('42["pong",2]').c('42["bye"]').s('42["ciao"]').build()
+    engine = ReplayEngine(rec, "c1", ReplayOptions(speed=0, ignore_events=("ping",)))
+    engine.on_client_packet(sio("40"), 0.0)
+    assert sends(engine.on_client_packet(sio('42["ping",99]'), 0.0)) == ['42["pong",1]']
+    assert sends(engine.on_client_packet(sio('42["bye"]'), 0.0)) == ['42["ciao"]']
+    assert engine.mismatches == []
+    assert engine.all_played
