@@ -34,10 +34,11 @@ CLIENT = PEERS_DIR / "chat" / "client4.js"
 READY = 20.0
 RUN = 30.0
 
-CAROL = ["--name", "carol", "--room", "r2", "--say", "alone", "--admin"]
-ALICE = ["--name", "alice", "--room", "r1", "--wait-joined", "1", "--say", "hi"]
-ALICE += ["--until", "bob:yo"]
-BOB = ["--name", "bob", "--room", "r1", "--after", "alice:hi", "--say", "yo"]
+CAROL = ["--name", "carol", "--query", "name=carol", "--room", "r2", "--say", "alone", "--admin"]
+ALICE = ["--name", "alice", "--query", "name=alice", "--room", "r1", "--wait-joined", "1"]
+ALICE += ["--say", "hi", "--until", "bob:yo"]
+BOB = ["--name", "bob", "--query", "name=bob", "--room", "r1", "--after", "alice:hi"]
+BOB += ["--say", "yo"]
 
 
 @dataclass
@@ -143,9 +144,10 @@ def test_the_recording_is_a_conversation(
 
 
 ORDERS = {
-    "recorded": ([CAROL, ALICE, BOB], None),
-    "reversed": ([BOB, ALICE, CAROL], None),
-    "mixed transports": ([BOB, CAROL, ALICE], {"alice": "polling"}),
+    "recorded": ([CAROL, ALICE, BOB], None, ()),
+    "reversed": ([BOB, ALICE, CAROL], None, ()),
+    "reversed, by query": ([BOB, ALICE, CAROL], None, ("--assign", "query:name")),
+    "mixed transports": ([BOB, CAROL, ALICE], {"alice": "polling"}, ()),
 }
 
 
@@ -154,8 +156,8 @@ def test_each_client_sees_the_same_in_causal_order(
     recorded: tuple[Path, dict[str, dict[str, Any]]], name: str
 ) -> None:
     recording, live = recorded
-    order, transports = ORDERS[name]
-    replay = start_replay(recording, "--speed", "0")
+    order, transports, assign = ORDERS[name]
+    replay = start_replay(recording, "--speed", "0", *assign)
     try:
         seen = run_chat(replay.url, order, transports)
         status = replay.wait()

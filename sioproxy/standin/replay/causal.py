@@ -122,17 +122,23 @@ class CauseBoard(Generic[W]):
         return woken
 
 
-def parse_assign(text: str) -> tuple[str, Pointer | None]:
-    """``--assign``: ``order``, ``auto`` or ``auth:/POINTER``; ConfigError otherwise."""
+def parse_assign(text: str) -> tuple[str, Pointer | str | None]:
+    """``--assign``: ``order``, ``auto``, ``auth:/POINTER`` or ``query:NAME``; ConfigError
+    otherwise. Returns the mode and its pointer or query parameter name."""
     if text in ASSIGN_MODES:
         return text, None
+    if text.startswith("query:") and len(text) > len("query:"):
+        return "query", text[len("query:") :]
     if text.startswith("auth:"):
         try:
             return "auth", parse(text[len("auth:") :])
         except PointerError as exc:
             raise ConfigError(None, None, f"--assign {text}: {exc}") from None
     raise ConfigError(
-        None, None, f"--assign must be order, auto or auth:/POINTER (e.g. auth:/user), got {text!r}"
+        None,
+        None,
+        "--assign must be order, auto, auth:/POINTER (e.g. auth:/user) or query:NAME,"
+        f" got {text!r}",
     )
 
 

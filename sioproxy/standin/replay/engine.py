@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sioproxy.codec.legacy import LegacyPacket
@@ -74,6 +74,7 @@ class ReplayEngine:
         label: str | None = None,
         causes: Mapping[int, Cause] | None = None,
         board: CauseBoard[Any] | None = None,
+        elsewhere: Callable[[Packet], str | None] | None = None,
     ) -> None:
         self.script: Script = build_script(recording, conn)
         self.generation: Generation = self.script.generation
@@ -82,6 +83,8 @@ class ReplayEngine:
         self.mismatches: list[MismatchReport] = []
         self.matched = 0
         self.notes: list[str] = list(self.script.notes)
+        # For the miss report: which other recorded connection a missed packet matches.
+        self.elsewhere = elsewhere
         steps = self.script.steps
         self._ignore = options.pointers()
         self._played = [False] * len(steps)

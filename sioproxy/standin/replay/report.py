@@ -411,6 +411,10 @@ def _hints(engine: ReplayEngine, packet: Packet, candidates: Sequence[Candidate]
     if all("event" in c.failed or "namespace" in c.failed for c in candidates):
         ns, ptype, name = match_key(packet)
         hints.append(f"no unplayed recorded {ptype} {name} in namespace {ns!r}".replace("  ", " "))
+    own = any(set(c.failed) <= {"order"} for c in candidates)
+    other = engine.elsewhere(packet) if engine.elsewhere is not None and not own else None
+    if other is not None:
+        hints.append(other)
     return hints
 
 
