@@ -138,8 +138,9 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 def _options(args: argparse.Namespace) -> Any:
     from sioproxy.errors import ConfigError
     from sioproxy.recording.matching import parse_pointer
+    from sioproxy.replay_client.actions import ReplayClientOptions
+    from sioproxy.replay_client.capture import parse_capture
     from sioproxy.replay_client.edge.client import RunOptions
-    from sioproxy.replay_client.replayer import ReplayClientOptions, parse_capture
 
     speed = getattr(args, "speed", None)
     max_gap = getattr(args, "max_gap", None)

@@ -1,22 +1,26 @@
 """Value carry-over for client-side replay: ``--capture NAME=EVENT:JSONPOINTER``.
 
-Layer: pure. Imports the standard library, ``sioproxy.errors`` and the replay
-package's JSON pointer parser; never twisted. ``resolve`` reads the value at a
+Layer: pure. Imports the standard library, the codec, ``sioproxy.errors`` and
+the JSON pointer parser; never twisted. ``resolve`` reads the value at a
 pointer of a packet's dict form; ``substitute`` puts a live value wherever the
-recorded one appears in a later packet (docs/replay-client.md "Carrying values
-over").
+recorded one appears in a later value, ``carry`` in a later packet
+(docs/replay-client.md "Carrying values over").
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Any, Final
 
+from sioproxy.codec.legacy import packet_from_dict, packet_to_dict
+from sioproxy.codec.packets import Packet
+from sioproxy.codec.socketio import SioPacket
 from sioproxy.errors import ConfigError
 from sioproxy.recording.matching import Pointer, parse_pointer
 
-__all__ = ["STRUCTURAL_KEYS", "Capture", "parse_capture", "resolve", "substitute"]
+__all__ = ["STRUCTURAL_KEYS", "Capture", "carry", "parse_capture", "resolve", "substitute"]
 
 _CAPTURE: Final = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)=(?P<event>[^:]+):(?P<ptr>/.*)$")
 #: Dict-form keys a carried value never replaces (0.9 and modern).
@@ -65,3 +69,16 @@ def substitute(value: Any, old: Any, new: Any) -> Any:
     if isinstance(value, str) and isinstance(old, str) and len(old) >= 4 and old in value:
         return value.replace(old, str(new))  # an id inside a longer string, e.g. a path
     return value
+
+
+def carry(packet: Packet, old: Any, new: Any) -> Packet:
+    """``packet`` with the live value ``new`` wherever the recorded ``old`` was.
+
+    Raises EncodeError when a 0.9 packet cannot be rebuilt from its changed dict form.
+    """
+    if isinstance(packet, SioPacket):
+        data = substitute(packet.data, old, new)
+        return packet if data == packet.data else dataclasses.replace(packet, data=data)
+    d = packet_to_dict(packet)
+    changed = {k: v if k in STRUCTURAL_KEYS else substitute(v, old, new) for k, v in d.items()}
+    return packet if changed == d else packet_from_dict(changed)

@@ -4,7 +4,9 @@ Layer: pure (sans-IO). Imports the codec, the stand-in replay's ``Script``
 (``sioproxy.recording.script``) and matching (``sioproxy.recording.matching``), and
 the drift model; never twisted. The transport feeds it the live server's
 application packets and the time, and carries out its actions (``SendPacket``,
-``Finish``); ``next_wakeup`` says when to call ``on_timer``.
+``Finish``, with ``ReplayClientOptions`` in ``actions.py``); ``next_wakeup``
+says when to call ``on_timer``. How steps are named and drift items built is
+in ``describe.py``.
 
 Pacing. Reactive (default): before each recorded client packet the engine
 waits until every server packet that preceded it in the recording has come
@@ -34,15 +36,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass
 from typing import Any, Final
 
-from sioproxy.codec.legacy import LegacyPacket, packet_from_dict, packet_to_dict, with_ack_id
-from sioproxy.codec.packets import Packet, answer_id, is_ack, type_label
+import sioproxy.replay_client.describe as describe
+from sioproxy.codec.legacy import LegacyPacket, with_ack_id
+from sioproxy.codec.packets import Packet, answer_id, is_ack
 from sioproxy.codec.socketio import SioPacket
-from sioproxy.errors import ConfigError, EncodeError
-from sioproxy.recording.causes import DEFAULT_MAX_WAIT
-from sioproxy.recording.matching import Pointer, compare, ignore_hints, match_key
+from sioproxy.errors import EncodeError
+from sioproxy.recording.matching import compare, match_key
 from sioproxy.recording.script import (
     Script,
     Step,
@@ -52,76 +53,16 @@ from sioproxy.recording.script import (
     to_dict,
     wire_text,
 )
-from sioproxy.replay_client.capture import (
-    STRUCTURAL_KEYS,
-    Capture,
-    parse_capture,
-    resolve,
-    substitute,
-)
+from sioproxy.replay_client.actions import Action, Finish, ReplayClientOptions, SendPacket
+from sioproxy.replay_client.capture import Capture, carry, resolve
 from sioproxy.replay_client.drift import ConnectionResult, DriftItem, Remap
 from sioproxy.replay_client.order import PlayOrder
 from sioproxy.types import Direction
 
-__all__ = [
-    "Action",
-    "Capture",
-    "ClientReplayer",
-    "Finish",
-    "ReplayClientOptions",
-    "SendPacket",
-    "parse_capture",
-]
+__all__ = ["ClientReplayer"]
 
 # Fresh per connection on the server: never compared (C.4, docs/replay.md "Session ids").
 _SESSION_POINTERS: Final = (("data", "sid"), ("data", "pid"))
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReplayClientOptions:
-    """How to play. Times in seconds; ``speed=None`` means reactive playback."""
-
-    timeout: float = 5.0
-    speed: float | None = None
-    max_gap: float | None = None
-    ignore: tuple[Pointer, ...] = ()
-    captures: tuple[Capture, ...] = ()
-    max_wait: float = DEFAULT_MAX_WAIT
-    # Server packets of these events (and acks of requests of them): neither expected nor compared.
-    ignore_events: frozenset[str] = frozenset()
-
-    def __post_init__(self) -> None:
-        if self.timeout <= 0:
-            raise ConfigError(None, None, "--timeout must be positive")
-        if self.max_wait < 0:
-            raise ConfigError(None, None, "--max-wait must be 0 or more")
-        if self.speed is not None and self.speed < 0:
-            raise ConfigError(None, None, "--speed must be 0 or more")
-        if self.max_gap is not None and self.max_gap < 0:
-            raise ConfigError(None, None, "--max-gap must be 0 or more")
-
-    def scale(self, gap: float) -> float:
-        gap = max(gap, 0.0)
-        gap = 0.0 if not self.speed else gap / self.speed
-        return gap if self.max_gap is None else min(gap, self.max_gap)
-
-
-@dataclass(frozen=True, slots=True)
-class SendPacket:
-    """Send ``packet`` to the live server (the recorded client step ``index``)."""
-
-    packet: Packet
-    index: int
-
-
-@dataclass(frozen=True, slots=True)
-class Finish:
-    """Every recorded packet is played or given up: close the connection."""
-
-    reason: str
-
-
-Action = SendPacket | Finish
 
 
 class ClientReplayer:
@@ -185,18 +126,7 @@ class ClientReplayer:
         self._give_up([s for s in self._servers if s.index not in self._done], "connection ended")
         unsent = self._clients[self._next :]
         if unsent:
-            self.drift.append(
-                DriftItem(
-                    kind="closed",
-                    namespace=namespace(unsent[0].packet),
-                    event=self._label(unsent[0]),
-                    seq=unsent[0].seq,
-                    t=unsent[0].t,
-                    recorded=wire_text(unsent[0].packet),
-                    note=f"the connection ended ({reason}) with {len(unsent)} client "
-                    f"packet(s) unsent, from seq {unsent[0].seq}",
-                )
-            )
+            self.drift.append(describe.closed(self.script, unsent, reason))
         self.finished = reason
         if self.order is not None:
             self.order.finish(self.script.conn)
@@ -340,14 +270,7 @@ class ClientReplayer:
 
     def _carry(self, packet: Packet, old: Any, new: Any) -> Packet:
         try:
-            if isinstance(packet, SioPacket):
-                data = substitute(packet.data, old, new)
-                return packet if data == packet.data else dataclasses.replace(packet, data=data)
-            d = packet_to_dict(packet)
-            changed = {
-                k: v if k in STRUCTURAL_KEYS else substitute(v, old, new) for k, v in d.items()
-            }
-            return packet if changed == d else packet_from_dict(changed)
+            return carry(packet, old, new)
         except EncodeError as exc:
             self.notes.append(f"capture not applied to {wire_text(packet)}: {exc}")
             return packet
@@ -361,7 +284,7 @@ class ClientReplayer:
         key = match_key(packet)
         for step in self._servers:
             if step.index not in self._done and match_key(step.packet) == key:
-                self._compare(step, packet, self._label(step))
+                self._compare(step, packet)
                 if asks_ack(packet) and asks_ack(step.packet):
                     self._note_request(step, packet)
                 return
@@ -373,7 +296,7 @@ class ClientReplayer:
 
     def _is_ignored(self, step: Step) -> bool:
         return bool(self.options.ignore_events) and (
-            self._event_of(step) in self.options.ignore_events
+            describe.event_of(self.script, step) in self.options.ignore_events
         )
 
     def _step(self, index: int) -> Packet:
@@ -407,7 +330,7 @@ class ClientReplayer:
             self._unexpected(packet, f"the recorded server did not ack seq {seq}")
             return
         step = self.script.steps[recorded]
-        self._compare(step, packet, self._label(step))
+        self._compare(step, packet)
 
     def _note_request(self, step: Step, packet: Packet) -> None:
         assert packet.id is not None
@@ -417,37 +340,24 @@ class ClientReplayer:
             self.remaps.append(
                 Remap(
                     namespace=namespace(packet),
-                    event=self._label(step),
+                    event=describe.label(self.script, step),
                     recorded=step.packet.id,
                     live=packet.id,
                 )
             )
 
-    def _compare(self, step: Step, packet: Packet, label: str) -> None:
+    def _compare(self, step: Step, packet: Packet) -> None:
         self._done.add(step.index)
         ignore = [*self.options.ignore]
         if isinstance(packet, SioPacket):
             ignore.extend(_SESSION_POINTERS)
         for capture in self.options.captures:
-            if capture.event == self._event_of(step):
+            if capture.event == describe.event_of(self.script, step):
                 self._capture(capture, step, packet)
                 ignore.append(capture.pointer)
         comparison = compare(step.packet, packet, self.script.revision, tuple(ignore))
         if comparison.differences:
-            self.drift.append(
-                DriftItem(
-                    kind="changed",
-                    namespace=namespace(step.packet),
-                    event=label,
-                    seq=step.seq,
-                    t=step.t,
-                    recorded=wire_text(step.packet),
-                    live=wire_text(packet),
-                    differences=comparison.differences,
-                    note=f"failed: {', '.join(comparison.failed)}",
-                    hints=tuple(ignore_hints(comparison.differences, step.seq)),
-                )
-            )
+            self.drift.append(describe.changed(self.script, step, packet, comparison))
 
     def _capture(self, capture: Capture, step: Step, packet: Packet) -> None:
         revision = self.script.revision
@@ -461,50 +371,11 @@ class ClientReplayer:
             self._captured.setdefault(capture.name, (recorded, live))
 
     def _unexpected(self, packet: Packet, note: str) -> None:
-        self.drift.append(
-            DriftItem(
-                kind="unexpected",
-                namespace=namespace(packet),
-                event=self._packet_label(packet),
-                live=wire_text(packet),
-                note=note,
-            )
-        )
+        self.drift.append(describe.unexpected(packet, note))
 
     def _give_up(self, steps: list[Step], why: str) -> None:
         for step in steps:
             if step.index in self._done:
                 continue
             self._done.add(step.index)
-            self.drift.append(
-                DriftItem(
-                    kind="missing",
-                    namespace=namespace(step.packet),
-                    event=self._label(step),
-                    seq=step.seq,
-                    t=step.t,
-                    recorded=wire_text(step.packet),
-                    note=why,
-                )
-            )
-
-    # -- labels ---------------------------------------------------------------------------
-
-    def _event_of(self, step: Step) -> str:
-        """The event a step belongs to: its name, or the name of the request an ack answers."""
-        request = self.script.answers.get(step.index)
-        target = self.script.steps[request].packet if request is not None else step.packet
-        name = event_name(target)
-        return str(name) if name is not None else type_label(step.packet)
-
-    def _label(self, step: Step) -> str:
-        if is_ack(step.packet):
-            return f"ack of {self._event_of(step)}"
-        return self._packet_label(step.packet)
-
-    @staticmethod
-    def _packet_label(packet: Packet) -> str:
-        name = event_name(packet)
-        if name is not None:
-            return f"event {name}"
-        return type_label(packet)
+            self.drift.append(describe.missing(self.script, step, why))

@@ -8,13 +8,9 @@ import pytest
 
 from sioproxy.recording.model import Recording
 from sioproxy.recording.script import build_script, wire_text
+from sioproxy.replay_client.actions import Action, ReplayClientOptions, SendPacket
 from sioproxy.replay_client.order import PlayOrder
-from sioproxy.replay_client.replayer import (
-    Action,
-    ClientReplayer,
-    ReplayClientOptions,
-    SendPacket,
-)
+from sioproxy.replay_client.replayer import ClientReplayer
 from sioproxy.types import Generation, Side
 from tests.standin.replay.factory import RecordingBuilder, sio
 

@@ -7,14 +7,9 @@ import pytest
 from sioproxy.errors import ConfigError
 from sioproxy.recording.matching import parse_pointer
 from sioproxy.recording.script import build_script, wire_text
-from sioproxy.replay_client.replayer import (
-    Action,
-    ClientReplayer,
-    Finish,
-    ReplayClientOptions,
-    SendPacket,
-    parse_capture,
-)
+from sioproxy.replay_client.actions import Action, Finish, ReplayClientOptions, SendPacket
+from sioproxy.replay_client.capture import parse_capture
+from sioproxy.replay_client.replayer import ClientReplayer
 from sioproxy.types import Generation
 from tests.standin.replay.factory import RecordingBuilder, legacy, sio
 

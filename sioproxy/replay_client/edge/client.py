@@ -20,12 +20,12 @@ from twisted.web.client import Agent, HTTPConnectionPool
 from sioproxy.net.endpoints import Upstream
 from sioproxy.recording.model import Recording
 from sioproxy.recording.script import build_script
+from sioproxy.replay_client.actions import ReplayClientOptions
 from sioproxy.replay_client.drift import ConnectionResult, DriftReport, merge_results
 from sioproxy.replay_client.edge.connection import ClientConnection
 from sioproxy.replay_client.edge.group import ConnectionGroup
 from sioproxy.replay_client.load import LoadStats
 from sioproxy.replay_client.plan import plan_connection
-from sioproxy.replay_client.replayer import ReplayClientOptions
 from sioproxy.types import Side
 
 __all__ = ["RunOptions", "run_replay"]

@@ -25,6 +25,7 @@ from sioproxy.codec.legacy import LegacyPacket
 from sioproxy.codec.socketio import SioPacket
 from sioproxy.net.clients import BytesProducer, LowercaseUpgradeClient
 from sioproxy.net.endpoints import Upstream
+from sioproxy.replay_client.actions import Finish, SendPacket
 from sioproxy.replay_client.drift import ConnectionResult
 from sioproxy.replay_client.effects import (
     Arm,
@@ -40,7 +41,7 @@ from sioproxy.replay_client.effects import (
 )
 from sioproxy.replay_client.legacy_client import LegacyClientSession
 from sioproxy.replay_client.plan import ClientSession, ConnectionPlan
-from sioproxy.replay_client.replayer import ClientReplayer, Finish, SendPacket
+from sioproxy.replay_client.replayer import ClientReplayer
 from sioproxy.session.effects import WsSend
 
 __all__ = ["ClientConnection"]

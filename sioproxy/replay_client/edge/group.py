@@ -17,11 +17,12 @@ from twisted.internet import defer
 
 from sioproxy.net.endpoints import Upstream
 from sioproxy.recording.script import Script
+from sioproxy.replay_client.actions import ReplayClientOptions
 from sioproxy.replay_client.drift import ConnectionResult
 from sioproxy.replay_client.edge.connection import ClientConnection
 from sioproxy.replay_client.order import PlayOrder
 from sioproxy.replay_client.plan import ConnectionPlan
-from sioproxy.replay_client.replayer import ClientReplayer, ReplayClientOptions
+from sioproxy.replay_client.replayer import ClientReplayer
 
 __all__ = ["ConnectionGroup"]
 
