@@ -56,7 +56,8 @@ from sioproxy.recording.script import (
 from sioproxy.standin.replay.acks import AckTable, empty_ack, fresh_sid, spliced_id, with_answer_id
 from sioproxy.standin.replay.actions import MISS_MODES, Action, Done, Mismatch, ReplayOptions, Send
 from sioproxy.standin.replay.causal import CauseBoard, CrossWaits, also_waits, triggers
-from sioproxy.standin.replay.report import MismatchReport, explain_miss
+from sioproxy.standin.replay.explain import explain_miss
+from sioproxy.standin.replay.report import MismatchReport
 from sioproxy.types import Direction, Generation
 
 __all__ = ["MISS_MODES", "Action", "Done", "Mismatch", "ReplayEngine", "ReplayOptions", "Send"]
