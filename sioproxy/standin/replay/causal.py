@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 from sioproxy.errors import ConfigError
 from sioproxy.pipeline.pointer import Pointer, PointerError, get, parse
 from sioproxy.recording.causes import Cause, CauseKind, Dependency
+from sioproxy.recording.model import Recording
 from sioproxy.recording.script import Script
 from sioproxy.types import Direction
 
@@ -76,6 +77,12 @@ def cross_deps(script: Script, causes: Mapping[int, Cause]) -> dict[int, tuple[D
             if deps:
                 out[step.index] = deps
     return out
+
+
+def cause_times(recording: Recording, causes: Mapping[int, Cause], conn: str) -> dict[int, float]:
+    """When each other-connection packet that a server packet of ``conn`` waits for was recorded."""
+    deps = [d for c in causes.values() if c.conn == conn for d in c.cross()]
+    return {d.seq: e.t for d in deps if (e := recording.find_seq(d.seq)) is not None}
 
 
 class CauseBoard(Generic[W]):
