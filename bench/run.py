@@ -43,16 +43,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from chat_recording import write_chat
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
-PY = str(ROOT / ".venv" / "bin" / "python")
+# The project's venv; a worktree without one runs with the interpreter running this script.
+PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else sys.executable
 MITMDUMP = BENCH / ".venv-mitm" / "bin" / "mitmdump"
 TICK = os.sysconf("SC_CLK_TCK")
 TARGETS = ("direct", "raw", "proxy", "record", "mitm")
 ROWS = ("core", "sockets", "polling", "0.9", "replay")
 # --baseline DIR: "record-before" runs `sioproxy record` from DIR (a checkout of
 # the code before a change, e.g. `git archive HEAD sioproxy | tar -x -C DIR`),
-# so before and after are measured in the same run, under the same load.
+# and the replay row also runs `sioproxy replay`/`replay-client` from DIR, so
+# before and after are measured in the same run, under the same load.
 BASELINE: dict[str, Path] = {}
 
 
@@ -67,6 +72,7 @@ class Plan:
     sockets: tuple[int, ...] = (1000, 5000)
     conn_limit: float = 45.0
     replay_n: int = 3000
+    chat_rounds: int = 1000
 
 
 @dataclass
@@ -293,7 +299,47 @@ def measure_variant(kind: str, flavor: str, transport: str, plan: Plan, res: Res
             res.add(row, "cpu_per_100k", tput["cpu"] * 100_000 / max(1, 2 * tput["ops"]))
 
 
-def measure_replay(plan: Plan, res: Results, tmp: Path) -> None:
+def replay_both_ways(rec: Path, res: Results, tmp: Path, suffix: str, cwd: Path) -> None:
+    """One single-client recording replayed by ``sioproxy replay`` and ``replay-client``
+    (the second against the first), with the code in ``cwd``."""
+    args = [PY, "-m", "sioproxy", "replay", str(rec), "--speed", "0", "-q"]
+    proc = spawn([*args, "--listen", "127.0.0.1:0"], cwd=cwd)
+    try:
+        url = read_line(proc, 30).split()[-1]
+        stats = replay_client_stats(rec, url, tmp, cwd)
+    finally:
+        stop(proc)
+    res.add(f"replay-client{suffix}", "pkts_per_s", stats["packets_per_second"])
+
+
+def replay_client_stats(rec: Path, url: str, tmp: Path, cwd: Path) -> dict[str, Any]:
+    """``sioproxy diff`` of ``rec`` against ``url``: its report's statistics (no drift allowed)."""
+    report = tmp / f"report-{time.monotonic_ns()}.json"
+    args = [PY, "-m", "sioproxy", "diff", str(rec), "--target", url, "--report", str(report)]
+    done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=600, check=False)
+    data = json.loads(report.read_text()) if report.exists() else {}
+    if done.returncode != 0:
+        raise RuntimeError(f"diff exited {done.returncode}: {done.stdout[-400:]}{done.stderr}")
+    stats: dict[str, Any] = data["stats"]
+    return stats
+
+
+def measure_chat(plan: Plan, res: Results, tmp: Path) -> None:
+    """A 3-client chat (bench/chat_recording.py): ``replay-client`` against ``replay``,
+    both following the causes; packets per second as the replay client counts them."""
+    rec = tmp / f"chat-{time.monotonic_ns()}.jsonl"
+    write_chat(rec, plan.chat_rounds)
+    args = [PY, "-m", "sioproxy", "replay", str(rec), "--speed", "0", "-q"]
+    proc = spawn([*args, "--listen", "127.0.0.1:0"])
+    try:
+        url = read_line(proc, 30).split()[-1]
+        stats = replay_client_stats(rec, url, tmp, ROOT)
+    finally:
+        stop(proc)
+    res.add("3-client chat", "pkts_per_s", stats["packets_per_second"])
+
+
+def measure_replay(plan: Plan, res: Results, tmp: Path, rep: int = 0) -> None:
     """Record N emit-with-ack, replay them with --speed 0, same client, same sequence."""
     phase = {"phase": "tput", "n": plan.replay_n, "inflight": 100, "limit": 120}
     rec = tmp / f"replay-{time.monotonic_ns()}.jsonl"
@@ -308,17 +354,21 @@ def measure_replay(plan: Plan, res: Results, tmp: Path) -> None:
         finally:
             stop(proc)
     res.add("live server (replay set)", "tput_ops", live[0]["rate"])
-    args = [PY, "-m", "sioproxy", "replay", str(rec), "--speed", "0", "-q"]
-    proc = spawn([*args, "--listen", "127.0.0.1:0"])
-    try:
-        url = read_line(proc, 30).split()[-1]
-        (played,) = session(url, proc.pid, [phase], {"transport": "websocket"})
-    finally:
-        stop(proc)
-    if played["ops"] != plan.replay_n:
-        res.notes.append(f"replay: {played['ops']}/{plan.replay_n} acks answered")
-    res.add("replay --speed 0", "tput_ops", played["rate"])
-    res.add("replay --speed 0", "cpu_per_100k", played["cpu"] * 100_000 / max(1, 2 * played["ops"]))
+    runs = [("", ROOT), *[(" (before)", d) for d in BASELINE.values()][:1]]
+    for suffix, cwd in runs[:: 1 if rep % 2 == 0 else -1]:  # before and after take turns first
+        args = [PY, "-m", "sioproxy", "replay", str(rec), "--speed", "0", "-q"]
+        proc = spawn([*args, "--listen", "127.0.0.1:0"], cwd=cwd)
+        try:
+            url = read_line(proc, 30).split()[-1]
+            (played,) = session(url, proc.pid, [phase], {"transport": "websocket"})
+        finally:
+            stop(proc)
+        if played["ops"] != plan.replay_n:
+            res.notes.append(f"replay{suffix}: {played['ops']}/{plan.replay_n} acks answered")
+        row = f"replay --speed 0{suffix}"
+        res.add(row, "tput_ops", played["rate"])
+        res.add(row, "cpu_per_100k", played["cpu"] * 100_000 / max(1, 2 * played["ops"]))
+        replay_both_ways(rec, res, tmp, suffix, cwd)
 
 
 # -- report ----------------------------------------------------------------------
@@ -334,6 +384,7 @@ METRICS = (
     ("connect_5000_s", "connect 5,000 sockets (s)", False),
     ("rss_5000_mb", "proxy RSS, 5,000 sockets (MB)", False),
     ("rss_after_load_mb", "proxy RSS after (a)-(c) (MB)", False),
+    ("pkts_per_s", "replay-client vs replay, packets/s", True),
 )
 
 
@@ -409,9 +460,15 @@ def report(res: Results, reps: int, kinds: list[str]) -> str:
         if rows:
             lines += ["", f"### {suffix.strip('()')}", ""]
             lines += table(res, rows, f"direct {suffix}")
-    replay = ["live server (replay set)", "replay --speed 0"]
+    replay = ["live server (replay set)", "replay --speed 0", "replay --speed 0 (before)"]
+    replay = [r for r in replay if any(res.samples.get((r, m[0])) for m in METRICS)]
     if any(res.samples.get((r, "tput_ops")) for r in replay):
         lines += ["", "### replay", "", *table(res, replay, "live server (replay set)")]
+    clients = ["replay-client", "replay-client (before)", "3-client chat"]
+    clients = [r for r in clients if res.samples.get((r, "pkts_per_s"))]
+    if clients:
+        lines += ["", "### replay-client (single connection, before/after) and a 3-client chat"]
+        lines += ["", *table(res, clients, "replay-client (before)")]
     lines += ["", "### targets for `sioproxy record`", "", "```", *verdicts(res), "```"]
     if res.notes:
         lines += ["", "Notes:", *(f"- {n}" for n in res.notes)]
@@ -450,7 +507,9 @@ def main() -> int:
     )
     parser.add_argument("--rows", default=",".join(ROWS), help=f"comma-separated subset of {ROWS}")
     parser.add_argument(
-        "--baseline", metavar="DIR", help="also measure record-before: sioproxy record run from DIR"
+        "--baseline",
+        metavar="DIR",
+        help="also measure the code in DIR (record-before; the replay row's '(before)' rows)",
     )
     args = parser.parse_args()
     rows = set(args.rows.split(","))
@@ -465,7 +524,8 @@ def main() -> int:
     kinds = [k for k in TARGETS if k in wanted and not (k == "mitm" and no_mitm)]
     if args.baseline:
         BASELINE["record-before"] = Path(args.baseline).resolve()
-        kinds.append("record-before")
+        if rows & {"core", "sockets"}:
+            kinds.append("record-before")
     if "mitm" not in kinds and "mitm" in wanted and not args.no_mitm:
         print("mitmproxy not found: run bench/mitm_setup.sh (make bench does)", file=sys.stderr)
     res = Results()
@@ -492,7 +552,8 @@ def main() -> int:
                         tmp,
                     )  # fmt: skip
             if "replay" in rows:
-                attempt(res, "replay", measure_replay, plan, res, tmp)
+                attempt(res, "replay", measure_replay, plan, res, tmp, rep)
+                attempt(res, "3-client chat", measure_chat, plan, res, tmp)
     text = report(res, args.reps, kinds)
     text += f"\n\nTotal time {time.monotonic() - started:.0f} s; {os.cpu_count()} CPUs; loopback."
     print(text)

@@ -22,6 +22,7 @@ from sioproxy.cli.reactor_run import ExitStatus, react_with_status
 from sioproxy.cli.redact_opts import add_secret_options
 from sioproxy.errors import SioProxyError
 from sioproxy.ops.config import bounded_float, bounded_int
+from sioproxy.recording.causes import DEFAULT_MAX_WAIT
 from sioproxy.textsafe import escape_controls
 
 EXIT_USAGE = 2
@@ -83,6 +84,14 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         help="how long to wait for an expected server packet",
     )
     parser.add_argument(
+        "--max-wait",
+        type=bounded_float(0.0, limits.MAX_TIMEOUT_SECONDS),
+        default=DEFAULT_MAX_WAIT,
+        metavar="SECONDS",
+        help="with several recorded connections, how long a packet waits for the others "
+        "to play what was recorded before it (then it goes, counted in the report)",
+    )
+    parser.add_argument(
         "--connect-timeout",
         type=bounded_float(0.0, limits.MAX_TIMEOUT_SECONDS),
         default=10.0,
@@ -94,6 +103,14 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="JSONPOINTER",
         help="leave this part of every server packet out of the comparison (repeatable)",
+    )
+    parser.add_argument(
+        "--ignore-event",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="neither expect nor compare the server's packets of event NAME, nor the acks "
+        "of the client's NAME requests (repeatable)",
     )
     parser.add_argument(
         "--capture",
@@ -121,8 +138,9 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 def _options(args: argparse.Namespace) -> Any:
     from sioproxy.errors import ConfigError
     from sioproxy.recording.matching import parse_ignore
+    from sioproxy.replay_client.actions import ReplayClientOptions
+    from sioproxy.replay_client.capture import parse_capture
     from sioproxy.replay_client.edge.client import RunOptions
-    from sioproxy.replay_client.replayer import ReplayClientOptions, parse_capture
 
     speed = getattr(args, "speed", None)
     max_gap = getattr(args, "max_gap", None)
@@ -137,6 +155,8 @@ def _options(args: argparse.Namespace) -> Any:
         max_gap=max_gap,
         ignore=tuple(parse_ignore(p) for p in args.ignore),
         captures=tuple(parse_capture(c) for c in args.capture),
+        max_wait=args.max_wait,
+        ignore_events=frozenset(args.ignore_event),
     )
     return RunOptions(
         replay=replay,

@@ -106,6 +106,14 @@ def add_matching_options(parser: argparse.ArgumentParser) -> None:
         help="skip this value when matching (repeatable)",
     )
     parser.add_argument(
+        "--ignore-event",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="take the client's packets of event NAME as they come: never compared, "
+        "never a miss, not owed at the end (repeatable)",
+    )
+    parser.add_argument(
         "--on-miss",
         choices=MISS_MODES,
         default="error",
@@ -122,6 +130,7 @@ def options_from(args: argparse.Namespace) -> ReplayOptions:
         max_gap=args.max_gap,
         cause_window=getattr(args, "cause_window", 1.0),
         max_wait=getattr(args, "max_wait", 5.0),
+        ignore_events=tuple(args.ignore_event),
     )
 
 

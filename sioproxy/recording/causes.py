@@ -47,6 +47,9 @@ from sioproxy.types import Direction, Generation, Side
 #: Default ``--cause-window``: how long after another connection's client
 #: packet a server packet still counts as caused by it.
 DEFAULT_WINDOW = 1.0
+#: Default ``--max-wait`` of both replays: how long a packet waits for another
+#: connection's cause before it goes anyway, with a note.
+DEFAULT_MAX_WAIT = 5.0
 
 _LEGACY_TRANSPORT = frozenset({"heartbeat", "noop"})
 _LEGACY_REQUESTS = frozenset({"message", "json", "event"})

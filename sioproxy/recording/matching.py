@@ -112,6 +112,24 @@ class Difference:
         return all(isinstance(v, str) and _VOLATILE_TEXT.match(v) for v in values)
 
 
+def ignore_hints(diffs: Sequence[Difference], seq: int) -> list[str]:
+    """Hints naming the ``--ignore`` flags that would hide these differences from seq ``seq``.
+
+    Shared by the stand-in's miss report and the replay client's drift report.
+    """
+    volatile = [d for d in diffs if d.volatile]
+    flags = " ".join(f"--ignore {d.pointer}" for d in (volatile or diffs))
+    if diffs and len(volatile) == len(diffs):
+        return [f"only volatile-looking values differ from seq {seq}: try {flags}"]
+    if volatile:
+        rest = [d.pointer for d in diffs if not d.volatile]
+        verb = "differs" if len(rest) == 1 else "differ"
+        return [f"{flags} would hide the volatile-looking values; {', '.join(rest)} still {verb}"]
+    if len(diffs) == 1 and diffs[0].kind == "changed":
+        return [f"if this value changes from run to run, {flags} would match seq {seq}"]
+    return []
+
+
 def _same_leaf(recorded: Any, live: Any) -> bool:
     if isinstance(recorded, str) and isinstance(live, str) and recorded != live:
         if _PLACEHOLDER_IN_TEXT.search(recorded):

@@ -8,6 +8,8 @@ package's script and matching; never twisted. ``EioClientSession`` and
 runner is ``sioproxy.replay_client.edge.client``. User documentation: docs/replay-client.md.
 """
 
+from sioproxy.replay_client.actions import Finish, ReplayClientOptions, SendPacket
+from sioproxy.replay_client.capture import Capture, parse_capture
 from sioproxy.replay_client.drift import ConnectionResult, DriftItem, DriftReport, Remap
 from sioproxy.replay_client.effects import (
     Arm,
@@ -24,14 +26,8 @@ from sioproxy.replay_client.effects import (
 from sioproxy.replay_client.eio_client import EioClientSession
 from sioproxy.replay_client.legacy_client import LegacyClientSession
 from sioproxy.replay_client.load import LoadStats, percentile
-from sioproxy.replay_client.replayer import (
-    Capture,
-    ClientReplayer,
-    Finish,
-    ReplayClientOptions,
-    SendPacket,
-    parse_capture,
-)
+from sioproxy.replay_client.order import PlayOrder
+from sioproxy.replay_client.replayer import ClientReplayer
 from sioproxy.session.effects import WsSend
 
 __all__ = [
@@ -50,6 +46,7 @@ __all__ = [
     "HttpCall",
     "LegacyClientSession",
     "LoadStats",
+    "PlayOrder",
     "Received",
     "Remap",
     "ReplayClientOptions",

@@ -44,6 +44,7 @@ class DriftItem:
     live: str | None = None
     differences: tuple[Difference, ...] = ()
     note: str | None = None
+    hints: tuple[str, ...] = ()  # the --ignore flags that would hide the differences
 
     def lines(self) -> list[str]:
         where = f"seq {self.seq}" if self.seq is not None else "live only"
@@ -58,6 +59,7 @@ class DriftItem:
             out.append(f"    ... and {len(self.differences) - _MAX_DIFFS} more differences")
         if self.note:
             out.append(f"    note: {self.note}")
+        out.extend(f"    hint: {hint}" for hint in self.hints)
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -67,6 +69,7 @@ class DriftItem:
             if value is not None:
                 out[key] = value
         out["differences"] = [d.to_json() for d in self.differences]
+        out["hints"] = list(self.hints)
         return out
 
 
@@ -147,6 +150,8 @@ class DriftReport:
     # Set when no connection could be made at all: the report is then one line.
     unreachable: str | None = None
     stats: dict[str, Any] = field(default_factory=dict)
+    # Client packets sent after --max-wait without the other connections catching up.
+    max_wait_releases: int = 0
 
     @property
     def drift_count(self) -> int:
@@ -170,6 +175,11 @@ class DriftReport:
             f"replay-client {self.recording} -> {self.target}: "
             f"{len(self.results)} connection(s), drift: {summary}"
         ]
+        if self.max_wait_releases:
+            out.append(
+                f"{self.max_wait_releases} client packet(s) sent after --max-wait: "
+                "another connection had not played what was recorded before them"
+            )
         for result in self.results:
             if only_drift and not result.drift:
                 continue
@@ -187,6 +197,7 @@ class DriftReport:
             "connections": [r.to_json() for r in self.results],
             "errors": list(self.errors),
             "unreachable": self.unreachable,
+            "max_wait_releases": self.max_wait_releases,
             "stats": dict(self.stats),
         }
 

@@ -45,6 +45,7 @@ class ConnectionPlan:
     mode: str
     path: str
     query: tuple[tuple[str, str], ...]
+    opened_seq: int = 0  # the recorded ``open`` entry: where the connection starts
 
     def session(self) -> ClientSession:
         version = self.generation.eio_version
@@ -98,4 +99,11 @@ def plan_connection(
     chosen = path or opened.request.path or default
     if generation is Generation.LEGACY and "/1/" not in chosen:
         chosen = chosen.rstrip("/") + "/1/"
-    return ConnectionPlan(conn=conn, generation=generation, mode=mode, path=chosen, query=query)
+    return ConnectionPlan(
+        conn=conn,
+        generation=generation,
+        mode=mode,
+        path=chosen,
+        query=query,
+        opened_seq=opened.seq,
+    )

@@ -4,7 +4,9 @@ Layer: pure (sans-IO). Imports the codec, the stand-in replay's ``Script``
 (``sioproxy.recording.script``) and matching (``sioproxy.recording.matching``), and
 the drift model; never twisted. The transport feeds it the live server's
 application packets and the time, and carries out its actions (``SendPacket``,
-``Finish``); ``next_wakeup`` says when to call ``on_timer``.
+``Finish``, with ``ReplayClientOptions`` in ``actions.py``); ``next_wakeup``
+says when to call ``on_timer``. How steps are named and drift items built is
+in ``describe.py``.
 
 Pacing. Reactive (default): before each recorded client packet the engine
 waits until every server packet that preceded it in the recording has come
@@ -19,6 +21,11 @@ recorded ack. A server request carries the live server's id, whatever it is
 to the recorded request (namespace, type, event, in order) and sends the
 recorded answer under the live id.
 
+Several connections. The replayers of one recorded conversation share a
+``PlayOrder`` (``sioproxy.replay_client.order``): a client packet also waits
+until every other connection has played what was recorded before it, so a
+broadcast comes where it was recorded (at most ``max_wait`` seconds per packet).
+
 Captures. ``NAME=EVENT:POINTER`` takes the value at POINTER (into the dict form,
 like ``--ignore``) of the live server packet for EVENT (an event name, or the
 event an ack answers) and, in every later client packet, puts it wherever the
@@ -28,15 +35,15 @@ recorded value was. Captured pointers are not compared.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+import math
 from typing import Any, Final
 
+import sioproxy.replay_client.describe as describe
 from sioproxy.codec.legacy import LegacyPacket, with_ack_id
-from sioproxy.codec.legacy_dict import packet_from_dict, packet_to_dict
-from sioproxy.codec.packets import Packet, answer_id, is_ack, type_label
+from sioproxy.codec.packets import Packet, answer_id, is_ack
 from sioproxy.codec.socketio import SioPacket
-from sioproxy.errors import ConfigError, EncodeError
-from sioproxy.jsonpointer import Pointer, find, parse
+from sioproxy.errors import EncodeError
+from sioproxy.jsonpointer import find, parse
 from sioproxy.recording.matching import compare, match_key
 from sioproxy.recording.script import (
     Script,
@@ -47,82 +54,38 @@ from sioproxy.recording.script import (
     to_dict,
     wire_text,
 )
-from sioproxy.replay_client.capture import (
-    STRUCTURAL_KEYS,
-    Capture,
-    parse_capture,
-    substitute,
-)
+from sioproxy.replay_client.actions import Action, Finish, ReplayClientOptions, SendPacket
+from sioproxy.replay_client.capture import Capture, carry
 from sioproxy.replay_client.drift import ConnectionResult, DriftItem, Remap
+from sioproxy.replay_client.order import PlayOrder
 from sioproxy.types import Direction
 
-__all__ = [
-    "Action",
-    "Capture",
-    "ClientReplayer",
-    "Finish",
-    "ReplayClientOptions",
-    "SendPacket",
-    "parse_capture",
-]
+__all__ = ["ClientReplayer"]
 
 # Fresh per connection on the server: never compared (C.4, docs/replay.md "Session ids").
 _SESSION_POINTERS: Final = (parse("/data/sid"), parse("/data/pid"))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReplayClientOptions:
-    """How to play. Times in seconds; ``speed=None`` means reactive playback."""
-
-    timeout: float = 5.0
-    speed: float | None = None
-    max_gap: float | None = None
-    ignore: tuple[Pointer, ...] = ()
-    captures: tuple[Capture, ...] = ()
-
-    def __post_init__(self) -> None:
-        if self.timeout <= 0:
-            raise ConfigError(None, None, "--timeout must be positive")
-        if self.speed is not None and self.speed < 0:
-            raise ConfigError(None, None, "--speed must be 0 or more")
-        if self.max_gap is not None and self.max_gap < 0:
-            raise ConfigError(None, None, "--max-gap must be 0 or more")
-
-    def scale(self, gap: float) -> float:
-        gap = max(gap, 0.0)
-        gap = 0.0 if not self.speed else gap / self.speed
-        return gap if self.max_gap is None else min(gap, self.max_gap)
-
-
-@dataclass(frozen=True, slots=True)
-class SendPacket:
-    """Send ``packet`` to the live server (the recorded client step ``index``)."""
-
-    packet: Packet
-    index: int
-
-
-@dataclass(frozen=True, slots=True)
-class Finish:
-    """Every recorded packet is played or given up: close the connection."""
-
-    reason: str
-
-
-Action = SendPacket | Finish
-
-
 class ClientReplayer:
     """Plays the client side of one recorded connection; see the module docstring."""
 
-    def __init__(self, script: Script, options: ReplayClientOptions, *, client: int = 1) -> None:
+    def __init__(
+        self,
+        script: Script,
+        options: ReplayClientOptions,
+        *,
+        client: int = 1,
+        order: PlayOrder | None = None,
+    ) -> None:
         self.script = script
         self.options = options
         self.client = client
+        self.order = order
         self._clients = script.client_steps()
         self._servers = [s for s in script.steps if s.dir == Direction.S2C]
         self._next = 0
         self._done: set[int] = set()  # server steps matched or given up
+        self._low = 0  # every server step before this position is done
         self._wait_since: float | None = None
         self._last_sent: float | None = None
         self._sent_at: dict[int, float] = {}
@@ -136,21 +99,26 @@ class ClientReplayer:
         self.sent = 0
         self.received = 0
         self.finished: str | None = None
+        # Recorded server steps of an ignored event count as played from the start;
+        # those that asked for an ack still give the live request's id to the answer.
+        self._ignored = {s.index for s in self._servers if self._is_ignored(s)}
+        self._done |= self._ignored
+        self._ignored_requests = [i for i in sorted(self._ignored) if asks_ack(self._step(i))]
 
     # -- driving -------------------------------------------------------------------
 
     def start(self, now: float) -> list[Action]:
         self._wait_since = now
         self._last_sent = now
-        return self._advance(now)
+        return self._advanced(now)
 
     def on_packet(self, packet: Packet, now: float) -> list[Action]:
         self.received += 1
         self._match(packet, now)
-        return self._advance(now) if self.finished is None else []
+        return self._advanced(now) if self.finished is None else []
 
     def on_timer(self, now: float) -> list[Action]:
-        return self._advance(now) if self.finished is None else []
+        return self._advanced(now) if self.finished is None else []
 
     def on_closed(self, reason: str, now: float) -> None:
         """The live connection ended: what is still pending will never come."""
@@ -159,28 +127,40 @@ class ClientReplayer:
         self._give_up([s for s in self._servers if s.index not in self._done], "connection ended")
         unsent = self._clients[self._next :]
         if unsent:
-            self.drift.append(
-                DriftItem(
-                    kind="closed",
-                    namespace=namespace(unsent[0].packet),
-                    event=self._label(unsent[0]),
-                    seq=unsent[0].seq,
-                    t=unsent[0].t,
-                    recorded=wire_text(unsent[0].packet),
-                    note=f"the connection ended ({reason}) with {len(unsent)} client "
-                    f"packet(s) unsent, from seq {unsent[0].seq}",
-                )
-            )
+            self.drift.append(describe.closed(self.script, unsent, reason))
         self.finished = reason
+        if self.order is not None:
+            self.order.finish(self.script.conn)
 
     def next_wakeup(self) -> float | None:
         """When ``on_timer`` should run next (None: only a packet can move things)."""
         if self.finished is not None or self._wait_since is None:
             return None
+        if self.order is not None:
+            released = self.order.deadline(self.script.conn)
+            if released is not None:  # the own packets before it are all played
+                return released
         deadline = self._wait_since + self.options.timeout
         if self._next < len(self._clients) and self.options.speed is not None:
             return min(deadline, self._due(self._clients[self._next]))
         return deadline
+
+    def frontier(self) -> float:
+        """The recorded seq of the earliest step not yet played (``math.inf``: none left).
+
+        Timed playback does not wait for the server, so only client packets count.
+        """
+        if self.finished is not None:
+            return math.inf
+        servers, done = self._servers, self._done
+        while self._low < len(servers) and servers[self._low].index in done:
+            self._low += 1
+        low = math.inf
+        if self._next < len(self._clients):
+            low = self._clients[self._next].seq
+        if self.options.speed is None and self._low < len(servers):
+            low = min(low, servers[self._low].seq)
+        return low
 
     def result(self, transport: str, end: str) -> ConnectionResult:
         return ConnectionResult(
@@ -197,6 +177,24 @@ class ClientReplayer:
         )
 
     # -- sending --------------------------------------------------------------------
+
+    def _advanced(self, now: float) -> list[Action]:
+        actions = self._advance(now)
+        if self.order is not None:
+            self.order.advance(self.script.conn, self.frontier())
+        return actions
+
+    def _in_order(self, step: Step, now: float) -> bool:
+        """Whether the other connections have played what was recorded before ``step``."""
+        order = self.order
+        if order is None:
+            return True
+        released = len(order.releases)
+        if not order.may_play(self.script.conn, step.seq, now):
+            return False
+        if len(order.releases) > released:
+            self.notes.append(order.releases[-1].note())
+        return True
 
     def _advance(self, now: float) -> list[Action]:
         actions: list[Action] = []
@@ -215,6 +213,8 @@ class ClientReplayer:
                 break
             self._give_up(blockers, f"not received within {self.options.timeout:g} s")
             if self.options.speed is not None and now < self._due(step):
+                break
+            if not self._in_order(step, now):
                 break
             self._next += 1
             self._wait_since = now
@@ -271,14 +271,7 @@ class ClientReplayer:
 
     def _carry(self, packet: Packet, old: Any, new: Any) -> Packet:
         try:
-            if isinstance(packet, SioPacket):
-                data = substitute(packet.data, old, new)
-                return packet if data == packet.data else dataclasses.replace(packet, data=data)
-            d = packet_to_dict(packet)
-            changed = {
-                k: v if k in STRUCTURAL_KEYS else substitute(v, old, new) for k, v in d.items()
-            }
-            return packet if changed == d else packet_from_dict(changed)
+            return carry(packet, old, new)
         except EncodeError as exc:
             self.notes.append(f"capture not applied to {wire_text(packet)}: {exc}")
             return packet
@@ -292,11 +285,34 @@ class ClientReplayer:
         key = match_key(packet)
         for step in self._servers:
             if step.index not in self._done and match_key(step.packet) == key:
-                self._compare(step, packet, self._label(step))
+                self._compare(step, packet)
                 if asks_ack(packet) and asks_ack(step.packet):
                     self._note_request(step, packet)
                 return
+        name = event_name(packet)
+        if name is not None and str(name) in self.options.ignore_events:
+            self._ignored_request(packet)
+            return
         self._unexpected(packet, "the recording has no such server packet left")
+
+    def _is_ignored(self, step: Step) -> bool:
+        return bool(self.options.ignore_events) and (
+            describe.event_of(self.script, step) in self.options.ignore_events
+        )
+
+    def _step(self, index: int) -> Packet:
+        return self.script.steps[index].packet
+
+    def _ignored_request(self, packet: Packet) -> None:
+        """A live request of an ignored event: the recorded answer goes under its id."""
+        if not asks_ack(packet):
+            return
+        key = match_key(packet)
+        for index in self._ignored_requests:
+            if match_key(self._step(index)) == key:
+                self._ignored_requests.remove(index)
+                self._note_request(self.script.steps[index], packet)
+                return
 
     def _match_ack(self, packet: Packet, now: float) -> None:
         live_id = answer_id(packet)
@@ -308,12 +324,14 @@ class ClientReplayer:
             return
         self.rtts.append(now - self._sent_at.get(request, now))
         recorded = self.script.answered_by.get(request)
+        if recorded is not None and recorded in self._ignored:
+            return
         if recorded is None or recorded in self._done:
             seq = self.script.steps[request].seq
             self._unexpected(packet, f"the recorded server did not ack seq {seq}")
             return
         step = self.script.steps[recorded]
-        self._compare(step, packet, self._label(step))
+        self._compare(step, packet)
 
     def _note_request(self, step: Step, packet: Packet) -> None:
         assert packet.id is not None
@@ -323,36 +341,24 @@ class ClientReplayer:
             self.remaps.append(
                 Remap(
                     namespace=namespace(packet),
-                    event=self._label(step),
+                    event=describe.label(self.script, step),
                     recorded=step.packet.id,
                     live=packet.id,
                 )
             )
 
-    def _compare(self, step: Step, packet: Packet, label: str) -> None:
+    def _compare(self, step: Step, packet: Packet) -> None:
         self._done.add(step.index)
         ignore = [*self.options.ignore]
         if isinstance(packet, SioPacket):
             ignore.extend(_SESSION_POINTERS)
         for capture in self.options.captures:
-            if capture.event == self._event_of(step):
+            if capture.event == describe.event_of(self.script, step):
                 self._capture(capture, step, packet)
                 ignore.append(capture.pointer)
         comparison = compare(step.packet, packet, self.script.revision, tuple(ignore))
         if comparison.differences:
-            self.drift.append(
-                DriftItem(
-                    kind="changed",
-                    namespace=namespace(step.packet),
-                    event=label,
-                    seq=step.seq,
-                    t=step.t,
-                    recorded=wire_text(step.packet),
-                    live=wire_text(packet),
-                    differences=comparison.differences,
-                    note=f"failed: {', '.join(comparison.failed)}",
-                )
-            )
+            self.drift.append(describe.changed(self.script, step, packet, comparison))
 
     def _capture(self, capture: Capture, step: Step, packet: Packet) -> None:
         revision = self.script.revision
@@ -366,50 +372,11 @@ class ClientReplayer:
             self._captured.setdefault(capture.name, (recorded, live))
 
     def _unexpected(self, packet: Packet, note: str) -> None:
-        self.drift.append(
-            DriftItem(
-                kind="unexpected",
-                namespace=namespace(packet),
-                event=self._packet_label(packet),
-                live=wire_text(packet),
-                note=note,
-            )
-        )
+        self.drift.append(describe.unexpected(packet, note))
 
     def _give_up(self, steps: list[Step], why: str) -> None:
         for step in steps:
             if step.index in self._done:
                 continue
             self._done.add(step.index)
-            self.drift.append(
-                DriftItem(
-                    kind="missing",
-                    namespace=namespace(step.packet),
-                    event=self._label(step),
-                    seq=step.seq,
-                    t=step.t,
-                    recorded=wire_text(step.packet),
-                    note=why,
-                )
-            )
-
-    # -- labels ---------------------------------------------------------------------------
-
-    def _event_of(self, step: Step) -> str:
-        """The event a step belongs to: its name, or the name of the request an ack answers."""
-        request = self.script.answers.get(step.index)
-        target = self.script.steps[request].packet if request is not None else step.packet
-        name = event_name(target)
-        return str(name) if name is not None else type_label(step.packet)
-
-    def _label(self, step: Step) -> str:
-        if is_ack(step.packet):
-            return f"ack of {self._event_of(step)}"
-        return self._packet_label(step.packet)
-
-    @staticmethod
-    def _packet_label(packet: Packet) -> str:
-        name = event_name(packet)
-        if name is not None:
-            return f"event {name}"
-        return type_label(packet)
+            self.drift.append(describe.missing(self.script, step, why))

@@ -194,6 +194,7 @@ class SioProxySession:
             clock=reactor.seconds,
             schedule=reactor.callLater,
             log=lambda _line: None,
+            assign=self.settings.assign,
         )
         service.packets = self._packets
         config = standin_config(recording, resource_path=resource_path)

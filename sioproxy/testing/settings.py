@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sioproxy.errors import ConfigError
+from sioproxy.standin.replay.causal import parse_assign
 from sioproxy.standin.replay.engine import ReplayOptions
 
 RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
@@ -51,6 +52,11 @@ class Settings:
     background: bool | None = None  # None: decide from the test (docs/pytest.md)
     spec: str | None = None  # AsyncAPI document checked against (docs/contracts.md)
     spec_fail: bool = False  # fail the test on a violation of ``spec``
+    # Several clients in one test (docs/replay.md "Causes"): as the replay's options.
+    assign: str = "auto"
+    cause_window: float = 1.0
+    max_wait: float = 5.0
+    ignore_events: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.mode not in RECORD_MODES:
@@ -61,6 +67,7 @@ class Settings:
             )
         try:
             self.replay_options()
+            parse_assign(self.assign)
         except ConfigError as exc:  # it speaks of --on-miss; the marker says on_miss
             raise ConfigError(None, None, marker_names(exc.reason)) from None
         if not isinstance(self.secrets, Mapping) or not all(
@@ -88,10 +95,11 @@ class Settings:
             secrets = {**values.get("secrets", {}), **given}  # per name, the closest wins
             values.update({k: v for k, v in layer.items() if v is not None})
             values["secrets"] = secrets
-        if isinstance(values.get("ignore"), str):
-            values["ignore"] = (values["ignore"],)
-        if "ignore" in values:
-            values["ignore"] = tuple(values["ignore"])
+        for many in ("ignore", "ignore_events"):
+            if isinstance(values.get(many), str):
+                values[many] = (values[many],)
+            if many in values:
+                values[many] = tuple(values[many])
         return cls(**values)
 
     def replay_options(self) -> ReplayOptions:
@@ -101,6 +109,9 @@ class Settings:
             on_miss=self.on_miss,
             speed=self.speed,
             max_gap=self.max_gap,
+            cause_window=self.cause_window,
+            max_wait=self.max_wait,
+            ignore_events=self.ignore_events,
         )
 
 

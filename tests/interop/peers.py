@@ -118,6 +118,13 @@ PEERS: dict[str, Peer] = {
             server="chat/server4.js",
             client=None,
         ),
+        Peer(
+            name="chat-py-sio5",
+            generations=("eio4",),
+            runner=sys.executable,
+            server="chat/server_py5.py",
+            client=None,
+        ),
         # python-socketio 5.x lives in the project's own venv: the one running pytest.
         Peer(
             name="py-sio5",

@@ -1,4 +1,4 @@
-"""Causal replay of a multi-client chat (node socket.io 4, tests/peers/chat).
+"""Causal replay of a multi-client chat (node socket.io 4 and python-socketio 5, tests/peers/chat).
 
 Three real clients are recorded through ``sioproxy record``: carol alone in
 room r2 (and in "/admin"), then alice and bob in room r1, where alice says
@@ -23,8 +23,10 @@ from typing import Any
 
 import pytest
 
+from sioproxy.replay_client.drift import DRIFT_KINDS
 from tests.interop.peers import NODE, PEERS_DIR, REPO, PeerError, _read_first_line, start_server
 from tests.interop.sioproxy_proc import RunningSioproxy, record_args, start_sioproxy
+from tests.replay_client.helpers import CommandRun, drift_items, replay_client
 
 pytestmark = pytest.mark.interop
 
@@ -32,10 +34,11 @@ CLIENT = PEERS_DIR / "chat" / "client4.js"
 READY = 20.0
 RUN = 30.0
 
-CAROL = ["--name", "carol", "--room", "r2", "--say", "alone", "--admin"]
-ALICE = ["--name", "alice", "--room", "r1", "--wait-joined", "1", "--say", "hi"]
-ALICE += ["--until", "bob:yo"]
-BOB = ["--name", "bob", "--room", "r1", "--after", "alice:hi", "--say", "yo"]
+CAROL = ["--name", "carol", "--query", "name=carol", "--room", "r2", "--say", "alone", "--admin"]
+ALICE = ["--name", "alice", "--query", "name=alice", "--room", "r1", "--wait-joined", "1"]
+ALICE += ["--say", "hi", "--until", "bob:yo"]
+BOB = ["--name", "bob", "--query", "name=bob", "--room", "r1", "--after", "alice:hi"]
+BOB += ["--say", "yo"]
 
 
 @dataclass
@@ -91,8 +94,17 @@ def run_chat(
             client.stop()
 
 
-def record_chat(tmp_path: Path) -> tuple[Path, dict[str, dict[str, Any]]]:
-    server = start_server("chat-node-sio4")
+@dataclass(frozen=True)
+class Chat:
+    """A recorded chat: the file, what each client saw live, and the server that spoke."""
+
+    path: Path
+    live: dict[str, dict[str, Any]]
+    server: str
+
+
+def record_chat(tmp_path: Path, impl: str) -> Chat:
+    server = start_server(impl)
     out = tmp_path / "chat.jsonl"
     try:
         proxy = start_sioproxy(record_args(server.url, out))
@@ -103,7 +115,7 @@ def record_chat(tmp_path: Path) -> tuple[Path, dict[str, dict[str, Any]]]:
             assert proxy.stop() == 0, proxy.stderr_text()
     finally:
         server.stop()
-    return out, {**carol, **rest}
+    return Chat(out, {**carol, **rest}, impl)
 
 
 def assert_said_after_saying(lines: list[str], user: str, text: str) -> None:
@@ -125,15 +137,15 @@ def start_replay(recording: Path, *extra: str) -> RunningSioproxy:
     return start_sioproxy([*args, *extra])
 
 
-@pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict[str, Any]]]:
-    return record_chat(tmp_path_factory.mktemp("chat"))
+@pytest.fixture(scope="module", params=["chat-node-sio4", "chat-py-sio5"])
+def recorded(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Chat:
+    return record_chat(tmp_path_factory.mktemp("chat"), request.param)
 
 
 def test_the_recording_is_a_conversation(
-    recorded: tuple[Path, dict[str, dict[str, Any]]],
+    recorded: Chat,
 ) -> None:
-    _, live = recorded
+    live = recorded.live
     assert live["bob"]["said"] == [["alice", "hi"], ["bob", "yo"]]
     assert live["alice"]["joined"] == ["bob"]
     assert live["carol"]["said"] == [["carol", "alone"]]
@@ -141,19 +153,18 @@ def test_the_recording_is_a_conversation(
 
 
 ORDERS = {
-    "recorded": ([CAROL, ALICE, BOB], None),
-    "reversed": ([BOB, ALICE, CAROL], None),
-    "mixed transports": ([BOB, CAROL, ALICE], {"alice": "polling"}),
+    "recorded": ([CAROL, ALICE, BOB], None, ()),
+    "reversed": ([BOB, ALICE, CAROL], None, ()),
+    "reversed, by query": ([BOB, ALICE, CAROL], None, ("--assign", "query:name")),
+    "mixed transports": ([BOB, CAROL, ALICE], {"alice": "polling"}, ()),
 }
 
 
 @pytest.mark.parametrize("name", list(ORDERS))
-def test_each_client_sees_the_same_in_causal_order(
-    recorded: tuple[Path, dict[str, dict[str, Any]]], name: str
-) -> None:
-    recording, live = recorded
-    order, transports = ORDERS[name]
-    replay = start_replay(recording, "--speed", "0")
+def test_each_client_sees_the_same_in_causal_order(recorded: Chat, name: str) -> None:
+    recording, live = recorded.path, recorded.live
+    order, transports, assign = ORDERS[name]
+    replay = start_replay(recording, "--speed", "0", *assign)
     try:
         seen = run_chat(replay.url, order, transports)
         status = replay.wait()
@@ -169,13 +180,13 @@ def test_each_client_sees_the_same_in_causal_order(
 
 
 def test_a_subset_client_gets_its_replies(
-    recorded: tuple[Path, dict[str, dict[str, Any]]],
+    recorded: Chat,
 ) -> None:
     """carol without "/admin": her "/" packets must not wait for the /admin CONNECT.
 
     ``--match per-event``: in strict order the skipped CONNECT would be a miss.
     """
-    recording, live = recorded
+    recording, live = recorded.path, recorded.live
     replay = start_replay(recording, "--speed", "0", "--match", "per-event")
     try:
         seen = run_chat(replay.url, [CAROL[:-1]])
@@ -188,3 +199,38 @@ def test_a_subset_client_gets_its_replies(
     assert "not played" in output, output
     assert "40/admin" in output, output
     assert status == 1, output
+
+
+def diff_chat(recorded: Chat, report: Path, *args: str) -> CommandRun:
+    """``sioproxy diff`` of the recording against a fresh chat server."""
+    server = start_server(recorded.server)
+    try:
+        return replay_client("diff", recorded.path, server.url, *args, report=report)
+    finally:
+        server.stop()
+
+
+def test_diff_of_the_unchanged_server_is_clean(recorded: Chat, tmp_path: Path) -> None:
+    """All recorded connections play at once: each client gets the others' broadcasts."""
+    run = diff_chat(recorded, tmp_path / "report.json")
+    assert run.report is not None, run.stderr
+    assert run.report["counts"] == dict.fromkeys(DRIFT_KINDS, 0), run.stdout
+    assert run.report["max_wait_releases"] == 0, run.stdout
+    assert run.status == 0, run.stdout + run.stderr
+
+
+def test_diff_names_a_changed_broadcast(
+    recorded: Chat,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CHAT_DRIFT", "said")
+    run = diff_chat(recorded, tmp_path / "report.json")
+    assert run.report is not None, run.stderr
+    items = drift_items(run.report)
+    # Every copy of every "said" changed (alice's "hi" and bob's "yo" to both, carol's to her).
+    assert {(i["kind"], i["event"]) for i in items} == {("changed", "event said")}, run.stdout
+    assert len(items) == 5, run.stdout
+    assert all(d["pointer"] == "/data/1/text" for i in items for d in i["differences"])
+    assert "CHANGED seq" in run.stdout
+    assert run.status == 1, run.stdout + run.stderr

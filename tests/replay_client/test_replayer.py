@@ -7,14 +7,9 @@ import pytest
 from sioproxy.errors import ConfigError
 from sioproxy.recording.matching import parse_ignore
 from sioproxy.recording.script import build_script, wire_text
-from sioproxy.replay_client.replayer import (
-    Action,
-    ClientReplayer,
-    Finish,
-    ReplayClientOptions,
-    SendPacket,
-    parse_capture,
-)
+from sioproxy.replay_client.actions import Action, Finish, ReplayClientOptions, SendPacket
+from sioproxy.replay_client.capture import parse_capture
+from sioproxy.replay_client.replayer import ClientReplayer
 from sioproxy.types import Generation
 from tests.standin.replay.factory import RecordingBuilder, legacy, sio
 
@@ -194,3 +189,35 @@ def test_options_are_checked() -> None:
         ReplayClientOptions(timeout=0)
     with pytest.raises(ConfigError):
         ReplayClientOptions(speed=-1)
+
+
+def ticking() -> RecordingBuilder:
+    """A server that pushes a clock between the client's packets."""
+    b = RecordingBuilder(Generation.EIO4).open("c1")
+    b.c("40").s('40{"sid":"rec-sid"}').s('42["tick",1]')
+    b.c('421["time"]').s("431[1700000000]", ack_of=4)
+    b.c('42["echo","hi"]').s('42["echo","hi"]')
+    return b
+
+
+def test_ignore_event_neither_expects_nor_compares_that_event() -> None:
+    r = replayer(ticking(), ignore_events=frozenset({"tick", "time"}))
+    assert sent(r.start(0.0)) == ["40"]
+    # Neither the tick nor the "time" ack is waited for, nor compared.
+    live = sent(r.on_packet(sio('40{"sid":"live"}'), 0.0))
+    assert live == ['421["time"]', '42["echo","hi"]']
+    assert sent(r.on_packet(sio("431[1800000000]"), 0.0)) == []
+    r.on_packet(sio('42["tick",2]'), 0.0)  # a live tick is no extra either
+    assert finished(r.on_packet(sio('42["echo","hi"]'), 0.0))
+    assert r.drift == []
+
+
+def test_a_changed_volatile_value_gets_an_ignore_hint() -> None:
+    r = replayer(ticking())
+    r.start(0.0)
+    r.on_packet(sio('40{"sid":"live"}'), 0.0)
+    r.on_packet(sio('42["tick",1]'), 0.0)
+    r.on_packet(sio("431[1800000000]"), 0.0)
+    (item,) = r.drift
+    assert item.hints == ("only volatile-looking values differ from seq 6: try --ignore /data/0",)
+    assert "    hint: only volatile-looking" in "\n".join(item.lines())

@@ -37,6 +37,7 @@ class WsRoute:
     sid: str | None  # None: a new Engine.IO session opened over WebSocket
     transport: str = "websocket"
     b64: bool = False
+    query: tuple[tuple[str, str], ...] = ()  # of a new session: for --assign query:NAME
 
 
 class StandInWsProtocol(ServerProtocol):  # type: ignore[misc]
@@ -107,7 +108,7 @@ class StandInWsProtocol(ServerProtocol):  # type: ignore[misc]
             peer.send_text(UNKNOWN_SID_FRAME)
             peer.close(1000)
         elif session is None:
-            new = server.new_eio_session("websocket", b64=self.route.b64)
+            new = server.new_eio_session("websocket", b64=self.route.b64, query=self.route.query)
             self._bind(new)
             new.start()
             server.drain(new)

@@ -61,6 +61,16 @@ def _arg(request: Request, name: str) -> str | None:
     return values[0].decode("utf-8", "replace") if values else None
 
 
+def _query(request: Request) -> tuple[tuple[str, str], ...]:
+    """The request's query parameters, first value of each, as text."""
+    args: dict[bytes, list[bytes]] = request.args or {}
+    return tuple(
+        (k.decode("utf-8", "replace"), v[0].decode("utf-8", "replace"))
+        for k, v in args.items()
+        if v
+    )
+
+
 def _digits(text: str | None) -> int | None:
     return int(text) if text and text.isascii() and text.isdigit() and len(text) < 16 else None
 
@@ -107,11 +117,12 @@ class StandInResource(Resource):
             return respond(request, json_error(3, "Bad request"))
         b64 = _arg(request, "b64") in ("1", "true")
         if upgrade:
-            return take_over(request, self.ws_factory, WsRoute(sid=sid, b64=b64))
+            route = WsRoute(sid=sid, b64=b64, query=_query(request))
+            return take_over(request, self.ws_factory, route)
         if sid is None:
             if request.method != b"GET":
                 return respond(request, json_error(2, "Bad handshake method"))
-            session = server.new_eio_session("polling")
+            session = server.new_eio_session("polling", query=_query(request))
             session.start()
         else:
             found = server.sessions.get(sid)
@@ -146,7 +157,7 @@ class StandInResource(Resource):
                 request, HttpResponse(status=500, body=b"Protocol version not supported.")
             )
         if len(parts) == 1:
-            fresh = server.new_legacy_session()
+            fresh = server.new_legacy_session(query=_query(request))
             return respond(request, handshake_response(fresh.sid, config, _jsonp(request)))
         return self._legacy_transport(request, parts[1], parts[2] if len(parts) > 2 else "")
 

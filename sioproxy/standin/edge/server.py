@@ -67,7 +67,9 @@ class StandInServer:
 
     # -- sessions ---------------------------------------------------------------
 
-    def new_eio_session(self, transport: str, b64: bool = False) -> EioSession:
+    def new_eio_session(
+        self, transport: str, b64: bool = False, query: tuple[tuple[str, str], ...] = ()
+    ) -> EioSession:
         sid = new_sid()
         session = EioSession(
             sid=sid,
@@ -78,10 +80,11 @@ class StandInServer:
             transport=transport,
             b64=b64,
         )
+        session.conn.query = query
         self._register(session)
         return session
 
-    def new_legacy_session(self) -> LegacySession:
+    def new_legacy_session(self, query: tuple[tuple[str, str], ...] = ()) -> LegacySession:
         session = LegacySession(
             sid=new_sid(),
             label=f"c{next(self._labels)}",
@@ -89,6 +92,7 @@ class StandInServer:
             app_factory=self.app_factory,
             clock=self.reactor.seconds,
         )
+        session.conn.query = query
         self._register(session)
         session.start()
         self.drain(session)

@@ -13,6 +13,8 @@ it, and ids are scoped to (connection, namespace, direction).
   an answer in the same namespace (then it takes the next free one);
   ``send_server`` returns the id to send and ``answer_server`` finds the
   recorded request again when the client's ack comes back with that id.
+
+``outgoing`` applies all of it to a recorded server packet about to be sent.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 from sioproxy.codec.legacy import LegacyPacket, LegacyType, with_ack_id
 from sioproxy.codec.packets import Packet, answer_id
 from sioproxy.codec.socketio import SioPacket, SioType
+from sioproxy.recording.script import Script, asks_ack, namespace
 
 
 @dataclass(slots=True)
@@ -129,3 +132,38 @@ def fresh_sid(packet: Packet) -> Packet:
         return packet
     fresh = {k: secrets.token_urlsafe(15) if k in ("sid", "pid") else v for k, v in data.items()}
     return dataclasses.replace(packet, data=fresh, raw=None)
+
+
+def outgoing(
+    script: Script, index: int, acks: AckTable, notes: list[str]
+) -> tuple[Packet, str | None] | None:
+    """Recorded server step ``index`` as it must go out now, and its exact text if unchanged.
+
+    An ack takes the id the live client asked with (None, with a note, when
+    the client did not ask); a request takes the id ``send_server`` gives; a
+    CONNECT reply a fresh sid.
+    """
+    step = script.steps[index]
+    packet, text = step.packet, step.text
+    request = script.answers.get(index)
+    if request is not None:
+        live_id = acks.client_id(request)
+        if live_id is None:
+            notes.append(
+                f"seq {step.seq}: not sent, the live client did not ask for an ack"
+                f" where the recording did (seq {script.steps[request].seq})"
+            )
+            return None
+        if answer_id(packet) == live_id:
+            return packet, text
+        if text is not None and isinstance(packet, SioPacket):
+            spliced = spliced_id(packet, text, live_id)
+            if spliced is not None:
+                return spliced, spliced.raw
+        return with_answer_id(packet, live_id), None
+    if asks_ack(packet) and packet.id is not None:
+        sent = acks.send_server(namespace(packet), packet.id, index)
+        if sent != packet.id:
+            packet, text = dataclasses.replace(packet, id=sent, raw=None), None
+    fresh = fresh_sid(packet)
+    return fresh, text if fresh is packet else None

@@ -35,6 +35,9 @@ class ReplayOptions:
     # it, and how long it waits for that packet live before it is sent anyway.
     cause_window: float = 1.0
     max_wait: float = 5.0
+    # Client packets of these events are taken as they come: never compared, never a miss;
+    # the recorded ones (and the server packets they cause) are not owed.
+    ignore_events: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.match not in MATCH_MODES:

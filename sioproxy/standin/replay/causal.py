@@ -17,14 +17,12 @@ from typing import Any, Generic, TypeVar
 from sioproxy.errors import ConfigError
 from sioproxy.jsonpointer import Pointer, PointerError, get, parse
 from sioproxy.recording.causes import Cause, CauseKind, Dependency
+from sioproxy.recording.model import Recording
 from sioproxy.recording.script import Script
 from sioproxy.types import Direction
 
 W = TypeVar("W")
 
-#: ``--max-wait`` default: how long a server packet waits for another
-#: connection's cause before it is sent anyway, with a note.
-DEFAULT_MAX_WAIT = 5.0
 ASSIGN_MODES = ("order", "auto")
 
 
@@ -81,6 +79,12 @@ def cross_deps(script: Script, causes: Mapping[int, Cause]) -> dict[int, tuple[D
     return out
 
 
+def cause_times(recording: Recording, causes: Mapping[int, Cause], conn: str) -> dict[int, float]:
+    """When each other-connection packet that a server packet of ``conn`` waits for was recorded."""
+    deps = [d for c in causes.values() if c.conn == conn for d in c.cross()]
+    return {d.seq: e.t for d in deps if (e := recording.find_seq(d.seq)) is not None}
+
+
 class CauseBoard(Generic[W]):
     """Which recorded client packets were matched live, and which connections closed.
 
@@ -125,17 +129,23 @@ class CauseBoard(Generic[W]):
         return woken
 
 
-def parse_assign(text: str) -> tuple[str, Pointer | None]:
-    """``--assign``: ``order``, ``auto`` or ``auth:/POINTER``; ConfigError otherwise."""
+def parse_assign(text: str) -> tuple[str, Pointer | str | None]:
+    """``--assign``: ``order``, ``auto``, ``auth:/POINTER`` or ``query:NAME``; ConfigError
+    otherwise. Returns the mode and its pointer or query parameter name."""
     if text in ASSIGN_MODES:
         return text, None
+    if text.startswith("query:") and len(text) > len("query:"):
+        return "query", text[len("query:") :]
     if text.startswith("auth:"):
         try:
             return "auth", parse(text[len("auth:") :])
         except PointerError as exc:
             raise ConfigError(None, None, f"--assign {text}: {exc}") from None
     raise ConfigError(
-        None, None, f"--assign must be order, auto or auth:/POINTER (e.g. auth:/user), got {text!r}"
+        None,
+        None,
+        "--assign must be order, auto, auth:/POINTER (e.g. auth:/user) or query:NAME,"
+        f" got {text!r}",
     )
 
 

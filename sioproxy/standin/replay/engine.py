@@ -18,15 +18,16 @@ the previous one. Gaps are divided by
 ``speed`` (2 = twice as fast, 0 = no waiting at all) and capped by ``max_gap``.
 A recorded ack also waits for the live request it answers, whose id it takes.
 
+Which recorded client step a live packet is: ``matcher.py``; the ack-id
+rewrites of what goes out: ``acks.py``.
 Options and actions live in ``sioproxy.standin.replay.actions`` (re-exported here);
 the connection scheduler and ``summarize`` in ``sioproxy.standin.replay.scheduler``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import heapq
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sioproxy.codec.legacy import LegacyPacket
@@ -34,28 +35,32 @@ from sioproxy.codec.packets import Packet, answer_id, is_ack
 from sioproxy.codec.socketio import SioPacket
 from sioproxy.recording.causes import Cause, infer_causes
 from sioproxy.recording.matching import (
-    SAME,
     Comparison,
-    MatchKey,
-    compare_dicts,
-    match_dict,
-    match_key,
 )
 from sioproxy.recording.model import PacketEntry, Recording
 from sioproxy.recording.script import (
     Script,
     asks_ack,
     build_script,
+    event_name,
     is_bare_legacy_request,
     is_disconnect,
     is_transport_level,
     namespace,
     wire_text,
 )
-from sioproxy.standin.replay.acks import AckTable, empty_ack, fresh_sid, spliced_id, with_answer_id
+from sioproxy.standin.replay.acks import AckTable, empty_ack, outgoing
 from sioproxy.standin.replay.actions import MISS_MODES, Action, Done, Mismatch, ReplayOptions, Send
-from sioproxy.standin.replay.causal import CauseBoard, CrossWaits, also_waits, triggers
-from sioproxy.standin.replay.report import MismatchReport, explain_miss
+from sioproxy.standin.replay.causal import (
+    CauseBoard,
+    CrossWaits,
+    also_waits,
+    cause_times,
+    triggers,
+)
+from sioproxy.standin.replay.explain import explain_miss
+from sioproxy.standin.replay.matcher import ClientMatcher
+from sioproxy.standin.replay.report import MismatchReport
 from sioproxy.types import Direction, Generation
 
 __all__ = ["MISS_MODES", "Action", "Done", "Mismatch", "ReplayEngine", "ReplayOptions", "Send"]
@@ -73,6 +78,7 @@ class ReplayEngine:
         label: str | None = None,
         causes: Mapping[int, Cause] | None = None,
         board: CauseBoard[Any] | None = None,
+        elsewhere: Callable[[Packet], str | None] | None = None,
     ) -> None:
         self.script: Script = build_script(recording, conn)
         self.generation: Generation = self.script.generation
@@ -81,37 +87,27 @@ class ReplayEngine:
         self.mismatches: list[MismatchReport] = []
         self.matched = 0
         self.notes: list[str] = list(self.script.notes)
+        # For the miss report: which other recorded connection a missed packet matches.
+        self.elsewhere = elsewhere
         steps = self.script.steps
-        self._ignore = options.pointers()
         self._played = [False] * len(steps)
         self._released = [False] * len(steps)
         self._due: dict[int, float] = {}
         self._queue: list[tuple[float, int]] = []
         self._acks = AckTable()
-        self._keys: list[MatchKey] = [match_key(s.packet) for s in steps]
-        self._rec_dicts: list[dict[str, Any] | None] = [None] * len(steps)
-        self._live: tuple[Packet | None, dict[str, Any]] = (None, {})
+        self._matcher = ClientMatcher(self.script, options, self._played)
         if causes is None:
             causes = infer_causes(recording, window=options.cause_window)
         self._trigger: list[int | None] = triggers(self.script, causes)
         self._also = also_waits(self.script, causes)
         # Causes on other connections (a broadcast): only with a shared board.
         self._board = board
-        times = {d.seq: e.t for d in _cross_seqs(causes, conn) if (e := recording.find_seq(d.seq))}
+        times = cause_times(recording, causes, conn)
         self._cross = CrossWaits(self.script, causes, times, board, options.max_wait, self)
-        # Client acks answering a recorded server request are matched by id, not by order.
-        self._ordered = [
-            s.index for s in steps if s.dir == Direction.C2S and s.index not in self.script.answers
+        ignored = self._matcher.ignored
+        self._owed = [
+            not is_disconnect(s.packet) and not self._caused_by(s.index, ignored) for s in steps
         ]
-        # Cursors and counters keep every client packet O(1) amortised instead
-        # of rescanning the script (a long recording replayed as fast as
-        # possible was quadratic).
-        self._ordered_pos = 0
-        self._by_key: dict[MatchKey, list[int]] = {}
-        for i in self._ordered:
-            self._by_key.setdefault(self._keys[i], []).append(i)
-        self._key_pos: dict[MatchKey, int] = dict.fromkeys(self._by_key, 0)
-        self._owed = [not is_disconnect(s.packet) for s in steps]
         self._owed_count = sum(self._owed)
         # Server steps become candidates for release when their trigger plays.
         self._dependents: dict[int | None, list[int]] = {}
@@ -137,12 +133,16 @@ class ReplayEngine:
         self._check_generation(packet)
         if is_transport_level(packet):
             return []
+        if self.options.ignore_events and not is_ack(packet):
+            name = event_name(packet)
+            if name is not None and str(name) in self.options.ignore_events:
+                return self._play_ignored(packet, now)
         early = self.start(now)
         self._live_count += 1
         if is_ack(packet):
             index, miss = self._match_ack(packet)
         else:
-            index = self._find(packet)
+            index = self._matcher.find(packet)
             miss = "matched no recorded packet"
         if index is None and is_disconnect(packet):
             self.notes.append(f"unrecorded client disconnect {wire_text(packet)} (not a miss)")
@@ -200,38 +200,10 @@ class ReplayEngine:
             raise TypeError(f"a {self.generation.value} connection takes {want}, got {packet!r}")
 
     def compare(self, index: int, packet: Packet) -> Comparison:
-        # A live packet with the very text of an exact recorded one decodes to the
-        # same values: the dict forms would be identical (the usual case).
-        text = self.script.steps[index].text
-        if text is not None and packet.raw == text and type(packet) is SioPacket:
-            return SAME
-        # Dict forms are built once: each recorded step's on first use, the
-        # live packet's once for all the candidates it is compared with.
-        rec_d = self._rec_dicts[index]
-        if rec_d is None:
-            rec_d = self._rec_dicts[index] = match_dict(
-                self.script.steps[index].packet, self.script.revision
-            )
-        if packet is not self._live[0]:
-            self._live = (packet, match_dict(packet, self.script.revision))
-        return compare_dicts(rec_d, self._live[1], self._ignore)
+        return self._matcher.compare(index, packet)
 
     def next_ordered(self) -> int | None:
-        ordered = self._ordered
-        while self._ordered_pos < len(ordered) and self._played[ordered[self._ordered_pos]]:
-            self._ordered_pos += 1
-        return ordered[self._ordered_pos] if self._ordered_pos < len(ordered) else None
-
-    def _next_of_key(self, key: MatchKey) -> int | None:
-        """The first unplayed recorded client step with this (namespace, type, event)."""
-        indices = self._by_key.get(key)
-        if indices is None:
-            return None
-        pos = self._key_pos[key]
-        while pos < len(indices) and self._played[indices[pos]]:
-            pos += 1
-        self._key_pos[key] = pos
-        return indices[pos] if pos < len(indices) else None
+        return self._matcher.next_ordered()
 
     def _mark_played(self, index: int) -> None:
         if not self._played[index]:
@@ -255,24 +227,15 @@ class ReplayEngine:
         if self.options.match == "strict":
             return index == self.next_ordered()
         if self.options.match == "per-event":
-            return index == self._next_of_key(self._keys[index])
+            return index == self._matcher.next_of_key(self._matcher.keys[index])
         return True
-
-    def _find(self, packet: Packet) -> int | None:
-        if self.options.match == "strict":
-            candidates = [self.next_ordered()]
-        elif self.options.match == "per-event":
-            candidates = [self._next_of_key(match_key(packet))]
-        else:
-            candidates = [i for i in self._ordered if not self._played[i]]
-        return next((i for i in candidates if i is not None and self.compare(i, packet).ok), None)
 
     def _match_ack(self, packet: Packet) -> tuple[int | None, str]:
         """A client ack: found by the id the replay sent its request with (D.3 item 1)."""
         live_id = answer_id(packet)
         request = None if live_id is None else self._acks.answer_server(namespace(packet), live_id)
         if request is None:
-            found = self._find(packet)
+            found = self._matcher.find(packet)
             waiting = self._acks.waiting_ids(namespace(packet))
             return found, (
                 f"is an ack for id {live_id}, which the replay never asked for"
@@ -288,6 +251,26 @@ class ReplayEngine:
         return expected, ""
 
     # -- playing -----------------------------------------------------------------
+
+    def _caused_by(self, index: int, ignored: set[int]) -> bool:
+        """Whether ``index`` is a client step of an ignored event, or a server step it caused."""
+        if not ignored:
+            return False
+        if index in ignored:
+            return True
+        if self.script.steps[index].dir is Direction.C2S:
+            return False
+        return self._trigger[index] in ignored or self.script.answers.get(index) in ignored
+
+    def _play_ignored(self, packet: Packet, now: float) -> list[Action]:
+        """``--ignore-event``: play the next recorded packet of its kind, whatever its args."""
+        early = self.start(now)
+        self._live_count += 1
+        index = self._matcher.take_ignored(packet)
+        if index is None:
+            self.notes.append(f"{wire_text(packet)}: not in the recording (--ignore-event)")
+            return early
+        return early + self._play_client(index, packet, now)
 
     def _play_client(self, index: int, packet: Packet, now: float) -> list[Action]:
         self._mark_played(index)
@@ -374,30 +357,7 @@ class ReplayEngine:
 
     def _outgoing(self, index: int) -> tuple[Packet, str | None] | None:
         """The recorded server packet as it must go out now (D.3 rewrites), its exact text."""
-        step = self.script.steps[index]
-        packet, text = step.packet, step.text
-        request = self.script.answers.get(index)
-        if request is not None:
-            live_id = self._acks.client_id(request)
-            if live_id is None:
-                self.notes.append(
-                    f"seq {step.seq}: not sent, the live client did not ask for an ack"
-                    f" where the recording did (seq {self.script.steps[request].seq})"
-                )
-                return None
-            if answer_id(packet) == live_id:
-                return packet, text
-            if text is not None and isinstance(packet, SioPacket):
-                spliced = spliced_id(packet, text, live_id)
-                if spliced is not None:
-                    return spliced, spliced.raw
-            return with_answer_id(packet, live_id), None
-        if asks_ack(packet) and packet.id is not None:
-            sent = self._acks.send_server(namespace(packet), packet.id, index)
-            if sent != packet.id:
-                packet, text = dataclasses.replace(packet, id=sent, raw=None), None
-        fresh = fresh_sid(packet)
-        return fresh, text if fresh is packet else None
+        return outgoing(self.script, index, self._acks, self.notes)
 
     # -- misses ------------------------------------------------------------------
 
@@ -422,8 +382,3 @@ class ReplayEngine:
     def sent_id(self, request: int) -> int | None:
         """The id recorded server request ``request`` was sent with, if it was sent."""
         return self._acks.sent_id(request)
-
-
-def _cross_seqs(causes: Mapping[int, Cause], conn: str) -> list[Any]:
-    """The other connections' packets the server packets of ``conn`` wait for."""
-    return [d for c in causes.values() if c.conn == conn for d in c.cross()]

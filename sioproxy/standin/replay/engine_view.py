@@ -7,6 +7,7 @@ the engine by this protocol and imports run one way: engine -> report.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from sioproxy.codec.packets import Packet
@@ -28,6 +29,8 @@ class EngineView(Protocol):
 
     script: Script
     label: str
+    # Which other recorded connection a packet would match (scheduler), if any.
+    elsewhere: Callable[[Packet], str | None] | None
 
     @property
     def options(self) -> MatchOptions: ...

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 from typing import Any
+from urllib.parse import parse_qsl
 
 from sioproxy.codec.packets import Packet
+from sioproxy.jsonpointer import Pointer
 from sioproxy.recording.causes import infer_causes
 from sioproxy.recording.matching import compare_dicts, match_dict, match_key
-from sioproxy.recording.model import Recording
-from sioproxy.recording.script import Step, build_script
+from sioproxy.recording.model import OpenEvent, Recording
+from sioproxy.recording.script import Script, Step, build_script
 from sioproxy.standin.replay.actions import ReplayOptions
 from sioproxy.standin.replay.causal import CauseBoard, auth_value, parse_assign
 from sioproxy.standin.replay.engine import ReplayEngine
@@ -29,7 +31,9 @@ class ConnectionScheduler:
     ``assign`` (``--assign``): ``order`` takes them in the order they opened;
     ``auto`` picks the one whose first client packet is most like the live
     client's first packet (its CONNECT and auth object), ties in order;
-    ``auth:/POINTER`` the one whose CONNECT auth has the same value there.
+    ``auth:/POINTER`` the one whose CONNECT auth has the same value there;
+    ``query:NAME`` the one whose handshake had the same query parameter NAME
+    (known at open, so no need to wait for the first packet).
     All engines share the recording's causes and one ``CauseBoard``, so a
     broadcast waits for the live packet of the connection that caused it.
     With ``loop`` it starts over after the last; otherwise ``exhausted`` turns
@@ -48,10 +52,13 @@ class ConnectionScheduler:
         self.loop = loop
         self.order = recording.connections()
         self.engines: list[ReplayEngine] = []
-        self.mode, self._pointer = parse_assign(assign)
+        self.mode, key = parse_assign(assign)
+        self._pointer = key if isinstance(key, Pointer) else None
+        self._query_name = key if isinstance(key, str) else None
         self.causes = infer_causes(recording, window=options.cause_window)
         self.board: CauseBoard[ReplayEngine] = CauseBoard()
         self._firsts: dict[str, Step | None] = {}
+        self._scripts: dict[str, Script] = {}
         self.notes: list[str] = []
 
     @property
@@ -61,7 +68,7 @@ class ConnectionScheduler:
         Only when no remaining recorded connection had the server speak first
         (a socket.io 2 ``40``, a 0.9 welcome): those need their packets at open.
         """
-        if self.mode == "order" or self.exhausted:
+        if self.mode in ("order", "query") or self.exhausted:
             return False
         return all(self._first(c) is not None for c in self._remaining())
 
@@ -69,15 +76,21 @@ class ConnectionScheduler:
     def exhausted(self) -> bool:
         return not self.order or (not self.loop and len(self.engines) >= len(self.order))
 
-    def assign(self, label: str | None = None, first: Packet | None = None) -> ReplayEngine | None:
+    def assign(
+        self,
+        label: str | None = None,
+        first: Packet | None = None,
+        query: tuple[tuple[str, str], ...] = (),
+    ) -> ReplayEngine | None:
         """The engine for a new live connection (``label`` names it in reports).
 
         ``first``: the live client's first application packet, when the
-        choice waited for it (``wants_first_packet``).
+        choice waited for it (``wants_first_packet``); ``query``: its
+        handshake's query parameters.
         """
         if self.exhausted:
             return None
-        conn = self._pick(first)
+        conn = self._pick_by_query(query) if self.mode == "query" else self._pick(first)
         engine = ReplayEngine(
             self.recording,
             conn,
@@ -85,6 +98,7 @@ class ConnectionScheduler:
             label=label,
             causes=self.causes,
             board=self.board,
+            elsewhere=lambda packet: self.matches_elsewhere(conn, packet),
         )
         self.engines.append(engine)
         return engine
@@ -120,6 +134,25 @@ class ConnectionScheduler:
             )
         return best[2] if best[0] > 0 else remaining[0]
 
+    def _pick_by_query(self, query: tuple[tuple[str, str], ...]) -> str:
+        remaining = self._remaining()
+        name = self._query_name
+        live = dict(query).get(name or "")
+        for conn in remaining:
+            if live is not None and self._recorded_query(conn).get(name or "") == live:
+                return conn
+        self.notes.append(
+            f"--assign query:{name}: no recorded connection has"
+            f" {'no such parameter' if live is None else f'{name}={live}'}; took {remaining[0]}"
+        )
+        return remaining[0]
+
+    def _recorded_query(self, conn: str) -> dict[str, str]:
+        opened = next(
+            (e for e in self.recording.entries_for(conn) if isinstance(e, OpenEvent)), None
+        )
+        return dict(parse_qsl(opened.request.query)) if opened is not None else {}
+
     def _score(self, conn: str, first: Packet, live: dict[str, Any], rev: int | None) -> int:
         step = self._first(conn)
         if step is None:
@@ -131,6 +164,33 @@ class ConnectionScheduler:
         if compare_dicts(recorded, live, self.options.pointers()).ok:
             return 2
         return int(match_key(step.packet) == match_key(first))
+
+    def matches_elsewhere(self, conn: str, packet: Packet) -> str | None:
+        """For a miss on ``conn``: the other recorded connection that has this very packet."""
+        key, pointers = match_key(packet), self.options.pointers()
+        for other in self.order:
+            if other == conn:
+                continue
+            script = self._script(other)
+            live = match_dict(packet, script.revision)
+            for step in script.client_steps():
+                if match_key(step.packet) != key:
+                    continue
+                if compare_dicts(match_dict(step.packet, script.revision), live, pointers).ok:
+                    handed = any(e.script.conn == other for e in self.engines)
+                    whose = "replayed by another live connection" if handed else "not assigned yet"
+                    return (
+                        f"it matches recorded {other} seq {step.seq} ({whose}), but this live"
+                        f" connection replays {conn}: --assign auth:/POINTER or query:NAME"
+                        " assigns by the client's identity"
+                    )
+        return None
+
+    def _script(self, conn: str) -> Script:
+        script = self._scripts.get(conn)
+        if script is None:
+            script = self._scripts[conn] = build_script(self.recording, conn)
+        return script
 
     def summary(self) -> ReplaySummary:
         summary = summarize(self.engines, recorded_connections=len(self.order))

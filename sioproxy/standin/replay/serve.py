@@ -119,7 +119,7 @@ class ReplayService:
     def assign(
         self, conn: ServerConnection, app: ReplayApp, first: Packet | None = None
     ) -> ReplayEngine | None:
-        engine = self.scheduler.assign(label=conn.label, first=first)
+        engine = self.scheduler.assign(label=conn.label, first=first, query=conn.query)
         for text in self.scheduler.notes:
             self.note(text, conn=conn.label, level="warning")
         self.scheduler.notes.clear()

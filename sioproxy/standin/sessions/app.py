@@ -156,6 +156,8 @@ class ServerConnection:
     sid: str
     generation: Generation
     _session: _Session = field(repr=False)
+    # The handshake request's query parameters (``--assign query:NAME``).
+    query: tuple[tuple[str, str], ...] = ()
 
     @property
     def transport(self) -> str:

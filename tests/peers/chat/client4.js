@@ -6,6 +6,7 @@
 //   --after NAME:TEXT         before saying, wait until NAME said TEXT
 //   --until NAME:TEXT         leave once NAME said TEXT (default: own TEXT)
 //   --admin                   also join "/admin"
+//   --query K=V&...           handshake query parameters (for --assign query:K)
 // Prints `ready` once the join is acknowledged, then ONE JSON line (the
 // transcript: acks, confirmed, joined, said, admin) and exits 0.
 const path = require('path');
@@ -35,9 +36,10 @@ function waiter() {
 async function main() {
   const opts = parseArgs(process.argv.slice(2), {
     url: '', transport: 'websocket', name: '', room: '', say: '', waitJoined: '0',
-    after: '', until: '', admin: false,
+    after: '', until: '', admin: false, query: '',
   });
-  const manager = new Manager(opts.url, { ...MODES[opts.transport], reconnection: false });
+  const query = Object.fromEntries(new URLSearchParams(opts.query));
+  const manager = new Manager(opts.url, { ...MODES[opts.transport], reconnection: false, query });
   const t = { acks: [], confirmed: [], joined: [], said: [], admin: [] };
   const w = waiter();
   const root = manager.socket('/', { auth: { user: opts.name } });

@@ -6,6 +6,8 @@
 //            answered with "confirmed"); say(text, ack) broadcasts "said" to the
 //            room, sender included.
 //   "/admin" says "hello-admin" to whoever joins it.
+// CHAT_DRIFT=said in the environment changes the "said" payload (the text gets
+// a "!"), for the drift tests of `sioproxy diff`.
 // Prints `listening <port>` and serves until SIGTERM, like the other peers.
 const http = require('http');
 const path = require('path');
@@ -14,6 +16,7 @@ const { listen } = require('../common/scenario');
 
 const httpServer = http.createServer();
 const io = new Server(httpServer, { serveClient: false });
+const drift = process.env.CHAT_DRIFT || '';
 
 io.on('connection', (socket) => {
   const user = String((socket.handshake.auth || {}).user || 'anonymous');
@@ -26,7 +29,8 @@ io.on('connection', (socket) => {
     socket.emit('confirm', room, (answer) => socket.emit('confirmed', answer));
   });
   socket.on('say', (text, ack) => {
-    if (room !== null) io.to(room).emit('said', { from: user, text });
+    const said = drift === 'said' ? `${text}!` : text;
+    if (room !== null) io.to(room).emit('said', { from: user, text: said });
     ack('ok');
   });
 });

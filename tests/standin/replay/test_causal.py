@@ -4,10 +4,12 @@ which recorded connection a live one gets (--assign)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from sioproxy.errors import ConfigError
-from sioproxy.recording.model import Recording
+from sioproxy.recording.model import OpenEvent, Recording
 from sioproxy.standin.replay import ReplayEngine, ReplayOptions
 from sioproxy.standin.replay.causal import parse_assign
 from sioproxy.standin.replay.scheduler import ConnectionScheduler
@@ -122,7 +124,81 @@ def test_a_server_that_speaks_first_is_assigned_at_open() -> None:
 
 
 def test_bad_assign_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match="--assign must be order, auto or auth:/POINTER"):
+    with pytest.raises(ConfigError, match="--assign must be order, auto, auth:/POINTER"):
         parse_assign("name")
     with pytest.raises(ConfigError, match="--assign auth:user"):
         parse_assign("auth:user")
+
+
+def test_ignore_event_takes_those_client_packets_as_they_come() -> None:
+    """--ignore-event: a "ping" with other args is no miss, and its reply still goes out;
+    the recorded pings the client did not send are not owed."""
+    b = RecordingBuilder(Generation.EIO4).open("c1")
+    b.c("40").s('40{"sid":"a"}').c('42["ping",1]').s('42["pong",1]')
+    rec = b.c('42["ping",2]').s('42["pong",2]').c('42["bye"]').s('42["ciao"]').build()
+    engine = ReplayEngine(rec, "c1", ReplayOptions(speed=0, ignore_events=("ping",)))
+    engine.on_client_packet(sio("40"), 0.0)
+    assert sends(engine.on_client_packet(sio('42["ping",99]'), 0.0)) == ['42["pong",1]']
+    assert sends(engine.on_client_packet(sio('42["bye"]'), 0.0)) == ['42["ciao"]']
+    assert engine.mismatches == []
+    assert engine.all_played
+
+
+def test_a_miss_names_the_recorded_connection_the_packet_matches() -> None:
+    s = scheduler(chat(), "order")
+    bob = s.assign("live-bob")  # --assign order: bob gets alice's recording
+    assert bob is not None
+    bob.on_client_packet(sio('40{"user":"bob"}'), 0.0)
+    (report,) = bob.mismatches
+    assert any(
+        h.startswith(
+            "it matches recorded c2 seq 5 (not assigned yet), but this live connection"
+            " replays c1: --assign auth:/POINTER or query:NAME"
+        )
+        for h in report.hints
+    ), report.hints
+
+
+def reconnecting() -> Recording:
+    """alice (c1) drops and comes back as c3 after bob (c2) joined."""
+    b = RecordingBuilder(Generation.EIO4)
+    b.open("c1", 0.0).c('40{"user":"alice"}', 0.1).s('40{"sid":"a"}', 0.11).close(0.2)
+    b.open("c2", 0.3).c('40{"user":"bob"}', 0.4).s('40{"sid":"b"}', 0.41)
+    b.open("c3", 0.5).c('40{"user":"alice"}', 0.6).s('40{"sid":"a2"}', 0.61)
+    b.c('42["back"]', 0.7).s('42["welcome back"]', 0.71)
+    return b.build()
+
+
+@pytest.mark.parametrize("assign", ["auto", "auth:/user"])
+def test_a_reconnection_maps_to_the_recorded_reconnection(assign: str) -> None:
+    s = scheduler(reconnecting(), assign)
+    picked = []
+    for user in ("bob", "alice", "alice"):
+        engine = s.assign(f"live-{user}", first=sio(f'40{{"user":"{user}"}}'))
+        assert engine is not None
+        picked.append(engine.script.conn)
+    assert picked == ["c2", "c1", "c3"]
+
+
+def with_queries(rec: Recording, queries: dict[str, str]) -> Recording:
+    """The recording with each connection's handshake query set."""
+    entries = [
+        dataclasses.replace(e, request=dataclasses.replace(e.request, query=queries[e.conn]))
+        if isinstance(e, OpenEvent)
+        else e
+        for e in rec.entries
+    ]
+    return dataclasses.replace(rec, entries=tuple(entries))
+
+
+def test_assign_by_query_parameter_at_open() -> None:
+    rec = with_queries(chat(), {"c1": "name=alice&EIO=4", "c2": "name=bob&EIO=4"})
+    s = scheduler(rec, "query:name")
+    assert not s.wants_first_packet  # the query is there at open
+    bob = s.assign("live-bob", query=(("EIO", "4"), ("name", "bob")))
+    assert bob is not None
+    assert bob.script.conn == "c2"
+    nobody = s.assign("live-x", query=(("name", "carol"),))
+    assert nobody is not None
+    assert nobody.script.conn == "c1"
+    assert s.notes == ["--assign query:name: no recorded connection has name=carol; took c1"]

@@ -185,6 +185,7 @@ def test_scheduler_hands_out_connections_in_order_and_loops() -> None:
         "sioproxy.standin.replay.engine",
         "sioproxy.recording.matching",
         "sioproxy.standin.replay.report",
+        "sioproxy.standin.replay.explain",
         "sioproxy.recording.script",
         "sioproxy.standin.replay.acks",
     ],

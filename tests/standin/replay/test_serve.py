@@ -20,6 +20,7 @@ class FakeConnection:
     transport: str = "websocket"
     generation: Generation = Generation.EIO4
     sid: str = "live-sid"
+    query: tuple[tuple[str, str], ...] = ()
     sent: list[Any] = field(default_factory=list)
     closed: bool = False
 

@@ -1,0 +1,104 @@
+"""Cross-connection order: the recorded connections of one client play together.
+
+Layer: pure (sans-IO); never twisted. A recording of several clients is a
+conversation: bob hears alice's broadcast only if he joined the room before
+she spoke. So the replayers of one group (every recorded connection, played
+at once) share a ``PlayOrder``: each reports its *frontier*, the recorded
+``seq`` of its earliest step not yet played (a client packet not sent, a
+server packet neither received nor given up; the ``open`` entry before the
+connection started). A connection opens, and sends a client packet, only when
+every other connection's frontier is past that packet's ``seq``: everything
+recorded before it, on any connection, has been played. The server packets
+its own packets cause (a broadcast to bob) are then expected where they were
+recorded (docs/replay-client.md, "Several connections").
+
+Bounded: a connection that never catches up (its server packet never comes)
+holds the others at most ``max_wait`` seconds per packet; the packet then
+goes anyway and ``releases`` counts it, with a note. A connection that ended
+no longer holds anyone.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from sioproxy.recording.causes import DEFAULT_MAX_WAIT
+
+__all__ = ["PlayOrder", "Release"]
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """A packet that went after ``max_wait`` without the connections it waited for."""
+
+    conn: str
+    seq: int
+    behind: tuple[str, ...]
+    max_wait: float
+
+    def note(self) -> str:
+        return (
+            f"seq {self.seq} sent after --max-wait {self.max_wait:g} s: "
+            f"{', '.join(self.behind)} had not played what came before it"
+        )
+
+
+class PlayOrder:
+    """The frontiers of one group of connections; see the module docstring."""
+
+    def __init__(self, max_wait: float = DEFAULT_MAX_WAIT) -> None:
+        self.max_wait = max_wait
+        self._frontier: dict[str, float] = {}
+        self._since: dict[str, tuple[int, float]] = {}  # conn -> (waiting seq, since)
+        self._waiting: set[str] = set()
+        self._woken: list[str] = []
+        self.releases: list[Release] = []
+
+    def join(self, conn: str, opened_seq: int) -> None:
+        """Register a connection before anything plays; it holds back what follows its open."""
+        self._frontier[conn] = opened_seq
+
+    def advance(self, conn: str, frontier: float) -> None:
+        """``conn`` has played everything before ``frontier`` (``math.inf``: all of it)."""
+        if self._frontier.get(conn) == frontier:
+            return
+        self._frontier[conn] = frontier
+        if self._waiting:
+            woken = sorted(self._waiting - {conn})
+            self._waiting -= set(woken)
+            self._woken += [w for w in woken if w not in self._woken]
+
+    def finish(self, conn: str) -> None:
+        self.advance(conn, math.inf)
+
+    def behind(self, conn: str, seq: int) -> list[str]:
+        """The other connections that have not yet played everything before ``seq``."""
+        return [c for c, f in self._frontier.items() if f < seq and c != conn]
+
+    def may_play(self, conn: str, seq: int, now: float) -> bool:
+        """Whether ``conn`` may play its step ``seq`` now; False registers it as waiting."""
+        behind = self.behind(conn, seq)
+        if not behind:
+            self._since.pop(conn, None)
+            return True
+        waited_seq, since = self._since.get(conn, (seq, now))
+        if waited_seq != seq:
+            since = now
+        if now - since >= self.max_wait:
+            self._since.pop(conn, None)
+            self.releases.append(Release(conn, seq, tuple(behind), self.max_wait))
+            return True
+        self._since[conn] = (seq, since)
+        self._waiting.add(conn)
+        return False
+
+    def deadline(self, conn: str) -> float | None:
+        """When ``conn``'s current wait ends by ``max_wait`` (None: it does not wait)."""
+        waiting = self._since.get(conn)
+        return None if waiting is None else waiting[1] + self.max_wait
+
+    def take_woken(self) -> list[str]:
+        """The waiting connections some other connection's progress may let go."""
+        woken, self._woken = self._woken, []
+        return woken

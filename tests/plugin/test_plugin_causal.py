@@ -1,0 +1,124 @@
+"""The pytest plugin replays several clients of one test with causality.
+
+An inner suite has two python-socketio clients in one test, alice and bob, in
+a chat room (tests/peers/chat/server_py5.py). It is recorded once (mode once)
+with alice connecting first, then replayed with the server stopped and bob
+connecting first: bob must hear alice's "hi" only after she said it, because
+his copy of the broadcast waits for her live "say" (docs/replay.md, "Causes").
+With cross-connection causes turned off (``cause_window=0``) the same replay
+sends bob the broadcast as soon as he joined: the inner test fails, which
+shows the order comes from the causes and not from luck.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.interop.peers import RunningServer, start_server
+
+pytest_plugins = ["pytester"]
+
+TWO_CLIENTS = """
+import os
+import threading
+
+import pytest
+import socketio
+
+
+def join(url, user, log, heard):
+    client = socketio.Client(reconnection=False)
+
+    def said(message):
+        log.append(f"{user} heard {message['from']}:{message['text']}")
+        heard.set()
+
+    client.on("said", said)
+    client.on("confirm", lambda room: {"ok": user, "room": room})
+    client.connect(url, auth={"user": user}, transports=["websocket"], wait_timeout=5)
+    assert client.call("join", "r1", timeout=5) == {"joined": "r1"}
+    return client
+
+
+@pytest.mark.sioproxy(cause_window=float(os.environ.get("CAUSE_WINDOW", "1")))
+def test_two_clients(sioproxy):
+    log = []
+    heard = {"alice": threading.Event(), "bob": threading.Event()}
+    users = ["alice", "bob"] if os.environ.get("ORDER") != "reversed" else ["bob", "alice"]
+    clients = {user: join(sioproxy.url, user, log, heard[user]) for user in users}
+    try:
+        log.append("alice says hi")
+        assert clients["alice"].call("say", "hi", timeout=5) == "ok"
+        assert heard["alice"].wait(5)
+        assert heard["bob"].wait(5)
+    finally:
+        for client in clients.values():
+            client.disconnect()
+    assert log.index("alice says hi") < log.index("bob heard alice:hi"), log
+    assert sioproxy.mismatches == []
+"""
+
+RECORDING = Path("recordings/test_two/test_two_clients.jsonl")
+
+
+@pytest.fixture(scope="module")
+def chat_server() -> Iterator[RunningServer]:
+    server = start_server("chat-py-sio5")
+    yield server
+    server.stop()
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def two_clients_recording(
+    tmp_path_factory: pytest.TempPathFactory, chat_server: RunningServer
+) -> bytes:
+    """The suite recorded once (alice first) against the python-socketio chat server."""
+    where = tmp_path_factory.mktemp("record")
+    (where / "test_two.py").write_text(TWO_CLIENTS)
+    (where / "pytest.ini").write_text(f"[pytest]\nsioproxy_upstream = {chat_server.url}\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--sio-record-mode=once"],
+        cwd=where,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return (where / RECORDING).read_bytes()
+
+
+@pytest.fixture
+def suite(
+    pytester: pytest.Pytester, two_clients_recording: bytes, monkeypatch: pytest.MonkeyPatch
+) -> pytest.Pytester:
+    """The suite with its recording in place, replayed with bob connecting first."""
+    pytester.makepyfile(test_two=TWO_CLIENTS)
+    target = pytester.path / RECORDING
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(two_clients_recording)
+    monkeypatch.setenv("ORDER", "reversed")
+    monkeypatch.delenv("CAUSE_WINDOW", raising=False)
+    return pytester
+
+
+def test_two_clients_in_one_test_replay_in_causal_order(suite: pytest.Pytester) -> None:
+    run(suite).assert_outcomes(passed=1)
+
+
+def test_without_cross_causes_bob_hears_alice_before_she_speaks(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CAUSE_WINDOW", "0")
+    result = run(suite)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*bob heard alice:hi*alice says hi*"])
