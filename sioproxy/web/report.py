@@ -83,10 +83,11 @@ def build_report(loaded: LoadedRows, *, title: str = "sioproxy report") -> str:
         f"<style>\n{static_text('style.css')}</style>",
     )
     scripts = "".join(
-        f"<script>\n{static_text(name)}</script>\n" for name in ("filter.js", "app.js")
+        f"<script>\n{static_text(name)}</script>\n" for name in ("filter.js", "diff.js", "app.js")
     )
     page = page.replace(
-        '<script src="static/filter.js"></script>\n<script src="static/app.js"></script>\n',
+        '<script src="static/filter.js"></script>\n<script src="static/diff.js"></script>\n'
+        '<script src="static/app.js"></script>\n',
         f'<script type="application/json" id="sio-data">{_embed_json(data)}</script>\n{scripts}',
     )
     return page

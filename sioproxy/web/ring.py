@@ -5,7 +5,9 @@ Layer: pure (web). Standard library only; never twisted.
 The proxy keeps the last ``capacity`` rows (``--web-ring``, default 100,000):
 memory stays bounded however long it runs. Rows are stored as the proxy saw
 them and turned into page JSON only when a page asks (``encode``), so a proxy
-with no page attached pays one ``deque.append`` per packet. Ids start at 1 and
+with no page attached pays one ``deque.append`` per packet. With ``keep_items``
+the item stays next to its JSON (``proxy --web`` makes the page's downloads
+from it); otherwise the JSON is all that is kept once made. Ids start at 1 and
 never repeat; a page that reconnects sends the last id it saw
 (``Last-Event-ID``) and gets what followed, or, if the ring has moved past it,
 everything still held and the number it missed.
@@ -28,11 +30,14 @@ DEFAULT_CAPACITY = 100_000
 class Ring:
     """The last ``capacity`` items; ``encode`` turns an item into its line of JSON."""
 
-    def __init__(self, capacity: int, encode: Callable[[Any], str]) -> None:
+    def __init__(
+        self, capacity: int, encode: Callable[[Any], str], *, keep_items: bool = False
+    ) -> None:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
         self.capacity = capacity
         self._encode = encode
+        self._keep_items = keep_items
         self._items: deque[list[Any]] = deque(maxlen=capacity)  # [id, item, encoded or None]
         self.last_id = 0
         self.evicted = 0
@@ -77,9 +82,14 @@ class Ring:
             return None
         return self._text(self._items[index])
 
+    def items(self) -> list[Any]:
+        """The items still held, oldest first (None for an encoded one without ``keep_items``)."""
+        return [slot[1] for slot in self._items]
+
     def _text(self, slot: list[Any]) -> str:
         if slot[2] is None:
             slot[2] = self._encode(slot[1])
-            slot[1] = None  # the encoded line is all that is kept
+            if not self._keep_items:
+                slot[1] = None  # fewer live objects for the garbage collector to walk
         text: str = slot[2]
         return text
