@@ -28,9 +28,16 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     report.set_defaults(handler=run_report)
 
     web = sub.add_parser(
-        "web", help="serve recordings in the web inspector, following growing files"
+        "web",
+        help="serve recordings (and a `diff --report` file) in the web inspector,"
+        " following growing files",
     )
-    web.add_argument("files", nargs="+", metavar="FILE")
+    web.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="recordings, and at most one `sioproxy diff --report` file (told by its content)",
+    )
     web.add_argument(
         "--listen", default="127.0.0.1:8090", help="HOST:PORT (port 0 picks a free port)"
     )
