@@ -15,6 +15,11 @@ For each it prints the proxy's CPU seconds (``/proc/PID/stat`` utime+stime)
 per 1,000 recorded packets, the ratio to ``plain``, and the browser's CPU
 (every Chromium process under this script) for ``web-page``.
 
+``--before DIR`` adds ``web-page-before``: the same as ``web-page`` but run
+from another checkout (``git archive REV | tar -x -C DIR``), with its own
+page in the same browser, so a change is measured against the old code in
+the same run.
+
     python bench/web.py --sockets 20 --seconds 8 --interval-ms 20 --rounds 2
 """
 
@@ -96,12 +101,34 @@ def web_url(proc: RunningSioproxy) -> str:
     raise SystemExit("no 'sioproxy web on' line")
 
 
+def start_tree(tree: Path, args: list[str]) -> RunningSioproxy:
+    """``python -m sioproxy ARGS`` from another checkout (its own code, not this one)."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=str(tree))
+    stderr = tempfile.NamedTemporaryFile(  # noqa: SIM115 - the process writes it until stopped
+        prefix="sioproxy-", suffix=".stderr", delete=False
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sioproxy", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        cwd=tree,
+        env=env,
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline().decode("utf-8", "replace").split()
+    if not first:
+        raise SystemExit(f"{tree}: sioproxy did not start")
+    return RunningSioproxy(process, first[-1], Path(stderr.name))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sockets", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--interval-ms", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--before", type=Path, default=None, metavar="DIR")
     opts = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -109,20 +136,28 @@ def main() -> int:
     server = start_server("node-sio4")
     procs: dict[str, RunningSioproxy] = {}
     outs: dict[str, Path] = {}
-    totals = {name: [0.0, 0] for name in ("plain", "web-idle", "web-page")}
-    browser_total = 0.0
+    names = ["plain", "web-idle", "web-page"] + (["web-page-before"] if opts.before else [])
+    totals = {name: [0.0, 0] for name in names}
+    browser_totals = {name: 0.0 for name in names if name.startswith("web-page")}
+    shown = {}
     try:
         for name in totals:
             outs[name] = work / f"{name}.jsonl"
             extra = [] if name == "plain" else ["--web", "127.0.0.1:0"]
             args = ["record", "--listen", "127.0.0.1:0", "--upstream", server.url]
-            procs[name] = start_sioproxy([*args, "--out", str(outs[name]), "-q", *extra])
+            args += ["--out", str(outs[name]), "-q", *extra]
+            before = name == "web-page-before"
+            procs[name] = start_tree(opts.before, args) if before else start_sioproxy(args)
         with sync_playwright() as pw:
             chromium = shutil.which("chromium") or "/usr/bin/chromium"
             browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-            page = browser.new_page()
-            page.goto(web_url(procs["web-page"]))
-            page.wait_for_function("document.getElementById('status').textContent.includes('live')")
+            pages = {}
+            for name in browser_totals:
+                pages[name] = browser.new_page()
+                pages[name].goto(web_url(procs[name]))
+                pages[name].wait_for_function(
+                    "document.getElementById('status').textContent.includes('live')"
+                )
             for _ in range(opts.rounds):
                 for name, proc in procs.items():
                     before, rows = cpu_seconds(proc.pid), lines(outs[name])
@@ -131,9 +166,11 @@ def main() -> int:
                     time.sleep(0.5)  # the batched recording lines reach the file
                     totals[name][0] += cpu_seconds(proc.pid) - before
                     totals[name][1] += lines(outs[name]) - rows
-                    if name == "web-page":
-                        browser_total += browser_cpu() - b0
-            shown = page.evaluate("window.sioInspector.rows()")
+                    if name in browser_totals:
+                        browser_totals[name] += browser_cpu() - b0
+            shown = {
+                name: page.evaluate("window.sioInspector.rows()") for name, page in pages.items()
+            }
             browser.close()
     finally:
         for proc in procs.values():
@@ -150,11 +187,14 @@ def main() -> int:
     for name, (cpu, packets) in totals.items():
         per = cpu / max(packets, 1)
         print(f"| {name} | {packets} | {cpu:.2f} | {per * 1e6:.1f} | {per / base:.3f}x |")
-    page_packets = max(totals["web-page"][1], 1)
-    print(
-        f"browser CPU during web-page: {browser_total:.2f} s"
-        f" ({browser_total / page_packets * 1e6:.1f} ms / 1,000 packets); page held {shown} rows"
-    )
+    for name, browser_total in browser_totals.items():
+        page_packets = max(totals[name][1], 1)
+        print(
+            f"browser CPU during {name}: {browser_total:.2f} s"
+            f" ({browser_total / page_packets * 1e6:.1f} ms / 1,000 packets);"
+            f" page held {shown.get(name)} rows"
+        )
+    print("load average (1, 5, 15 min): " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     return 0
 
 

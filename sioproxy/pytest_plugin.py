@@ -60,6 +60,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="record mode of every sioproxy fixture (the marker's mode= still wins)",
     )
+    group.addoption(
+        "--sio-html-report",
+        dest="sio_html_report",
+        default=None,
+        metavar="DIR",
+        help="on a replay miss, write the recording as an HTML report (docs/web.md) into DIR",
+    )
     for name, help_text in _INI.items():
         parser.addini(name, help_text, default="")
 
@@ -288,12 +295,12 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
             "(most likely because of the replay miss above; traceback in the section below)"
         )
     if problem is not None:  # failed outside the except: no "during handling" chain
-        pytest.fail(problem, pytrace=False)
+        pytest.fail(_with_html(item, problem), pytrace=False)
     session = item.stash.get(_SESSION, None)
     if session is not None:
         verdict = session.verdict()
         if verdict:
-            pytest.fail(verdict, pytrace=False)
+            pytest.fail(_with_html(item, verdict), pytrace=False)
         if session.settings.spec_fail:
             try:
                 broken = spec_verdict(session.settings.spec, session.violations)
@@ -302,6 +309,21 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
             if broken:
                 pytest.fail(broken, pytrace=False)
     return result
+
+
+def _with_html(item: pytest.Item, verdict: str) -> str:
+    """``--sio-html-report DIR``: the replayed recording as a CI artifact, named in the failure."""
+    folder = item.config.getoption("sio_html_report", None)
+    session = item.stash.get(_SESSION, None)
+    if not folder or session is None:
+        return verdict
+    from sioproxy.testing.html_report import write_miss_report
+
+    try:
+        path = write_miss_report(Path(folder), item.nodeid, session.recording_path, verdict)
+    except (OSError, SioProxyError) as exc:
+        return f"{verdict}\n\nsioproxy: no HTML report: {exc}"
+    return f"{verdict}\n\nHTML report: {path}"
 
 
 def _test_passed(item: pytest.Item) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 from sioproxy import limits
 from sioproxy.cli.loading import load_recording
 from sioproxy.cli.reactor_run import react_with_status
-from sioproxy.errors import RecordingError
+from sioproxy.errors import ConfigError, RecordingError, SioProxyError
 from sioproxy.ops.config import bounded_float, bounded_int
 from sioproxy.textsafe import escape_controls
 from sioproxy.web.ring import DEFAULT_CAPACITY
@@ -28,9 +28,16 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     report.set_defaults(handler=run_report)
 
     web = sub.add_parser(
-        "web", help="serve recordings in the web inspector, following growing files"
+        "web",
+        help="serve recordings (and a `diff --report` file) in the web inspector,"
+        " following growing files",
     )
-    web.add_argument("files", nargs="+", metavar="FILE")
+    web.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="recordings, and at most one `sioproxy diff --report` file (told by its content)",
+    )
     web.add_argument(
         "--listen", default="127.0.0.1:8090", help="HOST:PORT (port 0 picks a free port)"
     )
@@ -86,14 +93,80 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_web(args: argparse.Namespace) -> int:
+    paths, diff = _split_files(args.files)  # a bad mix: ConfigError, one line and exit 2
+
     def _main(reactor: Any) -> Any:
         from twisted.internet import defer
 
         from sioproxy.web.server import serve_files
 
-        return defer.ensureDeferred(serve_files(reactor, args))
+        return defer.ensureDeferred(serve_files(reactor, args, paths, diff))
 
     return react_with_status(_main, args.command)
+
+
+def _split_files(files: list[str]) -> tuple[list[str], dict[str, Any] | None]:
+    """The recordings to follow, and the page's view of a ``diff --report`` file if one is given.
+
+    A report's Socket.IO texts are decoded with the generation of the first
+    connection of the first recording given, or else of the recording the
+    report names, if it can be read.
+    """
+    from sioproxy.web import diffview
+
+    paths: list[str] = []
+    reports: list[tuple[str, dict[str, Any]]] = []
+    for path in files:
+        report = _read_report(path)
+        if report is None:
+            paths.append(path)
+        else:
+            reports.append((path, report))
+    if not reports:
+        return paths, None
+    if len(reports) > 1:
+        raise ConfigError(None, None, "give one diff report at a time")
+    report = reports[0][1]
+    named = report.get("recording")
+    generation = None
+    for candidate in [*paths, *([named] if isinstance(named, str) else [])]:
+        generation = _first_generation(candidate)
+        if generation is not None:
+            break
+    view = diffview.diff_view(report, diffview.revision_of(generation))
+    return paths, {"view": view, "marks": diffview.drift_marks(view)}
+
+
+def _first_generation(path: str) -> Any:
+    """The generation of the first connection of a recording, or None if it cannot be read."""
+    from sioproxy.recording import iter_entries
+    from sioproxy.recording.model import OpenEvent
+
+    try:
+        with iter_entries(path) as stream:
+            for entry in stream:
+                if isinstance(entry, OpenEvent):
+                    return entry.generation
+    except SioProxyError:
+        return None
+    return None
+
+
+def _read_report(path: str) -> dict[str, Any] | None:
+    """The diff report in ``path``, or None for a recording (or a file not there yet)."""
+    from sioproxy.web import diffview
+
+    try:
+        with open(path, "rb") as file:
+            if not diffview.looks_like_report(file.readline(65536)):
+                return None
+            file.seek(0)
+            data = file.read(diffview.MAX_REPORT_BYTES + 1)
+    except OSError:
+        return None
+    if len(data) > diffview.MAX_REPORT_BYTES:
+        return None
+    return diffview.parse_report(data)
 
 
 def live_web(reactor: Any, args: argparse.Namespace, redactor: Any) -> Any:
@@ -103,9 +176,20 @@ def live_web(reactor: Any, args: argparse.Namespace, redactor: Any) -> Any:
     from sioproxy.web.live import LiveRows
     from sioproxy.web.server import WebHub
 
-    rows = LiveRows(redactor, args.web_ring)
+    out = getattr(args, "out", None) if getattr(args, "record", False) else None
+    # Downloads: record reads its own file again (all of it, as written); proxy keeps the
+    # ring's events to make entries of them.
+    rows = LiveRows(
+        redactor, args.web_ring, upstream=getattr(args, "upstream", None), keep_items=out is None
+    )
     hub = WebHub(reactor, rows.ring)
     hub.sink = rows.sink
+    if out is None:
+        hub.recordings = lambda: [rows.recording()]
+    else:
+        from sioproxy.recording import read_recording
+
+        hub.recordings = lambda: [read_recording(out)]
     return hub
 
 
@@ -133,6 +217,7 @@ async def start_replay_web(
     hub = WebHub(reactor, Ring(args.web_ring, str), names=[os.path.basename(args.recording)])
     for line in recording_rows(recording):
         hub.publish(line)
+    hub.recordings = lambda: [recording]
     marks = ReplayMarks(recording)
     # A miss quotes what the live client sent: redacted like the replay's log.
     redact = Redactor.from_summary(recording.header.redactions).redact_output

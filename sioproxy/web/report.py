@@ -64,8 +64,10 @@ def _embed_json(text: str) -> str:
     return text.replace("<", "\\u003c")
 
 
-def build_report(loaded: LoadedRows, *, title: str = "sioproxy report") -> str:
-    """The self-contained HTML page of ``loaded``."""
+def build_report(
+    loaded: LoadedRows, *, title: str = "sioproxy report", replay: dict[str, Any] | None = None
+) -> str:
+    """The self-contained HTML page of ``loaded``; ``replay``: marks and misses to show."""
     pictures = session_pictures(loaded.rows, names=loaded.names)
     data = (
         '{"rows":['
@@ -74,6 +76,7 @@ def build_report(loaded: LoadedRows, *, title: str = "sioproxy report") -> str:
         + json.dumps(loaded.names)
         + ',"pictures":'
         + json.dumps(pictures, ensure_ascii=False)
+        + (',"replay":' + json.dumps(replay, ensure_ascii=False) if replay is not None else "")
         + "}"
     )
     page = static_text("index.html")
@@ -83,10 +86,11 @@ def build_report(loaded: LoadedRows, *, title: str = "sioproxy report") -> str:
         f"<style>\n{static_text('style.css')}</style>",
     )
     scripts = "".join(
-        f"<script>\n{static_text(name)}</script>\n" for name in ("filter.js", "app.js")
+        f"<script>\n{static_text(name)}</script>\n" for name in ("filter.js", "diff.js", "app.js")
     )
     page = page.replace(
-        '<script src="static/filter.js"></script>\n<script src="static/app.js"></script>\n',
+        '<script src="static/filter.js"></script>\n<script src="static/diff.js"></script>\n'
+        '<script src="static/app.js"></script>\n',
         f'<script type="application/json" id="sio-data">{_embed_json(data)}</script>\n{scripts}',
     )
     return page

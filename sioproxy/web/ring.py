@@ -5,7 +5,9 @@ Layer: pure (web). Standard library only; never twisted.
 The proxy keeps the last ``capacity`` rows (``--web-ring``, default 100,000):
 memory stays bounded however long it runs. Rows are stored as the proxy saw
 them and turned into page JSON only when a page asks (``encode``), so a proxy
-with no page attached pays one ``deque.append`` per packet. Ids start at 1 and
+with no page attached pays one ``deque.append`` per packet. With ``keep_items``
+the item stays next to its JSON (``proxy --web`` makes the page's downloads
+from it); otherwise the JSON is all that is kept once made. Ids start at 1 and
 never repeat; a page that reconnects sends the last id it saw
 (``Last-Event-ID``) and gets what followed, or, if the ring has moved past it,
 everything still held and the number it missed.
@@ -26,60 +28,77 @@ DEFAULT_CAPACITY = 100_000
 
 
 class Ring:
-    """The last ``capacity`` items; ``encode`` turns an item into its line of JSON."""
+    """The last ``capacity`` items; ``encode`` turns an item into its line of JSON.
 
-    def __init__(self, capacity: int, encode: Callable[[Any], str]) -> None:
+    Ids are consecutive, so a slot needs no id of its own: two deques in step
+    hold the items and their JSON lines. No object per slot means fewer for
+    the garbage collector to walk, which is most of what an idle ring costs.
+    """
+
+    def __init__(
+        self, capacity: int, encode: Callable[[Any], str], *, keep_items: bool = False
+    ) -> None:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
         self.capacity = capacity
         self._encode = encode
-        self._items: deque[list[Any]] = deque(maxlen=capacity)  # [id, item, encoded or None]
+        self._keep_items = keep_items
+        self._items: deque[Any] = deque(maxlen=capacity)  # None once encoded (unless kept)
+        self._texts: deque[str | None] = deque(maxlen=capacity)
         self.last_id = 0
         self.evicted = 0
-        self._listeners: list[Callable[[int], None]] = []
+        self._listeners: tuple[Callable[[int], None], ...] = ()
 
     def __len__(self) -> int:
         return len(self._items)
 
     @property
     def first_id(self) -> int:
-        return self._items[0][0] if self._items else self.last_id + 1
+        return self.last_id - len(self._items) + 1
 
     def append(self, item: Any) -> int:
         if len(self._items) == self.capacity:
             self.evicted += 1
         self.last_id += 1
-        self._items.append([self.last_id, item, None])
-        for listener in list(self._listeners):
+        self._items.append(item)
+        self._texts.append(None)
+        for listener in self._listeners:
             listener(self.last_id)
         return self.last_id
 
     def listen(self, listener: Callable[[int], None]) -> Callable[[], None]:
         """Call ``listener(id)`` after each append; returns the function that stops it."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+        self._listeners += (listener,)
+
+        def stop() -> None:
+            self._listeners = tuple(x for x in self._listeners if x is not listener)
+
+        return stop
 
     def since(self, last_seen: int, limit: int | None = None) -> tuple[list[tuple[int, str]], int]:
         """Rows after id ``last_seen`` (at most ``limit``), and how many were lost to the ring."""
-        start = max(last_seen + 1, self.first_id)
+        first = self.first_id
+        start = max(last_seen + 1, first)
         missed = max(0, start - last_seen - 1) if last_seen < self.last_id else 0
-        out: list[tuple[int, str]] = []
-        index = start - self.first_id
+        index = start - first
         end = len(self._items) if limit is None else min(len(self._items), index + limit)
-        for i in range(max(index, 0), end):
-            out.append((self._items[i][0], self._text(self._items[i])))
-        return out, missed
+        return [(first + i, self._text(i)) for i in range(max(index, 0), end)], missed
 
     def get(self, row_id: int) -> str | None:
         """The JSON line of ``row_id``, or None once the ring has let it go."""
         index = row_id - self.first_id
         if index < 0 or index >= len(self._items):
             return None
-        return self._text(self._items[index])
+        return self._text(index)
 
-    def _text(self, slot: list[Any]) -> str:
-        if slot[2] is None:
-            slot[2] = self._encode(slot[1])
-            slot[1] = None  # the encoded line is all that is kept
-        text: str = slot[2]
+    def items(self) -> list[Any]:
+        """The items still held, oldest first (None for an encoded one without ``keep_items``)."""
+        return list(self._items)
+
+    def _text(self, index: int) -> str:
+        text = self._texts[index]
+        if text is None:
+            text = self._texts[index] = self._encode(self._items[index])
+            if not self._keep_items:
+                self._items[index] = None  # fewer live objects for the garbage collector to walk
         return text

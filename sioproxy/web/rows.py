@@ -95,6 +95,13 @@ def packet_row(event: PacketSeen, *, wall0: float = 0.0) -> Row:
         nsp = nsp or "/"
     kind = event.type_name
     raw = event.raw if type(event.raw) is str else None
+    if event.error is not None or kind == "connect":
+        args: Any = []  # a CONNECT's auth and query may hold secrets: never shown (logfmt)
+    else:
+        # The log's args (ops.logfmt._shown_args, args_list); bytes become "<N bytes>" in
+        # the encoder's default, as args_list writes them.
+        args = _shown_args(event)
+        args = [] if args is None else args if type(args) is list else [args]
     row: Row = {
         "time": wall0 + event.t,
         "t": event.t,
@@ -109,7 +116,7 @@ def packet_row(event: PacketSeen, *, wall0: float = 0.0) -> Row:
         "event": event.event_name,
         "id": event.ack_id,
         "ack_of": event.ack_of,
-        "args": [] if event.error is not None else args_list(_shown_args(event)),
+        "args": args,
         "attachments": len(event.attachments),
         "heartbeat": event.is_heartbeat,
         "raw": _cut(raw),
@@ -129,14 +136,22 @@ def _detail(obj: dict[str, Any]) -> dict[str, Any]:
     return obj
 
 
-def encode_row(row: Row, redact: Callable[[str], str]) -> str:
-    """One line of JSON, redacted and with every control character escaped."""
-    text = json.dumps(row, ensure_ascii=False, separators=(",", ":"), default=_default)
-    # redact_output scans JSON text ("token": "..."), as it does for the log and HAR export.
-    return escape_controls(redact(text))
-
-
 def _default(value: Any) -> Any:
     if isinstance(value, bytes):
         return f"<{len(value)} bytes>"
     return str(value)
+
+
+# One encoder for every row (``json.dumps`` with options builds one per call).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_default)
+
+
+def encode_row(row: Row, redact: Callable[[str], str] | None) -> str:
+    """One line of JSON, redacted and with every control character escaped.
+
+    ``redact`` None: the caller knows nothing in the row needs it (a packet the
+    recorder writes without redaction, ``LiveRows.encode``).
+    """
+    text = _ENCODER.encode(row)
+    # redact_output scans JSON text ("token": "..."), as it does for the log and HAR export.
+    return escape_controls(text if redact is None else redact(text))

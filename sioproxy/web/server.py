@@ -38,7 +38,12 @@ BATCH = 500  # rows written per reactor turn to one page: the relay keeps its tu
 # New rows wait this long to go out together: one write (and one send) per page per
 # interval instead of one per packet, which is what a page costs a busy proxy.
 COALESCE_SECONDS = 0.05
-STATIC = {"style.css": "text/css", "app.js": "text/javascript", "filter.js": "text/javascript"}
+STATIC = {
+    "style.css": "text/css",
+    "app.js": "text/javascript",
+    "filter.js": "text/javascript",
+    "diff.js": "text/javascript",
+}
 
 
 class WebHub:
@@ -53,6 +58,9 @@ class WebHub:
         self.sent_total = 0
         self.replay: dict[str, Any] = {"marks": {}}
         self.sink: Callable[[Any], Any] = self.publish  # what --web adds to the observer
+        # What the downloads are made from: the files read again, the ring's entries, ...
+        self.recordings: Callable[[], list[Any]] | None = None
+        self.diff: Any = None  # a `sioproxy diff --report` file's view (sioproxy.web.diffview)
         ring.listen(self._appended)
 
     def publish(self, item: Any) -> None:
@@ -117,6 +125,8 @@ class EventStream:
         state = self.hub.replay
         if state["marks"] or state.get("misses"):  # replay --web: where the run is now
             self.send_event("replay", escape_controls(json.dumps(state, ensure_ascii=False)))
+        if self.hub.diff is not None:  # sioproxy web REPORT: the diff view and its row marks
+            self.send_event("diff", escape_controls(json.dumps(self.hub.diff, ensure_ascii=False)))
         self.wake(0)
 
     def wake(self, delay: float = COALESCE_SECONDS) -> None:
@@ -195,6 +205,43 @@ class _Events(Resource):
         return NOT_DONE_YET
 
 
+class _Download(Resource):
+    """``/download.jsonl`` and ``/download.har``: the page's filtered view as a file."""
+
+    isLeaf = True  # noqa: N815 - twisted.web's name
+
+    def __init__(self, hub: WebHub, form: str) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._hub = hub
+        self._form = form
+
+    def render_GET(self, request: Any) -> bytes:  # noqa: N802 - twisted names it
+        from sioproxy.web.download import filter_error, har_text, jsonl_text, selected
+
+        args = request.args
+        text = (args.get(b"filter") or [b""])[0].decode("utf-8", "replace")
+        show_all = (args.get(b"all") or [b"0"])[0] == b"1"
+        request.setHeader(b"cache-control", b"no-store")
+        if self._hub.recordings is None:
+            return _refuse(request, 404, "nothing to download here")
+        try:
+            picked = selected(self._hub.recordings(), text, show_all)
+        except SioProxyError as exc:  # a bad filter, or a file that cannot be read
+            return _refuse(request, 400, filter_error(exc))
+        body = jsonl_text(picked) if self._form == "jsonl" else har_text(picked)
+        kind = "application/x-ndjson" if self._form == "jsonl" else "application/json"
+        request.setHeader(b"content-type", f"{kind}; charset=utf-8".encode())
+        name = f"sioproxy-view.{self._form}"
+        request.setHeader(b"content-disposition", f'attachment; filename="{name}"'.encode())
+        return body.encode("utf-8")
+
+
+def _refuse(request: Any, status: int, message: str) -> bytes:
+    request.setResponseCode(status)
+    request.setHeader(b"content-type", b"text/plain; charset=utf-8")
+    return (message + "\n").encode("utf-8")
+
+
 class _Static(Resource):
     def getChild(self, path: bytes, request: Any) -> Resource:  # noqa: N802 - twisted names it
         name = path.decode("utf-8", "replace")
@@ -211,6 +258,8 @@ class _Root(Resource):
         put(b"static", _Static())  # type: ignore[no-untyped-call]
         put(b"events", _Events(hub))
         put(b"metrics", _Text(hub.metrics, "text/plain"))
+        put(b"download.jsonl", _Download(hub, "jsonl"))
+        put(b"download.har", _Download(hub, "har"))
         put(
             b"pictures.json",
             _Text(lambda: json.dumps(hub.pictures(), ensure_ascii=False), "application/json"),
@@ -233,19 +282,26 @@ async def start_web(reactor: Any, listen: str, hub: WebHub) -> tuple[str, Any]:
     return describe_listening(port, listen), port
 
 
-async def serve_files(reactor: Any, args: argparse.Namespace) -> int:
-    """``sioproxy web FILE...``: serve the files, following what is appended to them.
+async def serve_files(
+    reactor: Any, args: argparse.Namespace, paths: list[str], diff: dict[str, Any] | None
+) -> int:
+    """``sioproxy web FILE...``: serve the recordings ``paths``, following what is appended
+    to them, and the view of a ``diff --report`` file (:mod:`sioproxy.web.diffview`).
 
     Returns the exit status: 2 when the port cannot be had or a file is damaged.
     """
     from twisted.internet import defer
     from twisted.internet.error import CannotListenError
 
+    from sioproxy.recording import read_recording
     from sioproxy.web.follow import FileFollower
 
-    follower = FileFollower(args.files)
+    follower = FileFollower(paths)
     hub = WebHub(reactor, Ring(args.web_ring, follower.encode), names=follower.names)
+    hub.diff = diff
     follower.poll_into(hub.publish)  # what is already there, before the page can ask
+    if paths:
+        hub.recordings = lambda: [read_recording(path) for path in paths]
     try:
         url, _port = await start_web(reactor, args.listen, hub)
     except (OSError, CannotListenError) as exc:

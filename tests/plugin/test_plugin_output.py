@@ -39,3 +39,22 @@ def test_failure_report_escapes_what_the_client_sent(
     assert '42["chat","\\u001b[2J\\u001b]0;pwn\\u0007\\r\\n12:00:00.000 c9 forged\\u009b' in text
     assert FORBIDDEN.search(text) is None, [m.group() for m in FORBIDDEN.finditer(text)]
     assert "\n12:00:00.000 c9 forged" not in text
+
+
+def test_html_report_of_a_replay_miss_is_written_and_named(
+    suite: pytest.Pytester,  # noqa: F811
+    chat_recording: bytes,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    install(suite, chat_recording)
+    monkeypatch.setenv("CHAT_TEXT", "not what was recorded")
+    out = suite.path / "html"
+    result = run(suite, f"--sio-html-report={out}")
+    result.assert_outcomes(failed=1)
+    pages = list(out.glob("*.html"))
+    assert len(pages) == 1
+    assert f"HTML report: {pages[0]}" in result.stdout.str()
+    page = pages[0].read_text(encoding="utf-8")
+    assert 'id="sio-data"' in page  # the self-contained page of `sioproxy report --html`
+    assert '"misses": [{"test": "test_chat.py::' in page
+    assert "not what was recorded" in page

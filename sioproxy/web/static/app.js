@@ -169,7 +169,8 @@
     if (!row) return;
     let pos = view.findIndex((i) => all[i] === row);
     if (pos < 0) { // filtered out: show everything so the target is on screen
-      $("filter").value = ""; predicate = null; $("filter-error").textContent = ""; refilter();
+      $("filter").value = ""; predicate = null; filterText = ""; $("filter-error").textContent = "";
+      refilter(); downloadLinks();
       pos = view.findIndex((i) => all[i] === row);
     }
     list.scrollTop = Math.max(0, pos * ROW_H - list.clientHeight / 2);
@@ -187,20 +188,32 @@
     select(bySeq.get(`${el.dataset.file}:${el.dataset.seq}`));
   });
 
+  // The downloads are made by the server from the same filter text (show --filter's
+  // language, in Python): they always match the list, whatever the page has received.
+  let filterText = "";
+  function downloadLinks() {
+    const query = `?filter=${encodeURIComponent(filterText)}&all=${showAll ? 1 : 0}`;
+    $("download-jsonl").href = `download.jsonl${query}`;
+    $("download-har").href = `download.har${query}`;
+  }
+
   $("filter").addEventListener("input", () => {
     const value = $("filter").value.trim();
     const err = $("filter-error");
-    if (!value) { predicate = null; err.textContent = ""; refilter(); return; }
-    try { predicate = window.sioFilter.compileFilter(value); err.textContent = ""; refilter(); }
-    catch (e) { if (!(e instanceof window.sioFilter.FilterSyntaxError)) throw e; err.textContent = e.message; }
+    if (!value) { predicate = null; filterText = ""; err.textContent = ""; refilter(); downloadLinks(); return; }
+    try {
+      predicate = window.sioFilter.compileFilter(value);
+      filterText = value; err.textContent = ""; refilter(); downloadLinks();
+    } catch (e) { if (!(e instanceof window.sioFilter.FilterSyntaxError)) throw e; err.textContent = e.message; }
   });
-  $("show-all").addEventListener("change", () => { showAll = $("show-all").checked; refilter(); });
+  $("show-all").addEventListener("change", () => { showAll = $("show-all").checked; refilter(); downloadLinks(); });
 
   document.querySelectorAll(".tabs button").forEach((b) => b.addEventListener("click", () => {
     document.querySelectorAll(".tabs button").forEach((x) => x.classList.toggle("on", x === b));
     document.querySelectorAll(".view").forEach((v) => v.classList.toggle("on", v.id === `${b.dataset.view}-view`));
     if (b.dataset.view === "sequence") showSequence();
     if (b.dataset.view === "connections") showConnections();
+    if (b.dataset.view === "diff") showDiff();
     if (b.dataset.view === "packets") schedule();
   }));
 
@@ -264,6 +277,22 @@
     schedule();
   }
 
+  // sioproxy web REPORT [FILE]: a `sioproxy diff --report` file; drifting recorded packets
+  // are marked changed / missing in the list like replay marks.
+  let diffView = null;
+  function onDiff(view, marks) {
+    diffView = view;
+    for (const [k, mark] of Object.entries(marks || {})) replayMarks.set(k, mark);
+    $("diff-tab").hidden = false;
+    schedule();
+  }
+  function showDiff() {
+    window.sioDiff.render($("diff-view"), diffView || { connections: [] }, (seq) => {
+      document.querySelector('.tabs button[data-view="packets"]').click();
+      scrollToSeq(0, seq);
+    });
+  }
+
   function startLive() {
     live = true;
     state = "connecting";
@@ -275,6 +304,7 @@
       const d = JSON.parse(ev.data); dropped = d.dropped; evicted = d.evicted; schedule();
     });
     source.addEventListener("replay", (ev) => onReplay(JSON.parse(ev.data)));
+    source.addEventListener("diff", (ev) => { const d = JSON.parse(ev.data); onDiff(d.view, d.marks); });
   }
 
   const embedded = $("sio-data");
@@ -285,6 +315,7 @@
     if (data.replay) onReplay(data.replay);
     render();
   } else {
+    $("downloads").hidden = false;  // a static report has no server to make them
     startLive();
     render();
   }
