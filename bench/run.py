@@ -59,7 +59,8 @@ TARGETS = ("direct", "raw", "proxy", "record", "record-file", "record-pipe", "mi
 # `sioproxy record` with its per-packet log lines (no -q): stdout a file, or a pipe.
 LOGGING = ("record-file", "record-pipe")
 # The polling and 0.9 rows: the targets that speak every transport.
-VARIANT_TARGETS = ("direct", "proxy", "record", *LOGGING, "record-before")
+VARIANT_TARGETS = ("direct", "proxy", "record", *LOGGING)
+VARIANT_TARGETS += tuple(f"{k}-before" for k in VARIANT_TARGETS[2:])
 ROWS = ("core", "sockets", "polling", "0.9", "replay")
 # --baseline DIR: "record-before" runs `sioproxy record` from DIR (a checkout of
 # the code before a change, e.g. `git archive HEAD sioproxy | tar -x -C DIR`),
@@ -170,6 +171,11 @@ def node_server(flavor: str = "4") -> Iterator[int]:
         stop(proc)
 
 
+def logging(kind: str) -> bool:
+    """A target that runs ``sioproxy record`` with its log lines on."""
+    return kind.removesuffix("-before") in LOGGING
+
+
 @contextmanager
 def target(kind: str, upstream: int, tmp: Path) -> Iterator[tuple[str, int | None]]:
     """(URL the client uses, pid of the proxy or None) for one fresh target."""
@@ -190,13 +196,13 @@ def target(kind: str, upstream: int, tmp: Path) -> Iterator[tuple[str, int | Non
         if kind == "raw":
             args = [PY, str(BENCH / "raw_relay.py"), "--upstream", f"127.0.0.1:{upstream}"]
         else:
-            quiet = [] if kind in LOGGING else ["-q"]
+            quiet = [] if logging(kind) else ["-q"]
             args = [PY, "-m", "sioproxy", command, *quiet, "--listen", "127.0.0.1:0"]
             args += ["--upstream", up]
         if command == "record":
             args += ["--out", str(tmp / f"rec-{time.monotonic_ns()}.jsonl")]
-        if kind in LOGGING:
-            drain = LogDrain(kind, tmp)
+        if logging(kind):
+            drain = LogDrain(kind.removesuffix("-before"), tmp)
         # python -m finds the package in its working directory first.
         cwd = BASELINE.get(kind, ROOT)
         if drain is not None:
@@ -598,7 +604,9 @@ def main() -> int:
     )
     parser.add_argument("--rows", default=",".join(ROWS), help=f"comma-separated subset of {ROWS}")
     parser.add_argument(
-        "--baseline", metavar="DIR", help="also measure record-before: sioproxy record run from DIR"
+        "--baseline",
+        metavar="DIR",
+        help="also measure record-before (and record-file-before...): sioproxy run from DIR",
     )
     args = parser.parse_args()
     rows = set(args.rows.split(","))
@@ -612,8 +620,9 @@ def main() -> int:
     no_mitm = args.no_mitm or not MITMDUMP.exists()
     kinds = [k for k in TARGETS if k in wanted and not (k == "mitm" and no_mitm)]
     if args.baseline:
-        BASELINE["record-before"] = Path(args.baseline).resolve()
-        kinds.append("record-before")
+        for kind in [k for k in ("record", *LOGGING) if k in kinds]:
+            BASELINE[f"{kind}-before"] = Path(args.baseline).resolve()
+            kinds.append(f"{kind}-before")
     if "mitm" not in kinds and "mitm" in wanted and not args.no_mitm:
         print("mitmproxy not found: run bench/mitm_setup.sh (make bench does)", file=sys.stderr)
     res = Results()
@@ -626,7 +635,7 @@ def main() -> int:
             for kind in order:
                 if "core" in rows:
                     attempt(res, f"{kind} core", measure_core, kind, plan, res, tmp)
-                if "sockets" in rows and kind not in LOGGING:  # a few lines only
+                if "sockets" in rows and not logging(kind):  # a few lines only
                     attempt(res, f"{kind} sockets", measure_sockets, kind, plan, res, tmp)
             variant_kinds = [k for k in VARIANT_TARGETS if k == "direct" or k in kinds]
             for kind in variant_kinds[:: 1 if rep % 2 == 0 else -1]:

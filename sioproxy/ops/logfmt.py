@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable
+from json.encoder import encode_basestring
 from typing import Any
 
 from sioproxy.session.events import (
@@ -40,7 +41,7 @@ LOG_FORMATS = ("text", "json")
 
 def _compact(value: Any, limit: int = ARGS_LIMIT) -> str:
     try:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_bytes_repr)
+        text = _COMPACT.encode(value)
     except (TypeError, ValueError):
         text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -52,12 +53,53 @@ def _bytes_repr(value: Any) -> str:
     raise TypeError(type(value).__name__)
 
 
+class _CompactJson:
+    """``json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_bytes_repr)``.
+
+    ``json.dumps`` with options builds an encoder per call, which costs more than
+    encoding a packet's few arguments; this one builds the C encoder once. Its
+    circular-reference table is emptied by every encoding that succeeds; after a
+    failure (which may leave entries behind) a fresh encoder is built.
+    """
+
+    def __init__(self) -> None:
+        self._py = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_bytes_repr)
+        self._make: Any = getattr(json.encoder, "c_make_encoder", None)
+        self._c: Any = None
+        self._reset()
+
+    def _reset(self) -> None:
+        if self._make is not None:
+            self._c = self._make(
+                {}, _bytes_repr, encode_basestring, None, ":", ",", False, False, True
+            )
+
+    def encode(self, value: Any) -> str:
+        if self._c is None:
+            return self._py.encode(value)
+        try:
+            return "".join(self._c(value, 0))
+        except BaseException:
+            self._reset()
+            raise
+
+
+_COMPACT = _CompactJson()
+
+
 # One encoder for every JSON line (``json.dumps`` with options builds one per call).
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=_bytes_repr)
 
 
 def _clock_text(wall: float) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(wall)) + f".{int(wall % 1 * 1000):03d}"
+    # The HH:MM:SS part changes once a second: kept, not formatted per line.
+    second = int(wall)
+    if second != _last_second[0]:
+        _last_second[:] = [second, time.strftime("%H:%M:%S", time.localtime(wall))]
+    return f"{_last_second[1]}.{int(wall % 1 * 1000):03d}"
+
+
+_last_second: list[Any] = [None, ""]
 
 
 def args_list(value: Any) -> list[Any]:
@@ -202,8 +244,9 @@ class PacketLog:
         if nsp is not None:
             parts.append(nsp or "''")
         parts.append(event.type_name)
-        if event.event_name is not None:
-            parts.append(json.dumps(event.event_name, ensure_ascii=False))
+        name = event.event_name
+        if name is not None:
+            parts.append(encode_basestring(name))  # = json.dumps(name, ensure_ascii=False)
         if event.ack_id is not None:
             parts.append(f"id={event.ack_id}")
         if event.ack_of is not None:
