@@ -99,6 +99,16 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--path", default="/socket.io", help="Socket.IO resource path")
     parser.add_argument(
+        "--resolve-ttl",
+        type=bounded_float(0.0, limits.MAX_RESOLVE_TTL),
+        default=60.0,
+        metavar="SECONDS",
+        help=(
+            "keep the addresses of a host-name --upstream this long instead of looking the"
+            " name up for every upstream connection (default 60; 0 = every connection)"
+        ),
+    )
+    parser.add_argument(
         "--log-format",
         choices=LOG_FORMATS,
         default="text",
@@ -247,6 +257,7 @@ async def _serve(reactor: Any, args: argparse.Namespace) -> int | None:
     from twisted.internet import defer
     from twisted.internet.error import CannotListenError
 
+    from sioproxy.net.resolve import HostCache
     from sioproxy.ops.admin import open_admin, start_proxy_admin
     from sioproxy.ops.metrics import LiveMetrics
     from sioproxy.proxy.edge.proxy_server import start_proxy
@@ -291,6 +302,7 @@ async def _serve(reactor: Any, args: argparse.Namespace) -> int | None:
             out_policy=_out_policy(args),
             file_mode=getattr(args, "file_mode", DEFAULT_FILE_MODE),
             limits=edge_limits(args, args.max_body),
+            hosts=HostCache(reactor, ttl=args.resolve_ttl),
         )
     except (OSError, CannotListenError) as exc:  # port in use, permission
         print(

@@ -42,6 +42,7 @@ from twisted.web.iweb import UNKNOWN_LENGTH, IPolicyForHTTPS
 
 from sioproxy.net.clients import BytesProducer
 from sioproxy.net.endpoints import Upstream, UpstreamEndpoints
+from sioproxy.net.resolve import HostCache
 from sioproxy.proxy.observer import RelayObserver, RequestInfo
 
 log = Logger()
@@ -254,6 +255,7 @@ class HttpRelay:
         max_body: int,
         tls_policy: IPolicyForHTTPS,
         timeout: float,
+        hosts: HostCache | None = None,
     ) -> None:
         self._reactor = reactor
         self._upstream = upstream
@@ -269,7 +271,7 @@ class HttpRelay:
         # them (a shared pool may open a fresh connection for one and reuse an
         # idle one for the other, and a close POST overtakes the last GET).
         self._agents: dict[int, tuple[Agent, HTTPConnectionPool]] = {}
-        self._endpoints = UpstreamEndpoints(reactor, tls_policy, timeout)
+        self._endpoints = UpstreamEndpoints(reactor, tls_policy, timeout, hosts)
         self._cooperator = task.Cooperator(scheduler=lambda f: reactor.callLater(0, f))
 
     def _agent_for(self, request: WebRequest) -> Agent:
