@@ -77,6 +77,13 @@ class HostCache:
         looked_up.addCallbacks(self._found, self._failed, callbackArgs=(key,), errbackArgs=(key,))
         return waiter
 
+    def prefer(self, host: str, port: int, address: Address) -> None:
+        """``address`` answered: later connections try it first (``localhost``: ::1 refused)."""
+        known = self._known.get((host, port))
+        if known is not None and address in known[1]:
+            rest = [a for a in known[1] if a != address]
+            self._known[(host, port)] = (known[0], [address, *rest])
+
     def forget(self, host: str, port: int) -> None:
         self._known.pop((host, port), None)
 
@@ -113,7 +120,7 @@ class CachedHostEndpoint:
         if not addresses:
             raise DNSLookupError(f"no address for {self._host}")
         last: BaseException | None = None
-        for family, address in addresses:
+        for n, (family, address) in enumerate(addresses):
             kind: Any = TCP6ClientEndpoint if family == socket.AF_INET6 else TCP4ClientEndpoint
             endpoint = kind(self._reactor, address, self._port, timeout=self._timeout)
             try:
@@ -121,6 +128,8 @@ class CachedHostEndpoint:
             except Exception as exc:  # refused on this address: try the next one
                 last = exc
                 continue
+            if n:
+                self._hosts.prefer(self._host, self._port, (family, address))
             return protocol
         self._hosts.forget(self._host, self._port)
         assert last is not None

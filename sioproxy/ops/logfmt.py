@@ -36,6 +36,8 @@ from sioproxy.session.events import (
 from sioproxy.textsafe import escape_controls
 
 ARGS_LIMIT = 120
+#: Line heads (connection, direction, transport, namespace, type, event) kept at once.
+HEADS_KEPT = 4096
 LOG_FORMATS = ("text", "json")
 
 
@@ -124,6 +126,7 @@ class PacketLog:
         self._json = json_lines
         self._verbose = verbose
         self._wall = wall_clock
+        self._heads: dict[tuple[Any, ...], str] = {}
 
     @property
     def json_lines(self) -> bool:
@@ -240,23 +243,38 @@ class PacketLog:
             # Only the start is shown: no need to escape a whole 1 MB body for it.
             parts += ["DECODE ERROR", event.error, "raw=" + _compact(raw[: 4 * ARGS_LIMIT])]
             return " ".join(parts)
-        nsp = event.namespace
-        if nsp is not None:
-            parts.append(nsp or "''")
-        parts.append(event.type_name)
+        kind = event.type_name
+        key = (event.conn, event.direction, event.transport, event.namespace, kind)
         name = event.event_name
-        if name is not None:
-            parts.append(encode_basestring(name))  # = json.dumps(name, ensure_ascii=False)
-        if event.ack_id is not None:
-            parts.append(f"id={event.ack_id}")
+        head = self._heads.get((key, name))
+        if head is None:
+            head = self._head(key, name)
+        parts = [parts[0], head]
+        ack_id = event.ack_id
+        if ack_id is not None:
+            parts.append(f"id={ack_id}")
         if event.ack_of is not None:
             parts.append(f"(answers #{event.ack_of})")
-        args = _shown_args(event)
+        args = _shown_args(event, kind)
         if args not in (None, "", []):
             parts.append(_compact(args))
         if event.attachments:
             parts.append(f"+{len(event.attachments)} attachment(s)")
         return " ".join(parts)
+
+    def _head(self, key: tuple[Any, ...], name: str | None) -> str:
+        """ "c1 -> websocket /chat event "say"": the same for many lines, so kept."""
+        conn, direction, transport, nsp, kind = key
+        parts = [conn, direction.arrow, transport]
+        if nsp is not None:
+            parts.append(nsp or "''")
+        parts.append(kind)
+        if name is not None:
+            parts.append(encode_basestring(name))  # = json.dumps(name, ensure_ascii=False)
+        if len(self._heads) >= HEADS_KEPT:
+            self._heads.clear()
+        head = self._heads[(key, name)] = " ".join(parts)
+        return head
 
     def _packet_json(self, event: PacketSeen, seq: int | None) -> None:
         fields: dict[str, Any] = {
@@ -287,10 +305,11 @@ class PacketLog:
         self._out(_ENCODER.encode(fields))
 
 
-def _shown_args(event: PacketSeen) -> Any:
+def _shown_args(event: PacketSeen, kind: str | None = None) -> Any:
     """The args a line shows: none for a CONNECT (auth and query may hold secrets), and
     the Engine.IO handshake as the JSON it is, not as a string of escaped JSON."""
-    kind = event.type_name
+    if kind is None:
+        kind = event.type_name
     if kind == "connect":
         return None
     args = event.args
