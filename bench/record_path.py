@@ -15,6 +15,9 @@ node socket.io 4): ``--round-trips`` emit-with-ack round trips
 ``on_ws_close``. The messages are built before timing; the clock is a
 deterministic counter (time stamps, and so the lines, are the same every run).
 
+``--log`` adds the default log of ``sioproxy record`` (no ``-q``): a
+``LogSink`` writing to /dev/null, flushed once per block of messages.
+
 Reports CPU time (``time.process_time``) per Socket.IO packet: the median and
 range over ``--reps`` runs, each on a fresh observer and file. To measure an
 older tree with the same driver:
