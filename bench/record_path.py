@@ -15,6 +15,9 @@ node socket.io 4): ``--round-trips`` emit-with-ack round trips
 ``on_ws_close``. The messages are built before timing; the clock is a
 deterministic counter (time stamps, and so the lines, are the same every run).
 
+``--log`` adds the default log of ``sioproxy record`` (no ``-q``): a
+``LogSink`` writing to /dev/null, flushed once per block of messages.
+
 Reports CPU time (``time.process_time``) per Socket.IO packet: the median and
 range over ``--reps`` runs, each on a fresh observer and file. To measure an
 older tree with the same driver:
@@ -42,9 +45,11 @@ from pathlib import Path
 # Appended, so PYTHONPATH=<other checkout> measures that tree's code instead.
 sys.path.append(str(Path(__file__).resolve().parent.parent))
 
+from sioproxy.cli.logsink import LogSink
 from sioproxy.proxy.live import LiveObserver
 from sioproxy.proxy.observer import RequestInfo
 from sioproxy.recording.live_recorder import LiveRecorder
+from sioproxy.recording.redact import Redactor
 from sioproxy.types import Direction
 
 FLUSH_INTERVAL = 0.1  # `sioproxy record` default
@@ -94,12 +99,23 @@ def _clock() -> Callable[[], float]:
     return itertools.count(0.0, 0.000_125).__next__
 
 
-def run_once(messages: list[Message], path: str, tick_every: int = TICK_EVERY) -> float:
-    """Feed one session; returns CPU seconds spent in the observer (and the final close)."""
+def run_once(
+    messages: list[Message], path: str, tick_every: int = TICK_EVERY, log_fd: int | None = None
+) -> float:
+    """Feed one session; returns CPU seconds spent in the observer (and the final close).
+
+    With ``log_fd``, the default log (``sioproxy record`` without ``-q``) is written
+    there too, flushed once per block of messages (a reactor turn's worth).
+    """
     recorder = LiveRecorder.open(
         path, upstream="http://127.0.0.1:3000", flush_interval=FLUSH_INTERVAL
     )
-    observer = LiveObserver(clock=_clock(), sinks=[recorder.event], resource_path="/socket.io")
+    sinks = [recorder.event]
+    log = None
+    if log_fd is not None:
+        log = LogSink(log_fd, redact_lines=Redactor().redact_output_lines)
+        sinks.insert(0, log.event)
+    observer = LiveObserver(clock=_clock(), sinks=sinks, resource_path="/socket.io")
     on_message = observer.on_ws_message
     blocks = [messages[i : i + tick_every] for i in range(0, len(messages), tick_every)]
     gc.collect()
@@ -109,8 +125,12 @@ def run_once(messages: list[Message], path: str, tick_every: int = TICK_EVERY) -
         for direction, payload in block:
             on_message(1, direction, payload, False)
         recorder.tick(n * 0.1)  # the flush timer, on its own time line
+        if log is not None:
+            log.flush()
     observer.on_ws_close(1, Direction.C2S, 1000, None)
     recorder.close()
+    if log is not None:
+        log.close()
     return time.process_time() - start
 
 
@@ -128,14 +148,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="one extra run under cProfile")
     parser.add_argument("--top", type=int, default=30, help="profile rows shown")
     parser.add_argument("--digest", action="store_true", help="print the recorded lines' hash")
+    parser.add_argument(
+        "--log", action="store_true", help="also the default log (record without -q), to /dev/null"
+    )
     args = parser.parse_args(argv)
     messages = traffic(args.round_trips, args.pushes)
     packets = 2 * args.round_trips + args.pushes + 4  # + open, connects, push request
     with tempfile.TemporaryDirectory(prefix="sioproxy-bench-") as tmp:
         path = os.path.join(tmp, "rec.jsonl")
         samples = []
+        log_fd = os.open(os.devnull, os.O_WRONLY) if args.log else None
         for _ in range(args.reps):
-            samples.append(run_once(messages, path) / packets * 1e6)
+            samples.append(run_once(messages, path, log_fd=log_fd) / packets * 1e6)
         median = statistics.median(samples)
         print(
             f"record path: {median:.2f} us/packet (median of {args.reps}, "
@@ -147,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.profile:
             profiler = cProfile.Profile()
             profiler.enable()
-            run_once(messages, path)
+            run_once(messages, path, log_fd=log_fd)
             profiler.disable()
             stats = pstats.Stats(profiler, stream=sys.stdout)
             stats.sort_stats("tottime").print_stats(args.top)

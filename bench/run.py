@@ -8,13 +8,17 @@ for each target:
 (a) sequential emit-with-ack round trip, p50 and p99;
 (b) emit-with-ack throughput with 100 in flight;
 (c) server push throughput (a burst of 50,000 events);
+(c') server push of 30,000 events emitted 500 per ``setImmediate`` turn;
 (d) connect time and proxy memory (RSS) for 1,000 and 5,000 concurrent sockets;
-(e) proxy CPU seconds (utime+stime from /proc) per 100,000 packets, over (b)+(c).
+(e) proxy CPU seconds (utime+stime from /proc) per 100,000 packets, over (b)+(c)
+    and, separately, over (b)+(c').
 
 Targets: ``direct`` (no proxy), ``raw`` (``bench/raw_relay.py``: plain Twisted +
 autobahn frame-for-frame relay), ``proxy`` (``sioproxy proxy -q``), ``record``
-(``sioproxy record -q``, default batching), ``mitm`` (mitmdump in reverse mode,
-from ``bench/.venv-mitm``). Repetitions are interleaved (every target once per
+(``sioproxy record -q``, default batching), ``record-file`` and ``record-pipe``
+(``sioproxy record`` with its default per-packet log lines, standard output a
+file, or a pipe this script reads as fast as it comes), ``mitm`` (mitmdump in
+reverse mode, from ``bench/.venv-mitm``). Repetitions are interleaved (every target once per
 repetition, the order rotated) with fresh processes for every measurement.
 Extra rows: EIO 4 polling (forced) and socket.io 0.9 websocket, direct vs
 proxy vs record; replay throughput (``sioproxy replay --speed 0`` serving a
@@ -29,12 +33,14 @@ import argparse
 import json
 import os
 import resource
+import select
 import selectors
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -52,7 +58,12 @@ BENCH = ROOT / "bench"
 PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else sys.executable
 MITMDUMP = BENCH / ".venv-mitm" / "bin" / "mitmdump"
 TICK = os.sysconf("SC_CLK_TCK")
-TARGETS = ("direct", "raw", "proxy", "record", "mitm")
+TARGETS = ("direct", "raw", "proxy", "record", "record-file", "record-pipe", "mitm")
+# `sioproxy record` with its per-packet log lines (no -q): stdout a file, or a pipe.
+LOGGING = ("record-file", "record-pipe")
+# The polling and 0.9 rows: the targets that speak every transport.
+VARIANT_TARGETS = ("direct", "proxy", "record", *LOGGING)
+VARIANT_TARGETS += tuple(f"{k}-before" for k in VARIANT_TARGETS[2:])
 ROWS = ("core", "sockets", "polling", "0.9", "replay")
 # --baseline DIR: "record-before" runs `sioproxy record` from DIR (a checkout of
 # the code before a change, e.g. `git archive HEAD sioproxy | tar -x -C DIR`),
@@ -67,6 +78,8 @@ class Plan:
     rtt_warmup: int = 200
     tput_n: int = 20000
     push_n: int = 50000
+    pushc_n: int = 30000
+    pushc_chunk: int = 500
     phase_limit: float = 10.0
     push_limit: float = 20.0
     sockets: tuple[int, ...] = (1000, 5000)
@@ -163,6 +176,11 @@ def node_server(flavor: str = "4") -> Iterator[int]:
         stop(proc)
 
 
+def logging(kind: str) -> bool:
+    """A target that runs ``sioproxy record`` with its log lines on."""
+    return kind.removesuffix("-before") in LOGGING
+
+
 @contextmanager
 def target(kind: str, upstream: int, tmp: Path) -> Iterator[tuple[str, int | None]]:
     """(URL the client uses, pid of the proxy or None) for one fresh target."""
@@ -170,6 +188,7 @@ def target(kind: str, upstream: int, tmp: Path) -> Iterator[tuple[str, int | Non
         yield f"http://127.0.0.1:{upstream}", None
         return
     up = f"http://127.0.0.1:{upstream}"
+    drain: LogDrain | None = None
     if kind == "mitm":
         port = free_port()
         args = [str(MITMDUMP), "-q", "--mode", f"reverse:{up}", "--listen-host", "127.0.0.1"]
@@ -178,25 +197,103 @@ def target(kind: str, upstream: int, tmp: Path) -> Iterator[tuple[str, int | Non
         # Their stderr goes to a file: autobahn logs a traceback per connection
         # when a proxy is stopped with thousands of sockets open.
         errors = (tmp / f"{kind}.stderr").open("a")
-        command = kind.removesuffix("-before")
+        command = kind.removesuffix("-before").removesuffix("-file").removesuffix("-pipe")
         if kind == "raw":
             args = [PY, str(BENCH / "raw_relay.py"), "--upstream", f"127.0.0.1:{upstream}"]
         else:
-            args = [PY, "-m", "sioproxy", command, "-q", "--listen", "127.0.0.1:0"]
+            quiet = [] if logging(kind) else ["-q"]
+            args = [PY, "-m", "sioproxy", command, *quiet, "--listen", "127.0.0.1:0"]
             args += ["--upstream", up]
         if command == "record":
             args += ["--out", str(tmp / f"rec-{time.monotonic_ns()}.jsonl")]
+        if logging(kind):
+            drain = LogDrain(kind.removesuffix("-before"), tmp)
         # python -m finds the package in its working directory first.
-        proc = spawn(args, cwd=BASELINE.get(kind, ROOT), stderr=errors)
+        cwd = BASELINE.get(kind, ROOT)
+        if drain is not None:
+            proc = drain.spawn(args, cwd=cwd, stderr=errors)
+        else:
+            proc = spawn(args, cwd=cwd, stderr=errors)
         errors.close()
     try:
         if kind == "mitm":
             wait_port(port, proc)
+        elif drain is not None:
+            port = int(drain.first_line(proc, 30).rsplit(":", 1)[1])
         else:
             port = int(read_line(proc, 30).rsplit(":", 1)[1])
         yield f"http://127.0.0.1:{port}", proc.pid
     finally:
         stop(proc)
+        if drain is not None:
+            drain.close()
+
+
+class LogDrain:
+    """Standard output of a logging proxy: a file, or a pipe read as fast as it comes.
+
+    The drain keeps the byte count and the last lines (the exit summary, which
+    reports dropped log lines).
+    """
+
+    def __init__(self, kind: str, tmp: Path) -> None:
+        self.to_file = kind == "record-file"
+        self.path = tmp / f"{kind}-{time.monotonic_ns()}.log"
+        self.read = 0
+        self.tail = b""
+        self._thread: threading.Thread | None = None
+        self._fd = -1
+
+    def spawn(self, args: list[str], cwd: Path, stderr: Any) -> subprocess.Popen[str]:
+        if self.to_file:
+            with self.path.open("wb") as out:
+                return subprocess.Popen(args, stdin=subprocess.PIPE, stdout=out, cwd=cwd,
+                                        stderr=stderr, text=True)  # fmt: skip
+        proc = subprocess.Popen(
+            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=cwd, stderr=stderr
+        )
+        assert proc.stdout is not None
+        self._fd = proc.stdout.fileno()
+        return proc  # type: ignore[return-value]
+
+    def first_line(self, proc: subprocess.Popen[str], timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.to_file:
+                head = self.path.read_bytes()[:200]
+            else:
+                ready, _, _ = select.select([self._fd], [], [], 0.1)
+                head = self.tail + (os.read(self._fd, 200) if ready else b"")
+                self.tail = head
+            if b"\n" in head:
+                line, _, rest = head.partition(b"\n")
+                if not self.to_file:
+                    self.tail = rest
+                    self._thread = threading.Thread(target=self._pump, daemon=True)
+                    self._thread.start()
+                return line.decode()
+            if proc.poll() is not None:
+                break
+            time.sleep(0.02 if self.to_file else 0)
+        raise RuntimeError(f"{proc.args!r}: no listening line within {timeout} s")
+
+    def _pump(self) -> None:
+        while chunk := os.read(self._fd, 1 << 16):
+            self.read += len(chunk)
+            self.tail = (self.tail + chunk)[-4096:]
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._thread.join(10)
+        if self.to_file and self.path.exists():
+            with self.path.open("rb") as f:
+                f.seek(max(0, self.path.stat().st_size - 4096))
+                self.tail = f.read()
+            self.path.unlink()
+
+    def summary(self) -> str:
+        """The last lines the proxy wrote (its exit summary)."""
+        return self.tail.decode(errors="replace")
 
 
 def load(mode: str, url: str, opts: dict[str, Any]) -> subprocess.Popen[str]:
@@ -256,19 +353,27 @@ def core_phases(plan: Plan) -> list[dict[str, Any]]:
         {"phase": "rtt", "n": plan.rtt_n, "warmup": plan.rtt_warmup, "limit": 60},
         {"phase": "tput", "n": plan.tput_n, "inflight": 100, "limit": plan.phase_limit},
         {"phase": "push", "n": plan.push_n, "limit": plan.push_limit},
+        {"phase": "push", "n": plan.pushc_n, "chunk": plan.pushc_chunk, "limit": plan.push_limit},
     ]
 
 
 def measure_core(kind: str, plan: Plan, res: Results, tmp: Path) -> None:
     with node_server() as port, target(kind, port, tmp) as (url, pid):
-        rtt, tput, push = session(url, pid, core_phases(plan), {"transport": "websocket"})
+        phases = core_phases(plan)
+        rtt, tput, push, pushc = session(url, pid, phases, {"transport": "websocket"})
         res.add(kind, "rtt_p50_us", rtt["p50_us"])
         res.add(kind, "rtt_p99_us", rtt["p99_us"])
         res.add(kind, "tput_ops", tput["rate"])
         res.add(kind, "push_eps", push["rate"])
+        res.add(kind, "pushc_eps", pushc["rate"])
+        for phase in (push, pushc):
+            if phase["events"] != phase["n"]:
+                res.notes.append(f"{kind}: {phase['events']}/{phase['n']} pushed events arrived")
         if pid is not None:
             packets = 2 * tput["ops"] + push["events"] + 2  # request + ack; events; push + ack
             res.add(kind, "cpu_per_100k", (tput["cpu"] + push["cpu"]) * 100_000 / packets)
+            packets = 2 * tput["ops"] + pushc["events"] + 2
+            res.add(kind, "cpu_pushc_100k", (tput["cpu"] + pushc["cpu"]) * 100_000 / packets)
             res.add(kind, "rss_after_load_mb", rss_mb(pid))
 
 
@@ -378,7 +483,9 @@ METRICS = (
     ("rtt_p99_us", "round trip p99 (µs)", False),
     ("tput_ops", "emit+ack, 100 in flight (ops/s)", True),
     ("push_eps", "server push, 50k burst (events/s)", True),
+    ("pushc_eps", "server push, 30k in turns of 500 (events/s)", True),
     ("cpu_per_100k", "proxy CPU per 100k packets (s)", False),
+    ("cpu_pushc_100k", "proxy CPU per 100k packets, (b)+(c') (s)", False),
     ("connect_1000_s", "connect 1,000 sockets (s)", False),
     ("rss_1000_mb", "proxy RSS, 1,000 sockets (MB)", False),
     ("connect_5000_s", "connect 5,000 sockets (s)", False),
@@ -448,6 +555,51 @@ def verdicts(res: Results) -> list[str]:
     return out
 
 
+def verdicts_round5(res: Results) -> list[str]:
+    """Issue 18's targets (round 5), from the medians of this run."""
+    out = []
+
+    def at_least(name: str, row: str, metric: str, base: str, floor: float) -> None:
+        r = ratio(res, row, metric, base)
+        if r is None:
+            out.append(f"n/a   {name}: not measured")
+        else:
+            out.append(f"{'PASS' if r >= floor else 'FAIL'}  {name}: {r:.2f}x")
+
+    for row in LOGGING:
+        for suffix in ("", " (polling)", " (0.9 ws)"):
+            for metric in ("tput_ops", "push_eps", "pushc_eps"):
+                if (f"{row}{suffix}", metric) in res.samples:
+                    name = f"{row}{suffix} {metric} >= 0.9x record -q"
+                    at_least(name, f"{row}{suffix}", metric, f"record{suffix}", 0.9)
+    at_least("record -q emit+ack >= 0.6x direct", "record", "tput_ops", "direct", 0.6)
+    at_least("record -q push (50k) >= 0.8x direct", "record", "push_eps", "direct", 0.8)
+    at_least("record -q push (turns) >= 0.8x direct", "record", "pushc_eps", "direct", 0.8)
+    added = {
+        k: median(res, k, "rtt_p50_us") - (median(res, "direct", "rtt_p50_us") or 0)
+        for k in ("record", "raw")
+        if median(res, k, "rtt_p50_us") is not None
+    }
+    if len(added) == 2:
+        ok = added["record"] <= added["raw"] / 2
+        text = f"+{added['record']:.0f} µs vs raw +{added['raw']:.0f} µs"
+        out.append(f"{'PASS' if ok else 'FAIL'}  added p50 <= half the raw relay's: {text}")
+    for metric in ("cpu_per_100k", "cpu_pushc_100k"):
+        r = ratio(res, "record", metric, "raw")
+        if r is not None:
+            out.append(
+                f"{'PASS' if r <= 0.35 else 'FAIL'}  record -q {metric} <= 0.35x raw: {r:.2f}x"
+            )
+    at_least("polling record -q >= 0.7x direct", "record (polling)", "tput_ops",
+             "direct (polling)", 0.7)  # fmt: skip
+    r = ratio(res, "record (polling)", "cpu_per_100k", "record")
+    if r is not None:
+        out.append(f"{'PASS' if r <= 1.5 else 'FAIL'}  polling CPU/packet <= 1.5x ws: {r:.2f}x")
+    at_least("0.9 record -q >= 0.6x direct", "record (0.9 ws)", "tput_ops", "direct (0.9 ws)", 0.6)
+    at_least("replay >= 1.5x live", "replay --speed 0", "tput_ops", "live server (replay set)", 1.5)
+    return out
+
+
 def report(res: Results, reps: int, kinds: list[str]) -> str:
     head = f"## sioproxy benchmark ({reps} interleaved repetitions)"
     lines = [head, "", "median [min-max] over repetitions, then the ratio of medians to direct", ""]
@@ -470,6 +622,7 @@ def report(res: Results, reps: int, kinds: list[str]) -> str:
         lines += ["", "### replay-client (single connection, before/after) and a 3-client chat"]
         lines += ["", *table(res, clients, "replay-client (before)")]
     lines += ["", "### targets for `sioproxy record`", "", "```", *verdicts(res), "```"]
+    lines += ["", "### round 5 targets (issue 18)", "", "```", *verdicts_round5(res), "```"]
     if res.notes:
         lines += ["", "Notes:", *(f"- {n}" for n in res.notes)]
     return "\n".join(lines)
@@ -509,7 +662,10 @@ def main() -> int:
     parser.add_argument(
         "--baseline",
         metavar="DIR",
-        help="also measure the code in DIR (record-before; the replay row's '(before)' rows)",
+        help=(
+            "also measure the code in DIR: record-before (and record-file-before...)"
+            " and the replay rows' '(before)' rows"
+        ),
     )
     args = parser.parse_args()
     rows = set(args.rows.split(","))
@@ -523,9 +679,13 @@ def main() -> int:
     no_mitm = args.no_mitm or not MITMDUMP.exists()
     kinds = [k for k in TARGETS if k in wanted and not (k == "mitm" and no_mitm)]
     if args.baseline:
-        BASELINE["record-before"] = Path(args.baseline).resolve()
+        BASELINE["record-before"] = Path(
+            args.baseline
+        ).resolve()  # also the replay rows' "(before)"
         if rows & {"core", "sockets"}:
-            kinds.append("record-before")
+            for kind in [k for k in ("record", *LOGGING) if k in kinds]:
+                BASELINE[f"{kind}-before"] = Path(args.baseline).resolve()
+                kinds.append(f"{kind}-before")
     if "mitm" not in kinds and "mitm" in wanted and not args.no_mitm:
         print("mitmproxy not found: run bench/mitm_setup.sh (make bench does)", file=sys.stderr)
     res = Results()
@@ -538,9 +698,10 @@ def main() -> int:
             for kind in order:
                 if "core" in rows:
                     attempt(res, f"{kind} core", measure_core, kind, plan, res, tmp)
-                if "sockets" in rows:
+                if "sockets" in rows and not logging(kind):  # a few lines only
                     attempt(res, f"{kind} sockets", measure_sockets, kind, plan, res, tmp)
-            for kind in ("direct", "proxy", "record")[:: 1 if rep % 2 == 0 else -1]:
+            variant_kinds = [k for k in VARIANT_TARGETS if k == "direct" or k in kinds]
+            for kind in variant_kinds[:: 1 if rep % 2 == 0 else -1]:
                 if "polling" in rows:
                     attempt(
                         res, f"{kind} polling", measure_variant, kind, "4", "polling", plan, res,

@@ -81,3 +81,5 @@ SEED_RANGE = (0, 2**64 - 1)  # --seed
 MAX_SPEED = 1_000_000.0  # replay --speed
 MAX_COUNT = 1_000_000  # show --max-args
 MAX_CLIENTS = 100_000  # replay-client --clients
+MAX_LOG_BUFFER = 1 << 30  # --log-buffer: 0 .. 1 GiB
+MAX_RESOLVE_TTL = 86_400.0  # --resolve-ttl: 0 (every connection) .. 1 day

@@ -8,6 +8,7 @@
 //     phases: {"phase":"rtt","n":N,"warmup":W}           sequential emit-with-ack
 //             {"phase":"tput","n":N,"inflight":K,"limit":S}  K emit-with-ack in flight
 //             {"phase":"push","n":N,"limit":S}             server push burst
+//             {"phase":"push","n":N,"chunk":K,"limit":S}   the same, K events per server turn
 //   node load.js conns URL '{"sockets":K,"limit":S}'
 //     opens K sockets at once, prints {"connected","seconds"} when all are
 //     connected (or the limit passed), then waits for stdin to close.
@@ -122,7 +123,7 @@ function push(socket, spec) {
     const t0 = now();
     const report = () => {
       socket.off('p', onP);
-      resolve({ phase: 'push', events: got, seconds: now() - t0, rate: got / (now() - t0) });
+      resolve({ phase: 'push', n: spec.n, events: got, seconds: now() - t0, rate: got / (now() - t0) });
     };
     const timer = setTimeout(report, spec.limit * 1000);
     const onP = () => {
@@ -133,7 +134,8 @@ function push(socket, spec) {
       }
     };
     socket.on('p', onP);
-    socket.emit('push', spec.n, () => {});
+    if (spec.chunk) socket.emit('pushc', spec.n, spec.chunk, () => {});
+    else socket.emit('push', spec.n, () => {});
   });
 }
 

@@ -3,6 +3,8 @@
 // Prints {"port": N} on stdout once listening. Events:
 //   "ack"  (data, cb)  -> cb(data)                      emit-with-ack round trips
 //   "push" (n, cb)     -> n x emit("p", i, PAYLOAD); cb(n)   server push burst
+//   "pushc" (n, k, cb) -> the same n events, k per setImmediate turn (the way a
+//                         busy server spreads its pushes over event-loop turns)
 const http = require('http');
 const path = require('path');
 const { Server } = require(path.join(__dirname, '..', '..', 'tests', 'peers', 'node_modules', 'sio4'));
@@ -24,6 +26,16 @@ io.on('connection', (socket) => {
   socket.on('push', (n, cb) => {
     for (let i = 0; i < n; i++) socket.emit('p', i, PAYLOAD);
     if (typeof cb === 'function') cb(n);
+  });
+  socket.on('pushc', (n, k, cb) => {
+    let i = 0;
+    const turn = () => {
+      const end = Math.min(n, i + k);
+      for (; i < end; i++) socket.emit('p', i, PAYLOAD);
+      if (i < n) setImmediate(turn);
+      else if (typeof cb === 'function') cb(n);
+    };
+    turn();
   });
 });
 httpServer.listen({ port: 0, host: '127.0.0.1', backlog: 8192 }, () => {

@@ -16,6 +16,7 @@ from typing import Any
 from sioproxy import limits
 from sioproxy.cli import web_cmds
 from sioproxy.cli.contract_cmds import spec_pipeline, spec_sinks
+from sioproxy.cli.logsink import DEFAULT_LIMIT, LogSink
 from sioproxy.cli.reactor_run import EXIT_USAGE, react_with_status
 from sioproxy.cli.redact_opts import add_redaction_options, policy_from
 from sioproxy.errors import RecordingError
@@ -98,6 +99,16 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--path", default="/socket.io", help="Socket.IO resource path")
     parser.add_argument(
+        "--resolve-ttl",
+        type=bounded_float(0.0, limits.MAX_RESOLVE_TTL),
+        default=60.0,
+        metavar="SECONDS",
+        help=(
+            "keep the addresses of a host-name --upstream this long instead of looking the"
+            " name up for every upstream connection (default 60; 0 = every connection)"
+        ),
+    )
+    parser.add_argument(
         "--log-format",
         choices=LOG_FORMATS,
         default="text",
@@ -107,6 +118,16 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "--verbose", "-v", action="store_true", help="also log heartbeats and noops"
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="no per-packet log lines")
+    parser.add_argument(
+        "--log-buffer",
+        type=bounded_int(0, limits.MAX_LOG_BUFFER),
+        default=DEFAULT_LIMIT,
+        metavar="BYTES",
+        help=(
+            "log output held for a reader that falls behind (a slow terminal, a stalled pipe);"
+            f" past it, log lines are dropped and counted (default {DEFAULT_LIMIT})"
+        ),
+    )
     parser.add_argument(
         "--insecure", action="store_true", help="do not verify upstream TLS certificates"
     )
@@ -214,30 +235,53 @@ def _emit_line(line: str) -> None:
     sys.stdout.write(line + "\n")
 
 
+def _log_sink(args: argparse.Namespace, redactor: Redactor) -> LogSink | None:
+    """The log's writer on standard output's descriptor (None: stdout is no real file)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # replaced by a test's StringIO
+        return None
+    sys.stdout.flush()  # what print() buffered goes first
+    # The log goes through the recording's redaction (one policy, one function,
+    # and the secrets the recorder found are scrubbed from the log too).
+    return LogSink(
+        fd,
+        redact_lines=redactor.redact_output_lines,
+        json_lines=args.log_format == "json",
+        verbose=args.verbose,
+        limit=args.log_buffer,
+    )
+
+
 async def _serve(reactor: Any, args: argparse.Namespace) -> int | None:
     from twisted.internet import defer
     from twisted.internet.error import CannotListenError
 
+    from sioproxy.net.resolve import HostCache
     from sioproxy.ops.admin import open_admin, start_proxy_admin
     from sioproxy.ops.metrics import LiveMetrics
     from sioproxy.proxy.edge.proxy_server import start_proxy
 
     redactor: Redactor = args.redactor
-    # The log goes through the recording's redaction (one policy, one function,
-    # and the secrets the recorder found are scrubbed from the log too).
-    log = PacketLog(
-        lambda line: _emit_line(redactor.redact_output(line)),
-        json_lines=args.log_format == "json",
-        verbose=args.verbose,
+    sink = _log_sink(args, redactor)
+    log = (
+        sink.log
+        if sink is not None
+        else PacketLog(
+            lambda line: _emit_line(redactor.redact_output(line)),
+            json_lines=args.log_format == "json",
+            verbose=args.verbose,
+        )
     )
     pipeline: Pipeline | None = getattr(args, "pipeline", None)
     if pipeline is not None:
         pipeline.log = log.note  # rule notes and addon tracebacks go to the proxy's log
-    sinks: list[EventSink] = [] if args.quiet else [log.event]
+    sinks: list[EventSink] = [] if args.quiet else [sink.event if sink else log.event]
     metrics = LiveMetrics() if args.admin else None
     sinks[:0] = spec_sinks(args, log.note, metrics)  # first: it notes the packet
     if metrics is not None:
         sinks.append(metrics.event)
+        metrics.bind_log(sink)
     web = web_cmds.live_web(reactor, args, redactor)  # --web: one more sink, a bounded ring
     sinks += [web.sink] if web is not None else []
     try:
@@ -258,6 +302,7 @@ async def _serve(reactor: Any, args: argparse.Namespace) -> int | None:
             out_policy=_out_policy(args),
             file_mode=getattr(args, "file_mode", DEFAULT_FILE_MODE),
             limits=edge_limits(args, args.max_body),
+            hosts=HostCache(reactor, ttl=args.resolve_ttl),
         )
     except (OSError, CannotListenError) as exc:  # port in use, permission
         print(
@@ -290,8 +335,16 @@ async def _serve(reactor: Any, args: argparse.Namespace) -> int | None:
         running.close_recording()
         if running.recorder is not None:
             log.note(running.recorder.summary())
+        if sink is not None:
+            if sink.dropped:
+                text = f"log: {sink.dropped} lines dropped (standard output did not keep up)"
+                log.note(text, level="warning")
+            sink.close()
         sys.stdout.flush()
 
     reactor.addSystemEventTrigger("before", "shutdown", _shutdown)
+    if sink is not None:
+        sys.stdout.flush()
+        sink.start(reactor.callLater)  # from now on: once per reactor turn, never blocking
     await defer.Deferred()  # serve until the reactor is stopped by a signal
     return None

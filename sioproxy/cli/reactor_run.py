@@ -7,6 +7,11 @@ trigger after a signal, goes into the ``ExitStatus`` the command passes in.
 A ``SioProxyError`` that ends the main function (a bad ``--listen`` value, a
 file that cannot be opened) is printed as one line, exit status 2, instead of
 Twisted's "main function encountered error" traceback.
+
+Before the reactor runs, the soft limit of open files is raised to the hard
+limit (``raise_open_file_limit``): the proxy holds two descriptors per relayed
+socket, and the usual soft limit of 1,024 would stop it at about 500 clients
+(docs/operations.md, "Slow, idle and numerous clients").
 """
 
 from __future__ import annotations
@@ -14,11 +19,36 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sioproxy.errors import SioProxyError
 
 EXIT_USAGE = 2
+#: Linux's own ceiling when the hard limit is "unlimited" (``fs.nr_open``).
+_NR_OPEN = Path("/proc/sys/fs/nr_open")
+
+
+def raise_open_file_limit() -> tuple[int, int]:
+    """Soft RLIMIT_NOFILE up to the hard one; returns (soft, hard) afterwards."""
+    try:
+        import resource
+    except ImportError:  # not a Unix
+        return (0, 0)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard
+    if hard == resource.RLIM_INFINITY:
+        try:
+            wanted = int(_NR_OPEN.read_text())
+        except (OSError, ValueError):
+            wanted = 1 << 20
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+        except (OSError, ValueError):  # a sandbox may refuse: keep what we have
+            pass
+    return (soft, hard)
 
 
 @dataclass
@@ -35,6 +65,7 @@ def react_with_status(
     from twisted.internet import defer, task
 
     outcome = status if status is not None else ExitStatus()
+    raise_open_file_limit()
 
     def keep(code: Any) -> None:
         if isinstance(code, int):

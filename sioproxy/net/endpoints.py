@@ -29,6 +29,7 @@ from twisted.web.iweb import IAgentEndpointFactory, IPolicyForHTTPS
 from zope.interface import implementer  # type: ignore[import-untyped]
 
 from sioproxy.errors import ConfigError
+from sioproxy.net.resolve import CachedHostEndpoint, HostCache
 
 DEFAULT_HOST = "127.0.0.1"
 
@@ -168,16 +169,21 @@ def describe_listening(port: IListeningPort, spec: str) -> str:
     return f"{scheme}://{host}:{bound}"
 
 
-def tcp_endpoint(reactor: Any, host: str, port: int, timeout: float) -> Any:
+def tcp_endpoint(
+    reactor: Any, host: str, port: int, timeout: float, hosts: HostCache | None = None
+) -> Any:
     """A client endpoint for ``host``; an IP address is connected to without resolving.
 
     HostnameEndpoint sends even a literal address through the resolver's
     thread pool; in a storm of thousands of WebSocket connections that costs
-    connect time and memory for nothing.
+    connect time and memory for nothing. A host name goes through ``hosts``
+    (looked up once per ``--resolve-ttl``, net/resolve.py) when given.
     """
     try:
         address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
+        if hosts is not None:
+            return CachedHostEndpoint(reactor, hosts, host, port, timeout)
         return HostnameEndpoint(reactor, host, port, timeout=timeout)
     if address.version == 6:
         return TCP6ClientEndpoint(reactor, str(address), port, timeout=timeout)  # type: ignore[no-untyped-call]
@@ -188,14 +194,21 @@ def tcp_endpoint(reactor: Any, host: str, port: int, timeout: float) -> Any:
 class UpstreamEndpoints:
     """The Agent's endpoints: ``tcp_endpoint`` (no resolver for an IP address), TLS for https."""
 
-    def __init__(self, reactor: Any, tls_policy: IPolicyForHTTPS, timeout: float) -> None:
+    def __init__(
+        self,
+        reactor: Any,
+        tls_policy: IPolicyForHTTPS,
+        timeout: float,
+        hosts: HostCache | None = None,
+    ) -> None:
         self._reactor = reactor
         self._tls_policy = tls_policy
         self._timeout = timeout
+        self._hosts = hosts
 
     def endpointForURI(self, uri: Any) -> Any:  # noqa: N802 - twisted's name
         host = uri.host.decode("ascii")
-        endpoint = tcp_endpoint(self._reactor, host, uri.port, self._timeout)
+        endpoint = tcp_endpoint(self._reactor, host, uri.port, self._timeout, self._hosts)
         if uri.scheme != b"https":
             return endpoint
         policy: Any = self._tls_policy
@@ -203,7 +216,9 @@ class UpstreamEndpoints:
         return wrapClientTLS(creator, endpoint)
 
 
-async def check_reachable(reactor: Any, upstream: Upstream, timeout: float = 5.0) -> None:
+async def check_reachable(
+    reactor: Any, upstream: Upstream, timeout: float = 5.0, hosts: HostCache | None = None
+) -> None:
     """Open and close one TCP connection to ``upstream``; ``ConfigError`` when that fails.
 
     Used before recording: a stopped server is then one clear line
@@ -211,7 +226,7 @@ async def check_reachable(reactor: Any, upstream: Upstream, timeout: float = 5.0
     """
     from twisted.internet.protocol import Factory, Protocol
 
-    endpoint = tcp_endpoint(reactor, upstream.host, upstream.port, timeout)
+    endpoint = tcp_endpoint(reactor, upstream.host, upstream.port, timeout, hosts)
     try:
         protocol = await endpoint.connect(Factory.forProtocol(Protocol))
     except Exception as exc:

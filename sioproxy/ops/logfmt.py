@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable
+from json.encoder import encode_basestring
 from typing import Any
 
 from sioproxy.session.events import (
@@ -32,10 +33,21 @@ from sioproxy.session.events import (
     PacketSeen,
     SessionEvent,
 )
-from sioproxy.textsafe import escape_controls, preview
+from sioproxy.textsafe import escape_controls, shorten
 
 ARGS_LIMIT = 120
+#: Line heads (connection, direction, transport, namespace, type, event) kept at once.
+HEADS_KEPT = 4096
 LOG_FORMATS = ("text", "json")
+
+
+def _compact(value: Any, limit: int = ARGS_LIMIT) -> str:
+    """``textsafe.preview`` with one C encoder built once (the log's hot path)."""
+    try:
+        text = _COMPACT.encode(value)
+    except (TypeError, ValueError, RecursionError):
+        text = repr(value)
+    return shorten(text, limit)
 
 
 def _bytes_repr(value: Any) -> str:
@@ -44,12 +56,53 @@ def _bytes_repr(value: Any) -> str:
     raise TypeError(type(value).__name__)
 
 
+class _CompactJson:
+    """``json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_bytes_repr)``.
+
+    ``json.dumps`` with options builds an encoder per call, which costs more than
+    encoding a packet's few arguments; this one builds the C encoder once. Its
+    circular-reference table is emptied by every encoding that succeeds; after a
+    failure (which may leave entries behind) a fresh encoder is built.
+    """
+
+    def __init__(self) -> None:
+        self._py = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_bytes_repr)
+        self._make: Any = getattr(json.encoder, "c_make_encoder", None)
+        self._c: Any = None
+        self._reset()
+
+    def _reset(self) -> None:
+        if self._make is not None:
+            self._c = self._make(
+                {}, _bytes_repr, encode_basestring, None, ":", ",", False, False, True
+            )
+
+    def encode(self, value: Any) -> str:
+        if self._c is None:
+            return self._py.encode(value)
+        try:
+            return "".join(self._c(value, 0))
+        except BaseException:
+            self._reset()
+            raise
+
+
+_COMPACT = _CompactJson()
+
+
 # One encoder for every JSON line (``json.dumps`` with options builds one per call).
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=_bytes_repr)
 
 
 def _clock_text(wall: float) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(wall)) + f".{int(wall % 1 * 1000):03d}"
+    # The HH:MM:SS part changes once a second: kept, not formatted per line.
+    second = int(wall)
+    if second != _last_second[0]:
+        _last_second[:] = [second, time.strftime("%H:%M:%S", time.localtime(wall))]
+    return f"{_last_second[1]}.{int(wall % 1 * 1000):03d}"
+
+
+_last_second: list[Any] = [None, ""]
 
 
 def args_list(value: Any) -> list[Any]:
@@ -74,6 +127,7 @@ class PacketLog:
         self._json = json_lines
         self._verbose = verbose
         self._wall = wall_clock
+        self._heads: dict[tuple[Any, ...], str] = {}
 
     @property
     def json_lines(self) -> bool:
@@ -191,25 +245,41 @@ class PacketLog:
             parts += [
                 "DECODE ERROR",
                 event.error,
-                "raw=" + preview(raw[: 4 * ARGS_LIMIT], ARGS_LIMIT, default=_bytes_repr),
+                "raw=" + _compact(raw[: 4 * ARGS_LIMIT]),
             ]
             return " ".join(parts)
-        nsp = event.namespace
-        if nsp is not None:
-            parts.append(nsp or "''")
-        parts.append(event.type_name)
-        if event.event_name is not None:
-            parts.append(json.dumps(event.event_name, ensure_ascii=False))
-        if event.ack_id is not None:
-            parts.append(f"id={event.ack_id}")
+        kind = event.type_name
+        key = (event.conn, event.direction, event.transport, event.namespace, kind)
+        name = event.event_name
+        head = self._heads.get((key, name))
+        if head is None:
+            head = self._head(key, name)
+        parts = [parts[0], head]
+        ack_id = event.ack_id
+        if ack_id is not None:
+            parts.append(f"id={ack_id}")
         if event.ack_of is not None:
             parts.append(f"(answers #{event.ack_of})")
-        args = _shown_args(event)
+        args = _shown_args(event, kind)
         if args not in (None, "", []):
-            parts.append(preview(args, ARGS_LIMIT, default=_bytes_repr))
+            parts.append(_compact(args))
         if event.attachments:
             parts.append(f"+{len(event.attachments)} attachment(s)")
         return " ".join(parts)
+
+    def _head(self, key: tuple[Any, ...], name: str | None) -> str:
+        """ "c1 -> websocket /chat event "say"": the same for many lines, so kept."""
+        conn, direction, transport, nsp, kind = key
+        parts = [conn, direction.arrow, transport]
+        if nsp is not None:
+            parts.append(nsp or "''")
+        parts.append(kind)
+        if name is not None:
+            parts.append(encode_basestring(name))  # = json.dumps(name, ensure_ascii=False)
+        if len(self._heads) >= HEADS_KEPT:
+            self._heads.clear()
+        head = self._heads[(key, name)] = " ".join(parts)
+        return head
 
     def _packet_json(self, event: PacketSeen, seq: int | None) -> None:
         fields: dict[str, Any] = {
@@ -240,10 +310,11 @@ class PacketLog:
         self._out(_ENCODER.encode(fields))
 
 
-def _shown_args(event: PacketSeen) -> Any:
+def _shown_args(event: PacketSeen, kind: str | None = None) -> Any:
     """The args a line shows: none for a CONNECT (auth and query may hold secrets), and
     the Engine.IO handshake as the JSON it is, not as a string of escaped JSON."""
-    kind = event.type_name
+    if kind is None:
+        kind = event.type_name
     if kind == "connect":
         return None
     args = event.args

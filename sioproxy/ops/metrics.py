@@ -54,6 +54,7 @@ class LiveMetrics:
         self._asked: dict[str, dict[int, float]] = {}
         self._observer: Any = None
         self._recorder: Any = None
+        self._log: Any = None
         self.registry.on_collect(self._collect)
 
     def _traffic_families(self, r: Registry) -> None:
@@ -101,6 +102,10 @@ class LiveMetrics:
         self.recording_dropped = r.counter(
             "sioproxy_recording_write_failures_total", "Recording lines lost to write errors"
         )
+        self.log_dropped = r.counter(
+            "sioproxy_log_lines_dropped_total",
+            "Log lines dropped because standard output did not keep up",
+        )
         self.recording_ok = r.gauge(
             "sioproxy_recording_ok", "1 when the last recording write succeeded"
         )
@@ -131,6 +136,10 @@ class LiveMetrics:
             "sioproxy_untracked_connections_total",
             "Connections relayed but not decoded or recorded: too many tracked already",
         )
+
+    def bind_log(self, log: Any) -> None:
+        """Read the dropped log lines from a ``LogSink`` (``dropped``) at each scrape."""
+        self._log = log
 
     def bind(self, observer: Any, recorder: Any = None) -> None:
         """Read gauges from a ``LiveObserver`` (and a ``LiveRecorder`` when recording)."""
@@ -170,6 +179,7 @@ class LiveMetrics:
             )
 
     def _collect(self) -> None:
+        self.log_dropped.set_total(float(self._log.dropped if self._log is not None else 0))
         if self._observer is not None:
             self._collect_connections(self._observer)
         if self._recorder is not None:

@@ -120,6 +120,19 @@ class TextRedactor:
         text = self._replace_found(text, "", self._remember_output)
         return self._output.sub(text)
 
+    def redact_output_lines(self, lines: list[str]) -> list[str]:
+        """``redact_output`` of each line; one test of their joined text in the common case.
+
+        A key name or remembered secret inside a line is inside the joined text,
+        so when the text holds no secret key name and no secret is remembered,
+        no line would change.
+        """
+        if not self.enabled or (
+            not self._output.values and not self._match.may_hold("\n".join(lines))
+        ):
+            return lines
+        return [self.redact_output(line) for line in lines]
+
     def _remember_output(self, found: Found, label: str) -> None:
         if found.quote or len(found.value) < MIN_SCRUB:
             return  # a number is swept only from traffic: in JSON output it is a literal

@@ -21,223 +21,36 @@ reach the observer's body hooks.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from twisted.internet import defer, task
-from twisted.internet.error import ConnectError, DNSLookupError
-from twisted.internet.protocol import Protocol, connectionDone
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web import http
-from twisted.web.client import (
-    Agent,
-    FileBodyProducer,
-    HTTPConnectionPool,
-    ResponseDone,
-    ResponseFailed,
-)
-from twisted.web.http_headers import Headers
+from twisted.web.client import Agent, FileBodyProducer, HTTPConnectionPool
 from twisted.web.iweb import UNKNOWN_LENGTH, IPolicyForHTTPS
 
 from sioproxy.net.clients import BytesProducer
 from sioproxy.net.endpoints import Upstream, UpstreamEndpoints
+from sioproxy.net.resolve import HostCache
+from sioproxy.proxy.edge.http_exchange import (
+    BoundedBody,
+    RequestTooLargeError,
+    StreamToClient,
+    WebRequest,
+    caught,
+    describe_failure,
+    forwarded_headers,
+    has_body,
+    no_body,
+    request_info,
+    response_headers,
+    start_response,
+)
 from sioproxy.proxy.observer import RelayObserver, RequestInfo
 
 log = Logger()
-
-# twisted.web's Request and the Agent's response are untyped: under mypy
-# --strict every call on them would be an error, so they travel as Any.
-WebRequest = Any
-UpstreamResponse = Any
-
-# RFC 9110 7.6.1 hop-by-hop headers, plus the ones the relay recomputes itself:
-# Host (upstream's, the original goes to X-Forwarded-Host), Content-Length
-# (the body may be replaced) and Expect (twisted.web already answered 100).
-HOP_BY_HOP = frozenset(
-    {
-        b"connection",
-        b"keep-alive",
-        b"proxy-connection",
-        b"proxy-authenticate",
-        b"proxy-authorization",
-        b"te",
-        b"trailer",
-        b"trailers",
-        b"transfer-encoding",
-        b"upgrade",
-    }
-)
-_REQUEST_DROP = HOP_BY_HOP | {b"host", b"content-length", b"expect"}
-_RESPONSE_DROP = HOP_BY_HOP | {b"content-length"}
-_NO_BODY_STATUS = frozenset({204, 304})
-
-
-class BodyTooLargeError(Exception):
-    """An upstream response body above ``max_body``."""
-
-
-class RequestTooLargeError(Exception):
-    """A client request body above ``max_body`` on a buffered exchange."""
-
-
-def request_info(request: WebRequest) -> RequestInfo:
-    """The client's request as the observer sees it (raw path and query)."""
-    path, _, query = request.uri.partition(b"?")
-    peer = request.getClientAddress()
-    host = getattr(peer, "host", "")
-    port = getattr(peer, "port", 0)
-    client = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    headers = tuple(
-        (name.decode("latin-1"), value.decode("latin-1"))
-        for name, values in request.requestHeaders.getAllRawHeaders()
-        for value in values
-    )
-    return RequestInfo(
-        method=request.method.decode("latin-1"),
-        path=path.decode("latin-1"),
-        query=query.decode("latin-1"),
-        headers=headers,
-        client=client,
-        scheme="https" if request.isSecure() else "http",
-    )
-
-
-def _connection_tokens(headers: Headers) -> set[bytes]:
-    """Header names listed in Connection are hop-by-hop too (RFC 9110 7.6.1)."""
-    tokens: set[bytes] = set()
-    for value in headers.getRawHeaders(b"connection", []):
-        tokens.update(t.strip().lower() for t in value.split(b",") if t.strip())
-    return tokens
-
-
-def forwarded_headers(request: WebRequest, info: RequestInfo) -> Headers:
-    """The client's headers minus hop-by-hop ones, plus X-Forwarded-*."""
-    source: Headers = request.requestHeaders
-    drop = _REQUEST_DROP | _connection_tokens(source)
-    out = Headers()
-    for name, values in source.getAllRawHeaders():
-        if name.lower() not in drop:
-            out.setRawHeaders(name, list(values))
-    client_host = info.client.rsplit(":", 1)[0].strip("[]")
-    previous = out.getRawHeaders(b"x-forwarded-for")
-    chain = [*previous, client_host.encode()] if previous else [client_host.encode()]
-    out.setRawHeaders(b"X-Forwarded-For", [b", ".join(chain)])
-    out.setRawHeaders(b"X-Forwarded-Proto", [info.scheme.encode()])
-    host = source.getRawHeaders(b"host")
-    if host:
-        out.setRawHeaders(b"X-Forwarded-Host", [host[0]])
-    return out
-
-
-def response_headers(
-    headers: Headers, *, keep_length: bool = False
-) -> tuple[tuple[bytes, list[bytes]], ...]:
-    """Upstream response headers to pass on: all but hop-by-hop and Content-Length.
-
-    ``keep_length`` keeps Content-Length, for HEAD and 204/304 answers whose
-    length describes a body that is not sent.
-    """
-    drop = (HOP_BY_HOP if keep_length else _RESPONSE_DROP) | _connection_tokens(headers)
-    return tuple(
-        (name, list(values))
-        for name, values in headers.getAllRawHeaders()
-        if name.lower() not in drop
-    )
-
-
-class BoundedBody(Protocol):
-    """Collects a response body; fails with ``BodyTooLargeError`` beyond ``limit`` bytes."""
-
-    def __init__(self, limit: int, expected: int | None) -> None:
-        self._limit = limit
-        self._expected = expected
-        self._parts: list[bytes] = []
-        self._size = 0
-        self.done: defer.Deferred[bytes] = defer.Deferred(lambda _: self._stop())
-
-    def connectionMade(self) -> None:  # noqa: N802
-        # A declared length over the cap fails before reading a byte of it.
-        if self._expected is not None and self._expected > self._limit:
-            self._fail(
-                BodyTooLargeError(f"upstream body of {self._expected} bytes > {self._limit}")
-            )
-
-    def dataReceived(self, data: bytes) -> None:  # noqa: N802
-        if self.done.called:
-            return
-        self._size += len(data)
-        if self._size > self._limit:
-            self._fail(BodyTooLargeError(f"upstream body larger than {self._limit} bytes"))
-            return
-        self._parts.append(data)
-
-    def connectionLost(self, reason: Failure = connectionDone) -> None:  # noqa: N802
-        if self.done.called:
-            return
-        # PotentialDataLoss: a body delimited by connection close (HTTP/1.0 style).
-        if _caught(reason, ResponseDone, http.PotentialDataLoss):
-            self.done.callback(b"".join(self._parts))
-        else:
-            self.done.errback(reason)
-
-    def _fail(self, exc: Exception) -> None:
-        self._stop()
-        self.done.errback(exc)
-
-    def _stop(self) -> None:
-        producer: Any = self.transport
-        if producer is not None:
-            producer.stopProducing()
-
-
-class StreamToClient(Protocol):
-    """Copies a response body to the client as it arrives, with flow control."""
-
-    def __init__(self, request: WebRequest) -> None:
-        self._request = request
-        self.done: defer.Deferred[None] = defer.Deferred(lambda _: self._stop())
-
-    def connectionMade(self) -> None:  # noqa: N802
-        # The upstream connection pauses while the client's write buffer is full.
-        self._request.registerProducer(self.transport, True)
-
-    def dataReceived(self, data: bytes) -> None:  # noqa: N802
-        if not self.done.called:
-            self._request.write(data)
-
-    def connectionLost(self, reason: Failure = connectionDone) -> None:  # noqa: N802
-        self._request.unregisterProducer()
-        if self.done.called:
-            return
-        if _caught(reason, ResponseDone, http.PotentialDataLoss):
-            self.done.callback(None)
-        else:
-            self.done.errback(reason)
-
-    def _stop(self) -> None:
-        producer: Any = self.transport
-        if producer is not None:
-            producer.stopProducing()
-
-
-def _caught(failure: Failure, *kinds: type[BaseException]) -> bool:
-    return isinstance(failure.value, kinds)
-
-
-def describe_failure(failure: Failure) -> str:
-    """A short reason for the observer and the error body sent to the client."""
-    if _caught(failure, ResponseFailed):
-        reasons = getattr(failure.value, "reasons", [])
-        inner = "; ".join(str(r.value) or type(r.value).__name__ for r in reasons)
-        return f"upstream reset: {inner or failure.value}"
-    if _caught(failure, BodyTooLargeError, RequestTooLargeError):
-        return str(failure.value)
-    if _caught(failure, defer.TimeoutError):
-        return "upstream timed out"
-    if _caught(failure, ConnectError, DNSLookupError):
-        return f"upstream unreachable: {failure.value}"
-    return f"proxy error: {failure.getErrorMessage()}"
 
 
 class HttpRelay:
@@ -254,6 +67,7 @@ class HttpRelay:
         max_body: int,
         tls_policy: IPolicyForHTTPS,
         timeout: float,
+        hosts: HostCache | None = None,
     ) -> None:
         self._reactor = reactor
         self._upstream = upstream
@@ -269,7 +83,7 @@ class HttpRelay:
         # them (a shared pool may open a fresh connection for one and reuse an
         # idle one for the other, and a close POST overtakes the last GET).
         self._agents: dict[int, tuple[Agent, HTTPConnectionPool]] = {}
-        self._endpoints = UpstreamEndpoints(reactor, tls_policy, timeout)
+        self._endpoints = UpstreamEndpoints(reactor, tls_policy, timeout, hosts)
         self._cooperator = task.Cooperator(scheduler=lambda f: reactor.callLater(0, f))
 
     def _agent_for(self, request: WebRequest) -> Agent:
@@ -330,13 +144,13 @@ class HttpRelay:
         replaced = self._observer.on_http_request(exchange_id, info, body)
         if replaced is not None:
             body = replaced
-        producer = BytesProducer(body) if body or _has_body(request) else None
+        producer = BytesProducer(body) if body or has_body(request) else None
         response = await self._send(request, info, producer)
         expected = None if response.length is UNKNOWN_LENGTH else int(response.length)
         reader = BoundedBody(self._max_body, expected)
         response.deliverBody(reader)
         data = await reader.done
-        bodiless = _bodiless(request, response)
+        bodiless = no_body(request, response)
         raw_headers = response_headers(response.headers, keep_length=bodiless)
         headers = tuple(
             (name.decode("latin-1"), value.decode("latin-1"))
@@ -346,7 +160,7 @@ class HttpRelay:
         replaced = self._observer.on_http_response(exchange_id, info, response.code, headers, data)
         if replaced is not None:
             data = replaced
-        _start_response(request, response, raw_headers)
+        start_response(request, response, raw_headers)
         if not bodiless:
             request.setHeader(b"content-length", str(len(data)).encode())
             request.write(data)
@@ -355,13 +169,13 @@ class HttpRelay:
     async def _streaming(self, exchange_id: int, request: WebRequest, info: RequestInfo) -> None:
         request.content.seek(0)
         producer = None
-        if _has_body(request):
+        if has_body(request):
             producer = FileBodyProducer(  # type: ignore[no-untyped-call]
                 request.content, cooperator=self._cooperator
             )
         response = await self._send(request, info, producer)
-        bodiless = _bodiless(request, response)
-        _start_response(request, response, response_headers(response.headers, keep_length=bodiless))
+        bodiless = no_body(request, response)
+        start_response(request, response, response_headers(response.headers, keep_length=bodiless))
         if response.length is not UNKNOWN_LENGTH and not bodiless:
             request.setHeader(b"content-length", str(response.length).encode())
         copier = StreamToClient(request)
@@ -391,9 +205,9 @@ class HttpRelay:
             request.channel.transport.abortConnection()
             return
         status = http.BAD_GATEWAY
-        if _caught(failure, defer.TimeoutError):
+        if caught(failure, defer.TimeoutError):
             status = http.GATEWAY_TIMEOUT
-        elif _caught(failure, RequestTooLargeError):
+        elif caught(failure, RequestTooLargeError):
             status = http.REQUEST_ENTITY_TOO_LARGE
         request.setResponseCode(status)
         request.setHeader(b"content-type", b"text/plain; charset=utf-8")
@@ -419,35 +233,4 @@ class _Exchange:
         relay.cancel()
 
 
-def _bodiless(request: WebRequest, response: UpstreamResponse) -> bool:
-    code: int = response.code
-    return bool(request.method == b"HEAD") or code in _NO_BODY_STATUS or code < 200
-
-
-def _has_body(request: WebRequest) -> bool:
-    headers: Headers = request.requestHeaders
-    return headers.hasHeader(b"content-length") or headers.hasHeader(b"transfer-encoding")
-
-
-def _start_response(
-    request: WebRequest, response: UpstreamResponse, headers: Iterable[tuple[bytes, list[bytes]]]
-) -> None:
-    request.setResponseCode(response.code, response.phrase)
-    # twisted.web added its own Server and Date and would add text/html: the
-    # client should see the upstream's headers, not ours.
-    request.defaultContentType = None
-    request.responseHeaders.removeHeader(b"server")
-    request.responseHeaders.removeHeader(b"date")
-    for name, values in headers:
-        request.responseHeaders.setRawHeaders(name, values)
-
-
-__all__ = [
-    "HOP_BY_HOP",
-    "BodyTooLargeError",
-    "HttpRelay",
-    "RequestTooLargeError",
-    "forwarded_headers",
-    "request_info",
-    "response_headers",
-]
+__all__ = ["HttpRelay", "WebRequest", "request_info"]

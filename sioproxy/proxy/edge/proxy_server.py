@@ -14,6 +14,7 @@ from twisted.internet.task import LoopingCall
 
 from sioproxy.limits import EdgeLimits, EdgeStats
 from sioproxy.net.endpoints import describe_listening, listen_endpoint, parse_upstream
+from sioproxy.net.resolve import HostCache
 from sioproxy.pipeline import Pipeline
 from sioproxy.proxy.edge.site import build_proxy_site
 from sioproxy.proxy.live import EventSink, LiveObserver
@@ -87,6 +88,7 @@ async def start_proxy(
     out_policy: str = "force",
     file_mode: int = DEFAULT_FILE_MODE,
     limits: EdgeLimits | None = None,
+    hosts: HostCache | None = None,
 ) -> RunningProxy:
     """Listen on ``listen`` and relay to ``upstream``, recording to ``out`` when given.
 
@@ -95,6 +97,7 @@ async def start_proxy(
     ``out_policy`` (new, force, append) and ``file_mode`` say how ``out`` is
     opened (``sioproxy.recording.outfile``), after the port is bound.
     ``limits``: header and idle timeouts, per-client cap (docs/reliability.md).
+    ``hosts``: where a host-name upstream is looked up (default: kept 60 s).
     """
     target = parse_upstream(upstream)
     observer = LiveObserver(
@@ -118,6 +121,7 @@ async def start_proxy(
         insecure=insecure,
         limits=limits,
         stats=edge_stats,
+        hosts=hosts if hosts is not None else HostCache(reactor),
     )
     endpoint: Any = listen_endpoint(reactor, listen)
     port = await endpoint.listen(site)

@@ -28,6 +28,7 @@ from zope.interface import implementer  # type: ignore[import-untyped]
 from sioproxy.limits import EdgeLimits, EdgeStats
 from sioproxy.net.endpoints import Upstream
 from sioproxy.net.guard import GuardedChannel, GuardedSite, IdleSweep
+from sioproxy.net.resolve import HostCache
 from sioproxy.net.takeover import hand_over, is_websocket_upgrade
 from sioproxy.proxy.edge.http_relay import HttpRelay, WebRequest, request_info
 from sioproxy.proxy.edge.ws_relay import DownstreamProtocol, RelayControlImpl, WsRelayFactory
@@ -143,6 +144,7 @@ def build_proxy_site(
     timeout: float = 60,
     limits: EdgeLimits | None = None,
     stats: EdgeStats | None = None,
+    hosts: HostCache | None = None,
 ) -> ProxySite:
     """The proxy's ``Site``: relays HTTP and WebSocket traffic to ``upstream``.
 
@@ -150,7 +152,8 @@ def build_proxy_site(
     bodies and WebSocket messages; ``timeout`` bounds connecting and waiting
     for response headers (long polls included). ``limits`` (its ``max_body``
     is replaced by ``max_body``) sets the header and idle timeouts and the
-    per-client cap; refusals and timeouts are counted in ``stats``.
+    per-client cap; refusals and timeouts are counted in ``stats``. A host-name
+    upstream is looked up through ``hosts`` (net/resolve.py).
     """
     policy: Any
     if insecure:
@@ -169,6 +172,7 @@ def build_proxy_site(
         max_body=max_body,
         tls_policy=policy,
         timeout=timeout,
+        hosts=hosts,
     )
     ws_factory = WsRelayFactory(
         reactor,
@@ -178,6 +182,7 @@ def build_proxy_site(
         max_body=max_body,
         tls_policy=policy,
         timeout=timeout,
+        hosts=hosts,
     )
     site = ProxySite(  # type: ignore[no-untyped-call]
         RelayResource(http_relay, ws_factory), reactor=reactor

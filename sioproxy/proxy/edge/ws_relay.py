@@ -36,6 +36,7 @@ from twisted.web.iweb import IPolicyForHTTPS
 
 from sioproxy.net.clients import LowercaseUpgradeClient
 from sioproxy.net.endpoints import Upstream, tcp_endpoint
+from sioproxy.net.resolve import HostCache
 from sioproxy.net.takeover import pending_write_bytes, take_leftover
 from sioproxy.proxy.edge.ws_splice import WsSplice
 from sioproxy.proxy.observer import RelayObserver, RequestInfo
@@ -297,8 +298,10 @@ class WsRelayFactory(ServerFactory):  # type: ignore[misc]
         max_body: int,
         tls_policy: IPolicyForHTTPS,
         timeout: float,
+        hosts: HostCache | None = None,
     ) -> None:
         super().__init__(reactor=reactor, server=None)
+        self._hosts = hosts
         self.upstream = upstream
         self.observer = observer
         self.relays: dict[int, WsRelay] = {}
@@ -333,7 +336,7 @@ class WsRelayFactory(ServerFactory):  # type: ignore[misc]
 
     def upstream_endpoint(self) -> Any:
         up = self.upstream
-        endpoint: Any = tcp_endpoint(self.reactor, up.host, up.port, self._timeout)
+        endpoint: Any = tcp_endpoint(self.reactor, up.host, up.port, self._timeout, self._hosts)
         if not up.secure:
             return endpoint
         policy: Any = self._tls_policy

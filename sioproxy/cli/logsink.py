@@ -1,0 +1,200 @@
+"""The per-packet log of ``proxy``/``record`` on standard output, off the relay's path.
+
+Layer: edge helper for ``cli`` (no Twisted import: the reactor's ``callLater``
+is passed in). A log line per packet used to cost about as much as relaying
+the packet (docs/performance.md, round 5), and a slow terminal or a pipe
+nobody read blocked the whole proxy. ``LogSink`` makes it cheap and harmless:
+
+* lazy: a session event is queued as it is, and formatted by ``PacketLog``
+  once per reactor turn (``call_later(0, ...)``), with its own wall-clock time;
+* batched: the turn's lines are redacted as one text when it holds no secret
+  key name and nothing was remembered (else line by line, as before), encoded
+  once and written with one ``write`` system call;
+* never blocking: a pipe, socket or terminal is written without blocking; what
+  the reader has not taken yet waits in a buffer of at most ``limit`` bytes.
+  While that buffer is full, new events are dropped before they are formatted,
+  and counted (``dropped``: ``/metrics`` and the exit summary). A regular file
+  or a reader that keeps up never drops anything.
+
+Lines written before ``start()`` (and by ``close()``) are written at once,
+blocking, so the order against ``print`` stays as it was.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import select
+import stat
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sioproxy.ops.logfmt import PacketLog
+from sioproxy.session.events import SessionEvent
+
+#: Bytes the reader may fall behind before events are dropped (about 40,000 lines).
+DEFAULT_LIMIT = 4 << 20
+#: Largest single write (a pipe takes 64 KiB at a time on Linux).
+CHUNK = 1 << 16
+#: How often a full pipe is tried again.
+RETRY_SECONDS = 0.005
+#: How long ``close()`` waits for a reader that stopped reading.
+CLOSE_WAIT_SECONDS = 2.0
+
+
+class LogSink:
+    """Queues log events and lines; writes them to ``fd`` once per reactor turn."""
+
+    def __init__(
+        self,
+        fd: int,
+        *,
+        redact_lines: Callable[[list[str]], list[str]],
+        json_lines: bool = False,
+        verbose: bool = False,
+        limit: int = DEFAULT_LIMIT,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._fd = fd
+        self._redact_lines = redact_lines
+        self._limit = limit
+        self._wall = wall_clock
+        self._queue: list[Any] = []  # (wall, event) pairs and ready-made lines, in order
+        self._lines: list[str] = []  # what the formatter made of the queue
+        self._buffer = bytearray()  # encoded, not taken by the reader yet
+        self._at = 0.0  # the time stamp of the event being formatted
+        self._call_later: Callable[..., Any] | None = None
+        self._scheduled = False
+        self._restore_flags: int | None = None
+        self.reader_gone = False
+        self.dropped = 0
+        #: Notes, announcements and reports: one line each, kept in order with the events.
+        self.log = PacketLog(
+            self._line, json_lines=json_lines, verbose=verbose, wall_clock=self._clock
+        )
+        self._formatter = PacketLog(
+            self._lines.append, json_lines=json_lines, verbose=verbose, wall_clock=self._clock
+        )
+
+    def _clock(self) -> float:
+        # While the queue is formatted, each event's own time; else now.
+        return self._at or self._wall()
+
+    # -- input --------------------------------------------------------------
+
+    def event(self, event: SessionEvent) -> None:
+        """A session sink: the event is kept, formatted at the end of the turn."""
+        if len(self._buffer) >= self._limit:
+            self.dropped += 1  # the reader stalled: drop before spending anything on it
+            return
+        self._queue.append((self._wall(), event))
+        self._schedule()
+
+    def _line(self, line: str) -> None:
+        """A line made elsewhere (notes, announcements): kept in its place in the queue."""
+        self._queue.append(line)
+        if self._call_later is None:
+            self.flush()
+        else:
+            self._schedule()
+
+    def _schedule(self) -> None:
+        if not self._scheduled and self._call_later is not None:
+            self._scheduled = True
+            self._call_later(0, self.flush)
+
+    # -- output -------------------------------------------------------------
+
+    def start(self, call_later: Callable[..., Any]) -> None:
+        """From now on, write once per reactor turn and never block."""
+        self._call_later = call_later
+        if self._queue:  # events of connections made while the start-up lines were written
+            self._schedule()
+        if _may_block(self._fd):
+            try:
+                import fcntl
+
+                flags = fcntl.fcntl(self._fd, fcntl.F_GETFL)
+                fcntl.fcntl(self._fd, fcntl.F_SETFL, flags | os.O_NONBLOCK)
+                self._restore_flags = flags
+            except (OSError, ImportError):
+                pass
+
+    def flush(self) -> None:
+        """Format the queue, add it to the buffer, write what the reader takes."""
+        self._scheduled = False
+        if self._queue:
+            self._format_queue()
+        self._write()
+
+    def _format_queue(self) -> None:
+        queue, self._queue = self._queue, []
+        lines = self._lines
+        formatter = self._formatter
+        for item in queue:
+            if isinstance(item, str):
+                lines.append(item)
+            else:
+                self._at = item[0]
+                formatter.event(item[1])
+        self._at = 0.0
+        if lines:
+            text = "\n".join(self._redact_lines(lines)) + "\n"
+            lines.clear()
+            if not self.reader_gone:
+                self._buffer += text.encode("utf-8", "surrogateescape")
+
+    def _write(self) -> None:
+        buffer = self._buffer
+        while buffer and not self.reader_gone:
+            try:
+                written = os.write(self._fd, buffer[:CHUNK])
+            except BlockingIOError:
+                break
+            except InterruptedError:
+                continue
+            except OSError as exc:
+                self._gone(exc)
+                return
+            del buffer[:written]
+        if buffer and self._call_later is not None and not self._scheduled:
+            self._scheduled = True
+            self._call_later(RETRY_SECONDS, self.flush)
+
+    def _gone(self, exc: OSError) -> None:
+        # The reader closed the pipe (``| head``): stop writing, as PipeSafeStdout does.
+        if exc.errno not in (errno.EPIPE, errno.EBADF, errno.ENOSPC, errno.EIO):
+            raise exc
+        self.reader_gone = True
+        self._buffer.clear()
+
+    def close(self) -> None:
+        """Write everything left, waiting at most ``CLOSE_WAIT_SECONDS`` for the reader."""
+        self._call_later = None
+        self._format_queue()
+        deadline = time.monotonic() + CLOSE_WAIT_SECONDS
+        while self._buffer and not self.reader_gone:
+            self._write()
+            left = deadline - time.monotonic()
+            if not self._buffer or left <= 0:
+                break
+            select.select([], [self._fd], [], min(left, 0.1))
+        self._buffer.clear()
+        if self._restore_flags is not None:
+            try:
+                import fcntl
+
+                fcntl.fcntl(self._fd, fcntl.F_SETFL, self._restore_flags)
+            except OSError:
+                pass
+            self._restore_flags = None
+
+
+def _may_block(fd: int) -> bool:
+    """A pipe, socket or terminal (a regular file never makes a writer wait long)."""
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)
