@@ -21,7 +21,8 @@ import json
 import re
 from typing import Any
 
-from sioproxy.codec.legacy import decode_packet, packet_to_dict
+from sioproxy.codec.legacy import decode_packet
+from sioproxy.codec.legacy_dict import packet_to_dict
 from sioproxy.codec.socketio import decode_sio, sio_to_dict
 from sioproxy.errors import SioProxyError
 from sioproxy.types import Generation

@@ -15,8 +15,8 @@ import datetime as dt
 import time
 
 from sioproxy.recording import Recording, Redactor
+from sioproxy.recording.header import Header
 from sioproxy.recording.live_recorder import entry_for
-from sioproxy.recording.model import Header
 from sioproxy.session.events import PacketSeen, SessionEvent
 from sioproxy.types import Direction
 from sioproxy.web.ring import Ring
