@@ -16,8 +16,10 @@ from sioproxy.codec.binary import SioDecoder
 from sioproxy.codec.engineio import EioPacket, EioType, message_packet
 from sioproxy.codec.handshake import decode_open
 from sioproxy.codec.limits import BODY_NOTE, MAX_PACKETS_PER_BODY, LimitError
+from sioproxy.codec.sio_msgpack import decode_sio_msgpack
 from sioproxy.codec.socketio import SioPacket, SioType, decode_sio
 from sioproxy.errors import DecodeError
+from sioproxy.session.budget import PendingBudget
 from sioproxy.session.events import PacketSeen, RequestSummary, build_packet_seen
 from sioproxy.types import Direction, Generation
 
@@ -33,38 +35,12 @@ MAX_OUTSTANDING_ACKS = 10_000
 # the peer chooses and may make long. The oldest go first past either cap.
 MAX_ACK_TABLE_BYTES = 4 * 1024 * 1024
 _ACK_ENTRY_COST = 200
-# Half-received binary packets of all connections together may hold this many
-# times the per-packet cap (the proxy's max_body) before new ones are dropped.
-PENDING_TOTAL_FACTOR = 64
 # A polling client always has a request in flight or sends the next at once;
 # one silent for its session's ping interval + ping timeout (0.9: heartbeat +
 # close timeout) is gone, and the upstream has dropped the session. The
 # tracker closes it after that plus IDLE_GRACE (DEFAULT_IDLE when unknown).
 IDLE_GRACE = 60.0
 DEFAULT_IDLE = 120.0
-
-
-class PendingBudget:
-    """Bytes held by half-received binary packets, over all connections, and their caps.
-
-    ``packet`` caps one packet (its header text and attachments together; the
-    proxy passes its ``max_body``); ``total`` caps the sum. None: no cap.
-    """
-
-    __slots__ = ("packet", "total", "used")
-
-    def __init__(self, packet: int | None = None, total: int | None = None) -> None:
-        self.packet = packet
-        self.total = total if total is not None or packet is None else packet * PENDING_TOTAL_FACTOR
-        self.used = 0
-
-    def allows(self, more: int) -> bool:
-        return self.total is None or self.used + more <= self.total
-
-    def over(self, data: str | bytes) -> DecodeError:
-        """The error for the message that took the total past its cap."""
-        reason = f"binary packets of all connections over {self.total} bytes: dropped"
-        return DecodeError("sio", reason, data[:200])
 
 
 class Connection:
@@ -76,8 +52,12 @@ class Connection:
         generation: Generation,
         stamp: Stamp,
         budget: PendingBudget | None = None,
+        parser: str | None = None,
     ) -> None:
         self.label = label
+        # The Socket.IO parser (docs/protocol.md#c9): None until known, "msgpack"
+        # once a binary message decoded as one, or as forced by ``--parser``.
+        self.parser = parser
         self.generation = generation
         self.sid: str | None = None
         self.transport: str | None = None
@@ -285,6 +265,17 @@ class Connection:
         decoder = self._sio[direction]
         data = packet.data
         assert data is not None
+        if isinstance(data, bytes) and decoder.header is None and self.parser != "default":
+            # A binary message with no binary header before it: msgpack (C.9); if
+            # not, and the parser is not forced, the default decoder says why.
+            try:
+                packed = decode_sio_msgpack(data)
+            except DecodeError as exc:
+                if self.parser == "msgpack":
+                    return self._undecoded(direction, transport, raw, exc)
+            else:
+                self.parser = "msgpack"
+                return self._sio_seen(direction, packet, raw, transport, packed, "msgpack")
         budget = self._budget
         held = decoder.pending_bytes
         error: DecodeError | None = None
@@ -305,8 +296,20 @@ class Connection:
             return None
         header = self._pending_header[direction]
         self._pending_header[direction] = None
+        return self._sio_seen(
+            direction, packet, header if header is not None else raw, transport, sio
+        )
+
+    def _sio_seen(
+        self,
+        direction: Direction,
+        packet: EioPacket,
+        raw: str | bytes,
+        transport: str,
+        sio: SioPacket,
+        parser: str | None = None,
+    ) -> PacketSeen:
         seq, t = self._stamp()
-        ack_of = self._track_sio(direction, sio, seq)
         return PacketSeen(
             seq=seq,
             conn=self.label,
@@ -314,11 +317,13 @@ class Connection:
             direction=direction,
             transport=transport,
             generation=self.generation,
-            raw=header if header is not None else raw,
-            attachments=sio.attachments,
+            raw=raw,
+            # msgpack has no attachment frames: its buffers are in ``sio`` alone.
+            attachments=sio.attachments if parser is None else (),
             eio=packet,
             sio=sio,
-            ack_of=ack_of,
+            ack_of=self._track_sio(direction, sio, seq),
+            parser=parser,
         )
 
     def _hold_part(self, direction: Direction, raw: str | bytes) -> None:

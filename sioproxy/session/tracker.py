@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from sioproxy.codec import legacy_framing, payload
 from sioproxy.codec.limits import MAX_PACKETS_PER_BODY
 from sioproxy.errors import DecodeError
-from sioproxy.session.connection import Connection, PendingBudget
+from sioproxy.session.budget import PendingBudget
+from sioproxy.session.connection import Connection
 from sioproxy.session.events import (
     ConnectionClosed,
     ConnectionOpened,

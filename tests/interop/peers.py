@@ -95,6 +95,14 @@ PEERS: dict[str, Peer] = {
             transports=MODERN_MODES,
         ),
         Peer(
+            name="node-sio4-msgpack",
+            generations=("eio4",),
+            runner=NODE,
+            server="node-sio4-msgpack/server.js",
+            client="node-sio4-msgpack/client.js",
+            transports=MODERN_MODES,
+        ),
+        Peer(
             name="node-sio2",
             generations=("eio3",),
             runner=NODE,
