@@ -91,4 +91,5 @@ def test_replay_client_reproduces_a_msgpack_recording(tmp_path: Path, transport:
     finally:
         live.stop()
     assert run.status == 0, run.stdout + run.stderr
-    assert run.report is not None and run.report["drift_count"] == 0, run.stdout
+    assert run.report is not None
+    assert run.report["drift_count"] == 0, run.stdout

@@ -53,14 +53,24 @@ def _legacy_config(opened: OpenEvent, resource_path: str) -> StandInConfig:
 def _eio_config(recording: Recording, generation: Generation, resource_path: str) -> StandInConfig:
     data = _first_open_packet(recording)
     if data is None:
-        return StandInConfig(generation=generation, resource_path=resource_path)
+        parser = recorded_parser(recording)
+        return StandInConfig(generation=generation, resource_path=resource_path, parser=parser)
     return StandInConfig(
         generation=generation,
         ping_interval=_seconds(data.get("pingInterval"), 25.0),
         ping_timeout=_seconds(data.get("pingTimeout"), 20.0),
         max_payload=int(data.get("maxPayload") or 1_000_000),
         resource_path=resource_path,
+        parser=recorded_parser(recording),
     )
+
+
+def recorded_parser(recording: Recording) -> str | None:
+    """``"msgpack"`` when the recording's packets came through socket.io-msgpack-parser."""
+    for entry in recording.entries:
+        if isinstance(entry, PacketEntry) and entry.packet and "parser" in entry.packet:
+            return str(entry.packet["parser"])
+    return None
 
 
 def _first_open_packet(recording: Recording) -> dict[str, Any] | None:

@@ -63,6 +63,8 @@ class StandInConfig:
     max_payload: int = 1_000_000
     upgrade_timeout: float = 10.0
     resource_path: str = "/socket.io"
+    # "msgpack" when the recording was made with socket.io-msgpack-parser (C.9).
+    parser: str | None = None
 
     def allows(self, transport: str) -> bool:
         return not self.transports or transport in self.transports
