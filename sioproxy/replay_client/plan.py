@@ -14,7 +14,7 @@ from typing import Final
 from urllib.parse import parse_qsl, urlencode
 
 from sioproxy.errors import ConfigError, RecordingError
-from sioproxy.recording.model import OpenEvent, Recording, UpgradeEvent
+from sioproxy.recording.model import OpenEvent, PacketEntry, Recording, UpgradeEvent
 from sioproxy.replay_client.eio_client import MODES, EioClientSession
 from sioproxy.replay_client.legacy_client import LEGACY_MODES, LegacyClientSession
 from sioproxy.types import Generation
@@ -45,6 +45,7 @@ class ConnectionPlan:
     mode: str
     path: str
     query: tuple[tuple[str, str], ...]
+    parser: str | None = None  # "msgpack": socket.io-msgpack-parser (docs/protocol.md#c9)
 
     def session(self) -> ClientSession:
         version = self.generation.eio_version
@@ -54,7 +55,11 @@ class ConnectionPlan:
                 mode=self.mode, resource=resource or "/socket.io", extra_query=urlencode(self.query)
             )
         return EioClientSession(
-            version=version, mode=self.mode, path=self.path, extra_query=self.query
+            version=version,
+            mode=self.mode,
+            path=self.path,
+            extra_query=self.query,
+            parser=self.parser,
         )
 
 
@@ -98,4 +103,14 @@ def plan_connection(
     chosen = path or opened.request.path or default
     if generation is Generation.LEGACY and "/1/" not in chosen:
         chosen = chosen.rstrip("/") + "/1/"
-    return ConnectionPlan(conn=conn, generation=generation, mode=mode, path=chosen, query=query)
+    parser = next(
+        (
+            str(e.packet["parser"])
+            for e in entries
+            if isinstance(e, PacketEntry) and e.packet and "parser" in e.packet
+        ),
+        None,
+    )
+    return ConnectionPlan(
+        conn=conn, generation=generation, mode=mode, path=chosen, query=query, parser=parser
+    )

@@ -32,6 +32,7 @@ from typing import Final
 from sioproxy.codec.binary import SioDecoder
 from sioproxy.codec.engineio import EioPacket, EioType, decode_eio, encode_eio
 from sioproxy.codec.handshake import OpenInfo, encode_open
+from sioproxy.codec.parsers import ParserMismatchError, packet_messages, read_message
 from sioproxy.codec.payload import (
     PayloadDecodeError,
     decode_jsonp_post,
@@ -52,11 +53,6 @@ from sioproxy.standin.sessions.app import (
     StandInConfig,
     WsClose,
     json_error,
-)
-from sioproxy.standin.sessions.parsing import (
-    ParserMismatchError,
-    client_messages,
-    read_client_message,
 )
 from sioproxy.types import Direction
 
@@ -147,7 +143,7 @@ class EioSession(SessionBase):
         if text is not None and not packet.attachments and self.config.parser is None:
             self._queue.append(EioPacket(type=EioType.MESSAGE, data=text))
         else:
-            parts = client_messages(packet, self.config.parser)
+            parts = packet_messages(packet, self.config.parser)
             self._queue.extend(EioPacket(type=EioType.MESSAGE, data=part) for part in parts)
         self._flush()
         self.wake()
@@ -336,7 +332,7 @@ class EioSession(SessionBase):
 
     def _on_message(self, data: str | bytes | None) -> None:
         try:
-            packet = read_client_message(self._decoder, self.config.parser, data or "")
+            packet = read_message(self._decoder, self.config.parser, data or "")
         except ParserMismatchError as exc:
             self._abort(exc.reason)
             return
