@@ -179,7 +179,7 @@ class RewriteStage:
         if conn is None:
             return None
         route = classify(req.path, req.query, self._resource_path)
-        fmt = BodyFormat.detect(conn.generation, route, direction, body)
+        fmt = BodyFormat.detect(conn.generation, route, direction, body, conn.parser)
         try:
             if seen and not self._whole(fmt, body, seen):
                 raise EncodeError("a binary packet is split across polling bodies")
@@ -278,7 +278,7 @@ class RewriteStage:
         conn = self.tracker.connections.get(first.conn)
         generation = conn.generation if conn is not None else Generation.EIO4
         try:
-            return ws_units(units, generation)
+            return ws_units(units, generation, conn.parser if conn is not None else None)
         except EncodeError as exc:
             self._note(f"[{first.conn}] message forwarded as received: {exc}")
             return list(frames)
@@ -474,7 +474,7 @@ class RewriteStage:
             return
         ws_id = self._conn_ws.get(conn)
         if ws_id is not None and self.control is not None:
-            messages = ws_messages(item.packet, state.generation)
+            messages = ws_messages(item.packet, state.generation, state.parser)
             if self.control.ws_send(ws_id, direction, messages):
                 self._emit_sent(item, conn, direction)
                 return
@@ -499,6 +499,7 @@ class RewriteStage:
             rule=item.rule,
             delay=item.delay,
             ack_of=follows.ack_of if follows is not None else None,
+            parser=state.parser if state is not None else None,
         )
         self._emit(event, stands_for=follows.seq if follows is not None else None)
         packet = item.packet

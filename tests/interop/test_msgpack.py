@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from sioproxy.codec.sio_msgpack import decode_sio_msgpack
-from tests.interop.peers import final_transport, run_client
+from tests.interop.peers import final_transport, run_client, start_server
+from tests.interop.sioproxy_proc import record_args, start_sioproxy
 from tests.interop.test_direct import MODERN
 from tests.interop.test_replay import record_session, start_replay
 from tests.replay_client.helpers import replay_client
@@ -77,19 +78,63 @@ def test_a_json_client_against_a_msgpack_recording_is_one_clear_line(tmp_path: P
     assert "parser mismatch: the recording speaks msgpack, the client json" in log, log
 
 
-@pytest.mark.parametrize("transport", ["websocket", "polling"])
-def test_replay_client_reproduces_a_msgpack_recording(tmp_path: Path, transport: str) -> None:
-    from tests.interop.peers import start_server
-
+@pytest.mark.parametrize(
+    ("command", "transport"),
+    [("replay-client", "websocket"), ("replay-client", "polling"), ("diff", "websocket")],
+)
+def test_replay_client_reproduces_a_msgpack_recording(
+    tmp_path: Path, command: str, transport: str
+) -> None:
     recording = record_session(tmp_path, PEER, PEER, "websocket")
     live = start_server(PEER)
     try:
         report = tmp_path / "report.json"
-        run = replay_client(
-            "replay-client", recording, live.url, "--transport", transport, report=report
-        )
+        run = replay_client(command, recording, live.url, "--transport", transport, report=report)
     finally:
         live.stop()
     assert run.status == 0, run.stdout + run.stderr
     assert run.report is not None
     assert run.report["drift_count"] == 0, run.stdout
+
+
+RULES = """
+[[rules]]
+name = "x-to-y"
+dir = "c2s"
+event = "ack_me"
+set = { "/args/0" = "y" }
+
+[[rules]]
+name = "louder"
+dir = "s2c"
+event = "bin"
+set = { "/args/-" = "louder" }
+"""
+
+
+@pytest.mark.parametrize("mode", ["websocket", "polling"])
+def test_rules_rewrite_msgpack_packets_in_msgpack(tmp_path: Path, mode: str) -> None:
+    """A rewritten packet is re-encoded with the msgpack parser, both directions,
+    and recorded with what the peer really sent."""
+    rules = tmp_path / "rules.toml"
+    rules.write_text(RULES)
+    upstream = start_server(PEER)
+    out = tmp_path / "rec.jsonl"
+    try:
+        proxy = start_sioproxy(record_args(upstream.url, out, "--rules", str(rules)))
+        try:
+            transcript = run_client(PEER, proxy.url, mode)
+        finally:
+            assert proxy.stop() == 0, proxy.stderr_text()
+    finally:
+        upstream.stop()
+    root = transcript["namespaces"]["/"]
+    assert ["ack", "ack_me", ["y", "ack"]] in root, root
+    (bin_event,) = [item for item in root if item[:2] == ["event", "bin"]]
+    assert bin_event[2][-1] == "louder"
+    assert bin_event[2][0] == {"$bytes": "010203ff"}
+    rewritten = [e for e in packets(out) if e.get("fate") == "rewritten"]
+    assert {e["rule"] for e in rewritten} == {"x-to-y", "louder"}
+    for entry in rewritten:
+        assert entry["packet"]["parser"] == "msgpack"  # type: ignore[index]
+        assert entry["original"]["packet"]["parser"] == "msgpack"  # type: ignore[index]
