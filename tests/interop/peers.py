@@ -103,6 +103,14 @@ PEERS: dict[str, Peer] = {
             transports=MODERN_MODES,
         ),
         Peer(
+            name="node-sio3",
+            generations=("eio4",),
+            runner=NODE,
+            server="node-sio3/server.js",
+            client="node-sio3/client.js",
+            transports=MODERN_MODES,
+        ),
+        Peer(
             name="node-sio2",
             generations=("eio3",),
             runner=NODE,
