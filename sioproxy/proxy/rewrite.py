@@ -29,8 +29,7 @@ from dataclasses import dataclass
 from sioproxy.codec import legacy_framing, payload
 from sioproxy.codec.engineio import EioPacket, EioType, decode_eio, encode_eio
 from sioproxy.codec.legacy import LegacyPacket, LegacyType, encode_packet
-from sioproxy.codec.parsers import MSGPACK
-from sioproxy.codec.sio_msgpack import encode_sio_msgpack
+from sioproxy.codec.parsers import WireParser
 from sioproxy.codec.socketio import SioPacket, SioType, encode_sio
 from sioproxy.errors import EncodeError
 from sioproxy.session.events import PacketSeen
@@ -83,7 +82,7 @@ class BodyFormat:
     jsonp_index: int | None = None
     jsonp_post: bool = False
     binary: bool = False
-    parser: str | None = None  # "msgpack": socket.io-msgpack-parser (docs/protocol.md#c9)
+    parser: WireParser | None = None  # not the default parser (docs/protocol.md#c9)
 
     @classmethod
     def detect(
@@ -92,7 +91,7 @@ class BodyFormat:
         route: Route,
         direction: Direction,
         body: bytes,
-        parser: str | None = None,
+        parser: WireParser | None = None,
     ) -> BodyFormat:
         jsonp = route.jsonp_index is not None or (
             generation is Generation.LEGACY
@@ -143,9 +142,9 @@ def _bytes(part: str | bytes) -> bytes:
     return part.encode("utf-8") if isinstance(part, str) else bytes(part)
 
 
-def _sio_parts(packet: SioPacket, parser: str | None = None) -> list[EioPacket]:
-    if parser == MSGPACK:
-        return [EioPacket(type=EioType.MESSAGE, data=encode_sio_msgpack(packet))]
+def _sio_parts(packet: SioPacket, parser: WireParser | None = None) -> list[EioPacket]:
+    if parser is not None:
+        return [EioPacket(type=EioType.MESSAGE, data=part) for part in parser.encode(packet)]
     parts = encode_sio(packet)
     header = parts[0]
     assert isinstance(header, str)
@@ -154,7 +153,9 @@ def _sio_parts(packet: SioPacket, parser: str | None = None) -> list[EioPacket]:
     return out
 
 
-def eio_parts(unit: Unit, generation: Generation, parser: str | None = None) -> list[EioPacket]:
+def eio_parts(
+    unit: Unit, generation: Generation, parser: WireParser | None = None
+) -> list[EioPacket]:
     """The Engine.IO packets of a unit: a binary Socket.IO packet is 1 + attachments."""
     if isinstance(unit, Keep):
         ev = unit.event
@@ -209,7 +210,7 @@ def polling_body(fmt: BodyFormat, units: Sequence[Unit]) -> bytes:
 
 
 def ws_messages(
-    packet: Outgoing, generation: Generation, parser: str | None = None
+    packet: Outgoing, generation: Generation, parser: WireParser | None = None
 ) -> list[WsMessage]:
     """The WebSocket messages of one packet: 0.9 text; Engine.IO one per part."""
     if generation is Generation.LEGACY:
@@ -223,7 +224,7 @@ def ws_messages(
 
 
 def ws_units(
-    units: Sequence[Unit], generation: Generation, parser: str | None = None
+    units: Sequence[Unit], generation: Generation, parser: WireParser | None = None
 ) -> list[WsMessage]:
     """The messages for a WebSocket exchange; a kept unit reuses its received frames.
 
@@ -280,7 +281,7 @@ def seen_for(
     rule: str | None = None,
     delay: float | None = None,
     ack_of: int | None = None,
-    parser: str | None = None,
+    parser: WireParser | None = None,
 ) -> PacketSeen:
     """The session event of a packet the proxy sent (rewritten, injected or proxy-made)."""
     seq, t = stamp()
@@ -290,10 +291,14 @@ def seen_for(
     if isinstance(packet, LegacyPacket):
         raw: str | bytes = encode_packet(packet)
         legacy = packet
-    elif isinstance(packet, SioPacket) and parser == MSGPACK:
-        eio, sio = _sio_parts(packet, parser)[0], packet
+    elif isinstance(packet, SioPacket) and parser is not None:
+        (eio,) = _sio_parts(packet, parser)  # such a parser sends one message per packet
+        sio = packet
         websocket = (template.transport if template is not None else transport) == "websocket"
-        raw = eio.data if websocket and eio.data is not None else encode_eio(eio, 4, b64=True)
+        if websocket and isinstance(eio.data, bytes):
+            raw = eio.data
+        else:
+            raw = encode_eio(eio, _version(generation), b64=True)
     elif isinstance(packet, SioPacket):
         parts = encode_sio(packet)
         assert isinstance(parts[0], str)
@@ -322,5 +327,5 @@ def seen_for(
         fate=fate,
         rule=rule,
         delay=delay,
-        parser=parser if sio is not None else None,
+        parser=parser.name if parser is not None and sio is not None else None,
     )

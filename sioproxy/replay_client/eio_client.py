@@ -31,7 +31,7 @@ from urllib.parse import urlencode
 from sioproxy.codec.binary import SioDecoder
 from sioproxy.codec.engineio import EioPacket, EioType, decode_eio, encode_eio
 from sioproxy.codec.handshake import decode_open
-from sioproxy.codec.parsers import packet_messages, read_message
+from sioproxy.codec.parsers import WireParser, packet_messages, read_message
 from sioproxy.codec.payload import PayloadDecodeError, decode_payload, encode_payload
 from sioproxy.codec.socketio import SioPacket
 from sioproxy.errors import DecodeError
@@ -61,7 +61,7 @@ class EioClientSession(ClientSessionBase):
         mode: str = "websocket",
         path: str = "/socket.io/",
         extra_query: tuple[tuple[str, str], ...] = (),
-        parser: str | None = None,
+        parser: WireParser | None = None,
     ) -> None:
         super().__init__()
         self.parser = parser  # the recording's Socket.IO parser (docs/protocol.md#c9)

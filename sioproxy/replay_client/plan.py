@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Final
 from urllib.parse import parse_qsl, urlencode
 
+from sioproxy.codec.parsers import WireParser, recorded_parser
 from sioproxy.errors import ConfigError, RecordingError
 from sioproxy.recording.model import OpenEvent, PacketEntry, Recording, UpgradeEvent
 from sioproxy.replay_client.eio_client import MODES, EioClientSession
@@ -45,7 +46,7 @@ class ConnectionPlan:
     mode: str
     path: str
     query: tuple[tuple[str, str], ...]
-    parser: str | None = None  # "msgpack": socket.io-msgpack-parser (docs/protocol.md#c9)
+    parser: WireParser | None = None  # not the default parser (docs/protocol.md#c9)
 
     def session(self) -> ClientSession:
         version = self.generation.eio_version
@@ -73,7 +74,12 @@ def _recorded_mode(generation: Generation, opened: OpenEvent, upgraded: bool) ->
 
 
 def plan_connection(
-    recording: Recording, conn: str, *, transport: str | None = None, path: str | None = None
+    recording: Recording,
+    conn: str,
+    *,
+    transport: str | None = None,
+    path: str | None = None,
+    parser: WireParser | None = None,
 ) -> ConnectionPlan:
     """The plan for ``conn``; ``transport``/``path`` override the recorded ones.
 
@@ -103,7 +109,7 @@ def plan_connection(
     chosen = path or opened.request.path or default
     if generation is Generation.LEGACY and "/1/" not in chosen:
         chosen = chosen.rstrip("/") + "/1/"
-    parser = next(
+    name = next(
         (
             str(e.packet["parser"])
             for e in entries
@@ -111,6 +117,10 @@ def plan_connection(
         ),
         None,
     )
+    try:
+        chosen_parser = recorded_parser(name, parser)
+    except ValueError as exc:
+        raise RecordingError(recording.path or "<recording>", None, str(exc)) from None
     return ConnectionPlan(
-        conn=conn, generation=generation, mode=mode, path=chosen, query=query, parser=parser
+        conn=conn, generation=generation, mode=mode, path=chosen, query=query, parser=chosen_parser
     )

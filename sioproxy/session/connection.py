@@ -16,6 +16,7 @@ from sioproxy.codec.binary import SioDecoder
 from sioproxy.codec.engineio import EioPacket, EioType, message_packet
 from sioproxy.codec.handshake import decode_open
 from sioproxy.codec.limits import BODY_NOTE, MAX_PACKETS_PER_BODY, LimitError
+from sioproxy.codec.parsers import MSGPACK, WireParser
 from sioproxy.codec.sio_msgpack import decode_sio_msgpack
 from sioproxy.codec.socketio import SioPacket, SioType, decode_sio
 from sioproxy.errors import DecodeError
@@ -52,11 +53,11 @@ class Connection:
         generation: Generation,
         stamp: Stamp,
         budget: PendingBudget | None = None,
-        parser: str | None = None,
+        parser: WireParser | None = None,
     ) -> None:
         self.label = label
-        # The Socket.IO parser (docs/protocol.md#c9): None until known, "msgpack"
-        # once a binary message decoded as one, or as forced by ``--parser``.
+        # The Socket.IO parser (docs/protocol.md#c9): None is the default one,
+        # until a binary message decodes as msgpack; or what ``--parser`` forced.
         self.parser = parser
         self.generation = generation
         self.sid: str | None = None
@@ -177,8 +178,8 @@ class Connection:
         else: the caller then takes ``ws_frame``.
         """
         decoder = self._sio[direction]
-        if decoder.header is not None:
-            return None  # attachments pending: the decoder's rules apply
+        if decoder.header is not None or self.parser is not None:
+            return None  # attachments pending, or another parser: the slow path
         try:
             frame = payload.decode("utf-8")
         except UnicodeDecodeError:
@@ -265,17 +266,23 @@ class Connection:
         decoder = self._sio[direction]
         data = packet.data
         assert data is not None
-        if isinstance(data, bytes) and decoder.header is None and self.parser != "default":
-            # A binary message with no binary header before it: msgpack (C.9); if
-            # not, and the parser is not forced, the default decoder says why.
+        parser = self.parser
+        if parser is not None:
             try:
-                packed = decode_sio_msgpack(data)
+                parsed = parser.decode(data)
             except DecodeError as exc:
-                if self.parser == "msgpack":
-                    return self._undecoded(direction, transport, raw, exc)
+                return self._undecoded(direction, transport, raw, exc)
+            return self._sio_seen(direction, packet, raw, transport, parsed, parser.name)
+        if isinstance(data, bytes) and decoder.header is None:
+            # A binary message with no binary header before it: msgpack (C.9); if
+            # not, the default decoder says why.
+            try:
+                parsed = decode_sio_msgpack(data)
+            except DecodeError:
+                pass
             else:
-                self.parser = "msgpack"
-                return self._sio_seen(direction, packet, raw, transport, packed, "msgpack")
+                self.parser = MSGPACK
+                return self._sio_seen(direction, packet, raw, transport, parsed, MSGPACK.name)
         budget = self._budget
         held = decoder.pending_bytes
         error: DecodeError | None = None

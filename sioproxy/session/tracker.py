@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from sioproxy.codec import legacy_framing, payload
 from sioproxy.codec.limits import MAX_PACKETS_PER_BODY
+from sioproxy.codec.parsers import WireParser
 from sioproxy.errors import DecodeError
 from sioproxy.session.budget import PendingBudget
 from sioproxy.session.connection import Connection
@@ -57,8 +58,10 @@ class SessionTracker:
         resource_path: str = "/socket.io",
         max_packet_bytes: int | None = None,
         max_connections: int = MAX_TRACKED_CONNECTIONS,
+        parser: WireParser | None = None,
     ) -> None:
         self._clock = clock
+        self._parser = parser  # --parser: every connection's (else detected, C.9)
         self._start = clock()
         self._resource_path = resource_path
         self._seq = 0
@@ -92,7 +95,9 @@ class SessionTracker:
         if not self.upkeep.has_room():
             return None
         self._label_count += 1
-        conn = Connection(f"c{self._label_count}", generation, self.stamp, self.budget)
+        conn = Connection(
+            f"c{self._label_count}", generation, self.stamp, self.budget, self._parser
+        )
         self.connections[conn.label] = conn
         return conn
 

@@ -103,6 +103,14 @@ PEERS: dict[str, Peer] = {
             transports=MODERN_MODES,
         ),
         Peer(
+            name="node-sio4-toy",
+            generations=("eio4",),
+            runner=NODE,
+            server="node-sio4-toy/server.js",
+            client="node-sio4-toy/client.js",
+            transports=MODERN_MODES,
+        ),
+        Peer(
             name="node-sio3",
             generations=("eio4",),
             runner=NODE,

@@ -25,6 +25,7 @@ from twisted.web.client import Agent, HTTPConnectionPool, readBody
 from twisted.web.http_headers import Headers
 
 from sioproxy.codec.legacy import LegacyPacket
+from sioproxy.codec.parsers import WireParser
 from sioproxy.codec.socketio import SioPacket
 from sioproxy.net.clients import BytesProducer, LowercaseUpgradeClient
 from sioproxy.net.endpoints import Upstream
@@ -67,6 +68,7 @@ class RunOptions:
     conns: tuple[str, ...] = ()
     connect_timeout: float = 10.0
     progress_interval: float = 1.0
+    parser: WireParser | None = None  # --parser (docs/protocol.md#c9)
 
 
 class _WsProtocol(LowercaseUpgradeClient):
@@ -291,7 +293,10 @@ def run_replay(
     """Replay every (or the chosen) recorded connection with ``options.clients`` clients."""
     conns = list(options.conns) or recording.connections()
     plans = [
-        plan_connection(recording, c, transport=options.transport, path=options.path) for c in conns
+        plan_connection(
+            recording, c, transport=options.transport, path=options.path, parser=options.parser
+        )
+        for c in conns
     ]
     # The replay client stands for the client towards the real server: it sends
     # what the server received and expects what the server sent (rules undone).
