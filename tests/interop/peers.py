@@ -152,6 +152,14 @@ PEERS: dict[str, Peer] = {
             transports=MODERN_MODES,
         ),
         Peer(
+            name="py-sio5-msgpack",
+            generations=("eio4",),
+            runner=sys.executable,
+            server="py-sio5-msgpack/server.py",
+            client="py-sio5-msgpack/client.py",
+            transports=MODERN_MODES,
+        ),
+        Peer(
             name="py-sio4",
             generations=("eio3",),
             runner=_venv_python("eio3"),
