@@ -110,6 +110,15 @@ PEERS: dict[str, Peer] = {
             client="node-sio4-toy/client.js",
             transports=MODERN_MODES,
         ),
+        # connectionStateRecovery: a forced transport drop, then recovery (own transcript).
+        Peer(
+            name="recovery-node-sio4",
+            generations=("eio4",),
+            runner=NODE,
+            server="recovery/server.js",
+            client="recovery/client.js",
+            transports=("websocket", "polling"),
+        ),
         Peer(
             name="node-sio3",
             generations=("eio4",),

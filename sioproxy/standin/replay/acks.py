@@ -18,9 +18,7 @@ it, and ids are scoped to (connection, namespace, direction).
 from __future__ import annotations
 
 import dataclasses
-import secrets
 from dataclasses import dataclass, field
-from typing import Any
 
 from sioproxy.codec.legacy import LegacyPacket, LegacyType, with_ack_id
 from sioproxy.codec.packets import Packet, answer_id
@@ -118,14 +116,3 @@ def empty_ack(packet: Packet) -> Packet:
     if isinstance(packet, LegacyPacket):
         return LegacyPacket(type=LegacyType.ACK, endpoint=packet.endpoint, data=str(packet.id))
     return SioPacket(type=SioType.ACK, nsp=packet.nsp, id=packet.id, data=[])
-
-
-def fresh_sid(packet: Packet) -> Packet:
-    """v5 CONNECT replies carry a Socket.IO sid (and maybe pid): never replay them (D.3)."""
-    if not isinstance(packet, SioPacket) or packet.type is not SioType.CONNECT:
-        return packet
-    data: Any = packet.data
-    if not isinstance(data, dict) or not ({"sid", "pid"} & data.keys()):
-        return packet
-    fresh = {k: secrets.token_urlsafe(15) if k in ("sid", "pid") else v for k, v in data.items()}
-    return dataclasses.replace(packet, data=fresh, raw=None)

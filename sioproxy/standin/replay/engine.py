@@ -52,10 +52,11 @@ from sioproxy.recording.script import (
     namespace,
     wire_text,
 )
-from sioproxy.standin.replay.acks import AckTable, empty_ack, fresh_sid, spliced_id, with_answer_id
+from sioproxy.standin.replay.acks import AckTable, empty_ack, spliced_id, with_answer_id
 from sioproxy.standin.replay.actions import MISS_MODES, Action, Done, Mismatch, ReplayOptions, Send
 from sioproxy.standin.replay.causal import CauseBoard, CrossWaits, also_waits, triggers
 from sioproxy.standin.replay.report import MismatchReport, explain_miss
+from sioproxy.standin.replay.session_ids import SessionIds
 from sioproxy.types import Direction, Generation
 
 __all__ = ["MISS_MODES", "Action", "Done", "Mismatch", "ReplayEngine", "ReplayOptions", "Send"]
@@ -73,8 +74,11 @@ class ReplayEngine:
         label: str | None = None,
         causes: Mapping[int, Cause] | None = None,
         board: CauseBoard[Any] | None = None,
+        ids: SessionIds | None = None,
     ) -> None:
         self.script: Script = build_script(recording, conn)
+        # Fresh sid/pid, shared by all connections of a replay (session recovery).
+        self._ids = ids if ids is not None else SessionIds()
         self.generation: Generation = self.script.generation
         self.options = options
         self.label = label or conn
@@ -137,6 +141,7 @@ class ReplayEngine:
         self._check_generation(packet)
         if is_transport_level(packet):
             return []
+        packet = self._ids.recorded(packet)
         early = self.start(now)
         self._live_count += 1
         if is_ack(packet):
@@ -396,7 +401,7 @@ class ReplayEngine:
             sent = self._acks.send_server(namespace(packet), packet.id, index)
             if sent != packet.id:
                 packet, text = dataclasses.replace(packet, id=sent, raw=None), None
-        fresh = fresh_sid(packet)
+        fresh = self._ids.fresh(packet)
         return fresh, text if fresh is packet else None
 
     # -- misses ------------------------------------------------------------------

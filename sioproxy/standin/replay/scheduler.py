@@ -20,6 +20,7 @@ from sioproxy.standin.replay.actions import ReplayOptions
 from sioproxy.standin.replay.causal import CauseBoard, auth_value, parse_assign
 from sioproxy.standin.replay.engine import ReplayEngine
 from sioproxy.standin.replay.report import ReplaySummary, UnplayedPacket
+from sioproxy.standin.replay.session_ids import SessionIds
 from sioproxy.types import Direction
 
 
@@ -51,6 +52,7 @@ class ConnectionScheduler:
         self.mode, self._pointer = parse_assign(assign)
         self.causes = infer_causes(recording, window=options.cause_window)
         self.board: CauseBoard[ReplayEngine] = CauseBoard()
+        self.ids = SessionIds()  # fresh sid/pid, one per recorded value (session recovery)
         self._firsts: dict[str, Step | None] = {}
         self.notes: list[str] = []
 
@@ -85,6 +87,7 @@ class ConnectionScheduler:
             label=label,
             causes=self.causes,
             board=self.board,
+            ids=self.ids,
         )
         self.engines.append(engine)
         return engine
