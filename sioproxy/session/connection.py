@@ -20,22 +20,14 @@ from sioproxy.codec.parsers import MSGPACK, WireParser
 from sioproxy.codec.sio_msgpack import decode_sio_msgpack
 from sioproxy.codec.socketio import SioPacket, SioType, decode_sio
 from sioproxy.errors import DecodeError
+from sioproxy.session.acks import MAX_ACK_TABLE_BYTES as MAX_ACK_TABLE_BYTES
+from sioproxy.session.acks import MAX_OUTSTANDING_ACKS as MAX_OUTSTANDING_ACKS
+from sioproxy.session.acks import AckKey, AckTable
 from sioproxy.session.budget import PendingBudget
 from sioproxy.session.events import PacketSeen, RequestSummary, build_packet_seen
 from sioproxy.types import Direction, Generation
 
 Stamp = Callable[[], tuple[int, float]]
-AckKey = tuple[Direction, str, int]
-# Ack requests remembered per connection. A peer may ask for acks that never
-# come (a hostile client, a server without the handler): past this many the
-# oldest are forgotten, so memory stays bounded (an ack that late is then
-# logged without the request it answers).
-MAX_OUTSTANDING_ACKS = 10_000
-# The same table by size: each entry is counted as _ACK_ENTRY_COST (a dict slot,
-# the key tuple, two ints: about 150 bytes measured) plus its namespace, which
-# the peer chooses and may make long. The oldest go first past either cap.
-MAX_ACK_TABLE_BYTES = 4 * 1024 * 1024
-_ACK_ENTRY_COST = 200
 # A polling client always has a request in flight or sends the next at once;
 # one silent for its session's ping interval + ping timeout (0.9: heartbeat +
 # close timeout) is gone, and the upstream has dropped the session. The
@@ -75,8 +67,7 @@ class Connection:
         self._budget = budget if budget is not None else PendingBudget()
         self._sio = {d: SioDecoder(revision, self._budget.packet) for d in Direction}
         self._pending_header: dict[Direction, str | None] = dict.fromkeys(Direction)
-        self._outstanding: dict[AckKey, int] = {}
-        self._ack_bytes = 0
+        self._acks = AckTable()
 
     def release(self) -> None:
         """Free the decoding state once the connection is closed (nothing more will come)."""
@@ -84,8 +75,7 @@ class Connection:
             self._budget.used -= decoder.pending_bytes
             decoder.reset()
             self._pending_header[direction] = None
-        self._outstanding.clear()
-        self._ack_bytes = 0
+        self._acks.clear()
         self.handshake_request = None
         self.handshake_body = None
 
@@ -149,9 +139,9 @@ class Connection:
             ack_id = packet.ack_id
             if ack_id is None:
                 return None
-            return self._answered((direction.reverse(), packet.endpoint, ack_id))
+            return self._acks.answered((direction.reverse(), packet.endpoint, ack_id))
         if packet.id is not None and packet.type in _LEGACY_REQUEST_TYPES:
-            self._remember_ack((direction, packet.endpoint, packet.id), seq)
+            self._acks.remember((direction, packet.endpoint, packet.id), seq)
         return None
 
     # -- Engine.IO / Socket.IO ----------------------------------------------
@@ -342,9 +332,9 @@ class Connection:
         if packet.id is None:
             return None
         if packet.type in _SIO_ACKS:
-            return self._answered((_REVERSE[direction], packet.nsp, packet.id))
+            return self._acks.answered((_REVERSE[direction], packet.nsp, packet.id))
         if packet.type in _SIO_REQUESTS:
-            self._remember_ack((direction, packet.nsp, packet.id), seq)
+            self._acks.remember((direction, packet.nsp, packet.id), seq)
         return None
 
     def close_reason(self, event: PacketSeen) -> str | None:
@@ -356,31 +346,18 @@ class Connection:
             return "close packet"
         return None
 
-    def _remember_ack(self, key: AckKey, seq: int) -> None:
-        outstanding = self._outstanding
-        if outstanding.pop(key, None) is None:  # a reused id moves to the newest end
-            self._ack_bytes += _ACK_ENTRY_COST + len(key[1])
-        outstanding[key] = seq
-        while len(outstanding) > MAX_OUTSTANDING_ACKS or self._ack_bytes > MAX_ACK_TABLE_BYTES:
-            oldest = next(iter(outstanding))  # dicts keep insertion order
-            del outstanding[oldest]
-            self._ack_bytes -= _ACK_ENTRY_COST + len(oldest[1])
-
-    def _answered(self, key: AckKey) -> int | None:
-        """The seq of the request an ack answers, forgotten from the table."""
-        seq = self._outstanding.pop(key, None)
-        if seq is not None:
-            self._ack_bytes -= _ACK_ENTRY_COST + len(key[1])
-        return seq
-
     @property
     def pending_acks(self) -> int:
-        return len(self._outstanding)
+        return len(self._acks.outstanding)
 
     @property
     def ack_table_bytes(self) -> int:
         """The ack table's size as counted against MAX_ACK_TABLE_BYTES."""
-        return self._ack_bytes
+        return self._acks.bytes
+
+    @property
+    def _outstanding(self) -> dict[AckKey, int]:
+        return self._acks.outstanding
 
     def _undecoded(
         self, direction: Direction, transport: str, raw: str | bytes, error: DecodeError
