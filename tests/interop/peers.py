@@ -119,6 +119,15 @@ PEERS: dict[str, Peer] = {
             client="recovery/client.js",
             transports=("websocket", "polling"),
         ),
+        # retries/ackTimeout (socket.io-client 4.6+): one emitWithAck of a slow ack.
+        Peer(
+            name="retries-node-sio4",
+            generations=("eio4",),
+            runner=NODE,
+            server="retries/server.js",
+            client="retries/client.js",
+            transports=("websocket",),
+        ),
         Peer(
             name="node-sio3",
             generations=("eio4",),

@@ -56,6 +56,7 @@ from sioproxy.standin.replay.acks import AckTable, empty_ack, spliced_id, with_a
 from sioproxy.standin.replay.actions import MISS_MODES, Action, Done, Mismatch, ReplayOptions, Send
 from sioproxy.standin.replay.causal import CauseBoard, CrossWaits, also_waits, triggers
 from sioproxy.standin.replay.report import MismatchReport, explain_miss
+from sioproxy.standin.replay.retries import answer_retry
 from sioproxy.standin.replay.session_ids import SessionIds
 from sioproxy.types import Direction, Generation
 
@@ -124,6 +125,7 @@ class ReplayEngine:
                 self._dependents.setdefault(self._trigger[step.index], []).append(step.index)
         self._candidates: list[int] = self._dependents.pop(None, [])
         self._live_count = 0
+        self.retries = 0  # live retries answered again (retries.py)
         self._started = False
         self._done = False
 
@@ -153,6 +155,9 @@ class ReplayEngine:
             self.notes.append(f"unrecorded client disconnect {wire_text(packet)} (not a miss)")
             return early
         if index is None:
+            retried = answer_retry(self, packet)  # socket.io-client retries (retries.py)
+            if retried is not None:
+                return early + retried
             return early + self._miss(packet, now, miss)
         return early + self._play_client(index, packet, now)
 
@@ -172,6 +177,9 @@ class ReplayEngine:
     def max_wait_releases(self) -> int:
         """Server packets sent after ``--max-wait`` without their cross-connection cause."""
         return self._cross.max_wait_releases
+
+    def played(self, index: int) -> bool:
+        return self._played[index]
 
     @property
     def all_played(self) -> bool:
