@@ -75,7 +75,7 @@ FUZZ_SECONDS ?= 600
 FUZZ_JOBS ?= 2
 FUZZ_WORK ?= /tmp/sioproxy-fuzz
 FUZZ_TARGETS ?= legacy_packet legacy_framing engineio_frame eio_payload eio_handshake \
-	sio_packet sio_binary recording_reader rules_parser
+	sio_packet sio_binary recording_reader rules_parser msgpack
 
 .PHONY: fuzz soak abuse-soak
 fuzz: $(STAMP)

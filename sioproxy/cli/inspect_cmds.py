@@ -23,6 +23,7 @@ from sioproxy.inspect.filters import compile_filter
 from sioproxy.inspect.follow import DEFAULT_INTERVAL, RecordingTail, follow
 from sioproxy.inspect.har import export_har, import_har
 from sioproxy.inspect.merge import merge_files
+from sioproxy.inspect.recovery import recovery_marks
 from sioproxy.inspect.show import ARGS_LIMIT, ShowOptions, answers, render, want_color
 from sioproxy.ops.config import bounded_float, bounded_int
 from sioproxy.recording import RecordingWriter, Redactor
@@ -120,6 +121,7 @@ def run_show(args: argparse.Namespace) -> int:
         options,
         as_json=args.json,
         answered=answers(recording.entries),
+        marks=recovery_marks(recording.entries),
         sessions=recording.sessions,
         causes=causes,
     )

@@ -17,6 +17,7 @@ from sioproxy import limits
 from sioproxy.cli import web_cmds
 from sioproxy.cli.contract_cmds import spec_pipeline, spec_sinks
 from sioproxy.cli.logsink import DEFAULT_LIMIT, LogSink
+from sioproxy.cli.parser_opt import add_parser_option, parser_from_args
 from sioproxy.cli.reactor_run import EXIT_USAGE, react_with_status
 from sioproxy.cli.redact_opts import add_redaction_options, policy_from
 from sioproxy.errors import RecordingError
@@ -89,6 +90,7 @@ def _out_policy(args: argparse.Namespace) -> str:
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
+    add_parser_option(parser)
     parser.add_argument(
         "--listen",
         default="127.0.0.1:8080",
@@ -219,6 +221,7 @@ def load_pipeline(args: argparse.Namespace) -> Pipeline | None:
 
 
 def run_proxy(args: argparse.Namespace) -> int:
+    args.wire_parser = parser_from_args(args)  # a bad --parser is exit 2 before listening
     args.pipeline = load_pipeline(args)
     args.redactor = Redactor(policy_from(args))  # before listening: a bad option is exit 2
     args.pipeline = spec_pipeline(args, args.pipeline)
@@ -303,6 +306,7 @@ async def _serve(reactor: Any, args: argparse.Namespace) -> int | None:
             file_mode=getattr(args, "file_mode", DEFAULT_FILE_MODE),
             limits=edge_limits(args, args.max_body),
             hosts=HostCache(reactor, ttl=args.resolve_ttl),
+            parser=getattr(args, "wire_parser", None),
         )
     except (OSError, CannotListenError) as exc:  # port in use, permission
         print(

@@ -18,6 +18,7 @@ from typing import Any
 
 from sioproxy import limits
 from sioproxy.cli.argparsing import ArgumentParser, subcommands
+from sioproxy.cli.parser_opt import add_parser_option, parser_from_args
 from sioproxy.cli.reactor_run import ExitStatus, react_with_status
 from sioproxy.cli.redact_opts import add_secret_options
 from sioproxy.errors import SioProxyError
@@ -66,6 +67,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
+    add_parser_option(parser)
     parser.add_argument("file", metavar="FILE", help="recording (JSON Lines)")
     parser.add_argument(
         "--target", required=True, help="the live server, http(s)://host:port[/prefix]"
@@ -165,6 +167,7 @@ def _options(args: argparse.Namespace) -> Any:
         path=args.path,
         conns=tuple(args.conn),
         connect_timeout=args.connect_timeout,
+        parser=parser_from_args(args),
     )
 
 
@@ -178,6 +181,10 @@ def run_replay_client(args: argparse.Namespace) -> int:
         recording = load_recording(args.file, command)
         target = parse_upstream(args.target)
         options = _options(args)
+        from sioproxy.replay_client.plan import plan_connection
+
+        for conn in options.conns or recording.connections():
+            plan_connection(recording, conn, parser=options.parser)  # a custom parser: --parser
         for conn in options.conns:
             if conn not in recording.connections():
                 known = ", ".join(recording.connections()) or "none"

@@ -14,6 +14,7 @@ from typing import Any
 from sioproxy import limits
 from sioproxy.cli import web_cmds
 from sioproxy.cli.loading import load_recording
+from sioproxy.cli.parser_opt import add_parser_option, parser_from_args
 from sioproxy.cli.proxy_cmd import add_edge_options, edge_limits
 from sioproxy.cli.reactor_run import EXIT_USAGE, ExitStatus, react_with_status
 from sioproxy.ops.config import bounded_float
@@ -21,6 +22,7 @@ from sioproxy.ops.logfmt import LOG_FORMATS, PacketLog
 from sioproxy.recording import Redactor
 from sioproxy.recording.matching import MATCH_MODES
 from sioproxy.standin.replay.causal import parse_assign
+from sioproxy.standin.replay.config import standin_config
 from sioproxy.standin.replay.engine import MISS_MODES, ReplayOptions
 from sioproxy.textsafe import escape_controls
 
@@ -90,6 +92,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="serve /health, /ready, /version and /metrics here (host defaults to 127.0.0.1)",
     )
     add_edge_options(replay)
+    add_parser_option(replay)
     web_cmds.add_web_options(replay)
     replay.set_defaults(handler=run_replay)
 
@@ -137,6 +140,8 @@ def options_from(args: argparse.Namespace) -> ReplayOptions:
 def run_replay(args: argparse.Namespace) -> int:
     parse_assign(args.assign)  # a bad --assign is a usage error before the file is read
     recording = load_recording(args.recording, "replay")
+    args.wire_parser = parser_from_args(args)
+    standin_config(recording, parser=args.wire_parser)  # a custom parser needs --parser: exit 2
     options = options_from(args)
     status = ExitStatus()
 
@@ -194,6 +199,7 @@ async def _serve(
             # max_body: the stand-in takes the recording's maxPayload instead.
             limits=edge_limits(args, 0),
             assign=args.assign,
+            parser=getattr(args, "wire_parser", None),
         )
     except (OSError, CannotListenError) as exc:  # port in use, permission
         print(

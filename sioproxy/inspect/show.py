@@ -93,10 +93,12 @@ class Formatter:
         color: bool = False,
         args_limit: int = ARGS_LIMIT,
         answered: Mapping[int, int] | None = None,
+        marks: Mapping[int, str] | None = None,
     ) -> None:
         self._color = color
         self._args_limit = args_limit
         self._answered = answered or {}
+        self._marks = marks or {}  # seq -> remark (session recovery, inspect/recovery.py)
 
     def _paint(self, style: str, text: str) -> str:
         # Escaped before the colour codes wrap it: recorded text never drives the terminal.
@@ -163,6 +165,9 @@ class Formatter:
         answer = self._answered.get(entry.seq)
         if answer is not None:
             links.append(self._paint("link", f"↪ answered by #{answer}"))
+        mark = self._marks.get(entry.seq)
+        if mark is not None:
+            links.append(self._paint("link", f"({mark})"))
         return links
 
 
@@ -206,6 +211,7 @@ def render(
     answered: Mapping[int, int] | None = None,
     sessions: Sequence[Session] = (),
     causes: Mapping[int, str] | None = None,
+    marks: Mapping[int, str] | None = None,
 ) -> Iterator[str]:
     """The lines ``show`` prints for ``entries`` (no trailing newline).
 
@@ -213,7 +219,9 @@ def render(
     ``causes`` (``show --causes``) maps a server packet's seq to why the
     replay holds it back; it is printed on an indented line below the packet.
     """
-    formatter = Formatter(color=options.color, args_limit=options.args_limit, answered=answered)
+    formatter = Formatter(
+        color=options.color, args_limit=options.args_limit, answered=answered, marks=marks
+    )
     pending = list(enumerate(sessions, start=2))
     for entry in entries:
         while pending and pending[0][1].after_seq < entry.seq:

@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from sioproxy.codec.parsers import WireParser
 from sioproxy.failures import FailureLog
 from sioproxy.pipeline import Pipeline
 from sioproxy.proxy.backlog import SlicedPublisher
@@ -60,11 +61,15 @@ class LiveObserver:
         send_first: bool = True,
         failures: FailureLog | None = None,
         max_packet_bytes: int | None = None,
+        parser: WireParser | None = None,
     ) -> None:
         # max_packet_bytes: the proxy's max_body, which caps one binary packet
         # being reassembled (header and attachments together, docs/reliability.md).
         self.tracker = SessionTracker(
-            clock=clock, resource_path=resource_path, max_packet_bytes=max_packet_bytes
+            clock=clock,
+            resource_path=resource_path,
+            max_packet_bytes=max_packet_bytes,
+            parser=parser,
         )
         self._clock = clock
         self._next_sweep: float | None = None  # set at the first HTTP request

@@ -150,7 +150,7 @@ class RewriteStage:
         if conn is None:
             return None
         route = classify(req.path, req.query, self._resource_path)
-        fmt = BodyFormat.detect(conn.generation, route, direction, body)
+        fmt = BodyFormat.detect(conn.generation, route, direction, body, conn.parser)
         try:
             if seen and not holds_exactly(fmt, body, seen):
                 raise EncodeError("a binary packet is split across polling bodies")
@@ -231,7 +231,7 @@ class RewriteStage:
         conn = self.tracker.connections.get(first.conn)
         generation = conn.generation if conn is not None else Generation.EIO4
         try:
-            return ws_units(units, generation)
+            return ws_units(units, generation, conn.parser if conn is not None else None)
         except EncodeError as exc:
             self._note(f"[{first.conn}] message forwarded as received: {exc}")
             return list(frames)
@@ -402,7 +402,7 @@ class RewriteStage:
             return
         ws_id = self._conn_ws.get(conn)
         if ws_id is not None and self.control is not None:
-            messages = ws_messages(item.packet, state.generation)
+            messages = ws_messages(item.packet, state.generation, state.parser)
             if self.control.ws_send(ws_id, direction, messages):
                 self._published.sent(item, conn, direction)
                 return

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from sioproxy.codec import legacy_framing, payload
 from sioproxy.codec.engineio import EioPacket, EioType, decode_eio, encode_eio
 from sioproxy.codec.legacy import LegacyPacket, LegacyType, encode_packet
+from sioproxy.codec.parsers import WireParser
 from sioproxy.codec.socketio import SioPacket, SioType, encode_sio
 from sioproxy.errors import EncodeError
 from sioproxy.session.events import PacketSeen
@@ -82,10 +83,16 @@ class BodyFormat:
     jsonp_index: int | None = None
     jsonp_post: bool = False
     binary: bool = False
+    parser: WireParser | None = None  # not the default parser (docs/protocol.md#c9)
 
     @classmethod
     def detect(
-        cls, generation: Generation, route: Route, direction: Direction, body: bytes
+        cls,
+        generation: Generation,
+        route: Route,
+        direction: Direction,
+        body: bytes,
+        parser: WireParser | None = None,
     ) -> BodyFormat:
         jsonp = route.jsonp_index is not None or (
             generation is Generation.LEGACY
@@ -103,6 +110,7 @@ class BodyFormat:
             jsonp_index=index,
             jsonp_post=jsonp and direction is Direction.C2S,
             binary=binary,
+            parser=parser,
         )
 
     def unwrap(self, body: bytes) -> bytes:
@@ -135,7 +143,9 @@ def _bytes(part: str | bytes) -> bytes:
     return part.encode("utf-8") if isinstance(part, str) else bytes(part)
 
 
-def _sio_parts(packet: SioPacket) -> list[EioPacket]:
+def _sio_parts(packet: SioPacket, parser: WireParser | None = None) -> list[EioPacket]:
+    if parser is not None:
+        return [EioPacket(type=EioType.MESSAGE, data=part) for part in parser.encode(packet)]
     parts = encode_sio(packet)
     header = parts[0]
     assert isinstance(header, str)
@@ -144,7 +154,9 @@ def _sio_parts(packet: SioPacket) -> list[EioPacket]:
     return out
 
 
-def eio_parts(unit: Unit, generation: Generation) -> list[EioPacket]:
+def eio_parts(
+    unit: Unit, generation: Generation, parser: WireParser | None = None
+) -> list[EioPacket]:
     """The Engine.IO packets of a unit: a binary Socket.IO packet is 1 + attachments."""
     if isinstance(unit, Keep):
         ev = unit.event
@@ -157,7 +169,7 @@ def eio_parts(unit: Unit, generation: Generation) -> list[EioPacket]:
         # An undecodable packet inside a decodable body: its raw is the b64 text form.
         return [decode_eio(ev.raw, _version(generation))]
     if isinstance(unit, SioPacket):
-        return _sio_parts(unit)
+        return _sio_parts(unit, parser)
     if isinstance(unit, EioPacket):
         return [unit]
     raise EncodeError(f"a 0.9 packet cannot travel over {generation}")
@@ -197,7 +209,7 @@ def polling_body(fmt: BodyFormat, units: Sequence[Unit]) -> bytes:
             text = legacy_framing.encode_jsonp_response(fmt.jsonp_index, text)
         return text.encode("utf-8")
     version = _version(fmt.generation)
-    packets = [p for u in units for p in eio_parts(u, fmt.generation)] or [_NOOP_EIO]
+    packets = [p for u in units for p in eio_parts(u, fmt.generation, fmt.parser)] or [_NOOP_EIO]
     if fmt.jsonp_post or fmt.jsonp_index is not None:
         text = payload.encode_payload(packets, version).decode("utf-8")
         if fmt.jsonp_post:
@@ -207,19 +219,23 @@ def polling_body(fmt: BodyFormat, units: Sequence[Unit]) -> bytes:
     return payload.encode_payload(packets, version, binary=fmt.binary)
 
 
-def ws_messages(packet: Outgoing, generation: Generation) -> list[WsMessage]:
+def ws_messages(
+    packet: Outgoing, generation: Generation, parser: WireParser | None = None
+) -> list[WsMessage]:
     """The WebSocket messages of one packet: 0.9 text; Engine.IO one per part."""
     if generation is Generation.LEGACY:
         return [(_legacy_text(packet).encode("utf-8"), False)]
     version = _version(generation)
     out: list[WsMessage] = []
-    for part in eio_parts(packet, generation):
+    for part in eio_parts(packet, generation, parser):
         frame = encode_eio(part, version)
         out.append((frame, True) if isinstance(frame, bytes) else (frame.encode("utf-8"), False))
     return out
 
 
-def ws_units(units: Sequence[Unit], generation: Generation) -> list[WsMessage]:
+def ws_units(
+    units: Sequence[Unit], generation: Generation, parser: WireParser | None = None
+) -> list[WsMessage]:
     """The messages for a WebSocket exchange; a kept unit reuses its received frames.
 
     0.9 packets of one message are re-framed into one message (A.5), as the
@@ -235,7 +251,7 @@ def ws_units(units: Sequence[Unit], generation: Generation) -> list[WsMessage]:
         if isinstance(unit, Keep):
             out.extend(unit.frames)
         else:
-            out.extend(ws_messages(unit, generation))
+            out.extend(ws_messages(unit, generation, parser))
     return out
 
 
@@ -275,6 +291,7 @@ def seen_for(
     rule: str | None = None,
     delay: float | None = None,
     ack_of: int | None = None,
+    parser: WireParser | None = None,
 ) -> PacketSeen:
     """The session event of a packet the proxy sent (rewritten, injected or proxy-made)."""
     seq, t = stamp()
@@ -284,6 +301,14 @@ def seen_for(
     if isinstance(packet, LegacyPacket):
         raw: str | bytes = encode_packet(packet)
         legacy = packet
+    elif isinstance(packet, SioPacket) and parser is not None:
+        (eio,) = _sio_parts(packet, parser)  # such a parser sends one message per packet
+        sio = packet
+        websocket = (template.transport if template is not None else transport) == "websocket"
+        if websocket and isinstance(eio.data, bytes):
+            raw = eio.data
+        else:
+            raw = encode_eio(eio, _version(generation), b64=True)
     elif isinstance(packet, SioPacket):
         parts = encode_sio(packet)
         assert isinstance(parts[0], str)
@@ -312,4 +337,5 @@ def seen_for(
         fate=fate,
         rule=rule,
         delay=delay,
+        parser=parser.name if parser is not None and sio is not None else None,
     )

@@ -75,6 +75,7 @@ class Publisher:
             rule=item.rule,
             delay=item.delay,
             ack_of=follows.ack_of if follows is not None else None,
+            parser=state.parser if state is not None else None,
         )
         self.emit(event, stands_for=follows.seq if follows is not None else None)
         packet = item.packet

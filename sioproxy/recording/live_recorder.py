@@ -116,6 +116,7 @@ def packet_line(event: PacketSeen) -> bytes | None:
         or event.original is not None
         or event.note is not None
         or event.fate is not None
+        or event.parser is not None
         or type(t) is not float
         or not math.isfinite(t)
         or type(seq) is not int

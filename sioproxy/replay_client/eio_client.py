@@ -28,11 +28,12 @@ from __future__ import annotations
 from typing import Final
 from urllib.parse import urlencode
 
-from sioproxy.codec.binary import SioDecoder, to_binary_packet
+from sioproxy.codec.binary import SioDecoder
 from sioproxy.codec.engineio import EioPacket, EioType, decode_eio, encode_eio
 from sioproxy.codec.handshake import decode_open
+from sioproxy.codec.parsers import WireParser, packet_messages, read_message
 from sioproxy.codec.payload import PayloadDecodeError, decode_payload, encode_payload
-from sioproxy.codec.socketio import SioPacket, encode_sio
+from sioproxy.codec.socketio import SioPacket
 from sioproxy.errors import DecodeError
 from sioproxy.replay_client.effects import (
     ClientSessionBase,
@@ -60,8 +61,10 @@ class EioClientSession(ClientSessionBase):
         mode: str = "websocket",
         path: str = "/socket.io/",
         extra_query: tuple[tuple[str, str], ...] = (),
+        parser: WireParser | None = None,
     ) -> None:
         super().__init__()
+        self.parser = parser  # the recording's Socket.IO parser (docs/protocol.md#c9)
         if version not in (3, 4):
             raise ValueError(f"Engine.IO version must be 3 or 4, not {version!r}")
         if mode not in MODES:
@@ -124,7 +127,7 @@ class EioClientSession(ClientSessionBase):
         """Send one Socket.IO packet (header, then one message per attachment, C.6)."""
         if self.ended is not None:
             return
-        parts = encode_sio(to_binary_packet(packet))
+        parts = packet_messages(packet, self.parser)
         self._send_eio([EioPacket(type=EioType.MESSAGE, data=part) for part in parts])
 
     def close(self) -> None:
@@ -274,7 +277,7 @@ class EioClientSession(ClientSessionBase):
 
     def _on_message(self, data: str | bytes | None) -> None:
         try:
-            packet = self._decoder.feed(data if data is not None else "")
+            packet = read_message(self._decoder, self.parser, data or "", "server")
         except DecodeError as exc:
             self._abort(f"parse error: {exc}")
             return

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Final
 from urllib.parse import parse_qsl, urlencode
 
+from sioproxy.codec.parsers import WireParser, recorded_parser
 from sioproxy.errors import ConfigError, RecordingError
-from sioproxy.recording.model import OpenEvent, Recording, UpgradeEvent
+from sioproxy.recording.model import OpenEvent, PacketEntry, Recording, UpgradeEvent
 from sioproxy.replay_client.eio_client import MODES, EioClientSession
 from sioproxy.replay_client.legacy_client import LEGACY_MODES, LegacyClientSession
 from sioproxy.types import Generation
@@ -46,6 +47,7 @@ class ConnectionPlan:
     path: str
     query: tuple[tuple[str, str], ...]
     opened_seq: int = 0  # the recorded ``open`` entry: where the connection starts
+    parser: WireParser | None = None  # not the default parser (docs/protocol.md#c9)
 
     def session(self) -> ClientSession:
         version = self.generation.eio_version
@@ -55,7 +57,11 @@ class ConnectionPlan:
                 mode=self.mode, resource=resource or "/socket.io", extra_query=urlencode(self.query)
             )
         return EioClientSession(
-            version=version, mode=self.mode, path=self.path, extra_query=self.query
+            version=version,
+            mode=self.mode,
+            path=self.path,
+            extra_query=self.query,
+            parser=self.parser,
         )
 
 
@@ -69,7 +75,12 @@ def _recorded_mode(generation: Generation, opened: OpenEvent, upgraded: bool) ->
 
 
 def plan_connection(
-    recording: Recording, conn: str, *, transport: str | None = None, path: str | None = None
+    recording: Recording,
+    conn: str,
+    *,
+    transport: str | None = None,
+    path: str | None = None,
+    parser: WireParser | None = None,
 ) -> ConnectionPlan:
     """The plan for ``conn``; ``transport``/``path`` override the recorded ones.
 
@@ -99,6 +110,18 @@ def plan_connection(
     chosen = path or opened.request.path or default
     if generation is Generation.LEGACY and "/1/" not in chosen:
         chosen = chosen.rstrip("/") + "/1/"
+    name = next(
+        (
+            str(e.packet["parser"])
+            for e in entries
+            if isinstance(e, PacketEntry) and e.packet and "parser" in e.packet
+        ),
+        None,
+    )
+    try:
+        chosen_parser = recorded_parser(name, parser)
+    except ValueError as exc:
+        raise RecordingError(recording.path or "<recording>", None, str(exc)) from None
     return ConnectionPlan(
         conn=conn,
         generation=generation,
@@ -106,4 +129,5 @@ def plan_connection(
         path=chosen,
         query=query,
         opened_seq=opened.seq,
+        parser=chosen_parser,
     )

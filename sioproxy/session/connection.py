@@ -16,55 +16,24 @@ from sioproxy.codec.binary import SioDecoder
 from sioproxy.codec.engineio import EioPacket, EioType, message_packet
 from sioproxy.codec.handshake import decode_open
 from sioproxy.codec.limits import BODY_NOTE, MAX_PACKETS_PER_BODY, LimitError
+from sioproxy.codec.parsers import MSGPACK, WireParser
+from sioproxy.codec.sio_msgpack import decode_sio_msgpack
 from sioproxy.codec.socketio import SioPacket, SioType, decode_sio
 from sioproxy.errors import DecodeError
+from sioproxy.session.acks import MAX_ACK_TABLE_BYTES as MAX_ACK_TABLE_BYTES
+from sioproxy.session.acks import MAX_OUTSTANDING_ACKS as MAX_OUTSTANDING_ACKS
+from sioproxy.session.acks import AckKey, AckTable
+from sioproxy.session.budget import PendingBudget
 from sioproxy.session.events import PacketSeen, RequestSummary, build_packet_seen
 from sioproxy.types import Direction, Generation
 
 Stamp = Callable[[], tuple[int, float]]
-AckKey = tuple[Direction, str, int]
-# Ack requests remembered per connection. A peer may ask for acks that never
-# come (a hostile client, a server without the handler): past this many the
-# oldest are forgotten, so memory stays bounded (an ack that late is then
-# logged without the request it answers).
-MAX_OUTSTANDING_ACKS = 10_000
-# The same table by size: each entry is counted as _ACK_ENTRY_COST (a dict slot,
-# the key tuple, two ints: about 150 bytes measured) plus its namespace, which
-# the peer chooses and may make long. The oldest go first past either cap.
-MAX_ACK_TABLE_BYTES = 4 * 1024 * 1024
-_ACK_ENTRY_COST = 200
-# Half-received binary packets of all connections together may hold this many
-# times the per-packet cap (the proxy's max_body) before new ones are dropped.
-PENDING_TOTAL_FACTOR = 64
 # A polling client always has a request in flight or sends the next at once;
 # one silent for its session's ping interval + ping timeout (0.9: heartbeat +
 # close timeout) is gone, and the upstream has dropped the session. The
 # tracker closes it after that plus IDLE_GRACE (DEFAULT_IDLE when unknown).
 IDLE_GRACE = 60.0
 DEFAULT_IDLE = 120.0
-
-
-class PendingBudget:
-    """Bytes held by half-received binary packets, over all connections, and their caps.
-
-    ``packet`` caps one packet (its header text and attachments together; the
-    proxy passes its ``max_body``); ``total`` caps the sum. None: no cap.
-    """
-
-    __slots__ = ("packet", "total", "used")
-
-    def __init__(self, packet: int | None = None, total: int | None = None) -> None:
-        self.packet = packet
-        self.total = total if total is not None or packet is None else packet * PENDING_TOTAL_FACTOR
-        self.used = 0
-
-    def allows(self, more: int) -> bool:
-        return self.total is None or self.used + more <= self.total
-
-    def over(self, data: str | bytes) -> DecodeError:
-        """The error for the message that took the total past its cap."""
-        reason = f"binary packets of all connections over {self.total} bytes: dropped"
-        return DecodeError("sio", reason, data[:200])
 
 
 class Connection:
@@ -76,8 +45,12 @@ class Connection:
         generation: Generation,
         stamp: Stamp,
         budget: PendingBudget | None = None,
+        parser: WireParser | None = None,
     ) -> None:
         self.label = label
+        # The Socket.IO parser (docs/protocol.md#c9): None is the default one,
+        # until a binary message decodes as msgpack; or what ``--parser`` forced.
+        self.parser = parser
         self.generation = generation
         self.sid: str | None = None
         self.transport: str | None = None
@@ -94,8 +67,7 @@ class Connection:
         self._budget = budget if budget is not None else PendingBudget()
         self._sio = {d: SioDecoder(revision, self._budget.packet) for d in Direction}
         self._pending_header: dict[Direction, str | None] = dict.fromkeys(Direction)
-        self._outstanding: dict[AckKey, int] = {}
-        self._ack_bytes = 0
+        self._acks = AckTable()
 
     def release(self) -> None:
         """Free the decoding state once the connection is closed (nothing more will come)."""
@@ -103,8 +75,7 @@ class Connection:
             self._budget.used -= decoder.pending_bytes
             decoder.reset()
             self._pending_header[direction] = None
-        self._outstanding.clear()
-        self._ack_bytes = 0
+        self._acks.clear()
         self.handshake_request = None
         self.handshake_body = None
 
@@ -168,9 +139,9 @@ class Connection:
             ack_id = packet.ack_id
             if ack_id is None:
                 return None
-            return self._answered((direction.reverse(), packet.endpoint, ack_id))
+            return self._acks.answered((direction.reverse(), packet.endpoint, ack_id))
         if packet.id is not None and packet.type in _LEGACY_REQUEST_TYPES:
-            self._remember_ack((direction, packet.endpoint, packet.id), seq)
+            self._acks.remember((direction, packet.endpoint, packet.id), seq)
         return None
 
     # -- Engine.IO / Socket.IO ----------------------------------------------
@@ -197,8 +168,8 @@ class Connection:
         else: the caller then takes ``ws_frame``.
         """
         decoder = self._sio[direction]
-        if decoder.header is not None:
-            return None  # attachments pending: the decoder's rules apply
+        if decoder.header is not None or self.parser is not None:
+            return None  # attachments pending, or another parser: the slow path
         try:
             frame = payload.decode("utf-8")
         except UnicodeDecodeError:
@@ -285,6 +256,23 @@ class Connection:
         decoder = self._sio[direction]
         data = packet.data
         assert data is not None
+        parser = self.parser
+        if parser is not None:
+            try:
+                parsed = parser.decode(data)
+            except DecodeError as exc:
+                return self._undecoded(direction, transport, raw, exc)
+            return self._sio_seen(direction, packet, raw, transport, parsed, parser.name)
+        if isinstance(data, bytes) and decoder.header is None:
+            # A binary message with no binary header before it: msgpack (C.9); if
+            # not, the default decoder says why.
+            try:
+                parsed = decode_sio_msgpack(data)
+            except DecodeError:
+                pass
+            else:
+                self.parser = MSGPACK
+                return self._sio_seen(direction, packet, raw, transport, parsed, MSGPACK.name)
         budget = self._budget
         held = decoder.pending_bytes
         error: DecodeError | None = None
@@ -305,8 +293,20 @@ class Connection:
             return None
         header = self._pending_header[direction]
         self._pending_header[direction] = None
+        return self._sio_seen(
+            direction, packet, header if header is not None else raw, transport, sio
+        )
+
+    def _sio_seen(
+        self,
+        direction: Direction,
+        packet: EioPacket,
+        raw: str | bytes,
+        transport: str,
+        sio: SioPacket,
+        parser: str | None = None,
+    ) -> PacketSeen:
         seq, t = self._stamp()
-        ack_of = self._track_sio(direction, sio, seq)
         return PacketSeen(
             seq=seq,
             conn=self.label,
@@ -314,11 +314,13 @@ class Connection:
             direction=direction,
             transport=transport,
             generation=self.generation,
-            raw=header if header is not None else raw,
-            attachments=sio.attachments,
+            raw=raw,
+            # msgpack has no attachment frames: its buffers are in ``sio`` alone.
+            attachments=sio.attachments if parser is None else (),
             eio=packet,
             sio=sio,
-            ack_of=ack_of,
+            ack_of=self._track_sio(direction, sio, seq),
+            parser=parser,
         )
 
     def _hold_part(self, direction: Direction, raw: str | bytes) -> None:
@@ -330,9 +332,9 @@ class Connection:
         if packet.id is None:
             return None
         if packet.type in _SIO_ACKS:
-            return self._answered((_REVERSE[direction], packet.nsp, packet.id))
+            return self._acks.answered((_REVERSE[direction], packet.nsp, packet.id))
         if packet.type in _SIO_REQUESTS:
-            self._remember_ack((direction, packet.nsp, packet.id), seq)
+            self._acks.remember((direction, packet.nsp, packet.id), seq)
         return None
 
     def close_reason(self, event: PacketSeen) -> str | None:
@@ -344,31 +346,18 @@ class Connection:
             return "close packet"
         return None
 
-    def _remember_ack(self, key: AckKey, seq: int) -> None:
-        outstanding = self._outstanding
-        if outstanding.pop(key, None) is None:  # a reused id moves to the newest end
-            self._ack_bytes += _ACK_ENTRY_COST + len(key[1])
-        outstanding[key] = seq
-        while len(outstanding) > MAX_OUTSTANDING_ACKS or self._ack_bytes > MAX_ACK_TABLE_BYTES:
-            oldest = next(iter(outstanding))  # dicts keep insertion order
-            del outstanding[oldest]
-            self._ack_bytes -= _ACK_ENTRY_COST + len(oldest[1])
-
-    def _answered(self, key: AckKey) -> int | None:
-        """The seq of the request an ack answers, forgotten from the table."""
-        seq = self._outstanding.pop(key, None)
-        if seq is not None:
-            self._ack_bytes -= _ACK_ENTRY_COST + len(key[1])
-        return seq
-
     @property
     def pending_acks(self) -> int:
-        return len(self._outstanding)
+        return len(self._acks.outstanding)
 
     @property
     def ack_table_bytes(self) -> int:
         """The ack table's size as counted against MAX_ACK_TABLE_BYTES."""
-        return self._ack_bytes
+        return self._acks.bytes
+
+    @property
+    def _outstanding(self) -> dict[AckKey, int]:
+        return self._acks.outstanding
 
     def _undecoded(
         self, direction: Direction, transport: str, raw: str | bytes, error: DecodeError

@@ -96,6 +96,8 @@ class PacketSeen:
     fate: Fate | None = None
     rule: str | None = None
     delay: float | None = None
+    # "msgpack" for a socket.io-msgpack-parser packet (docs/protocol.md#c9).
+    parser: str | None = None
 
     @property
     def is_heartbeat(self) -> bool:
@@ -174,6 +176,8 @@ class PacketSeen:
             return None
         if self.sio is not None:
             revision = 4 if self.generation is Generation.EIO3 else 5
+            if self.parser is not None:
+                return {"eio": "message", "parser": self.parser, "sio": sio_to_dict(self.sio, 5)}
             return {"eio": "message", "sio": sio_to_dict(self.sio, revision)}
         return eio_to_dict(self.eio)
 

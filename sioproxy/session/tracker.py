@@ -17,10 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sioproxy.codec import legacy_framing, payload
-from sioproxy.codec.limits import MAX_PACKETS_PER_BODY
+from sioproxy.codec import legacy_framing
+from sioproxy.codec.parsers import WireParser
 from sioproxy.errors import DecodeError
-from sioproxy.session.connection import Connection, PendingBudget
+from sioproxy.session.bodies import conn_request, eio_body, not_handshaken, unwrap_legacy_jsonp
+from sioproxy.session.budget import PendingBudget
+from sioproxy.session.connection import Connection
 from sioproxy.session.events import (
     ConnectionClosed,
     ConnectionOpened,
@@ -56,8 +58,10 @@ class SessionTracker:
         resource_path: str = "/socket.io",
         max_packet_bytes: int | None = None,
         max_connections: int = MAX_TRACKED_CONNECTIONS,
+        parser: WireParser | None = None,
     ) -> None:
         self._clock = clock
+        self._parser = parser  # --parser: every connection's (else detected, C.9)
         self._start = clock()
         self._resource_path = resource_path
         self._seq = 0
@@ -91,7 +95,9 @@ class SessionTracker:
         if not self.upkeep.has_room():
             return None
         self._label_count += 1
-        conn = Connection(f"c{self._label_count}", generation, self.stamp, self.budget)
+        conn = Connection(
+            f"c{self._label_count}", generation, self.stamp, self.budget, self._parser
+        )
         self.connections[conn.label] = conn
         return conn
 
@@ -240,7 +246,7 @@ class SessionTracker:
         assert sid is not None
         assert request_body is not None
         exchange.adopt_body = None
-        if status != 200 or self.is_closed_sid(sid) or _not_handshaken(route, body):
+        if status != 200 or self.is_closed_sid(sid) or not_handshaken(route, body):
             return []  # a made-up (or expired) sid: nothing tracked, nothing recorded
         conn = self._by_sid.get(sid)  # another request may have adopted it meanwhile
         if conn is None:
@@ -314,13 +320,11 @@ class SessionTracker:
         if conn.generation is Generation.LEGACY:
             text = body.decode("utf-8", "replace")
             if route.transport is TransportName.JSONP_POLLING:
-                text = self._unwrap_legacy_jsonp(text, post)
+                text = unwrap_legacy_jsonp(text, post)
             if not text:
                 return []
             return self._with_close(conn, direction, conn.legacy_body(direction, text, transport))
-        return self._with_close(
-            conn, direction, self._eio_body(conn, route, direction, body, post=post)
-        )
+        return self._with_close(conn, direction, eio_body(conn, route, direction, body, post=post))
 
     def _with_close(
         self, conn: Connection, direction: Direction, packets: list[PacketSeen]
@@ -332,35 +336,6 @@ class SessionTracker:
             if reason is not None:
                 events.extend(self._close(conn, reason, direction))
         return events
-
-    @staticmethod
-    def _unwrap_legacy_jsonp(text: str, post: bool) -> str:
-        try:
-            if post:
-                return legacy_framing.decode_jsonp_post(text)
-            return legacy_framing.decode_jsonp_response(text)[1]
-        except DecodeError:
-            return text
-
-    def _eio_body(
-        self, conn: Connection, route: Route, direction: Direction, body: bytes, *, post: bool
-    ) -> list[PacketSeen]:
-        version = conn.eio_version
-        try:
-            if route.jsonp_index is not None:
-                text = (
-                    payload.decode_jsonp_post(body)
-                    if post
-                    else payload.decode_jsonp_response(body)[1]
-                )
-                body = text.encode("utf-8")
-            packets = payload.decode_payload(body, version, limit=MAX_PACKETS_PER_BODY)
-        except DecodeError as exc:
-            raw: str | bytes = body
-            if body.isascii():
-                raw = body.decode("ascii")
-            return [conn._undecoded(direction, "polling", raw, exc)]
-        return conn.eio_packets(direction, packets, "polling")
 
     # -- WebSocket --------------------------------------------------------
 
@@ -431,14 +406,3 @@ class SessionTracker:
         status = str(code) if code is not None else "no status code"
         text = f"websocket closed ({status}{' ' + reason if reason else ''})"
         return self._close(conn, text, initiator)
-
-
-def _not_handshaken(route: Route, body: bytes) -> bool:
-    """node 0.9 answers a request for an unknown sid with 200 and ``7:::1+0``
-    (error "client not handshaken", docs/protocol.md#a8), gevent with a 400."""
-    return route.generation is _LEGACY and b"7:::1" in body[:64]
-
-
-def conn_request(conn: Connection, request: RequestSummary) -> RequestSummary:
-    """A 0.9 connection is opened with its handshake request, which came first."""
-    return conn.handshake_request if conn.handshake_request is not None else request

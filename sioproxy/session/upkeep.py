@@ -11,7 +11,8 @@ at most ``max_connections`` are tracked.
 
 from __future__ import annotations
 
-from sioproxy.session.connection import Connection, PendingBudget
+from sioproxy.session.budget import PendingBudget
+from sioproxy.session.connection import Connection
 
 # Sids of closed sessions remembered (late requests for them open nothing).
 CLOSED_SIDS_KEPT = 10_000

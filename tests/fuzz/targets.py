@@ -26,8 +26,10 @@ from sioproxy.codec import (
     legacy_framing,
     payload,
     placeholders,
+    sio_msgpack,
     socketio,
 )
+from sioproxy.codec.msgpack import decode_msgpack, encode_msgpack
 from sioproxy.errors import ConfigError, DecodeError, EncodeError, RecordingError
 from sioproxy.pipeline.rules_file import parse_rules
 from sioproxy.recording.reader import read_recording
@@ -171,6 +173,23 @@ def rules_parser(data: bytes) -> None:
         parse_rules(_text(data).encode("utf-8", "replace").decode("utf-8"))
 
 
+def msgpack(data: bytes) -> None:
+    """The msgpack decoder, then the Socket.IO packet on top of it (first byte odd)."""
+    sel, rest = _split(data)
+    try:
+        if sel & 1:
+            packet = sio_msgpack.decode_sio_msgpack(rest)
+            socketio.sio_to_dict(packet, 5)
+            with contextlib.suppress(EncodeError):
+                sio_msgpack.encode_sio_msgpack(packet)
+            return
+        value = decode_msgpack(rest)
+    except DecodeError:
+        return
+    with contextlib.suppress(EncodeError):
+        encode_msgpack(value)
+
+
 TARGETS: dict[str, Target] = {
     "legacy_packet": legacy_packet,
     "legacy_framing": legacy_framing_target,
@@ -181,4 +200,5 @@ TARGETS: dict[str, Target] = {
     "sio_binary": sio_binary,
     "recording_reader": recording_reader,
     "rules_parser": rules_parser,
+    "msgpack": msgpack,
 }

@@ -95,6 +95,48 @@ PEERS: dict[str, Peer] = {
             transports=MODERN_MODES,
         ),
         Peer(
+            name="node-sio4-msgpack",
+            generations=("eio4",),
+            runner=NODE,
+            server="node-sio4-msgpack/server.js",
+            client="node-sio4-msgpack/client.js",
+            transports=MODERN_MODES,
+        ),
+        Peer(
+            name="node-sio4-toy",
+            generations=("eio4",),
+            runner=NODE,
+            server="node-sio4-toy/server.js",
+            client="node-sio4-toy/client.js",
+            transports=MODERN_MODES,
+        ),
+        # connectionStateRecovery: a forced transport drop, then recovery (own transcript).
+        Peer(
+            name="recovery-node-sio4",
+            generations=("eio4",),
+            runner=NODE,
+            server="recovery/server.js",
+            client="recovery/client.js",
+            transports=("websocket", "polling"),
+        ),
+        # retries/ackTimeout (socket.io-client 4.6+): one emitWithAck of a slow ack.
+        Peer(
+            name="retries-node-sio4",
+            generations=("eio4",),
+            runner=NODE,
+            server="retries/server.js",
+            client="retries/client.js",
+            transports=("websocket",),
+        ),
+        Peer(
+            name="node-sio3",
+            generations=("eio4",),
+            runner=NODE,
+            server="node-sio3/server.js",
+            client="node-sio3/client.js",
+            transports=MODERN_MODES,
+        ),
+        Peer(
             name="node-sio2",
             generations=("eio3",),
             runner=NODE,
@@ -132,6 +174,14 @@ PEERS: dict[str, Peer] = {
             runner=sys.executable,
             server="py-sio5/server.py",
             client="py-sio5/client.py",
+            transports=MODERN_MODES,
+        ),
+        Peer(
+            name="py-sio5-msgpack",
+            generations=("eio4",),
+            runner=sys.executable,
+            server="py-sio5-msgpack/server.py",
+            client="py-sio5-msgpack/client.py",
             transports=MODERN_MODES,
         ),
         Peer(

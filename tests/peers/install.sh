@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real Socket.IO implementations that tests/interop runs (see README.md):
-#   node_modules/       socket.io + socket.io-client 4.x, 2.x and 0.9.x (npm aliases,
+#   node_modules/       socket.io + socket.io-client 4.x, 3.1, 2.x and 0.9.x (npm aliases,
+#                       socket.io-msgpack-parser;
 #                       exact versions from package-lock.json)
 #   py/eio3/            python-socketio 4.6.1 + python-engineio 3.14.2 (EIO3)
 #   py/legacy09/        socketIO-client 0.5.7.4 (Socket.IO 0.9)
@@ -32,7 +33,8 @@ venv py/legacy09 requirements-legacy09.txt socketIO_client
 bash ./install_gevent09.sh  # gevent-socketio 0.3.6 on CPython 2.7 (py/gevent09)
 
 node -e '
-for (const m of ["sio4", "sio4-client", "sio2", "sio2-client", "sio09", "sio09-client"]) {
+for (const m of ["sio4", "sio4-client", "sio3", "sio3-client", "sio2", "sio2-client",
+                 "sio09", "sio09-client", "socket.io-msgpack-parser"]) {
   require("./node_modules/" + m);
 }' || { echo "install.sh: a node peer package does not load" >&2; exit 1; }
 echo "install.sh: peers installed"

@@ -39,6 +39,7 @@ def _full() -> dict[str, object]:
         "fate": Fate.REWRITTEN,
         "rule": "r1",
         "delay": 0.5,
+        "parser": "msgpack",
     }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from twisted.internet.task import LoopingCall
 
+from sioproxy.codec.parsers import WireParser
 from sioproxy.limits import EdgeLimits, EdgeStats
 from sioproxy.net.endpoints import describe_listening, listen_endpoint, parse_upstream
 from sioproxy.net.resolve import HostCache
@@ -89,6 +90,7 @@ async def start_proxy(
     file_mode: int = DEFAULT_FILE_MODE,
     limits: EdgeLimits | None = None,
     hosts: HostCache | None = None,
+    parser: WireParser | None = None,
 ) -> RunningProxy:
     """Listen on ``listen`` and relay to ``upstream``, recording to ``out`` when given.
 
@@ -110,6 +112,7 @@ async def start_proxy(
         # is relayed; batched recording may send first and record a moment later.
         send_first=out is None or flush_interval > 0,
         max_packet_bytes=max_body,
+        parser=parser,  # --parser (docs/protocol.md#c9); None: detected per connection
     )
     edge_stats = EdgeStats()
     site = build_proxy_site(

@@ -17,6 +17,7 @@ from twisted.internet import defer
 from twisted.internet.task import LoopingCall
 from twisted.web.client import Agent, HTTPConnectionPool
 
+from sioproxy.codec.parsers import WireParser
 from sioproxy.net.endpoints import Upstream
 from sioproxy.recording.model import Recording
 from sioproxy.recording.script import build_script
@@ -42,6 +43,7 @@ class RunOptions:
     conns: tuple[str, ...] = ()
     connect_timeout: float = 10.0
     progress_interval: float = 1.0
+    parser: WireParser | None = None  # --parser (docs/protocol.md#c9)
 
 
 def run_replay(
@@ -55,7 +57,10 @@ def run_replay(
     """Replay every (or the chosen) recorded connection with ``options.clients`` clients."""
     conns = list(options.conns) or recording.connections()
     plans = [
-        plan_connection(recording, c, transport=options.transport, path=options.path) for c in conns
+        plan_connection(
+            recording, c, transport=options.transport, path=options.path, parser=options.parser
+        )
+        for c in conns
     ]
     # The replay client stands for the client towards the real server: it sends
     # what the server received and expects what the server sent (rules undone).

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sioproxy.codec.parsers import WireParser
 from sioproxy.limits import EdgeLimits, EdgeStats
 from sioproxy.net.endpoints import describe_listening
 from sioproxy.ops.logfmt import PacketLog
@@ -59,13 +60,14 @@ async def start_replay(
     packet_log: PacketLog | None = None,
     limits: EdgeLimits | None = None,
     assign: str = "auto",
+    parser: WireParser | None = None,
 ) -> RunningReplay:
     """Serve ``recording`` as a stand-in Socket.IO server on ``listen``.
 
     ``limits``: header and idle timeouts, per-client cap; request bodies are
     limited to the recording's ``maxPayload`` (docs/reliability.md).
     """
-    config = standin_config(recording, resource_path=resource_path)
+    config = standin_config(recording, resource_path=resource_path, parser=parser)
     service = ReplayService(
         recording,
         options,

@@ -20,9 +20,8 @@ it, and ids are scoped to (connection, namespace, direction).
 from __future__ import annotations
 
 import dataclasses
-import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from sioproxy.codec.legacy import LegacyPacket, LegacyType, with_ack_id
 from sioproxy.codec.packets import Packet, answer_id
@@ -123,25 +122,18 @@ def empty_ack(packet: Packet) -> Packet:
     return SioPacket(type=SioType.ACK, nsp=packet.nsp, id=packet.id, data=[])
 
 
-def fresh_sid(packet: Packet) -> Packet:
-    """v5 CONNECT replies carry a Socket.IO sid (and maybe pid): never replay them (D.3)."""
-    if not isinstance(packet, SioPacket) or packet.type is not SioType.CONNECT:
-        return packet
-    data: Any = packet.data
-    if not isinstance(data, dict) or not ({"sid", "pid"} & data.keys()):
-        return packet
-    fresh = {k: secrets.token_urlsafe(15) if k in ("sid", "pid") else v for k, v in data.items()}
-    return dataclasses.replace(packet, data=fresh, raw=None)
-
-
 def outgoing(
-    script: Script, index: int, acks: AckTable, notes: list[str]
+    script: Script,
+    index: int,
+    acks: AckTable,
+    notes: list[str],
+    fresh_ids: Callable[[Packet], Packet],
 ) -> tuple[Packet, str | None] | None:
     """Recorded server step ``index`` as it must go out now, and its exact text if unchanged.
 
     An ack takes the id the live client asked with (None, with a note, when
     the client did not ask); a request takes the id ``send_server`` gives; a
-    CONNECT reply a fresh sid.
+    CONNECT reply the fresh sid (and pid) ``fresh_ids`` gives (session_ids.py).
     """
     step = script.steps[index]
     packet, text = step.packet, step.text
@@ -165,5 +157,5 @@ def outgoing(
         sent = acks.send_server(namespace(packet), packet.id, index)
         if sent != packet.id:
             packet, text = dataclasses.replace(packet, id=sent, raw=None), None
-    fresh = fresh_sid(packet)
+    fresh = fresh_ids(packet)
     return fresh, text if fresh is packet else None

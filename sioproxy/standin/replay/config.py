@@ -7,17 +7,25 @@ replay runs heartbeats live with the recorded intervals, never from the file.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from sioproxy.codec.legacy_framing import decode_handshake
+from sioproxy.codec.parsers import WireParser, recorded_parser
 from sioproxy.errors import DecodeError, RecordingError
 from sioproxy.recording import OpenEvent, PacketEntry, Recording
 from sioproxy.standin.sessions.app import StandInConfig
 from sioproxy.types import Direction, Generation
 
 
-def standin_config(recording: Recording, *, resource_path: str = "/socket.io") -> StandInConfig:
-    """Generation and heartbeat settings of the recording's first connection."""
+def standin_config(
+    recording: Recording, *, resource_path: str = "/socket.io", parser: WireParser | None = None
+) -> StandInConfig:
+    """Generation, heartbeat settings and parser of the recording's first connection.
+
+    ``parser`` is ``--parser`` (docs/protocol.md#c9); a recording made with a custom
+    parser needs it (RecordingError otherwise).
+    """
     opens = [e for e in recording.entries if isinstance(e, OpenEvent)]
     if not opens:
         raise RecordingError(recording.path or "<recording>", None, "no connection to replay")
@@ -32,7 +40,12 @@ def standin_config(recording: Recording, *, resource_path: str = "/socket.io") -
     first = opens[0]
     if first.generation is Generation.LEGACY:
         return _legacy_config(first, resource_path)
-    return _eio_config(recording, first.generation, resource_path)
+    config = _eio_config(recording, first.generation, resource_path)
+    try:
+        chosen = recorded_parser(recorded_parser_name(recording), parser)
+    except ValueError as exc:
+        raise RecordingError(recording.path or "<recording>", None, str(exc)) from None
+    return dataclasses.replace(config, parser=chosen)
 
 
 def _legacy_config(opened: OpenEvent, resource_path: str) -> StandInConfig:
@@ -61,6 +74,14 @@ def _eio_config(recording: Recording, generation: Generation, resource_path: str
         max_payload=int(data.get("maxPayload") or 1_000_000),
         resource_path=resource_path,
     )
+
+
+def recorded_parser_name(recording: Recording) -> str | None:
+    """The parser the recording's packets came through, None for the default one."""
+    for entry in recording.entries:
+        if isinstance(entry, PacketEntry) and entry.packet and "parser" in entry.packet:
+            return str(entry.packet["parser"])
+    return None
 
 
 def _first_open_packet(recording: Recording) -> dict[str, Any] | None:

@@ -61,6 +61,8 @@ from sioproxy.standin.replay.causal import (
 from sioproxy.standin.replay.explain import explain_miss
 from sioproxy.standin.replay.matcher import ClientMatcher
 from sioproxy.standin.replay.report import MismatchReport
+from sioproxy.standin.replay.retries import answer_retry
+from sioproxy.standin.replay.session_ids import SessionIds
 from sioproxy.types import Direction, Generation
 
 __all__ = ["MISS_MODES", "Action", "Done", "Mismatch", "ReplayEngine", "ReplayOptions", "Send"]
@@ -79,8 +81,11 @@ class ReplayEngine:
         causes: Mapping[int, Cause] | None = None,
         board: CauseBoard[Any] | None = None,
         elsewhere: Callable[[Packet], str | None] | None = None,
+        ids: SessionIds | None = None,
     ) -> None:
         self.script: Script = build_script(recording, conn)
+        # Fresh sid/pid, shared by all connections of a replay (session recovery).
+        self._ids = ids if ids is not None else SessionIds()
         self.generation: Generation = self.script.generation
         self.options = options
         self.label = label or conn
@@ -116,6 +121,7 @@ class ReplayEngine:
                 self._dependents.setdefault(self._trigger[step.index], []).append(step.index)
         self._candidates: list[int] = self._dependents.pop(None, [])
         self._live_count = 0
+        self.retries = 0  # live retries answered again (retries.py)
         self._started = False
         self._done = False
 
@@ -133,6 +139,7 @@ class ReplayEngine:
         self._check_generation(packet)
         if is_transport_level(packet):
             return []
+        packet = self._ids.recorded(packet)
         if self.options.ignore_events and not is_ack(packet):
             name = event_name(packet)
             if name is not None and str(name) in self.options.ignore_events:
@@ -148,6 +155,9 @@ class ReplayEngine:
             self.notes.append(f"unrecorded client disconnect {wire_text(packet)} (not a miss)")
             return early
         if index is None:
+            retried = answer_retry(self, packet)  # socket.io-client retries (retries.py)
+            if retried is not None:
+                return early + retried
             return early + self._miss(packet, now, miss)
         return early + self._play_client(index, packet, now)
 
@@ -357,7 +367,7 @@ class ReplayEngine:
 
     def _outgoing(self, index: int) -> tuple[Packet, str | None] | None:
         """The recorded server packet as it must go out now (D.3 rewrites), its exact text."""
-        return outgoing(self.script, index, self._acks, self.notes)
+        return outgoing(self.script, index, self._acks, self.notes, self._ids.fresh)
 
     # -- misses ------------------------------------------------------------------
 

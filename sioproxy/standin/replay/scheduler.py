@@ -22,6 +22,7 @@ from sioproxy.standin.replay.actions import ReplayOptions
 from sioproxy.standin.replay.causal import CauseBoard, auth_value, parse_assign
 from sioproxy.standin.replay.engine import ReplayEngine
 from sioproxy.standin.replay.report import ReplaySummary, UnplayedPacket
+from sioproxy.standin.replay.session_ids import SessionIds
 from sioproxy.types import Direction
 
 
@@ -57,6 +58,7 @@ class ConnectionScheduler:
         self._query_name = key if isinstance(key, str) else None
         self.causes = infer_causes(recording, window=options.cause_window)
         self.board: CauseBoard[ReplayEngine] = CauseBoard()
+        self.ids = SessionIds()  # fresh sid/pid, one per recorded value (session recovery)
         self._firsts: dict[str, Step | None] = {}
         self._scripts: dict[str, Script] = {}
         self.notes: list[str] = []
@@ -99,6 +101,7 @@ class ConnectionScheduler:
             causes=self.causes,
             board=self.board,
             elsewhere=lambda packet: self.matches_elsewhere(conn, packet),
+            ids=self.ids,
         )
         self.engines.append(engine)
         return engine

@@ -20,6 +20,7 @@ from typing import Protocol
 
 from sioproxy.codec.engineio import EioPacket
 from sioproxy.codec.legacy import LegacyPacket
+from sioproxy.codec.parsers import WireParser
 from sioproxy.codec.socketio import SioPacket
 from sioproxy.session.effects import WsSend
 from sioproxy.types import Direction, Generation
@@ -63,6 +64,8 @@ class StandInConfig:
     max_payload: int = 1_000_000
     upgrade_timeout: float = 10.0
     resource_path: str = "/socket.io"
+    # The recording's Socket.IO parser when not the default one (C.9).
+    parser: WireParser | None = None
 
     def allows(self, transport: str) -> bool:
         return not self.transports or transport in self.transports

@@ -29,9 +29,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from sioproxy.codec.binary import SioDecoder, to_binary_packet
+from sioproxy.codec.binary import SioDecoder
 from sioproxy.codec.engineio import EioPacket, EioType, decode_eio, encode_eio
 from sioproxy.codec.handshake import OpenInfo, encode_open
+from sioproxy.codec.parsers import ParserMismatchError, packet_messages, read_message
 from sioproxy.codec.payload import (
     PayloadDecodeError,
     decode_jsonp_post,
@@ -39,7 +40,7 @@ from sioproxy.codec.payload import (
     encode_jsonp_response,
     encode_payload,
 )
-from sioproxy.codec.socketio import SioPacket, encode_sio
+from sioproxy.codec.socketio import SioPacket
 from sioproxy.errors import DecodeError, EncodeError
 from sioproxy.session.effects import WsSend
 from sioproxy.standin.sessions.app import (
@@ -139,10 +140,10 @@ class EioSession(SessionBase):
             raise EncodeError(f"eio{self.version}: the stand-in sends SioPackets, not {packet!r}")
         if self.ended is not None or self._closing:
             return
-        if text is not None and not packet.attachments:
+        if text is not None and not packet.attachments and self.config.parser is None:
             self._queue.append(EioPacket(type=EioType.MESSAGE, data=text))
         else:
-            parts = encode_sio(to_binary_packet(packet))
+            parts = packet_messages(packet, self.config.parser)
             self._queue.extend(EioPacket(type=EioType.MESSAGE, data=part) for part in parts)
         self._flush()
         self.wake()
@@ -331,7 +332,10 @@ class EioSession(SessionBase):
 
     def _on_message(self, data: str | bytes | None) -> None:
         try:
-            packet = self._decoder.feed(data if data is not None else "")
+            packet = read_message(self._decoder, self.config.parser, data or "")
+        except ParserMismatchError as exc:
+            self._abort(exc.reason)
+            return
         except DecodeError:
             # socket.io closes the connection on a packet it cannot decode.
             self._abort("parse error")

@@ -40,10 +40,15 @@ async function barrier(t, root, rootIn) {
   await t.expect(rootIn, '/', 'ack:ack_me');
 }
 
-async function scenario(Manager, opts) {
+async function scenario(Manager, opts, managerOpts) {
   const mode = MODES[opts.transport];
   if (!mode) throw new Error(`unsupported transport mode ${opts.transport}`);
-  const manager = new Manager(opts.url, { ...mode, reconnection: false, timeout: 10000 });
+  const manager = new Manager(opts.url, {
+    ...mode,
+    reconnection: false,
+    timeout: 10000,
+    ...managerOpts,
+  });
   const t = new Transcript();
   const root = manager.socket('/');
   const chat = manager.socket('/chat');
@@ -93,7 +98,8 @@ async function scenario(Manager, opts) {
   return t.result(transport);
 }
 
-function main(Manager) {
+// managerOpts: extra Manager options (a custom parser).
+function main(Manager, managerOpts = {}) {
   const opts = parseArgs(process.argv.slice(2), {
     url: null,
     transport: 'websocket',
@@ -101,7 +107,7 @@ function main(Manager) {
     echoText: null,
   });
   if (!opts.url) throw new Error('--url is required');
-  runMain(() => scenario(Manager, opts));
+  runMain(() => scenario(Manager, opts, managerOpts));
 }
 
 module.exports = { main };

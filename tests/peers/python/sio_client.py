@@ -84,8 +84,13 @@ def connect(sio: Any, url: str, transports: list[str]) -> None:
         sio.connect(url, transports=transports, namespaces=["/chat"])
 
 
+# "msgpack" for the py-sio5-msgpack peer (python-socketio 5's serializer="msgpack").
+SERIALIZER = "default"
+
+
 def scenario(opts: Any) -> dict[str, Any]:
-    sio = socketio.Client(reconnection=False)
+    extra = {} if SERIALIZER == "default" else {"serializer": SERIALIZER}
+    sio = socketio.Client(reconnection=False, **extra)
     t = Transcript()
     root, chat = Inbox("/"), Inbox("/chat")
     watch(sio, "/", root)

@@ -55,8 +55,13 @@ def register(sio: Any, namespace: str) -> None:
         sio.on(handler.__name__, handler, namespace=namespace)
 
 
+# "msgpack" for the py-sio5-msgpack peer (python-socketio 5's serializer="msgpack").
+SERIALIZER = "default"
+
+
 async def serve(port: int) -> None:
-    sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins="*")
+    extra = {} if SERIALIZER == "default" else {"serializer": SERIALIZER}
+    sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins="*", **extra)
     for namespace in NAMESPACES:
         register(sio, namespace)
     app = web.Application()
