@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,17 +20,51 @@ from typing import Any
 from sioproxy.recording import read_recording
 from sioproxy.recording.script import asks_ack, build_script
 from sioproxy.types import Side
-from tests.interop.peers import REPO
+from tests.interop.peers import REPO, PeerError, run_client
+from tests.interop.sioproxy_proc import record_args, start_sioproxy
 
 PLAY_TIMEOUT = 60.0
 # Locust's run time plus spawning, the sessions in flight finishing, and the report.
 LOCUST_GRACE = 90.0
 
 
-def play_once(recording: Path, url: str, transport: str | None = None) -> dict[str, Any]:
+def record_clients(
+    upstream: str,
+    client: str,
+    mode: str,
+    out: Path,
+    *,
+    clients: int = 1,
+    extra: tuple[str, ...] = (),
+) -> None:
+    """``clients`` peer clients at once through one ``sioproxy record`` (one connection each)."""
+    proxy = start_sioproxy(record_args(upstream, out, *extra))
+    failed: list[BaseException] = []
+
+    def one() -> None:
+        try:
+            run_client(client, proxy.url, mode)
+        except BaseException as exc:  # reported below, in the test's thread
+            failed.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(clients)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(PLAY_TIMEOUT)
+    finally:
+        status = proxy.stop()
+    if failed or status != 0:
+        raise PeerError(f"recording failed: {failed}, sioproxy record exited {status}")
+
+
+def play_once(
+    recording: Path, url: str, transport: str | None = None, *secrets: str
+) -> dict[str, Any]:
     """``python -m tests.locust.play_once``: one session through the gevent transport."""
     cmd = [sys.executable, "-m", "tests.locust.play_once", str(recording), url]
-    cmd += [transport] if transport else []
+    cmd += [transport or "-", *secrets]
     done = subprocess.run(
         cmd, capture_output=True, text=True, timeout=PLAY_TIMEOUT, cwd=REPO, check=False
     )

@@ -1,7 +1,8 @@
 """Play a recording once with the gevent transport and print the results as one JSON line.
 
 Run as a subprocess by tests/locust (gevent's monkey-patching stays out of
-pytest's process): ``python -m tests.locust.play_once FILE URL [TRANSPORT]``.
+pytest's process): ``python -m tests.locust.play_once FILE URL TRANSPORT
+[NAME=VALUE...]`` (TRANSPORT ``-``: as recorded; NAME=VALUE: secrets).
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ from sioproxy.replay_client.replayer import ReplayClientOptions  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
-    path, url, *rest = argv
-    transport = rest[0] if rest else None
+    path, url, transport, *secrets = argv
     events: list[dict[str, object]] = []
 
     def fire(**event: object) -> None:
@@ -39,7 +39,8 @@ def main(argv: list[str]) -> int:
     def observer(plan: ConnectionPlan) -> ConnectionReport:
         return ConnectionReport(fire, plan.mode)
 
-    prepared = prepare(path, transport=transport)
+    values = dict(spec.split("=", 1) for spec in secrets)
+    prepared = prepare(path, transport=None if transport == "-" else transport, secrets=values)
     results = play_session(prepared, parse_target(url), ReplayClientOptions(), observer)
     out = {
         "results": [r.to_json() for r in results],

@@ -10,6 +10,8 @@ naming the event and the pointer.
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +20,7 @@ import pytest
 
 from tests.interop.conftest import ServerFactory
 from tests.interop.peers import REPO
-from tests.locust.helpers import emits_with_ack, run_locust
+from tests.locust.helpers import emits_with_ack, record_clients, run_locust
 from tests.replay_client.helpers import record_scenario, start_drift_server
 
 pytestmark = pytest.mark.interop
@@ -115,3 +117,42 @@ def test_a_locust_process_refuses_twisted(tmp_path: Path) -> None:
     cmd += ["--headless", "-u", "1", "-r", "1", "-t", "2s", "--only-summary"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=REPO, check=False)
     assert "twisted is imported in a Locust process" in done.stderr
+
+
+def test_a_user_plays_every_connection_of_its_session(
+    peer_server: ServerFactory, tmp_path: Path
+) -> None:
+    # Two clients recorded at once: one session of two connections.
+    live = peer_server("node-sio4")
+    recording = tmp_path / "session.jsonl"
+    record_clients(live.url, "node-sio4", "websocket", recording, clients=2)
+    run = run_locust(recording, live.url, tmp_path, users=10, seconds=8, workers=2)
+    assert run.status == 0, run.stdout + run.stderr
+    sessions = run.requests("session")
+    assert sessions >= 10
+    assert run.requests("connect") == 2 * sessions
+    assert run.requests("emit") == emits_with_ack(recording) * sessions
+    assert emits_with_ack(recording) == 10  # five per connection
+    assert run.failures() == 0
+
+
+def test_the_documented_locustfile_runs(peer_server: ServerFactory, tmp_path: Path) -> None:
+    live = peer_server("node-sio4")
+    recording = tmp_path / "session.jsonl"
+    record_scenario(live.url, "node-sio4", "websocket", recording)
+    locustfile = REPO / "docs" / "examples" / "locustfile.py"
+    stats = tmp_path / "stats"
+    cmd = [sys.executable, "-m", "locust", "-f", str(locustfile), "--host", live.url]
+    cmd += ["--headless", "-u", "3", "-r", "3", "-t", "4s", "--stop-timeout", "30"]
+    cmd += ["--json-file", str(stats)]
+    env = dict(os.environ, RECORDINGS=str(tmp_path / "*.jsonl"), APP_TOKEN="unused")
+    done = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=90, cwd=REPO, env=env, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    entries = json.loads(Path(f"{stats}.json").read_text("utf-8"))
+    sessions = sum(e["num_requests"] for e in entries if e["method"] == "session")
+    emits = sum(e["num_requests"] for e in entries if e["method"] == "emit")
+    assert sessions >= 3
+    assert emits == emits_with_ack(recording) * sessions
+    assert sum(e["num_failures"] for e in entries) == 0

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.interop.conftest import ServerFactory
-from tests.locust.helpers import emits_with_ack, play_once
+from tests.locust.helpers import emits_with_ack, play_once, record_clients
 from tests.replay_client.helpers import record_scenario, start_drift_server
 from tests.replay_client.test_peers import SAME_SERVER
 
@@ -71,3 +71,26 @@ def test_changed_ack_is_a_failed_emit_naming_the_pointer(
     assert len(failed) == 3  # ack_me twice on the root namespace, once on /chat
     assert all(f'{pointer}: recorded "ack" != live "ACK-CHANGED"' in e["error"] for e in failed)
     assert all(e["error"].startswith("changed seq ") for e in failed)
+
+
+def test_redacted_values_are_filled_from_secrets(
+    peer_server: ServerFactory, tmp_path: Path
+) -> None:
+    # ack_me's first argument is redacted in the recording; the server acks it back.
+    live = peer_server("node-sio4")
+    recording = tmp_path / "session.jsonl"
+    record_clients(
+        live.url, "node-sio4", "websocket", recording, extra=("--redact-pointer", "ack_me:/0")
+    )
+    assert "[REDACTED:ack_me.0]" in recording.read_text("utf-8")
+
+    def failed(*secrets: str) -> list[str]:
+        played = play_once(recording, live.url, None, *secrets)
+        return sorted(e["error"] for e in played["events"] if e["error"] is not None)
+
+    unfilled = failed()
+    assert len(unfilled) == 3  # every ack_me is acked with the placeholder itself
+    assert all('live "[REDACTED:ack_me.0]"' in error for error in unfilled)
+    # Filled with "x": the two acks of ack_me("x") come back as recorded, ack_me("sync") not.
+    (filled,) = failed("ack_me.0=x")
+    assert filled.endswith('/data/0: recorded "sync" != live "x"')
