@@ -14,9 +14,10 @@ server (tests/peers/node-sio4), in the same run:
 4. ``sioproxy locust`` headless with a master and 1, then 2, worker
    processes, ``--users`` users for ``--seconds``.
 
-Prints emits-with-ack per second (wall clock), per client CPU second (every
-client-side process: this one for the baseline, the command's processes
-otherwise) and the ratio of each to the baseline. docs/load.md "Benchmark"
+Prints emits-with-ack per second (wall clock; for Locust, per worker too),
+per client CPU second (every client-side process: this one for the
+baseline, the command's processes otherwise, the Locust master included)
+and the ratio of each to the baseline. docs/load.md "Benchmark"
 holds a run's output.
 """
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -138,12 +140,17 @@ def main() -> int:
         server.stop()
     base_rate = rows[0][1] / rows[0][2]
     base_cpu = rows[0][1] / rows[0][3]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"\nusers/clients: {opts.users}, recording: {opts.acks} emits-with-ack each")
-    print(f"{'client':36} {'emits/s':>9} {'x base':>7} {'emits/CPU s':>12} {'x base':>7}")
+    print(f"load average at the end: {load} on {os.cpu_count()} CPUs (shared machines are noisy)")
+    head = f"{'client':30} {'emits/s':>8} {'x base':>7} {'per worker':>10}"
+    print(f"{head} {'emits/CPU s':>12} {'x base':>7}")
     for name, count, wall, cpu in rows:
         rate, per_cpu = count / wall, count / cpu if cpu else 0.0
-        ratios = f"{rate / base_rate:7.2f} {per_cpu:12.0f} {per_cpu / base_cpu:7.2f}"
-        print(f"{name:36} {rate:9.0f} {ratios}")
+        workers = 2 if name.endswith("2 workers") else 1
+        per_worker = f"{rate / workers:10.0f}" if "locust" in name else f"{'-':>10}"
+        ratios = f"{per_cpu:12.0f} {per_cpu / base_cpu:7.2f}"
+        print(f"{name:30} {rate:8.0f} {rate / base_rate:7.2f} {per_worker} {ratios}")
     return 0
 
 
