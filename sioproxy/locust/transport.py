@@ -86,7 +86,8 @@ class GeventConnection:
         self.connected = False
         self._connect_timeout = connect_timeout
         self._inbox: Queue[Callable[[], None]] = Queue()
-        self._timers: dict[str, gevent.Greenlet[Any, Any]] = {}
+        self._timers: dict[str, tuple[gevent.Greenlet[Any, Any], int]] = {}
+        self._timer_count = 0
         self._helpers: list[gevent.Greenlet[Any, Any]] = []
         self._ws: Any = None
         self._started = 0.0
@@ -185,20 +186,25 @@ class GeventConnection:
 
     def _arm(self, name: str, delay: float) -> None:
         self._disarm(name)
-        self._timers[name] = gevent.spawn_later(delay, self._inbox.put, lambda: self._fired(name))
+        self._timer_count += 1
+        token = self._timer_count  # a call queued by an older arming of ``name`` is stale
+        fire = gevent.spawn_later(delay, self._inbox.put, lambda: self._fired(name, token))
+        self._timers[name] = (fire, token)
 
     def _disarm(self, name: str) -> None:
         timer = self._timers.pop(name, None)
         if timer is not None:
-            timer.kill(block=False)
+            timer[0].kill(block=False)
 
     def _timers_off(self) -> None:
         for name in list(self._timers):
             self._disarm(name)
 
-    def _fired(self, name: str) -> None:
-        if self._timers.pop(name, None) is None:
-            return  # disarmed after it had already queued its call
+    def _fired(self, name: str, token: int) -> None:
+        timer = self._timers.get(name)
+        if timer is None or timer[1] != token:
+            return  # disarmed or armed again after it had queued its call
+        del self._timers[name]
         if name == "_replay":
             self._act(self.replayer.on_timer(time.monotonic()))
         elif name == "_connect":

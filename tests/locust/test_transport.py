@@ -8,11 +8,14 @@ through the gevent transport in a monkey-patched subprocess
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.interop.conftest import ServerFactory
+from tests.interop.peers import REPO
 from tests.locust.helpers import emits_with_ack, play_once, record_clients
 from tests.replay_client.helpers import record_scenario, start_drift_server
 from tests.replay_client.test_peers import SAME_SERVER
@@ -94,3 +97,16 @@ def test_redacted_values_are_filled_from_secrets(
     # Filled with "x": the two acks of ack_me("x") come back as recorded, ack_me("sync") not.
     (filled,) = failed("ack_me.0=x")
     assert filled.endswith('/data/0: recorded "sync" != live "x"')
+
+
+def test_a_stale_timer_call_does_not_fire_the_new_arming() -> None:
+    # A watchdog that fired just before a ping re-armed it must not end the session.
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.locust.timer_race"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        check=False,
+    )
+    assert done.stdout.strip() == "ok", done.stdout + done.stderr
