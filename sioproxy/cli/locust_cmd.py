@@ -57,12 +57,32 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
     seconds = bounded_float(0.0, limits.MAX_TIMEOUT_SECONDS)
     parser.add_argument("--target", metavar="URL", help="the live server (required)")
     parser.add_argument(
-        "--conn", action="append", default=[], metavar="LABEL", help="play only this connection"
+        "--conn",
+        action="append",
+        default=[],
+        metavar="LABEL",
+        help="play only this recorded connection (repeatable; default: all)",
     )
-    parser.add_argument("--transport", default=None, help="override the recorded transport")
+    parser.add_argument(
+        "--transport",
+        default=None,
+        help="websocket, polling or upgrade (0.9: websocket, xhr-polling); default: as recorded",
+    )
     parser.add_argument("--path", default=None, help="Socket.IO path (default: as recorded)")
-    parser.add_argument("--timeout", type=seconds, default=5.0, metavar="SECONDS")
-    parser.add_argument("--connect-timeout", type=seconds, default=10.0, metavar="SECONDS")
+    parser.add_argument(
+        "--timeout",
+        type=seconds,
+        default=5.0,
+        metavar="SECONDS",
+        help="how long to wait for an expected server packet",
+    )
+    parser.add_argument(
+        "--connect-timeout",
+        type=seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help="give up a connection that does not open",
+    )
     parser.add_argument(
         "--speed",
         type=bounded_float(0.0, limits.MAX_SPEED),
@@ -70,9 +90,27 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="timed playback: recorded gaps divided by S (default: reactive)",
     )
-    parser.add_argument("--max-gap", type=seconds, default=None, metavar="SECONDS")
-    parser.add_argument("--capture", action="append", default=[], metavar="NAME=EVENT:JSONPOINTER")
-    parser.add_argument("--ignore", action="append", default=[], metavar="JSONPOINTER")
+    parser.add_argument(
+        "--max-gap",
+        type=seconds,
+        default=None,
+        metavar="SECONDS",
+        help="timed playback: cap every gap (implies --speed 1 unless given)",
+    )
+    parser.add_argument(
+        "--capture",
+        action="append",
+        default=[],
+        metavar="NAME=EVENT:JSONPOINTER",
+        help="carry a live server value into later client packets (repeatable)",
+    )
+    parser.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="JSONPOINTER",
+        help="leave this part of every server packet out of the comparison (repeatable)",
+    )
     parser.add_argument(
         "--secret",
         action="append",
