@@ -8,7 +8,8 @@ Locust nor gevent). Request types:
   its response time is the ack round trip. A changed ack is a failure whose
   message is the pointer diff; an ack that never came is a failure too.
 - ``connect``: one per connection, named by its transport; the time from the
-  first request to the open packet (or 0.9 ``1::``).
+  first request to the open packet (or 0.9 ``1::``); a failure when the
+  connection could not be opened.
 - ``push``: a server packet that is not an ack (response time 0).
 - ``drift``: any other drift (a changed, missing or unexpected server event,
   the connection closing early), a failure named ``NAMESPACE EVENT``.
@@ -29,6 +30,7 @@ __all__ = [
     "ConnectionReport",
     "DriftError",
     "Fire",
+    "NotConnectedError",
     "drift_message",
     "request_name",
     "session_event",
@@ -39,6 +41,10 @@ Fire = Callable[..., Any]  # locust's events.request.fire(request_type=..., name
 
 class DriftError(Exception):
     """A server packet that did not come back as recorded (the message is the diff)."""
+
+
+class NotConnectedError(Exception):
+    """A recorded connection that could not be opened (the message is why)."""
 
 
 def request_name(ns: str, event: object) -> str:
@@ -69,6 +75,10 @@ class ConnectionReport:
     def connected(self, conn: str, transport: str, seconds: float) -> None:
         self.opened = True
         self._event("connect", self._transport, seconds)
+
+    def not_connected(self, reason: str, seconds: float) -> None:
+        """The connection ended before it opened: a failed ``connect``."""
+        self._event("connect", self._transport, seconds, NotConnectedError(reason))
 
     def sent(self, packet: Packet, now: float) -> None:
         if asks_ack(packet) and packet.id is not None:

@@ -58,6 +58,8 @@ class ConnectionObserver(Protocol):
 
     def connected(self, conn: str, transport: str, seconds: float) -> None: ...
 
+    def not_connected(self, reason: str, seconds: float) -> None: ...
+
     def sent(self, packet: Packet, now: float) -> None: ...
 
     def received(self, packet: Packet, now: float, drift: list[DriftItem]) -> None: ...
@@ -107,6 +109,10 @@ class GeventConnection:
                 self._pump()
         finally:
             self._shut()
+        if not self.connected:
+            self.observer.not_connected(
+                self.session.ended or "ended", time.monotonic() - self._started
+            )
         self.replayer.on_closed(self.session.ended or "ended", time.monotonic())
         self._report_drift()
         return self.replayer.result(self.session.transport, self.session.ended or "ended")

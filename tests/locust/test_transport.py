@@ -8,6 +8,7 @@ through the gevent transport in a monkey-patched subprocess
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -110,3 +111,20 @@ def test_a_stale_timer_call_does_not_fire_the_new_arming() -> None:
         check=False,
     )
     assert done.stdout.strip() == "ok", done.stdout + done.stderr
+
+
+def test_a_connection_that_cannot_open_is_a_failed_connect(
+    peer_server: ServerFactory, tmp_path: Path
+) -> None:
+    recording = tmp_path / "session.jsonl"
+    record_scenario(peer_server("node-sio4").url, "node-sio4", "websocket", recording)
+    with socket.socket() as sock:  # bound, never listening: connections are refused
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        played = play_once(recording, f"http://127.0.0.1:{port}")
+    (connect,) = [e for e in played["events"] if e["type"] == "connect"]
+    assert connect["name"] == "websocket"
+    assert connect["error"] is not None
+    assert "refused" in connect["error"].lower()
+    (result,) = played["results"]
+    assert result["sent"] == 0
