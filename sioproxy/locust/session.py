@@ -40,7 +40,7 @@ class PreparedRecording:
     plans: tuple[ConnectionPlan, ...]
     scripts: Mapping[str, Script]
     offsets: Mapping[str, float]  # seconds after the session's first open
-    unfilled: tuple[str, ...]  # placeholders left in what the client sends
+    unfilled: tuple[str, ...]  # labels of placeholders left in what the client sends
 
     @property
     def name(self) -> str:

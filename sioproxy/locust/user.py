@@ -10,6 +10,7 @@ Locust's request events (``sioproxy.locust.reporting``).
 from __future__ import annotations
 
 import itertools
+import logging
 import sys
 import time
 from collections.abc import Mapping
@@ -22,6 +23,7 @@ from sioproxy.locust.reporting import ConnectionReport, session_event
 from sioproxy.locust.session import PreparedRecording, expand, play_session, prepare
 from sioproxy.locust.target import parse_target
 from sioproxy.recording.matching import parse_pointer
+from sioproxy.recording.secrets import unfilled_line
 from sioproxy.replay_client.capture import parse_capture
 from sioproxy.replay_client.plan import ConnectionPlan
 from sioproxy.replay_client.replayer import ReplayClientOptions
@@ -30,6 +32,7 @@ __all__ = ["RecordingUser", "assert_no_twisted"]
 
 _prepared: dict[tuple[Any, ...], list[PreparedRecording]] = {}  # per process, per settings
 _users = itertools.count(1)
+_log = logging.getLogger("sioproxy.locust")
 
 
 def assert_no_twisted() -> None:
@@ -101,6 +104,11 @@ class RecordingUser(User):
                 )
                 for path in expand(cls.recording)
             ]
+            for prepared in _prepared[key]:
+                hint = f"fill them with {cls.__name__}.secrets or --secret NAME=VALUE"
+                line = unfilled_line(list(prepared.unfilled), hint)
+                if line is not None:
+                    _log.warning("%s: %s", prepared.path, line)
         return _prepared[key]
 
     @task
