@@ -133,7 +133,7 @@ def _merged(args: argparse.Namespace) -> tuple[argparse.Namespace, list[str]]:
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
     from sioproxy.recording.matching import parse_pointer
     from sioproxy.recording.secrets import parse_secret
-    from sioproxy.replay_client.capture import parse_capture
+    from sioproxy.replay_client import parse_capture
 
     for text in args.capture:
         parse_capture(text)  # raises ConfigError naming the bad one

@@ -24,7 +24,7 @@ from typing import Any
 
 from sioproxy.codec.packets import Packet, answer_id, is_ack, type_label
 from sioproxy.recording.script import asks_ack, event_name, namespace
-from sioproxy.replay_client.drift import DriftItem
+from sioproxy.replay_client import DriftItem
 
 __all__ = [
     "ConnectionReport",

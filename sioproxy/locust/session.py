@@ -24,9 +24,8 @@ from sioproxy.recording import read_recording
 from sioproxy.recording.model import OpenEvent
 from sioproxy.recording.script import Script, asks_ack, build_script
 from sioproxy.recording.secrets import fill_recording, secrets_from, unfilled
-from sioproxy.replay_client.drift import ConnectionResult
+from sioproxy.replay_client import ClientReplayer, ConnectionResult, ReplayClientOptions
 from sioproxy.replay_client.plan import ConnectionPlan, plan_connection
-from sioproxy.replay_client.replayer import ClientReplayer, ReplayClientOptions
 from sioproxy.types import Direction, Side
 
 __all__ = ["PreparedRecording", "expand", "play_session", "prepare"]

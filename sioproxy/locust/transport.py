@@ -30,21 +30,24 @@ from gevent.queue import Queue
 from sioproxy.codec.legacy import LegacyPacket
 from sioproxy.codec.packets import Packet
 from sioproxy.locust.target import Target
-from sioproxy.replay_client.drift import ConnectionResult, DriftItem
-from sioproxy.replay_client.effects import (
+from sioproxy.replay_client import (
     Arm,
     ClientEffect,
+    ClientReplayer,
     Closed,
     Connected,
+    ConnectionResult,
     Disarm,
+    DriftItem,
+    Finish,
     HttpCall,
+    LegacyClientSession,
     Received,
+    SendPacket,
     WsConnect,
     WsDisconnect,
 )
-from sioproxy.replay_client.legacy_client import LegacyClientSession
 from sioproxy.replay_client.plan import ClientSession, ConnectionPlan
-from sioproxy.replay_client.replayer import ClientReplayer, Finish, SendPacket
 from sioproxy.session.effects import WsSend
 
 __all__ = ["ConnectionObserver", "GeventConnection"]

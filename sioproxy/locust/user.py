@@ -24,9 +24,8 @@ from sioproxy.locust.session import PreparedRecording, expand, play_session, pre
 from sioproxy.locust.target import parse_target
 from sioproxy.recording.matching import parse_pointer
 from sioproxy.recording.secrets import unfilled_line
-from sioproxy.replay_client.capture import parse_capture
+from sioproxy.replay_client import ReplayClientOptions, parse_capture
 from sioproxy.replay_client.plan import ConnectionPlan
-from sioproxy.replay_client.replayer import ReplayClientOptions
 
 __all__ = ["RecordingUser", "assert_no_twisted"]
 

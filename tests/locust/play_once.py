@@ -17,8 +17,8 @@ import sys  # noqa: E402
 from sioproxy.locust.reporting import ConnectionReport  # noqa: E402
 from sioproxy.locust.session import play_session, prepare  # noqa: E402
 from sioproxy.locust.target import parse_target  # noqa: E402
+from sioproxy.replay_client import ReplayClientOptions  # noqa: E402
 from sioproxy.replay_client.plan import ConnectionPlan  # noqa: E402
-from sioproxy.replay_client.replayer import ReplayClientOptions  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
