@@ -84,6 +84,15 @@ PURE_MODULES = [
     "sioproxy.web.live",
     "sioproxy.web.replay_marks",
     "sioproxy.cli.web_cmds",
+    # Locust processes run gevent only (docs/load.md "How it runs")
+    "sioproxy.locust.target",
+    "sioproxy.locust.reporting",
+    "sioproxy.locust.transport",
+    "sioproxy.locust.session",
+    "sioproxy.locust.quitting",
+    "sioproxy.locust.user",
+    "sioproxy.locust.locustfile",
+    "sioproxy.cli.locust_cmd",
 ]
 
 

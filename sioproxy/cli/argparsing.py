@@ -94,6 +94,8 @@ def check_unknown_options(parser: argparse.ArgumentParser, tokens: Sequence[str]
         if not token.startswith("-") or token == "-" or _NUMBER.match(token):
             if current is parser and token in subs:
                 current = subs[token]
+            elif getattr(current, "passes_options_through", False):
+                return  # after its FILE, the command hands on options it does not know
             continue
         name = token.split("=", 1)[0] if token.startswith("--") else token[:2]
         action = current._option_string_actions.get(name)

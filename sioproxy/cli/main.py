@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         codec_cmds,
         contract_cmds,
         inspect_cmds,
+        locust_cmd,
         proxy_cmd,
         replay_client_cmd,
         replay_cmd,
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     inspect_cmds.add_parsers(sub)
     contract_cmds.add_parsers(sub)
     web_cmds.add_parsers(sub)
+    locust_cmd.add_parsers(sub)
     for command in sub.choices.values():
         # ``sioproxy record --config f`` works as well as ``sioproxy --config f record``.
         command.add_argument(

@@ -29,5 +29,6 @@ def test_every_command_is_documented() -> None:
         "merge",
         "decode",
         "encode",
+        "locust",
     ):
         assert f"## sioproxy {command}\n" in text

@@ -1,0 +1,139 @@
+"""One recorded session per Locust user: load it once, play all its connections at once.
+
+Layer: transport for Locust workers (gevent; never twisted). ``prepare``
+reads a recording, fills its secrets and builds each chosen connection's plan
+and script (``sioproxy.replay_client``), once per process; ``play_session``
+opens every connection in its own greenlet, each at its recorded start
+offset (scaled like the client packets' gaps), and waits for all of them.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import gevent
+import urllib3
+
+from sioproxy.errors import ConfigError
+from sioproxy.locust.target import Target
+from sioproxy.locust.transport import ConnectionObserver, GeventConnection
+from sioproxy.recording import read_recording
+from sioproxy.recording.model import OpenEvent
+from sioproxy.recording.script import Script, asks_ack, build_script
+from sioproxy.recording.secrets import fill_recording, secrets_from, unfilled
+from sioproxy.replay_client import ClientReplayer, ConnectionResult, ReplayClientOptions
+from sioproxy.replay_client.plan import ConnectionPlan, plan_connection
+from sioproxy.types import Direction, Side
+
+__all__ = ["PreparedRecording", "expand", "play_session", "prepare"]
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRecording:
+    """A recording ready to play: what each chosen connection sends, when it opens."""
+
+    path: str
+    plans: tuple[ConnectionPlan, ...]
+    scripts: Mapping[str, Script]
+    offsets: Mapping[str, float]  # seconds after the session's first open
+    unfilled: tuple[str, ...]  # labels of placeholders left in what the client sends
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.path)
+
+    def emits_with_ack(self) -> int:
+        """Client packets that ask for an ack, over every chosen connection."""
+        return sum(
+            1
+            for script in self.scripts.values()
+            for step in script.client_steps()
+            if asks_ack(step.packet)
+        )
+
+
+def expand(pattern: str) -> list[str]:
+    """The recording files a path or glob names, sorted; ConfigError if none."""
+    paths = sorted(glob.glob(os.path.expanduser(pattern))) if glob.has_magic(pattern) else []
+    if not glob.has_magic(pattern) and os.path.exists(pattern):
+        paths = [pattern]
+    if not paths:
+        raise ConfigError(None, None, f"recording {pattern!r}: no such file")
+    return paths
+
+
+def prepare(
+    path: str,
+    *,
+    conns: Sequence[str] = (),
+    transport: str | None = None,
+    sio_path: str | None = None,
+    secrets: Mapping[str, str] | None = None,
+    secrets_file: str | None = None,
+) -> PreparedRecording:
+    """Read ``path`` and plan its connections; raises the recording's and ConfigErrors.
+
+    ``secrets`` maps a placeholder's label to its value (``env:VAR`` reads the
+    environment) and ``secrets_file`` holds ``NAME=VALUE`` lines, as
+    ``--secret`` and ``--secrets-file`` do for replay-client.
+    """
+    recording = read_recording(path)
+    specs = [f"{name}={value}" for name, value in (secrets or {}).items()]
+    values = secrets_from(specs, secrets_file, os.environ)
+    recording = fill_recording(recording, values, Direction.C2S)
+    chosen = list(conns) or recording.connections()
+    for conn in chosen:
+        if conn not in recording.connections():
+            known = ", ".join(recording.connections()) or "none"
+            raise ConfigError(None, None, f"{path}: no connection {conn} (recorded: {known})")
+    plans = tuple(plan_connection(recording, c, transport=transport, path=sio_path) for c in chosen)
+    # Played as the server saw it, like replay-client (docs/replay-client.md).
+    scripts = {c: build_script(recording, c, Side.SERVER) for c in chosen}
+    opened = {
+        e.conn: e.t for e in recording.entries if isinstance(e, OpenEvent) and e.conn in scripts
+    }
+    first = min(opened.values(), default=0.0)
+    offsets = {c: opened.get(c, first) - first for c in chosen}
+    left = tuple(unfilled(recording, Direction.C2S, chosen))
+    return PreparedRecording(path, plans, scripts, offsets, left)
+
+
+def _start_delay(offset: float, options: ReplayClientOptions) -> float:
+    """A connection's recorded start offset, scaled and capped like a client packet's gap."""
+    if options.speed is not None:
+        return options.scale(offset)
+    return offset if options.max_gap is None else min(offset, options.max_gap)
+
+
+def play_session(
+    prepared: PreparedRecording,
+    target: Target,
+    options: ReplayClientOptions,
+    observer: Callable[[ConnectionPlan], ConnectionObserver],
+    *,
+    connect_timeout: float = 10.0,
+    client: int = 1,
+) -> list[ConnectionResult]:
+    """Play every chosen connection of ``prepared`` concurrently; their results in plan order."""
+    pool = urllib3.PoolManager(maxsize=2 * len(prepared.plans) + 2, retries=False)
+
+    def one(plan: ConnectionPlan) -> ConnectionResult:
+        delay = _start_delay(prepared.offsets[plan.conn], options)
+        if delay > 0:
+            gevent.sleep(delay)
+        replayer = ClientReplayer(prepared.scripts[plan.conn], options, client=client)
+        connection = GeventConnection(
+            target, plan, replayer, observer(plan), connect_timeout=connect_timeout, pool=pool
+        )
+        return connection.run()
+
+    greenlets = [gevent.spawn(one, plan) for plan in prepared.plans]
+    try:
+        gevent.joinall(greenlets, raise_error=True)
+    finally:
+        gevent.killall([g for g in greenlets if not g.dead])
+        pool.clear()
+    return [g.value for g in greenlets]
