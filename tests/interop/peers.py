@@ -126,6 +126,13 @@ PEERS: dict[str, Peer] = {
             client=None,
         ),
         Peer(
+            name="chat-node-sio09",
+            generations=("0.9",),
+            runner=NODE,
+            server="chat/server09.js",
+            client=None,
+        ),
+        Peer(
             name="chat-py-sio5",
             generations=("eio4",),
             runner=sys.executable,

@@ -37,6 +37,7 @@ SERVERS: dict[str, tuple[Path, tuple[str, ...]]] = {
     "chat-node-sio4": (CHAT / "client4.js", ()),
     "chat-py-sio5": (CHAT / "client4.js", ()),
     "chat-node-sio2": (CHAT / "client2.js", ("--assign", "query:name")),
+    "chat-node-sio09": (CHAT / "client09.js", ("--assign", "query:name")),
 }
 READY = 20.0
 RUN = 30.0
@@ -207,7 +208,7 @@ def test_a_subset_client_gets_its_replies(
     assert seen["carol"] == {**live["carol"], "admin": []}, output
     assert "--max-wait" not in output, output
     assert "not played" in output, output
-    assert "40/admin" in output, output
+    assert any("not played" in line and "/admin" in line for line in replay.lines), output
     assert status == 1, output
 
 
@@ -241,6 +242,7 @@ def test_diff_names_a_changed_broadcast(
     # Every copy of every "said" changed (alice's "hi" and bob's "yo" to both, carol's to her).
     assert {(i["kind"], i["event"]) for i in items} == {("changed", "event said")}, run.stdout
     assert len(items) == 5, run.stdout
-    assert all(d["pointer"] == "/data/1/text" for i in items for d in i["differences"])
+    text = "/args/0/text" if recorded.server == "chat-node-sio09" else "/data/1/text"
+    assert all(d["pointer"] == text for i in items for d in i["differences"])
     assert "CHANGED seq" in run.stdout
     assert run.status == 1, run.stdout + run.stderr
