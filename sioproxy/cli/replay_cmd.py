@@ -49,9 +49,10 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     replay.add_argument(
         "--assign",
         default="auto",
-        metavar="order|auto|auth:/POINTER",
+        metavar="order|auto|auth:/POINTER|query:NAME",
         help="which recorded connection a live one replays (default auto: the one whose"
-        " CONNECT is most alike; order: in the order they opened)",
+        " CONNECT is most alike; order: in the order they opened; auth:/POINTER or"
+        " query:NAME: the one with the same auth value or handshake query parameter)",
     )
     replay.add_argument(
         "--cause-window",

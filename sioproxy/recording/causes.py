@@ -166,6 +166,8 @@ class _Seen:
     copies: dict[str | bytes, list[tuple[int, str, float]]] = dataclasses.field(
         default_factory=dict
     )
+    # Client request seq -> the seq of the server's ack of it (``ack_of``).
+    acked_at: dict[int, int] = dataclasses.field(default_factory=dict)
 
 
 def infer_causes(
@@ -189,6 +191,7 @@ def infer_causes(
             packets.append((entry, app))
             if entry.dir is Direction.S2C:
                 seen.copies.setdefault(entry.raw, []).append((entry.seq, entry.conn, entry.t))
+    seen.acked_at = _acks_of_requests(packets)
     for entry, app in packets:
         if entry.dir is Direction.C2S:
             _note_client(seen, entry, app, window)
@@ -253,6 +256,13 @@ def _cause_of(
             f" #{own} and no other connection got the same packet: weaker, cannot deadlock)"
         )
         cross = None
+    if cross is not None and own is not None and _inside_handler(seen, entry, own, cross[0]):
+        reason += (
+            f" (not after {cross[0].conn} #{cross[0].seq}: the server acked #{own} only after"
+            " this packet, so its handler was still running, and no other connection got"
+            " the same packet: weaker, cannot deadlock)"
+        )
+        cross = None
     if cross is not None:
         after.append(cross[0])
         reason = "; ".join(r for r in (reason, cross[1]) if r)
@@ -286,6 +296,34 @@ def _continues_burst(seen: _Seen, entry: PacketEntry, own: int, dep: Dependency)
     return not any(
         conn != entry.conn and seq > dep.seq for seq, conn, _t in seen.copies.get(entry.raw, ())
     )
+
+
+def _acks_of_requests(packets: list[tuple[PacketEntry, _App]]) -> dict[int, int]:
+    """Client request seq -> the seq of the server's ack: by ``ack_of``, else by id."""
+    acked: dict[int, int] = {}
+    waiting: dict[tuple[str, str, int], int] = {}
+    for entry, app in packets:
+        if entry.dir is Direction.C2S and app.kind == "request" and app.id is not None:
+            waiting[entry.conn, app.nsp, app.id] = entry.seq
+        elif entry.dir is Direction.S2C and app.kind == "ack":
+            request = entry.ack_of
+            if request is None and app.id is not None:
+                request = waiting.pop((entry.conn, app.nsp, app.id), None)
+            if request is not None:
+                acked[request] = entry.seq
+    return acked
+
+
+def _inside_handler(seen: _Seen, entry: PacketEntry, own: int, dep: Dependency) -> bool:
+    """Whether the packet came while the server still handled ``own`` (acked after it).
+
+    A server request sent from the handler of the client's own request (a
+    confirmation asked for while joining) is part of that answer, whatever
+    another client sent meanwhile; unless another connection got a copy (a
+    broadcast of the other client's packet).
+    """
+    acked = seen.acked_at.get(own)
+    return acked is not None and acked > entry.seq and not _has_copy(seen, entry, dep.seq)
 
 
 def _cross_cause(

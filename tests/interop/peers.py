@@ -161,6 +161,20 @@ PEERS: dict[str, Peer] = {
             client=None,
         ),
         Peer(
+            name="chat-node-sio2",
+            generations=("eio3",),
+            runner=NODE,
+            server="chat/server2.js",
+            client=None,
+        ),
+        Peer(
+            name="chat-node-sio09",
+            generations=("0.9",),
+            runner=NODE,
+            server="chat/server09.js",
+            client=None,
+        ),
+        Peer(
             name="chat-py-sio5",
             generations=("eio4",),
             runner=sys.executable,

@@ -209,6 +209,22 @@ CASES: list[tuple[str, Generation, list[str], dict[int, str]]] = [
         {9: "cross 6 c2#8"},
     ),
     (
+        "v5 a request sent from the handler of the client's own request is no cross cause",
+        V4,
+        [
+            "c1 > 40",
+            'c1 < 40{"sid":"a"}',
+            "c2 > 40",
+            'c2 < 40{"sid":"b"}',
+            'c2 > 420["join","r1"]',
+            'c1 > 420["say","hi"]',
+            'c2 < 421["confirm","r1"]',
+            'c2 < 430[{"joined":"r1"}]',
+        ],
+        {3: "connect 2", 6: "connect 5", 9: "reply 7", 10: "ack 7"},
+        # bob's confirm came while the server still handled his join (acked at 10)
+    ),
+    (
         "v4 (eio3) the default namespace's unsolicited 40 is a push",
         V3,
         ["c1 < 40", "c1 > 40/chat", "c1 < 40/chat", 'c1 > 42/chat,1["x"]', 'c1 < 43/chat,1["ok"]'],
