@@ -56,7 +56,7 @@ class LogSink:
         limit: int = DEFAULT_LIMIT,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        self._fd = fd
+        self._fd = self._stdout_fd = fd
         self._redact_lines = redact_lines
         self._limit = limit
         self._wall = wall_clock
@@ -67,6 +67,7 @@ class LogSink:
         self._call_later: Callable[..., Any] | None = None
         self._scheduled = False
         self._restore_flags: int | None = None
+        self._own_fd: int | None = None
         self.reader_gone = False
         self.dropped = 0
         #: Notes, announcements and reports: one line each, kept in order with the events.
@@ -111,15 +112,26 @@ class LogSink:
         self._call_later = call_later
         if self._queue:  # events of connections made while the start-up lines were written
             self._schedule()
-        if _may_block(self._fd):
-            try:
-                import fcntl
+        if not _may_block(self._fd):
+            return
+        try:
+            # A file description of our own (Linux): stderr and other processes
+            # that share standard output's description keep their blocking writes.
+            own = os.open(f"/proc/self/fd/{self._fd}", os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError:  # a socket, or no /proc: make the shared one non-blocking
+            self._set_nonblocking()
+        else:
+            self._own_fd = self._fd = own
 
-                flags = fcntl.fcntl(self._fd, fcntl.F_GETFL)
-                fcntl.fcntl(self._fd, fcntl.F_SETFL, flags | os.O_NONBLOCK)
-                self._restore_flags = flags
-            except (OSError, ImportError):
-                pass
+    def _set_nonblocking(self) -> None:
+        try:
+            import fcntl
+
+            flags = fcntl.fcntl(self._fd, fcntl.F_GETFL)
+            fcntl.fcntl(self._fd, fcntl.F_SETFL, flags | os.O_NONBLOCK)
+            self._restore_flags = flags
+        except (OSError, ImportError):
+            pass
 
     def flush(self) -> None:
         """Format the queue, add it to the buffer, write what the reader takes."""
@@ -181,6 +193,9 @@ class LogSink:
                 break
             select.select([], [self._fd], [], min(left, 0.1))
         self._buffer.clear()
+        if self._own_fd is not None:  # later lines (none expected) go to stdout, blocking
+            os.close(self._own_fd)
+            self._own_fd, self._fd = None, self._stdout_fd
         if self._restore_flags is not None:
             try:
                 import fcntl
