@@ -22,7 +22,8 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from sioproxy.codec import placeholders as _placeholders
-from sioproxy.codec.socketio import SioPacket, SioType, type_name
+from sioproxy.codec.sio_dict import type_name
+from sioproxy.codec.socketio import SioPacket, SioType
 from sioproxy.errors import DecodeError, EncodeError
 
 __all__ = ["DictParser", "PacketDictParser"]

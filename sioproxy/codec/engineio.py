@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, Final
 
+from sioproxy.codec import sio_dict
 from sioproxy.codec import socketio as _sio
 from sioproxy.codec.limits import too_deep
 from sioproxy.errors import DecodeError, EncodeError
@@ -189,7 +190,7 @@ def eio_to_dict(
             except DecodeError:
                 out["data"] = data
                 return out
-        out["sio"] = _sio.sio_to_dict(sio, 4 if version == 3 else 5)
+        out["sio"] = sio_dict.sio_to_dict(sio, 4 if version == 3 else 5)
     elif p.type is EioType.OPEN:
         out["data"] = _parse_open(data)
     else:
@@ -217,7 +218,7 @@ def eio_from_dict(d: Mapping[str, Any], version: int = 4) -> EioPacket:
     if ptype is None:
         raise EncodeError(f"eio: unknown packet type {name!r}")
     if "sio" in d:
-        sio = _sio.sio_from_dict(d["sio"], 4 if version == 3 else 5)
+        sio = sio_dict.sio_from_dict(d["sio"], 4 if version == 3 else 5)
         return EioPacket(type=ptype, data=_sio.encode_header(sio))
     if "binary" in d:
         try:
@@ -237,5 +238,5 @@ def eio_packets_from_dict(d: Mapping[str, Any], version: int = 4) -> list[EioPac
     first = eio_from_dict(d, version)
     if "sio" not in d:
         return [first]
-    sio = _sio.sio_from_dict(d["sio"], 4 if version == 3 else 5)
+    sio = sio_dict.sio_from_dict(d["sio"], 4 if version == 3 else 5)
     return [first, *(EioPacket(type=EioType.MESSAGE, data=a) for a in sio.attachments)]

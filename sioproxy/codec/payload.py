@@ -24,7 +24,7 @@ from sioproxy.codec.binary import SioDecoder
 from sioproxy.codec.engineio import EioPacket, EioType, decode_eio, eio_to_dict, encode_eio
 from sioproxy.codec.jsstr import utf16_len, utf16_take
 from sioproxy.codec.limits import LimitError, packets_error
-from sioproxy.codec.socketio import sio_to_dict
+from sioproxy.codec.sio_dict import sio_to_dict
 from sioproxy.errors import DecodeError, EncodeError
 
 __all__ = [

@@ -17,10 +17,8 @@ forwards an unchanged packet never alters its bytes.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Final
@@ -32,14 +30,13 @@ from sioproxy.errors import DecodeError, EncodeError
 from sioproxy.fastbuild import draft_builder
 
 __all__ = [
+    "BINARY_TYPES",
     "MAX_ATTACHMENTS",
     "RESERVED_EVENTS",
     "SioPacket",
     "SioType",
     "decode_sio",
     "encode_sio",
-    "sio_from_dict",
-    "sio_to_dict",
 ]
 
 #: socket.io-parser 4.2.6 ``maxAttachments`` default (C.3 step 2, CVE-2026-33151).
@@ -65,7 +62,7 @@ class SioType(IntEnum):
     BINARY_ACK = 6
 
 
-_BINARY_TYPES: Final = frozenset({SioType.BINARY_EVENT, SioType.BINARY_ACK})
+BINARY_TYPES: Final = frozenset({SioType.BINARY_EVENT, SioType.BINARY_ACK})
 _TYPE_BY_CHAR: Final = {str(t.value): t for t in SioType}
 
 
@@ -100,7 +97,7 @@ class SioPacket:
 
     @property
     def is_binary(self) -> bool:
-        return self.type in _BINARY_TYPES
+        return self.type in BINARY_TYPES
 
     @property
     def attachments_expected(self) -> int:
@@ -315,7 +312,7 @@ def encode_header(packet: SioPacket) -> str:
     """The header text of ``packet``, always freshly encoded (C.2)."""
     ptype = packet.type
     parts = [str(int(ptype))]
-    if ptype in _BINARY_TYPES:
+    if ptype in BINARY_TYPES:
         parts.append(f"{packet.attachment_count or 0}-")
     elif packet.attachments:
         raise EncodeError(f"sio: a {ptype.name} packet cannot carry attachments")
@@ -374,65 +371,3 @@ def _unchanged(packet: SioPacket) -> bool:
             and same_json(orig.data, packet.data)
         )
     return False
-
-
-# --------------------------------------------------------------------------- dict form
-
-_NAMES: Final = {
-    SioType.CONNECT: "connect",
-    SioType.DISCONNECT: "disconnect",
-    SioType.EVENT: "event",
-    SioType.ACK: "ack",
-    SioType.CONNECT_ERROR: "connect_error",
-    SioType.BINARY_EVENT: "binary_event",
-    SioType.BINARY_ACK: "binary_ack",
-}
-_BY_NAME: Final = {v: k for k, v in _NAMES.items()} | {"error": SioType.CONNECT_ERROR}
-
-
-def type_name(ptype: SioType, revision: int) -> str:
-    """The dict-form name of a type: type 4 is ``error`` in revision 4."""
-    if ptype is SioType.CONNECT_ERROR and revision == 4:
-        return "error"
-    return _NAMES[ptype]
-
-
-def sio_to_dict(p: SioPacket, revision: int) -> dict[str, Any]:
-    """The JSON dict form (docs/packets.md); ``id``/``data`` omitted when absent."""
-    out: dict[str, Any] = {"type": type_name(p.type, revision), "nsp": p.nsp}
-    if p.id is not None:
-        out["id"] = p.id
-    if p.data is not None:
-        out["data"] = p.data
-    if p.attachments:
-        out["attachments"] = [base64.b64encode(a).decode("ascii") for a in p.attachments]
-    if p.attachments_expected > 0:
-        out["attachments_expected"] = p.attachments_expected
-    return out
-
-
-def sio_from_dict(d: Mapping[str, Any], revision: int) -> SioPacket:
-    """Inverse of ``sio_to_dict``; accepts ``error`` and ``connect_error`` in both revisions.
-
-    Raises ``EncodeError`` for a malformed dict (it describes a packet we would send).
-    """
-    ptype = _BY_NAME.get(d.get("type"))  # type: ignore[arg-type]
-    if ptype is None:
-        raise EncodeError(f"sio: unknown packet type {d.get('type')!r}")
-    nsp = d.get("nsp", "/")
-    pid = d.get("id")
-    if not isinstance(nsp, str) or (pid is not None and type(pid) is not int):
-        raise EncodeError(f"sio: bad nsp or id in {d!r}")
-    try:
-        atts = tuple(base64.b64decode(a, validate=True) for a in d.get("attachments", ()))
-    except (binascii.Error, TypeError, ValueError) as exc:
-        raise EncodeError(f"sio: bad base64 attachment: {exc}") from None
-    expected = d.get("attachments_expected", 0)
-    if type(expected) is not int or expected < 0:
-        raise EncodeError(f"sio: bad attachments_expected {expected!r}")
-    count = len(atts) + expected if ptype in _BINARY_TYPES else None
-    if count is None and (atts or expected):
-        raise EncodeError(f"sio: a {ptype.name} packet cannot carry attachments")
-    return SioPacket(
-        type=ptype, nsp=nsp, id=pid, data=d.get("data"), attachments=atts, attachment_count=count
-    )

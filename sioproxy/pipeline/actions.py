@@ -33,7 +33,8 @@ from sioproxy.codec.jsonvalue import same_json
 from sioproxy.codec.legacy import LegacyType, with_ack_id
 from sioproxy.codec.legacy_dict import packet_from_dict, packet_to_dict
 from sioproxy.codec.packets import Packet
-from sioproxy.codec.socketio import SioPacket, SioType, sio_from_dict, sio_to_dict
+from sioproxy.codec.sio_dict import sio_from_dict, sio_to_dict
+from sioproxy.codec.socketio import SioPacket, SioType
 from sioproxy.errors import DecodeError, EncodeError
 from sioproxy.types import Direction, Generation
 

@@ -17,7 +17,8 @@ import datetime as dt
 import math
 from collections.abc import Callable, Sequence
 
-from sioproxy.codec.socketio import SioPacket, SioType, type_name
+from sioproxy.codec.sio_dict import type_name
+from sioproxy.codec.socketio import SioPacket, SioType
 from sioproxy.recording.header import Header
 from sioproxy.recording.model import (
     CloseEvent,

@@ -31,13 +31,12 @@ from sioproxy.codec.jsonvalue import same_json
 from sioproxy.codec.legacy import LegacyPacket, LegacyType, decode_packet, encode_packet
 from sioproxy.codec.legacy_dict import packet_from_dict, packet_to_dict
 from sioproxy.codec.packets import Packet, answer_id, is_ack
+from sioproxy.codec.sio_dict import sio_from_dict, sio_to_dict
 from sioproxy.codec.socketio import (
     SioPacket,
     SioType,
     decode_sio,
     encode_sio,
-    sio_from_dict,
-    sio_to_dict,
 )
 from sioproxy.errors import DecodeError, EncodeError, RecordingError
 from sioproxy.recording.delivery import as_seen_by

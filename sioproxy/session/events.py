@@ -13,7 +13,8 @@ from typing import Any
 from sioproxy.codec.engineio import EioPacket, EioType, eio_to_dict
 from sioproxy.codec.legacy import LegacyPacket, LegacyType
 from sioproxy.codec.legacy_dict import packet_to_dict
-from sioproxy.codec.socketio import SioPacket, SioType, sio_to_dict
+from sioproxy.codec.sio_dict import sio_to_dict
+from sioproxy.codec.socketio import SioPacket, SioType
 from sioproxy.fastbuild import draft_builder, slot_init
 from sioproxy.types import Direction, Fate, Generation
 

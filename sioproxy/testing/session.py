@@ -21,7 +21,7 @@ from typing import Any, Protocol, TypeVar
 
 from sioproxy.codec.legacy_dict import packet_to_dict
 from sioproxy.codec.packets import Packet
-from sioproxy.codec.socketio import sio_to_dict
+from sioproxy.codec.sio_dict import sio_to_dict
 from sioproxy.recording import PacketEntry, Recording, read_recording
 from sioproxy.recording.script import is_transport_level, to_dict, wire_text
 from sioproxy.session.events import PacketSeen, SessionEvent

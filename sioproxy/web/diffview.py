@@ -23,7 +23,8 @@ from typing import Any
 
 from sioproxy.codec.legacy import decode_packet
 from sioproxy.codec.legacy_dict import packet_to_dict
-from sioproxy.codec.socketio import decode_sio, sio_to_dict
+from sioproxy.codec.sio_dict import sio_to_dict
+from sioproxy.codec.socketio import decode_sio
 from sioproxy.errors import SioProxyError
 from sioproxy.types import Generation
 

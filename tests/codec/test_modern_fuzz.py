@@ -13,7 +13,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sioproxy.codec import binary, engineio, handshake, payload, placeholders, socketio
+from sioproxy.codec import binary, engineio, handshake, payload, placeholders, sio_dict, socketio
 from sioproxy.codec.engineio import EioPacket, EioType
 from sioproxy.codec.socketio import RESERVED_EVENTS, SioPacket, SioType
 from sioproxy.errors import DecodeError
@@ -122,7 +122,7 @@ def test_sio_round_trip(data: st.DataObject, revision: int) -> None:
     assert got is not None
     assert got.raw == parts[0]
     assert socketio.encode_sio(got) == parts  # unchanged: the same text
-    assert socketio.sio_from_dict(socketio.sio_to_dict(got, revision), revision) == packet
+    assert sio_dict.sio_from_dict(sio_dict.sio_to_dict(got, revision), revision) == packet
 
 
 @FUZZ

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from sioproxy.codec.msgpack import encode_msgpack
+from sioproxy.codec.sio_dict import sio_to_dict
 from sioproxy.codec.sio_msgpack import decode_sio_msgpack, encode_sio_msgpack
-from sioproxy.codec.socketio import SioType, sio_to_dict
+from sioproxy.codec.socketio import SioType
 from sioproxy.errors import DecodeError
 
 

@@ -7,13 +7,12 @@ from typing import Any
 
 import pytest
 
+from sioproxy.codec.sio_dict import sio_from_dict, sio_to_dict
 from sioproxy.codec.socketio import (
     SioPacket,
     SioType,
     decode_sio,
     encode_sio,
-    sio_from_dict,
-    sio_to_dict,
 )
 from sioproxy.errors import DecodeError, EncodeError
 

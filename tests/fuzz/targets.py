@@ -26,6 +26,7 @@ from sioproxy.codec import (
     legacy_framing,
     payload,
     placeholders,
+    sio_dict,
     sio_msgpack,
     socketio,
 )
@@ -126,7 +127,7 @@ def sio_packet(data: bytes) -> None:
         return
     try:
         socketio.encode_sio(packet)
-        socketio.sio_to_dict(packet, revision)
+        sio_dict.sio_to_dict(packet, revision)
     except EncodeError:
         pass
 
@@ -179,7 +180,7 @@ def msgpack(data: bytes) -> None:
     try:
         if sel & 1:
             packet = sio_msgpack.decode_sio_msgpack(rest)
-            socketio.sio_to_dict(packet, 5)
+            sio_dict.sio_to_dict(packet, 5)
             with contextlib.suppress(EncodeError):
                 sio_msgpack.encode_sio_msgpack(packet)
             return

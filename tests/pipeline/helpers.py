@@ -8,7 +8,8 @@ from typing import Any
 from sioproxy.codec.legacy import LegacyPacket, decode_packet, encode_packet
 from sioproxy.codec.legacy_dict import packet_from_dict
 from sioproxy.codec.packets import Packet
-from sioproxy.codec.socketio import decode_sio, encode_sio, sio_from_dict
+from sioproxy.codec.sio_dict import sio_from_dict
+from sioproxy.codec.socketio import decode_sio, encode_sio
 from sioproxy.pipeline import Emit, PacketContext, Pipeline, parse_rules, to_view
 from sioproxy.pipeline.actions import packet_namespace
 from sioproxy.types import Direction, Generation
