@@ -110,6 +110,12 @@ class Pipeline:
         """No packet rules and no ``on_packet`` hook: every packet passes as is."""
         return self._empty
 
+    @property
+    def active(self) -> bool:
+        """Whether it can change anything (else the live proxy keeps its fast path)."""
+        hooks = any(a.on_connect or a.on_disconnect for a in self.addons)
+        return not self._empty or bool(self.rules.upgrade_rules) or hooks
+
     # ------------------------------------------------------------------ lifecycle
 
     def on_connect(self, conn: str, generation: Generation, transport: str) -> list[Action]:

@@ -31,7 +31,7 @@ from sioproxy.codec.parsers import WireParser
 from sioproxy.failures import FailureLog
 from sioproxy.pipeline import Pipeline
 from sioproxy.proxy.backlog import SlicedPublisher
-from sioproxy.proxy.live_rewrite import RewriteStage, pipeline_active
+from sioproxy.proxy.live_rewrite import RewriteStage
 from sioproxy.proxy.observer import RelayControl, RequestInfo
 from sioproxy.session import PacketSeen, SessionEvent, SessionTracker
 from sioproxy.types import Direction
@@ -82,7 +82,7 @@ class LiveObserver:
         self._frames: dict[Direction, int] = dict.fromkeys(Direction, 0)
         self._packets: dict[Direction, int] = dict.fromkeys(Direction, 0)
         self.rewrite: RewriteStage | None = None
-        if pipeline is not None and pipeline_active(pipeline):
+        if pipeline is not None and pipeline.active:
             self.rewrite = RewriteStage(
                 pipeline, self.tracker, self._publish, self._note, resource_path
             )

@@ -52,26 +52,16 @@ from sioproxy.proxy.rewrite import (
     ws_units,
 )
 from sioproxy.proxy.rewrite_publish import Publish, Publisher
-from sioproxy.proxy.upgrade_refusal import (
-    legacy_handshake,
-    legacy_handshake_without_ws,
-    open_without_ws,
-)
+from sioproxy.proxy.upgrade_refusal import open_without_ws, refused_legacy_handshake
 from sioproxy.session import PacketSeen, SessionEvent, SessionTracker
 from sioproxy.session.events import ConnectionClosed, ConnectionOpened, ConnectionUpgraded
 from sioproxy.session.routes import RouteKind, classify
 from sioproxy.types import Direction, Fate, Generation
 
-__all__ = ["RewriteStage", "pipeline_active"]
+__all__ = ["RewriteStage"]
 
 C2S, S2C = Direction.C2S, Direction.S2C
 WsMessage = tuple[bytes, bool]
-
-
-def pipeline_active(pipeline: Pipeline) -> bool:
-    """Whether a pipeline can change anything (else the proxy keeps its fast path)."""
-    hooks = any(a.on_connect or a.on_disconnect for a in pipeline.addons)
-    return not pipeline.empty or bool(pipeline.rules.upgrade_rules) or hooks
 
 
 class RewriteStage:
@@ -175,21 +165,9 @@ class RewriteStage:
         route = classify(req.path, req.query, self._resource_path)
         if route.kind is not RouteKind.LEGACY_HANDSHAKE:
             return None
-        handshake = legacy_handshake(route, body)
-        if handshake is None:
-            return None
-        label = next(
-            (
-                c.label
-                for c in reversed(self.tracker.connections.values())
-                if c.sid == handshake.sid
-            ),
-            None,
+        return refused_legacy_handshake(
+            route, body, self.tracker.connections.values(), self.pipeline.allow_upgrade, self._note
         )
-        if "websocket" not in handshake.transports or self.pipeline.allow_upgrade(label):
-            return None
-        self._note(f"[{label}] websocket left out of the handshake (refuse_upgrade)")
-        return legacy_handshake_without_ws(route, handshake)
 
     # ------------------------------------------------------------------ WebSocket
 

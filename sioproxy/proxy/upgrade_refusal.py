@@ -10,15 +10,22 @@ inside a JSONP wrapper) and the ``upgrades`` of an Engine.IO OPEN packet
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sioproxy.codec import legacy_framing
 from sioproxy.codec.engineio import EioPacket, EioType
 from sioproxy.codec.handshake import decode_open, encode_open
 from sioproxy.errors import DecodeError
+from sioproxy.session.connection import Connection
 from sioproxy.session.routes import Route
 
-__all__ = ["legacy_handshake", "legacy_handshake_without_ws", "open_without_ws"]
+__all__ = [
+    "legacy_handshake",
+    "legacy_handshake_without_ws",
+    "open_without_ws",
+    "refused_legacy_handshake",
+]
 
 _WS = "websocket"
 
@@ -58,3 +65,21 @@ def open_without_ws(data: Any) -> EioPacket | None:
     return EioPacket(
         type=EioType.OPEN, data=encode_open(dataclasses.replace(info, upgrades=kept, raw=None))
     )
+
+
+def refused_legacy_handshake(
+    route: Route,
+    body: bytes,
+    connections: Iterable[Connection],
+    allow_upgrade: Callable[[str | None], bool],
+    note: Callable[[str], None],
+) -> bytes | None:
+    """A 0.9 handshake body without ``websocket`` when its connection is refused, else None."""
+    handshake = legacy_handshake(route, body)
+    if handshake is None:
+        return None
+    label = next((c.label for c in reversed(list(connections)) if c.sid == handshake.sid), None)
+    if "websocket" not in handshake.transports or allow_upgrade(label):
+        return None
+    note(f"[{label}] websocket left out of the handshake (refuse_upgrade)")
+    return legacy_handshake_without_ws(route, handshake)
