@@ -40,7 +40,7 @@ from typing import Any, Final
 
 import sioproxy.replay_client.describe as describe
 from sioproxy.codec.legacy import LegacyPacket, with_ack_id
-from sioproxy.codec.packets import Packet, answer_id, is_ack
+from sioproxy.codec.packets import Packet, answer_id, is_ack, type_label
 from sioproxy.codec.socketio import SioPacket
 from sioproxy.errors import EncodeError
 from sioproxy.jsonpointer import find, parse
@@ -83,6 +83,7 @@ class ClientReplayer:
         self.order = order
         self._clients = script.client_steps()
         self._servers = [s for s in script.steps if s.dir == Direction.S2C]
+        self._connect_gates = _connect_gates(script) if options.speed is not None else {}
         self._next = 0
         self._done: set[int] = set()  # server steps matched or given up
         self._low = 0  # every server step before this position is done
@@ -234,11 +235,10 @@ class ClientReplayer:
     def _blockers(self, step: Step) -> list[Step]:
         if self.options.speed is None:
             return [s for s in self._servers if s.index < step.index and s.index not in self._done]
-        # Timed: only an answer to a server request waits, for that request's live id.
-        request = self.script.answers.get(step.index)
-        if request is not None and request not in self._done:
-            return [self.script.steps[request]]
-        return []
+        # Timed: an answer to a server request waits for that request's live id, and
+        # a namespace's packets for its CONNECT answer, as a socket.io client holds them.
+        waits = [self.script.answers.get(step.index), self._connect_gates.get(step.index)]
+        return [self.script.steps[i] for i in waits if i is not None and i not in self._done]
 
     def _due(self, step: Step) -> float:
         position = self._clients.index(step)
@@ -380,3 +380,17 @@ class ClientReplayer:
                 continue
             self._done.add(step.index)
             self.drift.append(describe.missing(self.script, step, why))
+
+
+def _connect_gates(script: Script) -> dict[int, int]:
+    """Client step -> the server's CONNECT answer for its namespace recorded before it."""
+    answered: dict[str, int] = {}
+    gates: dict[int, int] = {}
+    for step in script.steps:
+        nsp, connect = namespace(step.packet), type_label(step.packet) == "connect"
+        if step.dir == Direction.S2C:
+            if connect:
+                answered[nsp] = step.index
+        elif not connect and nsp in answered:
+            gates[step.index] = answered[nsp]
+    return gates

@@ -97,9 +97,11 @@ def test_a_closed_connection_holds_no_one() -> None:
 def test_timed_playback_waits_for_the_others_client_packets_only() -> None:
     order, alice, bob = pair(chat(), speed=0)
     alice.start(0.0)
+    alice.on_packet(sio('40{"sid":"A"}'), 0.0)  # a namespace's packets wait for its CONNECT
     order.may_play("c2", 4, 0.0)
     bob.start(0.0)
-    # bob sent everything up to his join: alice's "say" goes without the server's answers.
+    bob.on_packet(sio('40{"sid":"B"}'), 0.0)
+    # bob sent everything up to his join: alice's "say" goes without the join's answer.
     bob.on_timer(0.0)
     assert bob.frontier() == 12  # his "yo" waits for alice's "say"
     assert sent(alice.on_timer(0.0)) == ['42["say","hi"]']

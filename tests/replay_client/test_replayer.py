@@ -175,6 +175,22 @@ def test_timed_playback_keeps_recorded_gaps_scaled() -> None:
     assert sent(r.on_timer(11.3)) == ['42["c"]']
 
 
+def test_timed_playback_waits_for_a_namespace_connect_answer() -> None:
+    """A socket.io client holds a namespace's packets until it is connected (socket.io 4
+    closes a connection that sends them sooner), so timed playback waits for it too."""
+    b = RecordingBuilder(Generation.EIO4).open("c1", t=0.0)
+    b.c("40/chat,", t=0.1).s('40/chat,{"sid":"rec"}', t=0.2).c('42/chat,["hi"]', t=0.3)
+    b.c('42["main"]', t=0.4)
+    r = replayer(b, speed=0.0)
+    assert sent(r.start(10.0)) == ["40/chat,"]
+    assert sent(r.on_timer(10.0)) == []  # not before the namespace is connected
+    assert sent(r.on_packet(sio('40/chat,{"sid":"live"}'), 10.05)) == [
+        '42/chat,["hi"]',
+        '42["main"]',
+    ]
+    assert r.drift == []
+
+
 def test_connection_closed_early_is_drift() -> None:
     r = replayer(chat())
     r.start(0.0)
