@@ -24,6 +24,7 @@ from sioproxy import limits
 from sioproxy.cli.argparsing import ArgumentParser
 from sioproxy.errors import SioProxyError
 from sioproxy.ops.config import bounded_float
+from sioproxy.recording.causes import DEFAULT_MAX_WAIT
 from sioproxy.textsafe import escape_controls
 
 EXIT_USAGE = 2
@@ -75,6 +76,14 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
         default=5.0,
         metavar="SECONDS",
         help="how long to wait for an expected server packet",
+    )
+    parser.add_argument(
+        "--max-wait",
+        type=seconds,
+        default=DEFAULT_MAX_WAIT,
+        metavar="SECONDS",
+        help="with several recorded connections, how long a packet waits for the others "
+        "to play what was recorded before it (then it goes: an 'order' failure)",
     )
     parser.add_argument(
         "--connect-timeout",
@@ -149,6 +158,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "transport": args.transport,
         "path": args.path,
         "timeout": args.timeout,
+        "max_wait": args.max_wait,
         "connect_timeout": args.connect_timeout,
         "speed": args.speed,
         "max_gap": args.max_gap,

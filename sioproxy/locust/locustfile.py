@@ -16,6 +16,7 @@ from locust import events
 
 from sioproxy.locust.quitting import finish_sessions_on_quit
 from sioproxy.locust.user import RecordingUser, assert_no_twisted
+from sioproxy.recording.causes import DEFAULT_MAX_WAIT
 
 ENV = "SIOPROXY_LOCUST"
 _settings = json.loads(os.environ.get(ENV) or "{}")
@@ -29,6 +30,7 @@ class RecordedSession(RecordingUser):
     speed = _settings.get("speed")
     max_gap = _settings.get("max_gap")
     timeout = _settings.get("timeout", 5.0)
+    order_max_wait = _settings.get("max_wait", DEFAULT_MAX_WAIT)
     connect_timeout = _settings.get("connect_timeout", 10.0)
     captures = tuple(_settings.get("captures", ()))
     ignore = tuple(_settings.get("ignore", ()))

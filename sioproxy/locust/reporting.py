@@ -15,6 +15,9 @@ Locust nor gevent). Request types:
   the connection closing early), a failure named ``NAMESPACE EVENT``.
 - ``session``: one per played recorded session, its length; a failure when a
   connection could not be opened.
+- ``order``: a failure per client packet (or connection open) that went after
+  ``max_wait`` without the other connections having played what was recorded
+  before it (``sioproxy.replay_client.order``), named by the recording.
 """
 
 from __future__ import annotations
@@ -25,13 +28,16 @@ from typing import Any
 from sioproxy.codec.packets import Packet, answer_id, is_ack, type_label
 from sioproxy.recording.script import asks_ack, event_name, namespace
 from sioproxy.replay_client import DriftItem
+from sioproxy.replay_client.order import Release
 
 __all__ = [
     "ConnectionReport",
     "DriftError",
     "Fire",
     "NotConnectedError",
+    "OutOfOrderError",
     "drift_message",
+    "release_event",
     "request_name",
     "session_event",
 ]
@@ -45,6 +51,10 @@ class DriftError(Exception):
 
 class NotConnectedError(Exception):
     """A recorded connection that could not be opened (the message is why)."""
+
+
+class OutOfOrderError(Exception):
+    """A packet released by max-wait: the session's recorded order was not kept."""
 
 
 def request_name(ns: str, event: object) -> str:
@@ -139,5 +149,17 @@ def session_event(fire: Fire, name: str, seconds: float, not_opened: list[str]) 
         response_time=seconds * 1000,
         response_length=0,
         exception=failure,
+        context={},
+    )
+
+
+def release_event(fire: Fire, name: str, release: Release) -> None:
+    """The ``order`` failure of one max-wait release (the message names seq and who lagged)."""
+    fire(
+        request_type="order",
+        name=name,
+        response_time=release.max_wait * 1000,
+        response_length=0,
+        exception=OutOfOrderError(release.note()),
         context={},
     )

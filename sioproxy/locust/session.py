@@ -5,17 +5,23 @@ reads a recording, fills its secrets and builds each chosen connection's plan
 and script (``sioproxy.replay_client``), once per process; ``play_session``
 opens every connection in its own greenlet, each at its recorded start
 offset (scaled like the client packets' gaps), and waits for all of them.
+Several connections share a ``PlayOrder`` (``sioproxy.replay_client.order``),
+as replay-client's ``ConnectionGroup`` does (sioproxy/replay_client/edge/group.py):
+a connection opens, and sends, only once the others have played what was
+recorded before it (docs/load.md "What a user does").
 """
 
 from __future__ import annotations
 
 import glob
 import os
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import gevent
 import urllib3
+from gevent.event import Event
 
 from sioproxy.errors import ConfigError
 from sioproxy.locust.target import Target
@@ -25,6 +31,7 @@ from sioproxy.recording.model import OpenEvent
 from sioproxy.recording.script import Script, asks_ack, build_script
 from sioproxy.recording.secrets import fill_recording, secrets_from, unfilled
 from sioproxy.replay_client import ClientReplayer, ConnectionResult, ReplayClientOptions
+from sioproxy.replay_client.order import PlayOrder, Release
 from sioproxy.replay_client.plan import ConnectionPlan, plan_connection
 from sioproxy.types import Direction, Side
 
@@ -108,6 +115,40 @@ def _start_delay(offset: float, options: ReplayClientOptions) -> float:
     return offset if options.max_gap is None else min(offset, options.max_gap)
 
 
+class _SessionOrder:
+    """The connections of one session and their shared ``PlayOrder`` (2+ connections)."""
+
+    def __init__(self, plans: Sequence[ConnectionPlan], max_wait: float) -> None:
+        self.order = PlayOrder(max_wait)
+        for plan in plans:
+            self.order.join(plan.conn, plan.opened_seq)
+        self._may_open = {plan.conn: Event() for plan in plans}
+        self._started: dict[str, GeventConnection] = {}
+
+    def wait_turn(self, plan: ConnectionPlan) -> None:
+        """Block this greenlet until ``plan``'s connection may open (at most ``max_wait``)."""
+        may_open = self._may_open[plan.conn]
+        while True:
+            may_open.clear()  # no switch until the wait: a wake-up cannot be lost
+            now = time.monotonic()
+            if self.order.may_play(plan.conn, plan.opened_seq, now):
+                return
+            deadline = self.order.deadline(plan.conn)
+            may_open.wait(None if deadline is None else max(0.0, deadline - now))
+
+    def started(self, connection: GeventConnection) -> None:
+        self._started[connection.plan.conn] = connection
+
+    def progressed(self) -> None:
+        """Let go the connections another one's progress unblocked (their greenlets act)."""
+        for label in self.order.take_woken():
+            connection = self._started.get(label)
+            if connection is None:
+                self._may_open[label].set()
+            else:
+                connection.poke()
+
+
 def play_session(
     prepared: PreparedRecording,
     target: Target,
@@ -116,18 +157,40 @@ def play_session(
     *,
     connect_timeout: float = 10.0,
     client: int = 1,
+    released: Callable[[Release], None] = lambda _release: None,
 ) -> list[ConnectionResult]:
-    """Play every chosen connection of ``prepared`` concurrently; their results in plan order."""
+    """Play every chosen connection of ``prepared`` concurrently; their results in plan order.
+
+    ``released`` hears of each packet (or open) that went after ``options.max_wait``
+    without what was recorded before it on the other connections.
+    """
     pool = urllib3.PoolManager(maxsize=2 * len(prepared.plans) + 2, retries=False)
+    # One connection needs no order, as in replay-client.
+    ordered = _SessionOrder(prepared.plans, options.max_wait) if len(prepared.plans) > 1 else None
 
     def one(plan: ConnectionPlan) -> ConnectionResult:
         delay = _start_delay(prepared.offsets[plan.conn], options)
         if delay > 0:
             gevent.sleep(delay)
-        replayer = ClientReplayer(prepared.scripts[plan.conn], options, client=client)
-        connection = GeventConnection(
-            target, plan, replayer, observer(plan), connect_timeout=connect_timeout, pool=pool
+        if ordered is not None:
+            ordered.wait_turn(plan)
+        replayer = ClientReplayer(
+            prepared.scripts[plan.conn],
+            options,
+            client=client,
+            order=None if ordered is None else ordered.order,
         )
+        connection = GeventConnection(
+            target,
+            plan,
+            replayer,
+            observer(plan),
+            connect_timeout=connect_timeout,
+            pool=pool,
+            on_progress=None if ordered is None else ordered.progressed,
+        )
+        if ordered is not None:
+            ordered.started(connection)
         return connection.run()
 
     greenlets = [gevent.spawn(one, plan) for plan in prepared.plans]
@@ -136,4 +199,6 @@ def play_session(
     finally:
         gevent.killall([g for g in greenlets if not g.dead])
         pool.clear()
+    for release in [] if ordered is None else ordered.order.releases:
+        released(release)
     return [g.value for g in greenlets]

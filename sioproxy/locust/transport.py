@@ -82,6 +82,7 @@ class GeventConnection:
         *,
         connect_timeout: float = 10.0,
         pool: urllib3.PoolManager | None = None,
+        on_progress: Callable[[], None] | None = None,
     ) -> None:
         self.target = target
         self.plan = plan
@@ -99,6 +100,8 @@ class GeventConnection:
         self._pool = pool or urllib3.PoolManager(maxsize=4, retries=False)
         self._own_pool = pool is None
         self._drift_seen = 0
+        # Called in this greenlet after each step (the session's PlayOrder may let others go).
+        self._on_progress = on_progress or (lambda: None)
 
     def run(self) -> ConnectionResult:
         """Play the connection to its end (blocks this greenlet) and return its result."""
@@ -107,9 +110,11 @@ class GeventConnection:
         self.session.start()
         try:
             self._pump()
+            self._on_progress()
             while self.session.ended is None:
                 self._inbox.get()()
                 self._pump()
+                self._on_progress()
         finally:
             self._shut()
         if not self.connected:
@@ -118,7 +123,19 @@ class GeventConnection:
             )
         self.replayer.on_closed(self.session.ended or "ended", time.monotonic())
         self._report_drift()
+        self._on_progress()  # an ended connection no longer holds the others
         return self.replayer.result(self.session.transport, self.session.ended or "ended")
+
+    def poke(self) -> None:
+        """Another connection played on: this one's next packet may go now.
+
+        Any greenlet may call it; the replayer is asked in this connection's own.
+        """
+        self._inbox.put(self._poked)
+
+    def _poked(self) -> None:
+        if self.connected and self.replayer.finished is None and self.session.ended is None:
+            self._act(self.replayer.on_timer(time.monotonic()))
 
     # -- effects --------------------------------------------------------------------------
 

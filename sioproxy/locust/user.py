@@ -19,9 +19,10 @@ from typing import Any, ClassVar
 from locust import User, constant, task
 
 from sioproxy.errors import ConfigError
-from sioproxy.locust.reporting import ConnectionReport, session_event
+from sioproxy.locust.reporting import ConnectionReport, release_event, session_event
 from sioproxy.locust.session import PreparedRecording, expand, play_session, prepare
 from sioproxy.locust.target import parse_target
+from sioproxy.recording.causes import DEFAULT_MAX_WAIT
 from sioproxy.recording.matching import parse_ignore
 from sioproxy.recording.secrets import unfilled_line
 from sioproxy.replay_client import ReplayClientOptions, parse_capture
@@ -47,7 +48,8 @@ class RecordingUser(User):
     docs/replay-client.md): ``recording`` (a path or glob: each session
     plays the next file), ``conns`` (recorded connections to play; default
     all), ``speed`` / ``max_gap`` (timed playback; default reactive),
-    ``timeout``, ``connect_timeout``, ``captures`` (``NAME=EVENT:POINTER``),
+    ``timeout``, ``order_max_wait`` (``--max-wait``), ``connect_timeout``,
+    ``captures`` (``NAME=EVENT:POINTER``),
     ``ignore`` (JSON pointers), ``secrets`` (label -> value, ``env:VAR``
     allowed) and ``secrets_file``, ``transport`` and ``path`` (overrides).
     """
@@ -59,6 +61,7 @@ class RecordingUser(User):
     speed: ClassVar[float | None] = None
     max_gap: ClassVar[float | None] = None
     timeout: ClassVar[float] = 5.0
+    order_max_wait: ClassVar[float] = DEFAULT_MAX_WAIT  # Locust's User has a max_wait of its own
     connect_timeout: ClassVar[float] = 10.0
     captures: ClassVar[tuple[str, ...]] = ()
     ignore: ClassVar[tuple[str, ...]] = ()
@@ -76,6 +79,7 @@ class RecordingUser(User):
         self.target = parse_target(self.host)
         self.options = ReplayClientOptions(
             timeout=self.timeout,
+            max_wait=self.order_max_wait,
             speed=self.speed if self.speed is not None or self.max_gap is None else 1.0,
             max_gap=self.max_gap,
             ignore=tuple(parse_ignore(p) for p in self.ignore),
@@ -129,6 +133,7 @@ class RecordingUser(User):
             observer,
             connect_timeout=self.connect_timeout,
             client=self.client_number,
+            released=lambda release: release_event(fire, prepared.name, release),
         )
         not_opened = [f"{r.conn}: {r.end}" for r in results if not reports[r.conn].opened]
         session_event(fire, prepared.name, time.monotonic() - started, not_opened)

@@ -60,13 +60,21 @@ def record_clients(
 
 
 def play_once(
-    recording: Path, url: str, transport: str | None = None, *secrets: str
+    recording: Path,
+    url: str,
+    transport: str | None = None,
+    *secrets: str,
+    options: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    """``python -m tests.locust.play_once``: one session through the gevent transport."""
+    """``python -m tests.locust.play_once``: one session through the gevent transport.
+
+    ``options``: ``ReplayClientOptions`` fields (``timeout``, ``max_wait``...).
+    """
     cmd = [sys.executable, "-m", "tests.locust.play_once", str(recording), url]
     cmd += [transport or "-", *secrets]
+    env = dict(os.environ, PLAY_ONCE_OPTIONS=json.dumps(options or {}))
     done = subprocess.run(
-        cmd, capture_output=True, text=True, timeout=PLAY_TIMEOUT, cwd=REPO, check=False
+        cmd, capture_output=True, text=True, timeout=PLAY_TIMEOUT, cwd=REPO, env=env, check=False
     )
     assert done.returncode == 0, done.stderr
     data: dict[str, Any] = json.loads(done.stdout)

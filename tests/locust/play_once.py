@@ -2,7 +2,8 @@
 
 Run as a subprocess by tests/locust (gevent's monkey-patching stays out of
 pytest's process): ``python -m tests.locust.play_once FILE URL TRANSPORT
-[NAME=VALUE...]`` (TRANSPORT ``-``: as recorded; NAME=VALUE: secrets).
+[NAME=VALUE...]`` (TRANSPORT ``-``: as recorded; NAME=VALUE: secrets);
+``PLAY_ONCE_OPTIONS`` in the environment: ``ReplayClientOptions`` fields as JSON.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from gevent import monkey
 monkey.patch_all()
 
 import json  # noqa: E402  (after monkey-patching, as a Locust worker has it)
+import os  # noqa: E402
 import sys  # noqa: E402
 
-from sioproxy.locust.reporting import ConnectionReport  # noqa: E402
+from sioproxy.locust.reporting import ConnectionReport, release_event  # noqa: E402
 from sioproxy.locust.session import play_session, prepare  # noqa: E402
 from sioproxy.locust.target import parse_target  # noqa: E402
 from sioproxy.replay_client import ReplayClientOptions  # noqa: E402
@@ -41,7 +43,14 @@ def main(argv: list[str]) -> int:
 
     values = dict(spec.split("=", 1) for spec in secrets)
     prepared = prepare(path, transport=None if transport == "-" else transport, secrets=values)
-    results = play_session(prepared, parse_target(url), ReplayClientOptions(), observer)
+    options = ReplayClientOptions(**json.loads(os.environ.get("PLAY_ONCE_OPTIONS") or "{}"))
+    results = play_session(
+        prepared,
+        parse_target(url),
+        options,
+        observer,
+        released=lambda release: release_event(fire, prepared.name, release),
+    )
     out = {
         "results": [r.to_json() for r in results],
         "events": events,

@@ -5,7 +5,8 @@ websocket and polling ones and a 0.9 one; each is played by 50 Locust users
 for 20 s against an unchanged server of its kind: every recorded
 emit-with-ack of every completed session is a request, and none fails. A
 drifting server (tests/replay_client/peers/drift_server.js) gives failures
-naming the event and the pointer.
+naming the event and the pointer. A recorded chat (three clients, a broadcast
+each) plays in its recorded causal order.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from tests.interop.conftest import ServerFactory
-from tests.interop.peers import REPO
+from tests.interop.peers import REPO, start_server
+from tests.interop.test_chat_replay import record_chat
 from tests.locust.helpers import emits_with_ack, record_clients, run_locust
 from tests.replay_client.helpers import record_scenario, start_drift_server
 
@@ -134,6 +136,46 @@ def test_a_user_plays_every_connection_of_its_session(
     assert run.requests("emit") == emits_with_ack(recording) * sessions
     assert emits_with_ack(recording) == 10  # five per connection
     assert run.failures() == 0
+
+
+def opened_together(recording: Path) -> None:
+    """Every ``open`` entry at the first one's time: no recorded start offset keeps them apart.
+
+    As if the live server were slower than when recorded (under load): the
+    offsets no longer leave room for the earlier clients' handshakes.
+    """
+    entries = [json.loads(line) for line in recording.read_text("utf-8").splitlines()]
+    first = min(e["t"] for e in entries if e["kind"] == "open")
+    for entry in entries:
+        if entry["kind"] == "open":
+            entry["t"] = first
+    recording.write_text("".join(json.dumps(e) + "\n" for e in entries), "utf-8")
+
+
+def test_a_chat_session_plays_in_its_recorded_causal_order(tmp_path: Path) -> None:
+    """carol alone in r2, then alice and bob in r1 (tests/interop/test_chat_replay.py).
+
+    With the three connections opening at once, only the session's PlayOrder
+    keeps bob from joining before alice (she would miss "joined", he would
+    get one) and so the broadcasts where they were recorded. One user, so no
+    other session shares the rooms; reactive playback (the default).
+    """
+    chat = record_chat(tmp_path, "chat-node-sio4")
+    opened_together(chat.path)
+    server = start_server("chat-node-sio4")
+    try:
+        run = run_locust(chat.path, server.url, tmp_path, users=1, seconds=10, workers=0)
+    finally:
+        server.stop()
+    assert run.status == 0, run.stdout + run.stderr
+    sessions = run.requests("session")
+    assert sessions >= 1
+    assert run.requests("connect") == 3 * sessions
+    pushes = {e["name"]: e["num_requests"] for e in run.entries("push")}
+    assert pushes["/ said"] == 5 * sessions  # alice and bob hear "hi" and "yo", carol "alone"
+    assert pushes["/ joined"] == sessions  # alice hears bob join
+    assert run.requests("order") == 0  # nothing released by --max-wait
+    assert run.failures() == 0, run.stats
 
 
 def test_the_documented_locustfile_runs(peer_server: ServerFactory, tmp_path: Path) -> None:

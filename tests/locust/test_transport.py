@@ -17,6 +17,7 @@ import pytest
 
 from tests.interop.conftest import ServerFactory
 from tests.interop.peers import REPO
+from tests.interop.test_chat_replay import record_chat
 from tests.locust.helpers import emits_with_ack, play_once, record_clients
 from tests.replay_client.helpers import record_scenario, start_drift_server
 from tests.replay_client.test_peers import SAME_SERVER
@@ -128,3 +129,21 @@ def test_a_connection_that_cannot_open_is_a_failed_connect(
     assert "refused" in connect["error"].lower()
     (result,) = played["results"]
     assert result["sent"] == 0
+
+
+def test_a_connection_that_never_catches_up_is_released_after_max_wait(
+    peer_server: ServerFactory, tmp_path: Path
+) -> None:
+    """A chat played against a server that knows no chat: alice's join is never answered.
+
+    bob's open (recorded after alice's join was answered) waits for her at most
+    ``max_wait``, then goes: an ``order`` failure naming the seq and alice's connection.
+    """
+    chat = record_chat(tmp_path, "chat-node-sio4")
+    played = play_once(
+        chat.path, peer_server("node-sio4").url, options={"timeout": 1.5, "max_wait": 0.3}
+    )
+    released = [e for e in played["events"] if e["type"] == "order"]
+    assert released, played["events"]
+    assert all("sent after --max-wait 0.3 s: " in e["error"] for e in released), released
+    assert any("c2 had not played what came before it" in e["error"] for e in released)
