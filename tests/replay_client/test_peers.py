@@ -249,3 +249,23 @@ def test_bad_usage_is_exit_2(tmp_path: Path) -> None:
     run = replay_client("diff", missing, "http://127.0.0.1:9")
     assert run.status == 2
     assert "nope.jsonl" in run.stderr
+
+
+def test_timed_playback_without_gaps_waits_for_namespace_connects(
+    recordings: dict[str, Path], peer_server: ServerFactory, tmp_path: Path
+) -> None:
+    """--speed 0 still waits for each namespace's CONNECT answer: socket.io 4 closes a
+    connection whose namespace packets come first (before the fix: 5 sent, 0 received).
+
+    The scenario's later re-join of /chat right after leaving it still trips socket.io 4
+    at --speed 0 (no answer to wait for after a DISCONNECT), so the tail is not checked.
+    """
+    live = peer_server(GENERATIONS["eio4"][1])
+    report = tmp_path / "report.json"
+    run = replay_client(
+        "replay-client", recordings["eio4"], live.url, "--speed", "0", report=report
+    )
+    assert run.report is not None, run.stdout + run.stderr
+    (conn,) = run.report["connections"]
+    assert conn["sent"] >= 12, run.stdout
+    assert conn["received"] >= 5, run.stdout
