@@ -263,6 +263,13 @@ def _cause_of(
             " the same packet: weaker, cannot deadlock)"
         )
         cross = None
+    if cross is not None and _answers_own_ack(seen, entry, cross[0]):
+        reason += (
+            f" (not after {cross[0].conn} #{cross[0].seq}: the first packet after this"
+            " connection's ack of a server request, as an ack callback sends it, and no other"
+            " connection got the same packet: weaker, cannot deadlock)"
+        )
+        cross = None
     if cross is not None:
         after.append(cross[0])
         reason = "; ".join(r for r in (reason, cross[1]) if r)
@@ -324,6 +331,19 @@ def _inside_handler(seen: _Seen, entry: PacketEntry, own: int, dep: Dependency) 
     """
     acked = seen.acked_at.get(own)
     return acked is not None and acked > entry.seq and not _has_copy(seen, entry, dep.seq)
+
+
+def _answers_own_ack(seen: _Seen, entry: PacketEntry, dep: Dependency) -> bool:
+    """Whether the packet is the first the server sent after the client's own ack.
+
+    The client's latest packet answered a server request (its ack callback may
+    emit, e.g. a "confirmed"); another client's packet that came in between
+    is taken as its cause only when another connection got a copy (a broadcast).
+    """
+    latest = seen.last_client.get(entry.conn, 0)
+    is_ack = latest > seen.last_not_ack.get(entry.conn, 0)
+    first_since = seen.last_server.get(entry.conn, 0) < latest
+    return is_ack and first_since and not _has_copy(seen, entry, dep.seq)
 
 
 def _cross_cause(

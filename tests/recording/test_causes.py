@@ -225,6 +225,22 @@ CASES: list[tuple[str, Generation, list[str], dict[int, str]]] = [
         # bob's confirm came while the server still handled his join (acked at 10)
     ),
     (
+        "v5 the first packet after the client's ack of a server request answers that ack",
+        V4,
+        [
+            "c1 > 40",
+            'c1 < 40{"sid":"a"}',
+            "c2 > 40",
+            'c2 < 40{"sid":"b"}',
+            'c2 < 421["confirm","r1"]',
+            'c2 > 431[{"ok":"bob"}]',
+            'c1 > 420["say","hi"]',
+            'c2 < 42["confirmed",{"ok":"bob"}]',
+        ],
+        {3: "connect 2", 6: "connect 5", 7: "reply 5", 10: "reply 8"},
+        # an ack callback's emit, not alice's say: no other connection got "confirmed"
+    ),
+    (
         "v4 (eio3) the default namespace's unsolicited 40 is a push",
         V3,
         ["c1 < 40", "c1 > 40/chat", "c1 < 40/chat", 'c1 > 42/chat,1["x"]', 'c1 < 43/chat,1["ok"]'],
