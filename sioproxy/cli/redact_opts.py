@@ -78,7 +78,10 @@ def add_secret_options(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="value of the placeholder [REDACTED:NAME]; NAME=env:VAR reads $VAR (repeatable)",
+        help=(
+            "value of the placeholder [REDACTED:NAME]; NAME=env:VAR reads $VAR;"
+            " CONN:NAME=VALUE fills recorded connection CONN only (repeatable)"
+        ),
     )
     group.add_argument(
         "--secrets-file",

@@ -33,6 +33,7 @@ __all__ = [
     "unfilled",
     "unfilled_line",
     "values_for",
+    "values_of_connection",
 ]
 
 
@@ -130,27 +131,50 @@ def _fill_json(value: Any, values: Mapping[str, str]) -> Any:
     return value
 
 
+_SCOPED = re.compile(r"^(c\d+):(.+)$")
+
+
+def values_of_connection(values: Mapping[str, str], conn: str) -> dict[str, str]:
+    """The values for recorded connection ``conn``: ``c2:auth.token`` over ``auth.token``.
+
+    Each client of a multi-user recording has its own token; a value named
+    with its connection's label fills that connection's placeholders only.
+    """
+    mine = {name: value for name, value in values.items() if not _SCOPED.match(name)}
+    for name, value in values.items():
+        scoped = _SCOPED.match(name)
+        if scoped and scoped.group(1) == conn:
+            mine[scoped.group(2)] = value
+    return mine
+
+
 def fill_recording(recording: Recording, values: Mapping[str, str], sender: Direction) -> Recording:
     """``recording`` with the placeholders of what ``sender`` sends filled from ``values``.
 
     For the client side that is every handshake query and path and every
-    client packet; for the server side, every server packet.
+    client packet; for the server side, every server packet. A value named
+    ``CONN:NAME`` (``c2:auth.token``) fills connection CONN's only.
     """
     if not values:
         return recording
+    per_conn: dict[str, Mapping[str, str]] = {}
     entries = []
     for entry in recording.entries:
+        conn = getattr(entry, "conn", None)
+        if conn is not None and conn not in per_conn:
+            per_conn[conn] = values_of_connection(values, conn)
+        mine = per_conn[conn] if conn is not None else values
         if isinstance(entry, PacketEntry) and entry.dir is sender:
             raw = entry.raw
             if isinstance(raw, str):
-                raw = _fill_text(raw, values, "raw")
-            packet = None if entry.packet is None else _fill_json(entry.packet, values)
+                raw = _fill_text(raw, mine, "raw")
+            packet = None if entry.packet is None else _fill_json(entry.packet, mine)
             entry = dataclasses.replace(entry, raw=raw, packet=packet)
         elif isinstance(entry, OpenEvent | UpgradeEvent) and sender is Direction.C2S:
             request = dataclasses.replace(
                 entry.request,
-                query=_fill_text(entry.request.query, values, "query"),
-                path=_fill_text(entry.request.path, values, "query"),
+                query=_fill_text(entry.request.query, mine, "query"),
+                path=_fill_text(entry.request.path, mine, "query"),
             )
             entry = dataclasses.replace(entry, request=request)
         entries.append(entry)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,27 @@ def test_server_side_values_from_env_and_given() -> None:
     filled = fill_recording(recording, {"said.0": "carol"}, S2C)
     assert filled.entries[2].raw == '42["said","carol"]'  # type: ignore[union-attr]
     assert filled.entries[1] == recording.entries[1]
+
+
+def _two_users() -> Recording:
+    """Two clients, each with its own token in its CONNECT."""
+    base = _recording()
+    entries = list(base.entries)
+    for entry in base.entries:
+        if entry.conn == "c1" and entry.seq <= 2:
+            entries.append(dataclasses.replace(entry, conn="c2", seq=entry.seq + 100))
+    return dataclasses.replace(base, entries=tuple(entries))
+
+
+def test_a_value_named_with_its_connection_fills_that_connection_only() -> None:
+    values = {"auth.token": "shared", "c2:auth.token": "bob's", "c1:query.token": "q1"}
+    filled = fill_recording(_two_users(), values, C2S)
+    raws = {
+        e.conn: e.raw for e in filled.entries if isinstance(e, PacketEntry) and e.seq in (2, 102)
+    }
+    assert raws == {
+        "c1": '40{"token":"shared","user":"alice"}',
+        "c2": '40{"token":"bob\'s","user":"alice"}',
+    }
+    queries = {e.conn: e.request.query for e in filled.entries if isinstance(e, OpenEvent)}
+    assert queries == {"c1": "EIO=4&token=q1", "c2": "EIO=4&token=[REDACTED:query.token]"}
