@@ -85,7 +85,7 @@ PURE_MODULES = [
     "sioproxy.web.replay_marks",
     "sioproxy.cli.web_cmds",
     # Locust processes run gevent only (docs/load.md "How it runs")
-    "sioproxy.locust.target",
+    "sioproxy.net.upstream",
     "sioproxy.locust.reporting",
     "sioproxy.locust.transport",
     "sioproxy.locust.session",

@@ -176,7 +176,7 @@ def run_replay_client(args: argparse.Namespace) -> int:
     command = "diff" if args.report_only else "replay-client"
     try:
         from sioproxy.cli.loading import load_recording
-        from sioproxy.net.endpoints import parse_upstream
+        from sioproxy.net.upstream import parse_upstream
 
         recording = load_recording(args.file, command)
         target = parse_upstream(args.target)

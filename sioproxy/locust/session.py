@@ -24,8 +24,8 @@ import urllib3
 from gevent.event import Event
 
 from sioproxy.errors import ConfigError
-from sioproxy.locust.target import Target
 from sioproxy.locust.transport import ConnectionObserver, GeventConnection
+from sioproxy.net.upstream import Upstream
 from sioproxy.recording import read_recording
 from sioproxy.recording.model import OpenEvent
 from sioproxy.recording.script import Script, asks_ack, build_script
@@ -151,7 +151,7 @@ class _SessionOrder:
 
 def play_session(
     prepared: PreparedRecording,
-    target: Target,
+    target: Upstream,
     options: ReplayClientOptions,
     observer: Callable[[ConnectionPlan], ConnectionObserver],
     *,

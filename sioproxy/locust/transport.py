@@ -29,7 +29,7 @@ from gevent.queue import Queue
 
 from sioproxy.codec.legacy import LegacyPacket
 from sioproxy.codec.packets import Packet
-from sioproxy.locust.target import Target
+from sioproxy.net.upstream import Upstream
 from sioproxy.replay_client import (
     Arm,
     ClientEffect,
@@ -75,7 +75,7 @@ class GeventConnection:
 
     def __init__(
         self,
-        target: Target,
+        target: Upstream,
         plan: ConnectionPlan,
         replayer: ClientReplayer,
         observer: ConnectionObserver,

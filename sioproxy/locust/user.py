@@ -21,7 +21,7 @@ from locust import User, constant, task
 from sioproxy.errors import ConfigError
 from sioproxy.locust.reporting import ConnectionReport, release_event, session_event
 from sioproxy.locust.session import PreparedRecording, expand, play_session, prepare
-from sioproxy.locust.target import parse_target
+from sioproxy.net.upstream import parse_upstream
 from sioproxy.recording.causes import DEFAULT_MAX_WAIT
 from sioproxy.recording.matching import parse_ignore
 from sioproxy.recording.secrets import unfilled_line
@@ -76,7 +76,7 @@ class RecordingUser(User):
         if not self.host:
             raise ConfigError(None, None, "no target: give Locust --host (or sioproxy --target)")
         self.client_number = next(_users)
-        self.target = parse_target(self.host)
+        self.target = parse_upstream(self.host, "target")
         self.options = ReplayClientOptions(
             timeout=self.timeout,
             max_wait=self.order_max_wait,

@@ -1,7 +1,8 @@
 """Listen and upstream addresses: parsing, and the endpoints that reach them.
 
 Layer: transport (imports twisted). Turns the command line's ``--listen`` and
-``--upstream`` strings into Twisted endpoints and an ``Upstream`` value. Bad
+``--upstream`` strings into Twisted endpoints (the ``Upstream`` value itself is
+parsed by the pure ``sioproxy.net.upstream``). Bad
 input raises ``ConfigError`` with the offending string in the message.
 ``tcp_endpoint``/``UpstreamEndpoints`` open the proxy's upstream connections
 (WebSocket legs and the polling Agent).
@@ -11,9 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
 from typing import Any, cast
-from urllib.parse import urlsplit
 
 from twisted.internet.endpoints import (
     HostnameEndpoint,
@@ -30,77 +29,13 @@ from zope.interface import implementer  # type: ignore[import-untyped]
 
 from sioproxy.errors import ConfigError
 from sioproxy.net.resolve import CachedHostEndpoint, HostCache
+from sioproxy.net.upstream import Upstream
 
 DEFAULT_HOST = "127.0.0.1"
 
 # First segments that make a listen spec a Twisted endpoint description.
 _ENDPOINT_TYPES = frozenset({"tcp", "tcp6", "ssl", "unix", "systemd"})
 _BRACKETED = re.compile(r"^\[(?P<host>[^\]]+)\]:(?P<port>\d+)$")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Upstream:
-    """Where the proxy forwards to: ``scheme://host:port`` plus a path prefix."""
-
-    scheme: str  # "http" or "https"
-    host: str
-    port: int
-    prefix: str  # "" or "/app" (no trailing slash)
-
-    @property
-    def secure(self) -> bool:
-        return self.scheme == "https"
-
-    @property
-    def ws_scheme(self) -> str:
-        return "wss" if self.secure else "ws"
-
-    @property
-    def netloc(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
-
-    def http_url(self, path: str, query: str) -> str:
-        """Upstream URL for a client ``path`` and raw ``query`` (kept byte for byte)."""
-        return self._url(self.scheme, path, query)
-
-    def ws_url(self, path: str, query: str) -> str:
-        return self._url(self.ws_scheme, path, query)
-
-    def _url(self, scheme: str, path: str, query: str) -> str:
-        if path and not path.startswith("/"):
-            # Appended to host:port, "1/x" would change the port (the listeners
-            # refuse such targets with 400 before they get here). "" is the
-            # upstream's own URL (reports, reachability checks).
-            raise ValueError(f"request path must start with '/': {path[:60]!r}")
-        tail = f"?{query}" if query else ""
-        return f"{scheme}://{self.netloc}{self.prefix}{path}{tail}"
-
-
-def parse_upstream(url: str) -> Upstream:
-    """Parse ``http[s]://host[:port][/prefix]`` (``ws``/``wss`` accepted as aliases)."""
-    text = url.strip()
-    if "://" not in text:
-        text = "http://" + text
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError as exc:
-        raise ConfigError(None, None, f"bad upstream URL {url!r}: {exc}") from None
-    scheme = {"http": "http", "ws": "http", "https": "https", "wss": "https"}.get(parts.scheme)
-    if scheme is None:
-        raise ConfigError(None, None, f"bad upstream URL {url!r}: scheme must be http or https")
-    if not parts.hostname:
-        raise ConfigError(None, None, f"bad upstream URL {url!r}: no host")
-    if parts.query or parts.fragment or parts.username or parts.password:
-        raise ConfigError(
-            None, None, f"bad upstream URL {url!r}: no query, fragment or credentials allowed"
-        )
-    if port is None:
-        port = 443 if scheme == "https" else 80
-    if port == 0:
-        raise ConfigError(None, None, f"bad upstream URL {url!r}: port 0")
-    return Upstream(scheme=scheme, host=parts.hostname, port=port, prefix=parts.path.rstrip("/"))
 
 
 LISTEN_BACKLOG = 4096

@@ -27,8 +27,9 @@ from twisted.web.server import NOT_DONE_YET, Site
 
 from sioproxy import __version__
 from sioproxy.limits import ADMIN_MAX_BODY, EdgeLimits
-from sioproxy.net.endpoints import describe_listening, listen_endpoint, parse_upstream
+from sioproxy.net.endpoints import describe_listening, listen_endpoint
 from sioproxy.net.guard import GuardedSite
+from sioproxy.net.upstream import parse_upstream
 from sioproxy.ops.metrics import LiveMetrics, ReplayMetrics, add_edge_metrics
 from sioproxy.ops.prometheus import CONTENT_TYPE
 

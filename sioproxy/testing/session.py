@@ -232,7 +232,8 @@ class SioProxySession:
 
         assert self.settings.upstream is not None  # plan() checked it
         if self.action != EPISODES:  # every connection goes upstream: it must be there
-            from sioproxy.net.endpoints import check_reachable, parse_upstream
+            from sioproxy.net.endpoints import check_reachable
+            from sioproxy.net.upstream import parse_upstream
 
             await check_reachable(reactor, parse_upstream(self.settings.upstream))
         return await start_proxy(

@@ -18,7 +18,7 @@ import sys  # noqa: E402
 
 from sioproxy.locust.reporting import ConnectionReport, release_event  # noqa: E402
 from sioproxy.locust.session import play_session, prepare  # noqa: E402
-from sioproxy.locust.target import parse_target  # noqa: E402
+from sioproxy.net.upstream import parse_upstream  # noqa: E402
 from sioproxy.replay_client import ReplayClientOptions  # noqa: E402
 from sioproxy.replay_client.plan import ConnectionPlan  # noqa: E402
 
@@ -46,7 +46,7 @@ def main(argv: list[str]) -> int:
     options = ReplayClientOptions(**json.loads(os.environ.get("PLAY_ONCE_OPTIONS") or "{}"))
     results = play_session(
         prepared,
-        parse_target(url),
+        parse_upstream(url, "target"),
         options,
         observer,
         released=lambda release: release_event(fire, prepared.name, release),

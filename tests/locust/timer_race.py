@@ -15,8 +15,8 @@ from typing import Any  # noqa: E402
 
 import gevent  # noqa: E402
 
-from sioproxy.locust.target import parse_target  # noqa: E402
 from sioproxy.locust.transport import GeventConnection  # noqa: E402
+from sioproxy.net.upstream import parse_upstream  # noqa: E402
 from sioproxy.replay_client.plan import ConnectionPlan  # noqa: E402
 from sioproxy.types import Generation  # noqa: E402
 
@@ -26,7 +26,8 @@ def main() -> int:
         conn="c1", generation=Generation.EIO4, mode="websocket", path="/socket.io/", query=()
     )
     no_replayer: Any = None  # never reached: only the timers run here
-    connection = GeventConnection(parse_target("http://127.0.0.1:9"), plan, no_replayer, None)  # type: ignore[arg-type]
+    target = parse_upstream("http://127.0.0.1:9", "target")
+    connection = GeventConnection(target, plan, no_replayer, None)  # type: ignore[arg-type]
     connection._arm("watchdog", 0)
     gevent.sleep(0.05)  # the first arming fires and queues its call
     connection._arm("watchdog", 30)  # e.g. a server ping came in the meantime

@@ -11,13 +11,8 @@ import pytest_twisted
 from twisted.internet.endpoints import HostnameEndpoint, TCP4ClientEndpoint, TCP6ClientEndpoint
 
 from sioproxy.errors import ConfigError
-from sioproxy.net.endpoints import (
-    Upstream,
-    describe_listening,
-    listen_endpoint,
-    parse_upstream,
-    tcp_endpoint,
-)
+from sioproxy.net.endpoints import describe_listening, listen_endpoint, tcp_endpoint
+from sioproxy.net.upstream import Upstream, parse_upstream
 from sioproxy.proxy.edge.site import build_proxy_site
 from sioproxy.proxy.observer import NullObserver
 

@@ -32,8 +32,9 @@ from twisted.web.client import Agent, FileBodyProducer, HTTPConnectionPool
 from twisted.web.iweb import UNKNOWN_LENGTH, IPolicyForHTTPS
 
 from sioproxy.net.clients import BytesProducer
-from sioproxy.net.endpoints import Upstream, UpstreamEndpoints
+from sioproxy.net.endpoints import UpstreamEndpoints
 from sioproxy.net.resolve import HostCache
+from sioproxy.net.upstream import Upstream
 from sioproxy.proxy.edge.http_exchange import (
     BoundedBody,
     RequestTooLargeError,

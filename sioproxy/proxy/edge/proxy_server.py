@@ -14,8 +14,9 @@ from twisted.internet.task import LoopingCall
 
 from sioproxy.codec.parsers import WireParser
 from sioproxy.limits import EdgeLimits, EdgeStats
-from sioproxy.net.endpoints import describe_listening, listen_endpoint, parse_upstream
+from sioproxy.net.endpoints import describe_listening, listen_endpoint
 from sioproxy.net.resolve import HostCache
+from sioproxy.net.upstream import parse_upstream
 from sioproxy.pipeline import Pipeline
 from sioproxy.proxy.edge.site import build_proxy_site
 from sioproxy.proxy.live import EventSink, LiveObserver

@@ -26,10 +26,10 @@ from twisted.web.server import NOT_DONE_YET
 from zope.interface import implementer  # type: ignore[import-untyped]
 
 from sioproxy.limits import EdgeLimits, EdgeStats
-from sioproxy.net.endpoints import Upstream
 from sioproxy.net.guard import GuardedChannel, GuardedSite, IdleSweep
 from sioproxy.net.resolve import HostCache
 from sioproxy.net.takeover import hand_over, is_websocket_upgrade
+from sioproxy.net.upstream import Upstream
 from sioproxy.proxy.edge.http_relay import HttpRelay, WebRequest, request_info
 from sioproxy.proxy.edge.ws_relay import DownstreamProtocol, RelayControlImpl, WsRelayFactory
 from sioproxy.proxy.observer import RelayObserver

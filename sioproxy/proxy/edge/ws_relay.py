@@ -35,9 +35,10 @@ from twisted.python.failure import Failure
 from twisted.web.iweb import IPolicyForHTTPS
 
 from sioproxy.net.clients import LowercaseUpgradeClient
-from sioproxy.net.endpoints import Upstream, tcp_endpoint
+from sioproxy.net.endpoints import tcp_endpoint
 from sioproxy.net.resolve import HostCache
 from sioproxy.net.takeover import pending_write_bytes, take_leftover
+from sioproxy.net.upstream import Upstream
 from sioproxy.proxy.edge.ws_splice import WsSplice
 from sioproxy.proxy.observer import RelayObserver, RequestInfo
 from sioproxy.types import Direction

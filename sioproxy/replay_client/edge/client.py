@@ -18,7 +18,7 @@ from twisted.internet.task import LoopingCall
 from twisted.web.client import Agent, HTTPConnectionPool
 
 from sioproxy.codec.parsers import WireParser
-from sioproxy.net.endpoints import Upstream
+from sioproxy.net.upstream import Upstream
 from sioproxy.recording.model import Recording
 from sioproxy.recording.script import build_script
 from sioproxy.replay_client.actions import ReplayClientOptions

@@ -24,7 +24,7 @@ from twisted.web.http_headers import Headers
 from sioproxy.codec.legacy import LegacyPacket
 from sioproxy.codec.socketio import SioPacket
 from sioproxy.net.clients import BytesProducer, LowercaseUpgradeClient
-from sioproxy.net.endpoints import Upstream
+from sioproxy.net.upstream import Upstream
 from sioproxy.replay_client.actions import Finish, SendPacket
 from sioproxy.replay_client.drift import ConnectionResult
 from sioproxy.replay_client.effects import (

@@ -15,7 +15,7 @@ from typing import Any
 
 from twisted.internet import defer
 
-from sioproxy.net.endpoints import Upstream
+from sioproxy.net.upstream import Upstream
 from sioproxy.recording.script import Script
 from sioproxy.replay_client.actions import ReplayClientOptions
 from sioproxy.replay_client.drift import ConnectionResult

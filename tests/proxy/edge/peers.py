@@ -27,7 +27,7 @@ from twisted.web.http_headers import Headers
 from twisted.web.resource import Resource
 
 from sioproxy.net.clients import BytesProducer
-from sioproxy.net.endpoints import parse_upstream
+from sioproxy.net.upstream import parse_upstream
 from sioproxy.proxy.edge.site import build_proxy_site
 from sioproxy.types import Direction
 
