@@ -34,6 +34,7 @@ was chosen and why, for ``sioproxy show --causes`` and ``replay --verbose``.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -50,6 +51,9 @@ DEFAULT_WINDOW = 1.0
 #: Default ``--max-wait`` of both replays: how long a packet waits for another
 #: connection's cause before it goes anyway, with a note.
 DEFAULT_MAX_WAIT = 5.0
+# One server handler's writes to a connection are recorded this close together
+# (50 ms leaves room for a loaded proxy; a human's next action is slower).
+BURST_GAP = 0.05
 
 _LEGACY_TRANSPORT = frozenset({"heartbeat", "noop"})
 _LEGACY_REQUESTS = frozenset({"message", "json", "event"})
@@ -159,6 +163,7 @@ class _Seen:
     requests: dict[tuple[str, str, int], int]
     recent: dict[str, deque[tuple[float, int, str]]]
     last_server: dict[str, int] = dataclasses.field(default_factory=dict)
+    last_server_t: dict[str, float] = dataclasses.field(default_factory=dict)
     # The latest client packet that is no ack: an answer to the server's own
     # request does not make the server broadcast, so it does not hide a cross cause.
     last_not_ack: dict[str, int] = dataclasses.field(default_factory=dict)
@@ -199,6 +204,7 @@ def infer_causes(
         else:
             causes[entry.seq] = _with_also(seen, _cause_of(seen, entry, app, window, client_seqs))
             seen.last_server[entry.conn] = entry.seq
+            seen.last_server_t[entry.conn] = entry.t
     return causes
 
 
@@ -298,11 +304,26 @@ def _continues_burst(seen: _Seen, entry: PacketEntry, own: int, dep: Dependency)
     another client's packet), and the packet is no copy of a broadcast.
     """
     answered = seen.last_server.get(entry.conn)
-    if answered is None or answered < own or answered < dep.seq:
+    if answered is None or answered < own:
+        return False
+    if answered < dep.seq and not _same_burst(seen, entry, dep):
         return False
     return not any(
         conn != entry.conn and seq > dep.seq for seq, conn, _t in seen.copies.get(entry.raw, ())
     )
+
+
+def _same_burst(seen: _Seen, entry: PacketEntry, dep: Dependency) -> bool:
+    """The server's answer began before the other packet and goes on right after it.
+
+    The proxy sees another client's packet on its way *to* the server; one
+    handler's writes (an ack, then a ``confirm`` request) can be recorded
+    around it. Taken as the same burst when this packet comes within
+    ``BURST_GAP`` of the connection's previous server packet and the server
+    has sent nothing yet on the other connection since its packet.
+    """
+    gap = entry.t - seen.last_server_t.get(entry.conn, -math.inf)
+    return gap <= BURST_GAP and seen.last_server.get(dep.conn, 0) < dep.seq
 
 
 def _acks_of_requests(packets: list[tuple[PacketEntry, _App]]) -> dict[int, int]:

@@ -225,6 +225,23 @@ CASES: list[tuple[str, Generation, list[str], dict[int, str]]] = [
         # bob's confirm came while the server still handled his join (acked at 10)
     ),
     (
+        "v5 a handler's burst recorded around another client's packet stays its own",
+        V4,
+        [
+            "c1 > 40",
+            'c1 < 40{"sid":"a"}',
+            "c2 > 40",
+            'c2 < 40{"sid":"b"}',
+            'c2 > 420["join","r1"] @1',
+            'c2 < 430[{"joined":"r1"}] @1.001',
+            'c1 > 421["say","hi"] @1.002',
+            'c2 < 422["confirm","r1"] @1.003',
+            'c1 < 42["said","hi"] @1.004',
+        ],
+        {3: "connect 2", 6: "connect 5", 8: "ack 7", 10: "reply 7", 11: "reply 9"},
+        # bob's join handler acked, then asked to confirm; alice's say came between
+    ),
+    (
         "v5 the first packet after the client's ack of a server request answers that ack",
         V4,
         [
