@@ -245,15 +245,19 @@ class LiveRecorder:
     def event(self, event: SessionEvent) -> None:
         # The hot path: a plain packet (nearly all) becomes its line directly.
         if type(event) is PacketSeen:
-            raw = event.raw
-            if type(raw) is str and self._raw_is_clean(raw, event.direction is _C2S):
-                line = packet_line(event)
-                if line is not None:
-                    self._write_line(event.seq, line)
-                    self.entries += 1
-                    if self._writer.failed != self._reported_failure:
-                        self._report_disk_trouble()
-                    return
+            # The line first: it is None at once for the packets that need the
+            # entry path (a decode error...), which then scan the text only once.
+            raw, line = event.raw, packet_line(event)
+            if (
+                line is not None
+                and type(raw) is str
+                and self._raw_is_clean(raw, event.direction is _C2S)
+            ):
+                self._write_line(event.seq, line)
+                self.entries += 1
+                if self._writer.failed != self._reported_failure:
+                    self._report_disk_trouble()
+                return
         self._writer.write(self._redactor.redact_entry(entry_for(event)))
         self.entries += 1
         self._report_disk_trouble()

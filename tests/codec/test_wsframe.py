@@ -245,3 +245,10 @@ def test_any_split_of_fragmented_messages(
     assert [(op, payload) for op, payload, _ in got] == [(op, b"".join(ps)) for op, ps in texts]
     assert b"".join(raw for _, _, raw in got) == stream
     assert reader.pending == 0
+
+
+@pytest.mark.parametrize("size", [65_535, 65_536, 65_537, 3 * 65_536 + 7, 200_003])
+def test_unmask_of_payloads_longer_than_a_chunk_matches_the_rfc_definition(size: int) -> None:
+    payload = bytes(range(256)) * (size // 256) + bytes(size % 256)
+    key = b"\x01\x80\x7f\xfe"
+    assert wsframe.unmask(payload, key) == bytes(b ^ key[i % 4] for i, b in enumerate(payload))
