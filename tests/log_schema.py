@@ -47,6 +47,7 @@ SCHEMA: dict[str, dict[str, tuple[type, ...]]] = {
         "unopened": (list,),
         "wrong_protocol": (int,),
         "max_wait_releases": (int,),
+        "retries_answered": (int,),
         "ok": (bool,),
     },
 }

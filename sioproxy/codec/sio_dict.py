@@ -38,12 +38,14 @@ def type_name(ptype: SioType, revision: int) -> str:
 
 
 def sio_to_dict(p: SioPacket, revision: int) -> dict[str, Any]:
-    """The JSON dict form (docs/packets.md); ``id``/``data`` omitted when absent."""
+    """The JSON dict form (docs/packets.md); ``id``/``data``/``options`` omitted when absent."""
     out: dict[str, Any] = {"type": type_name(p.type, revision), "nsp": p.nsp}
     if p.id is not None:
         out["id"] = p.id
     if p.data is not None:
         out["data"] = p.data
+    if p.options is not None:
+        out["options"] = p.options
     if p.attachments:
         out["attachments"] = [base64.b64encode(a).decode("ascii") for a in p.attachments]
     if p.attachments_expected > 0:
@@ -74,5 +76,11 @@ def sio_from_dict(d: Mapping[str, Any], revision: int) -> SioPacket:
     if count is None and (atts or expected):
         raise EncodeError(f"sio: a {ptype.name} packet cannot carry attachments")
     return SioPacket(
-        type=ptype, nsp=nsp, id=pid, data=d.get("data"), attachments=atts, attachment_count=count
+        type=ptype,
+        nsp=nsp,
+        id=pid,
+        data=d.get("data"),
+        attachments=atts,
+        attachment_count=count,
+        options=d.get("options"),
     )

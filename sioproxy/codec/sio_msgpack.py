@@ -6,9 +6,11 @@ codec's own modules; never twisted.
 With that parser each Socket.IO packet is one MessagePack map, sent as one
 binary Engine.IO message (a binary WebSocket frame, ``b<base64>`` in a
 polling payload): ``{"type": 0..4, "nsp": "/", "data": ..., "id": n}``, plus
-whatever else the sender's packet object held (socket.io-client adds
-``options``). Binary values travel inside the map as msgpack ``bin``; there
-are no attachments and no BINARY_* types on the wire.
+whatever else the sender's packet object held. socket.io-client's emit adds
+``options`` (``{"compress": true}``), kept in ``SioPacket.options`` and written
+back where socket.io-client puts it; other keys are dropped. Binary values
+travel inside the map as msgpack ``bin``; there are no attachments and no
+BINARY_* types on the wire.
 
 The packet decodes to the same ``SioPacket`` as the default parser would
 give for it, so that everything after the codec (recordings, rules, replay
@@ -41,7 +43,9 @@ def decode_sio_msgpack(data: bytes) -> SioPacket:
 
     The checks are socket.io-msgpack-parser 3.0's ``checkPacket``: an integer
     type 0 to 4, a string namespace, an integer id if any, and the payload
-    its type needs.
+    its type needs. One leniency: a ``data`` of nil counts as absent, where the
+    parser wants it undefined; python-socketio's msgpack serializer writes nil
+    (docs/packets.md, "python-socketio's msgpack vs socket.io-msgpack-parser").
     """
     value = decode_msgpack(data)
     if not isinstance(value, dict):
@@ -62,6 +66,7 @@ def decode_sio_msgpack(data: bytes) -> SioPacket:
     shown, buffers = _placeholders.deconstruct(payload)
     if buffers:
         kind = _BINARY_OF.get(kind, kind)
+    options = value.get("options")
     return SioPacket(
         type=kind,
         nsp=nsp,
@@ -69,6 +74,8 @@ def decode_sio_msgpack(data: bytes) -> SioPacket:
         data=shown,
         attachments=buffers,
         attachment_count=len(buffers) if kind in _WIRE_TYPES else None,
+        # The dict form is JSON: options holding bytes are dropped (none known).
+        options=None if _placeholders.has_binary(options) else options,
     )
 
 
@@ -83,7 +90,12 @@ def _payload_valid(kind: SioType, payload: Any) -> bool:
 
 
 def encode_sio_msgpack(packet: SioPacket) -> bytes:
-    """The packet as socket.io-msgpack-parser sends it (keys type, data, nsp, id)."""
+    """The packet as socket.io-msgpack-parser sends it.
+
+    Keys type, data, nsp, id; a packet with ``options`` is one of
+    socket.io-client's emits, whose map notepack.io writes in the order the
+    client built it: type, data, options, id, nsp (byte for byte the same).
+    """
     if not isinstance(packet.type, SioType):
         raise EncodeError(f"sio msgpack: {packet.type!r} is not a SioType")
     if packet.attachments_expected > 0:
@@ -96,10 +108,13 @@ def encode_sio_msgpack(packet: SioPacket) -> bytes:
             out["data"] = packet.resolved
         except DecodeError as exc:  # a placeholder with no buffer behind it
             raise EncodeError(f"sio msgpack: {exc}") from None
-    out["nsp"] = packet.nsp
+    tail: dict[str, Any] = {"nsp": packet.nsp}
     if packet.id is not None:
-        out["id"] = packet.id
-    return encode_msgpack(out)
+        tail["id"] = packet.id
+    if packet.options is not None:  # socket.io-client's emit: options, id, nsp
+        out["options"] = packet.options
+        tail = dict(reversed(tail.items()))
+    return encode_msgpack(out | tail)
 
 
 def looks_like_msgpack_packet(data: bytes) -> bool:

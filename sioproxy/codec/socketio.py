@@ -85,6 +85,9 @@ class SioPacket:
     data: Any = None
     attachments: tuple[bytes, ...] = ()
     attachment_count: int | None = None
+    # socket.io-msgpack-parser only: the map's ``options`` (socket.io-client's
+    # ``{"compress": true}``), None when absent (codec/sio_msgpack.py).
+    options: Any = None
     raw: str | None = field(default=None, compare=False)
     # Set only by decode_sio: ``raw`` is known to be this packet's text. Any
     # packet built through ``__init__`` (``dataclasses.replace`` included)

@@ -214,9 +214,13 @@ def _diff(
 
 
 def match_dict(packet: Packet, revision: int | None) -> dict[str, Any]:
-    """The dict form without ack id numbers; a v4 namespace query gets its own key."""
+    """The dict form without ack id numbers; a v4 namespace query gets its own key.
+
+    socket.io-client's msgpack ``options`` (the compress flag) is left out too:
+    how a packet travels, not what it says.
+    """
     d = to_dict(packet, revision)
-    for volatile in ("id", "ack", "ackId"):
+    for volatile in ("id", "ack", "ackId", "options"):
         d.pop(volatile, None)
     nsp = d.get("nsp")
     if isinstance(nsp, str) and "?" in nsp:

@@ -35,7 +35,7 @@ __all__ = ["TextRedactor"]
 _STRUCTURAL_KEYS = frozenset(
     {
         *("type", "nsp", "id", "data", "attachments", "attachments_expected", "eio", "sio"),
-        *("binary", "ack", "advice", "args", "endpoint", "name", "qs", "reason"),
+        *("binary", "ack", "advice", "args", "endpoint", "name", "qs", "reason", "options"),
     }
 )
 

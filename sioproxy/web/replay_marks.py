@@ -6,7 +6,9 @@ command calls :meth:`ReplayMarks.update` on a timer and pushes what changed.
 
 A recorded packet is ``played`` once the stand-in has sent it or received its
 match, ``waiting`` while its connection is being replayed and it is still
-owed, and ``unplayed`` while no live client plays its connection. Marks are
+owed, and ``unplayed`` while no live client plays its connection. A recorded
+answer the stand-in sent again for a live retry the recording lacks
+(standin/replay/retries.py) is ``retried``. Marks are
 keyed ``"0:SEQ"`` (file 0, the recording's seq), as the page keys its rows.
 """
 
@@ -39,6 +41,8 @@ class ReplayMarks:
             for step in engine.script.steps:
                 seq = step.entry.seq
                 now[f"0:{seq}"] = "waiting" if seq in owed else "played"
+            for seq in engine.retried:
+                now[f"0:{seq}"] = "retried"
             misses += [m.to_json() for m in engine.mismatches]
         changed = {k: v for k, v in now.items() if self.marks.get(k) != v}
         self.marks = now

@@ -180,9 +180,11 @@ def msgpack(data: bytes) -> None:
     try:
         if sel & 1:
             packet = sio_msgpack.decode_sio_msgpack(rest)
-            sio_dict.sio_to_dict(packet, 5)
+            shown = sio_dict.sio_to_dict(packet, 5)
             with contextlib.suppress(EncodeError):
-                sio_msgpack.encode_sio_msgpack(packet)
+                again = sio_msgpack.encode_sio_msgpack(sio_dict.sio_from_dict(shown, 5))
+                # socket.io-client's options survive the dict form and the re-encode.
+                assert sio_msgpack.decode_sio_msgpack(again).options == packet.options
             return
         value = decode_msgpack(rest)
     except DecodeError:

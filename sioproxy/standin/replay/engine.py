@@ -121,7 +121,8 @@ class ReplayEngine:
                 self._dependents.setdefault(self._trigger[step.index], []).append(step.index)
         self._candidates: list[int] = self._dependents.pop(None, [])
         self._live_count = 0
-        self.retries = 0  # live retries answered again (retries.py)
+        # Recorded answer seqs sent again for live retries the recording lacks (retries.py).
+        self.retried: list[int] = []
         self._started = False
         self._done = False
 

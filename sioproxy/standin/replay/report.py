@@ -181,6 +181,8 @@ class ReplaySummary:
     wrong_protocol_seen: tuple[str, ...] = ()
     # Server packets sent after --max-wait without their cause on another connection.
     max_wait_releases: int = 0
+    # Live retries the recording lacks, answered again with the recorded answer (retries.py).
+    retries_answered: int = 0
 
     @property
     def ok(self) -> bool:
@@ -209,6 +211,12 @@ class ReplaySummary:
                 f", {_count(self.max_wait_releases, 'server packet')} sent after --max-wait"
                 " without its cause"
             )
+        if self.retries_answered:
+            n = self.retries_answered
+            lines[0] += (
+                f", {n} retr{'y' if n == 1 else 'ies'} the recording lacks"
+                " answered again with the recorded answer"
+            )
         for report in self.mismatches[:20]:
             lines.append(f"  miss: {report.conn} #{report.live_index} {report.wire}")
         if len(self.mismatches) > 20:
@@ -233,6 +241,7 @@ class ReplaySummary:
             "unopened": list(self.unopened),
             "wrong_protocol": self.wrong_protocol,
             "max_wait_releases": self.max_wait_releases,
+            "retries_answered": self.retries_answered,
             "ok": self.ok,
         }
 

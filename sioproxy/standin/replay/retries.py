@@ -27,7 +27,7 @@ class RetryHost(Protocol):
 
     script: Script
     notes: list[str]
-    retries: int
+    retried: list[int]
 
     def is_played(self, index: int) -> bool: ...
 
@@ -48,7 +48,7 @@ def answer_retry(engine: RetryHost, packet: Packet) -> list[Action] | None:
             and engine.compare(step.index, packet).ok
         ):
             recorded = script.steps[answer]
-            engine.retries += 1
+            engine.retried.append(recorded.seq)
             engine.notes.append(
                 f"retry: live client packet answered again with the recorded answer"
                 f" seq {recorded.seq} (its request, seq {step.seq}, was played already;"

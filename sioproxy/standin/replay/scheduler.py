@@ -198,7 +198,9 @@ class ConnectionScheduler:
     def summary(self) -> ReplaySummary:
         summary = summarize(self.engines, recorded_connections=len(self.order))
         summary = dataclasses.replace(
-            summary, max_wait_releases=sum(e.max_wait_releases for e in self.engines)
+            summary,
+            max_wait_releases=sum(e.max_wait_releases for e in self.engines),
+            retries_answered=sum(len(e.retried) for e in self.engines),
         )
         return dataclasses.replace(summary, unopened=tuple(self.unopened()))
 

@@ -233,9 +233,9 @@ class ReplayApp:
         service.journal(conn.label, "c2s", packet)  # subclasses (the pytest plugin) keep more
         if service.verbose:
             service.packet_line(conn, Direction.C2S, packet)
-        retries = self._engine.retries
+        retries = len(self._engine.retried)
         self._apply(self._engine.on_client_packet(packet, self._now()))
-        if self._engine.retries != retries:  # a retry the recording lacks (retries.py)
+        if len(self._engine.retried) != retries:  # a retry the recording lacks (retries.py)
             service.note(self._engine.notes[-1], conn=conn.label)
         service.wake_waiters()
 

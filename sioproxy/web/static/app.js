@@ -14,7 +14,7 @@
   let dropped = 0, evicted = 0, live = false, state = "";
   const bySeq = new Map(); // "file:seq" -> row
   const answeredBy = new Map(); // "file:seq" of a request -> seq of its ack
-  const replayMarks = new Map(); // "file:seq" -> played|waiting|unplayed
+  const replayMarks = new Map(); // "file:seq" -> played|waiting|unplayed|retried
   let misses = [];
   let pictures = [];
 
