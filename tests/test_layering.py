@@ -93,6 +93,7 @@ PURE_MODULES = [
     "sioproxy.locust.user",
     "sioproxy.locust.locustfile",
     "sioproxy.cli.locust_cmd",
+    "sioproxy.cli.playback_opts",
 ]
 
 
