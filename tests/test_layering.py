@@ -62,6 +62,7 @@ PURE_MODULES = [
     "sioproxy.testing.paths",
     "sioproxy.testing.settings",
     "sioproxy.replay_client",
+    "sioproxy.replay_client.driver",
     # contracts (docs/contracts.md)
     "sioproxy.contracts",
     "sioproxy.contracts.infer",
