@@ -28,11 +28,15 @@ PURE_MODULES = [
     "sioproxy.recording",
     "sioproxy.recording.script",
     "sioproxy.recording.matching",
+    "sioproxy.recording.causes",
+    "sioproxy.recording.app_view",
+    "sioproxy.recording.cause_model",
     "sioproxy.ops.logfmt",
     "sioproxy.textsafe",
     "sioproxy.proxy",
     "sioproxy.proxy.live",
     "sioproxy.proxy.live_rewrite",
+    "sioproxy.proxy.upgrade_refusal",
     "sioproxy.proxy.rewrite",
     "sioproxy.standin",
     "sioproxy.ops",
@@ -62,6 +66,7 @@ PURE_MODULES = [
     "sioproxy.testing.paths",
     "sioproxy.testing.settings",
     "sioproxy.replay_client",
+    "sioproxy.replay_client.driver",
     # contracts (docs/contracts.md)
     "sioproxy.contracts",
     "sioproxy.contracts.infer",
@@ -93,6 +98,7 @@ PURE_MODULES = [
     "sioproxy.locust.user",
     "sioproxy.locust.locustfile",
     "sioproxy.cli.locust_cmd",
+    "sioproxy.cli.playback_opts",
 ]
 
 

@@ -20,11 +20,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sioproxy import limits
 from sioproxy.cli.argparsing import ArgumentParser
+from sioproxy.cli.playback_opts import add_playback_options
 from sioproxy.errors import SioProxyError
-from sioproxy.ops.config import bounded_float
-from sioproxy.recording.causes import DEFAULT_MAX_WAIT
 from sioproxy.textsafe import escape_controls
 
 EXIT_USAGE = 2
@@ -55,79 +53,10 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 def _add_options(parser: argparse.ArgumentParser) -> None:
-    seconds = bounded_float(0.0, limits.MAX_TIMEOUT_SECONDS)
     parser.add_argument("--target", metavar="URL", help="the live server (required)")
-    parser.add_argument(
-        "--conn",
-        action="append",
-        default=[],
-        metavar="LABEL",
-        help="play only this recorded connection (repeatable; default: all)",
+    add_playback_options(
+        parser, timed=True, released="an 'order' failure", env_read_by=" in each Locust process"
     )
-    parser.add_argument(
-        "--transport",
-        default=None,
-        help="websocket, polling or upgrade (0.9: websocket, xhr-polling); default: as recorded",
-    )
-    parser.add_argument("--path", default=None, help="Socket.IO path (default: as recorded)")
-    parser.add_argument(
-        "--timeout",
-        type=seconds,
-        default=5.0,
-        metavar="SECONDS",
-        help="how long to wait for an expected server packet",
-    )
-    parser.add_argument(
-        "--max-wait",
-        type=seconds,
-        default=DEFAULT_MAX_WAIT,
-        metavar="SECONDS",
-        help="with several recorded connections, how long a packet waits for the others "
-        "to play what was recorded before it (then it goes: an 'order' failure)",
-    )
-    parser.add_argument(
-        "--connect-timeout",
-        type=seconds,
-        default=10.0,
-        metavar="SECONDS",
-        help="give up a connection that does not open",
-    )
-    parser.add_argument(
-        "--speed",
-        type=bounded_float(0.0, limits.MAX_SPEED),
-        default=None,
-        metavar="S",
-        help="timed playback: recorded gaps divided by S (default: reactive)",
-    )
-    parser.add_argument(
-        "--max-gap",
-        type=seconds,
-        default=None,
-        metavar="SECONDS",
-        help="timed playback: cap every gap (implies --speed 1 unless given)",
-    )
-    parser.add_argument(
-        "--capture",
-        action="append",
-        default=[],
-        metavar="NAME=EVENT:JSONPOINTER",
-        help="carry a live server value into later client packets (repeatable)",
-    )
-    parser.add_argument(
-        "--ignore",
-        action="append",
-        default=[],
-        metavar="JSONPOINTER",
-        help="leave this part of every server packet out of the comparison (repeatable)",
-    )
-    parser.add_argument(
-        "--secret",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="fill [REDACTED:NAME]; NAME=env:VAR reads $VAR in each Locust process",
-    )
-    parser.add_argument("--secrets-file", metavar="FILE", help="NAME=VALUE lines")
 
 
 def _merged(args: argparse.Namespace) -> tuple[argparse.Namespace, list[str]]:

@@ -2,7 +2,7 @@
 
 Layer: edge (argument parsing only; no twisted). ``proxy``, ``record`` and
 ``import`` take the policy options (docs/recording-format.md "Redaction");
-``replay-client``, ``diff`` take ``--secret``/``--secrets-file``
+``replay-client``, ``diff`` and ``locust`` take ``--secret``/``--secrets-file``
 (docs/replay-client.md "Secrets").
 """
 
@@ -71,7 +71,8 @@ def policy_from(args: argparse.Namespace) -> RedactionPolicy:
     )
 
 
-def add_secret_options(parser: argparse.ArgumentParser) -> None:
+def add_secret_options(parser: argparse.ArgumentParser, *, env_read_by: str = "") -> None:
+    """``--secret`` and ``--secrets-file``; ``env_read_by`` tells who reads ``env:VAR``."""
     group = parser.add_argument_group("secrets filled into [REDACTED:NAME] placeholders")
     group.add_argument(
         "--secret",
@@ -79,7 +80,7 @@ def add_secret_options(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="NAME=VALUE",
         help=(
-            "value of the placeholder [REDACTED:NAME]; NAME=env:VAR reads $VAR;"
+            f"value of the placeholder [REDACTED:NAME]; NAME=env:VAR reads $VAR{env_read_by};"
             " CONN:NAME=VALUE fills recorded connection CONN only (repeatable)"
         ),
     )

@@ -19,11 +19,10 @@ from typing import Any
 from sioproxy import limits
 from sioproxy.cli.argparsing import ArgumentParser, subcommands
 from sioproxy.cli.parser_opt import add_parser_option, parser_from_args
+from sioproxy.cli.playback_opts import add_playback_options
 from sioproxy.cli.reactor_run import ExitStatus, react_with_status
-from sioproxy.cli.redact_opts import add_secret_options
 from sioproxy.errors import SioProxyError
-from sioproxy.ops.config import bounded_float, bounded_int
-from sioproxy.recording.causes import DEFAULT_MAX_WAIT
+from sioproxy.ops.config import bounded_int
 from sioproxy.textsafe import escape_controls
 
 EXIT_USAGE = 2
@@ -33,21 +32,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     replay = sub.add_parser(
         "replay-client", help="play a recording's client side against a live server"
     )
-    _add_common(replay)
-    replay.add_argument(
-        "--speed",
-        type=bounded_float(0.0, limits.MAX_SPEED),
-        default=None,
-        metavar="S",
-        help="timed playback: recorded client gaps divided by S (0 = no gaps)",
-    )
-    replay.add_argument(
-        "--max-gap",
-        type=bounded_float(0.0, limits.MAX_TIMEOUT_SECONDS),
-        default=None,
-        metavar="SECONDS",
-        help="timed playback: cap every gap (implies --speed 1 unless given)",
-    )
+    _add_common(replay, timed=True)
     replay.add_argument(
         "--clients",
         type=bounded_int(1, limits.MAX_CLIENTS),
@@ -62,50 +47,17 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     replay.set_defaults(handler=run_replay_client, report_only=False)
     diff = sub.add_parser("diff", help="report-only replay-client for CI: drift report, exit 0/1/2")
-    _add_common(diff)
+    _add_common(diff, timed=False)
     diff.set_defaults(handler=run_replay_client, report_only=True)
 
 
-def _add_common(parser: argparse.ArgumentParser) -> None:
+def _add_common(parser: argparse.ArgumentParser, *, timed: bool) -> None:
     add_parser_option(parser)
     parser.add_argument("file", metavar="FILE", help="recording (JSON Lines)")
     parser.add_argument(
         "--target", required=True, help="the live server, http(s)://host:port[/prefix]"
     )
-    parser.add_argument(
-        "--transport",
-        default=None,
-        help="websocket, polling or upgrade (0.9: websocket, xhr-polling); default: as recorded",
-    )
-    parser.add_argument("--path", default=None, help="Socket.IO path (default: as recorded)")
-    parser.add_argument(
-        "--timeout",
-        type=bounded_float(0.0, limits.MAX_TIMEOUT_SECONDS),
-        default=5.0,
-        metavar="SECONDS",
-        help="how long to wait for an expected server packet",
-    )
-    parser.add_argument(
-        "--max-wait",
-        type=bounded_float(0.0, limits.MAX_TIMEOUT_SECONDS),
-        default=DEFAULT_MAX_WAIT,
-        metavar="SECONDS",
-        help="with several recorded connections, how long a packet waits for the others "
-        "to play what was recorded before it (then it goes, counted in the report)",
-    )
-    parser.add_argument(
-        "--connect-timeout",
-        type=bounded_float(0.0, limits.MAX_TIMEOUT_SECONDS),
-        default=10.0,
-        metavar="SECONDS",
-    )
-    parser.add_argument(
-        "--ignore",
-        action="append",
-        default=[],
-        metavar="JSONPOINTER",
-        help="leave this part of every server packet out of the comparison (repeatable)",
-    )
+    add_playback_options(parser, timed=timed, released="counted in the report")
     parser.add_argument(
         "--ignore-event",
         action="append",
@@ -115,26 +67,11 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "of the client's NAME requests (repeatable)",
     )
     parser.add_argument(
-        "--capture",
-        action="append",
-        default=[],
-        metavar="NAME=EVENT:JSONPOINTER",
-        help="carry a live server value into later client packets (repeatable)",
-    )
-    parser.add_argument(
-        "--conn",
-        action="append",
-        default=[],
-        metavar="LABEL",
-        help="replay only this recorded connection (repeatable; default: all)",
-    )
-    parser.add_argument(
         "--report", default=None, metavar="FILE", help="also write the report as JSON"
     )
     parser.add_argument(
         "--quiet", "-q", action="store_true", help="print only connections with drift"
     )
-    add_secret_options(parser)
 
 
 def _options(args: argparse.Namespace) -> Any:

@@ -11,13 +11,12 @@ import argparse
 import sys
 from typing import Any
 
-from sioproxy import limits
 from sioproxy.cli import web_cmds
 from sioproxy.cli.loading import load_recording
 from sioproxy.cli.parser_opt import add_parser_option, parser_from_args
+from sioproxy.cli.playback_opts import SPEED, add_seconds
 from sioproxy.cli.proxy_cmd import add_edge_options, edge_limits
 from sioproxy.cli.reactor_run import EXIT_USAGE, ExitStatus, react_with_status
-from sioproxy.ops.config import bounded_float
 from sioproxy.ops.logfmt import LOG_FORMATS, PacketLog
 from sioproxy.recording import Redactor
 from sioproxy.recording.matching import MATCH_MODES
@@ -35,17 +34,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     add_matching_options(replay)
     replay.add_argument(
         "--speed",
-        type=bounded_float(0.0, limits.MAX_SPEED),
+        type=SPEED,
         default=1.0,
         help="time scale; 0 = no waiting",
     )
-    replay.add_argument(
-        "--max-gap",
-        type=bounded_float(0.0, limits.MAX_TIMEOUT_SECONDS),
-        default=None,
-        metavar="SECONDS",
-        help="cap idle gaps between recorded packets",
-    )
+    add_seconds(replay, "--max-gap", None, "cap idle gaps between recorded packets")
     replay.add_argument(
         "--assign",
         default="auto",
@@ -54,20 +47,18 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         " CONNECT is most alike; order: in the order they opened; auth:/POINTER or"
         " query:NAME: the one with the same auth value or handshake query parameter)",
     )
-    replay.add_argument(
+    add_seconds(
+        replay,
         "--cause-window",
-        type=bounded_float(0.0, limits.MAX_TIMEOUT_SECONDS),
-        default=1.0,
-        metavar="SECONDS",
-        help="how long after another connection's client packet a server packet counts"
+        1.0,
+        "how long after another connection's client packet a server packet counts"
         " as caused by it (default 1)",
     )
-    replay.add_argument(
+    add_seconds(
+        replay,
         "--max-wait",
-        type=bounded_float(0.0, limits.MAX_TIMEOUT_SECONDS),
-        default=5.0,
-        metavar="SECONDS",
-        help="longest wait for another connection's cause before sending anyway (default 5)",
+        5.0,
+        "longest wait for another connection's cause before sending anyway (default 5)",
     )
     replay.add_argument(
         "--loop", action="store_true", help="serve the recording again to every new connection"

@@ -1,9 +1,10 @@
 """Run one recorded connection under gevent: the replay client's sans-IO core, a second loop.
 
 Layer: transport for Locust workers (imports gevent, urllib3 and
-websocket-client; never twisted). It carries out the effects of a client
-session (``sioproxy.replay_client``) the way ``sioproxy.replay_client.edge.client``
-does under Twisted: ``HttpCall`` through a urllib3 pool, ``WsConnect``/``WsSend``
+websocket-client; never twisted). It supplies the primitives with which the
+pure ``sioproxy.replay_client.driver`` carries out a client session's effects,
+the same dispatch ``sioproxy.replay_client.edge.connection`` runs under
+Twisted: ``HttpCall`` through a urllib3 pool, ``WsConnect``/``WsSend``
 through websocket-client, ``Arm``/``Disarm`` as gevent timers. Both libraries
 speak plain blocking sockets, which gevent's monkey-patching (done by
 ``import locust``) turns cooperative; both are what Locust's own users and
@@ -27,28 +28,11 @@ import urllib3
 import websocket
 from gevent.queue import Queue
 
-from sioproxy.codec.legacy import LegacyPacket
 from sioproxy.codec.packets import Packet
 from sioproxy.net.upstream import Upstream
-from sioproxy.replay_client import (
-    Arm,
-    ClientEffect,
-    ClientReplayer,
-    Closed,
-    Connected,
-    ConnectionResult,
-    Disarm,
-    DriftItem,
-    Finish,
-    HttpCall,
-    LegacyClientSession,
-    Received,
-    SendPacket,
-    WsConnect,
-    WsDisconnect,
-)
-from sioproxy.replay_client.plan import ClientSession, ConnectionPlan
-from sioproxy.session.effects import WsSend
+from sioproxy.replay_client import ClientReplayer, ConnectionResult, DriftItem, HttpCall, WsConnect
+from sioproxy.replay_client.driver import ConnectionDriver
+from sioproxy.replay_client.plan import ConnectionPlan
 
 __all__ = ["ConnectionObserver", "GeventConnection"]
 
@@ -70,7 +54,7 @@ class ConnectionObserver(Protocol):
     def drifted(self, drift: list[DriftItem]) -> None: ...
 
 
-class GeventConnection:
+class GeventConnection(ConnectionDriver):
     """One live connection: a client session, its replayer, its sockets and timers."""
 
     def __init__(
@@ -84,16 +68,10 @@ class GeventConnection:
         pool: urllib3.PoolManager | None = None,
         on_progress: Callable[[], None] | None = None,
     ) -> None:
+        super().__init__(plan, replayer, connect_timeout)
         self.target = target
-        self.plan = plan
-        self.replayer = replayer
         self.observer = observer
-        self.session: ClientSession = plan.session()
-        self.connected = False
-        self._connect_timeout = connect_timeout
         self._inbox: Queue[Callable[[], None]] = Queue()
-        self._timers: dict[str, tuple[gevent.Greenlet[Any, Any], int]] = {}
-        self._timer_count = 0
         self._helpers: list[gevent.Greenlet[Any, Any]] = []
         self._ws: Any = None
         self._started = 0.0
@@ -106,10 +84,8 @@ class GeventConnection:
     def run(self) -> ConnectionResult:
         """Play the connection to its end (blocks this greenlet) and return its result."""
         self._started = time.monotonic()
-        self._arm("_connect", self._connect_timeout)
-        self.session.start()
         try:
-            self._pump()
+            self._begin()
             self._on_progress()
             while self.session.ended is None:
                 self._inbox.get()()
@@ -131,68 +107,21 @@ class GeventConnection:
 
         Any greenlet may call it; the replayer is asked in this connection's own.
         """
-        self._inbox.put(self._poked)
+        self._inbox.put(self._replay_on)
 
-    def _poked(self) -> None:
-        if self.connected and self.replayer.finished is None and self.session.ended is None:
-            self._act(self.replayer.on_timer(time.monotonic()))
+    # -- what the driver hears --------------------------------------------------------------
 
-    # -- effects --------------------------------------------------------------------------
+    def _on_connected(self, transport: str, now: float) -> None:
+        self.observer.connected(self.plan.conn, transport, now - self._started)
 
-    def _pump(self) -> None:
-        while effects := self.session.take_effects():
-            for effect in effects:
-                self._apply(effect)
+    def _on_received(self, packet: Packet, now: float) -> None:
+        self.observer.received(packet, now, self._new_drift())
 
-    def _apply(self, effect: ClientEffect) -> None:
-        if isinstance(effect, HttpCall):
-            self._spawn(self._http, effect)
-        elif isinstance(effect, WsConnect):
-            self._spawn(self._ws_run, effect)
-        elif isinstance(effect, WsSend):
-            self._ws_send(effect.data)
-        elif isinstance(effect, WsDisconnect):
-            self._ws_close()
-        elif isinstance(effect, Arm):
-            self._arm(effect.name, effect.delay)
-        elif isinstance(effect, Disarm):
-            self._disarm(effect.name)
-        elif isinstance(effect, Connected):
-            self.connected = True
-            self._disarm("_connect")
-            now = time.monotonic()
-            self.observer.connected(self.plan.conn, effect.transport, now - self._started)
-            self._act(self.replayer.start(now))
-        elif isinstance(effect, Received):
-            now = time.monotonic()
-            actions = self.replayer.on_packet(effect.packet, now)
-            self.observer.received(effect.packet, now, self._new_drift())
-            self._act(actions)
-        elif isinstance(effect, Closed):
-            self._timers_off()
-        # Upgraded: the session switched transport by itself; nothing to carry out.
+    def _on_sent(self, packet: Packet, now: float) -> None:
+        self.observer.sent(packet, now)
 
-    def _act(self, actions: list[SendPacket | Finish]) -> None:
-        for action in actions:
-            if isinstance(action, SendPacket):
-                self.observer.sent(action.packet, time.monotonic())
-                self._send(action.packet)
-            else:
-                self.session.close()
+    def _on_acted(self) -> None:
         self._report_drift()
-        self._disarm("_replay")
-        wakeup = self.replayer.next_wakeup()
-        if wakeup is not None and self.session.ended is None:
-            self._arm("_replay", max(0.0, wakeup - time.monotonic()))
-
-    def _send(self, packet: Packet) -> None:
-        session = self.session
-        if isinstance(session, LegacyClientSession):
-            assert isinstance(packet, LegacyPacket)
-            session.send(packet)
-        else:
-            assert not isinstance(packet, LegacyPacket)
-            session.send(packet)
 
     def _new_drift(self) -> list[DriftItem]:
         fresh = self.replayer.drift[self._drift_seen :]
@@ -206,37 +135,18 @@ class GeventConnection:
 
     # -- helpers and timers ---------------------------------------------------------------
 
+    def _now(self) -> float:
+        return time.monotonic()
+
     def _spawn(self, run: Callable[..., None], *args: Any) -> None:
         self._helpers = [g for g in self._helpers if not g.dead]
         self._helpers.append(gevent.spawn(run, *args))
 
-    def _arm(self, name: str, delay: float) -> None:
-        self._disarm(name)
-        self._timer_count += 1
-        token = self._timer_count  # a call queued by an older arming of ``name`` is stale
-        fire = gevent.spawn_later(delay, self._inbox.put, lambda: self._fired(name, token))
-        self._timers[name] = (fire, token)
+    def _start_timer(self, delay: float, fire: Callable[[], None]) -> Any:
+        return gevent.spawn_later(delay, self._inbox.put, fire)
 
-    def _disarm(self, name: str) -> None:
-        timer = self._timers.pop(name, None)
-        if timer is not None:
-            timer[0].kill(block=False)
-
-    def _timers_off(self) -> None:
-        for name in list(self._timers):
-            self._disarm(name)
-
-    def _fired(self, name: str, token: int) -> None:
-        timer = self._timers.get(name)
-        if timer is None or timer[1] != token:
-            return  # disarmed or armed again after it had queued its call
-        del self._timers[name]
-        if name == "_replay":
-            self._act(self.replayer.on_timer(time.monotonic()))
-        elif name == "_connect":
-            self.session.abort(f"not connected within {self._connect_timeout:g} s")
-        else:
-            self.session.timer_fired(name)
+    def _cancel_timer(self, handle: Any) -> None:
+        handle.kill(block=False)
 
     def _shut(self) -> None:
         self._timers_off()
@@ -250,6 +160,10 @@ class GeventConnection:
     # -- HTTP (polling) -----------------------------------------------------------------------
 
     def _http(self, call: HttpCall) -> None:
+        self._spawn(self._http_run, call)
+
+    def _http_run(self, call: HttpCall) -> None:
+        """Make one request and queue its answer (a helper greenlet)."""
         url = self.target.http_url(call.path, call.query)
         headers = {"content-type": call.content_type or "text/plain"} if call.body else {}
         session = self.session
@@ -276,6 +190,9 @@ class GeventConnection:
         self._inbox.put(deliver)
 
     # -- WebSocket --------------------------------------------------------------------------
+
+    def _ws_connect(self, effect: WsConnect) -> None:
+        self._spawn(self._ws_run, effect)
 
     def _ws_run(self, effect: WsConnect) -> None:
         """Connect, then read until the socket ends (a helper greenlet)."""

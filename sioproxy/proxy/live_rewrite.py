@@ -52,10 +52,10 @@ from sioproxy.proxy.rewrite import (
     ws_units,
 )
 from sioproxy.proxy.rewrite_publish import Publish, Publisher
-from sioproxy.proxy.upgrade_refusal import open_without_ws, refused_legacy_handshake
+from sioproxy.proxy.upgrade_refusal import refused_legacy_handshake, refused_open
 from sioproxy.session import PacketSeen, SessionEvent, SessionTracker
 from sioproxy.session.events import ConnectionClosed, ConnectionOpened, ConnectionUpgraded
-from sioproxy.session.routes import RouteKind, classify
+from sioproxy.session.routes import classify
 from sioproxy.types import Direction, Fate, Generation
 
 __all__ = ["RewriteStage"]
@@ -163,11 +163,8 @@ class RewriteStage:
     def _legacy_handshake(self, req: RequestInfo, body: bytes) -> bytes | None:
         """0.9: leave ``websocket`` out of a refused connection's transports (A.2)."""
         route = classify(req.path, req.query, self._resource_path)
-        if route.kind is not RouteKind.LEGACY_HANDSHAKE:
-            return None
-        return refused_legacy_handshake(
-            route, body, self.tracker.connections.values(), self.pipeline.allow_upgrade, self._note
-        )
+        connections = self.tracker.connections.values()
+        return refused_legacy_handshake(route, body, connections, self.pipeline, self._note)
 
     # ------------------------------------------------------------------ WebSocket
 
@@ -390,12 +387,10 @@ class RewriteStage:
         self, ev: PacketSeen, frames: tuple[WsMessage, ...], units: list[Unit]
     ) -> bool:
         """Engine.IO: a refused connection is told it has no upgrades (B.3, B.8)."""
-        refuse = self.pipeline.rules.upgrade_rules and not self.pipeline.allow_upgrade(ev.conn)
-        packet = open_without_ws(ev.eio.data) if refuse and ev.eio is not None else None
-        if packet is None:
+        item = refused_open(ev, self.pipeline)
+        if item is None:
             units.append(Keep(ev, frames))
             self._published.emit(ev)
             return False
-        note = "websocket upgrade refused by rule"
-        self._out(ev, S2C, 0.0, Pending(packet, ev, note, ev, fate=Fate.REWRITTEN), units)
+        self._out(ev, S2C, 0.0, item, units)
         return True

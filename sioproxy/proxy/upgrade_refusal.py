@@ -4,7 +4,8 @@ Layer: pure. Used by ``sioproxy.proxy.live_rewrite``; never twisted. A rule
 that refuses the WebSocket upgrade takes ``websocket`` out of what the server
 offers: the transports of a 0.9 handshake body (docs/protocol.md#a2, also
 inside a JSONP wrapper) and the ``upgrades`` of an Engine.IO OPEN packet
-(B.3, B.8). Anything that does not decode is left as it was.
+(B.3, B.8). Anything that does not decode is left as it was. Whether a
+connection is refused is the pipeline's ``allow_upgrade``.
 """
 
 from __future__ import annotations
@@ -17,14 +18,19 @@ from sioproxy.codec import legacy_framing
 from sioproxy.codec.engineio import EioPacket, EioType
 from sioproxy.codec.handshake import decode_open, encode_open
 from sioproxy.errors import DecodeError
+from sioproxy.pipeline import Pipeline
+from sioproxy.proxy.pending import Pending
+from sioproxy.session import PacketSeen
 from sioproxy.session.connection import Connection
-from sioproxy.session.routes import Route
+from sioproxy.session.routes import Route, RouteKind
+from sioproxy.types import Fate
 
 __all__ = [
     "legacy_handshake",
     "legacy_handshake_without_ws",
     "open_without_ws",
     "refused_legacy_handshake",
+    "refused_open",
 ]
 
 _WS = "websocket"
@@ -71,15 +77,26 @@ def refused_legacy_handshake(
     route: Route,
     body: bytes,
     connections: Iterable[Connection],
-    allow_upgrade: Callable[[str | None], bool],
+    pipeline: Pipeline,
     note: Callable[[str], None],
 ) -> bytes | None:
     """A 0.9 handshake body without ``websocket`` when its connection is refused, else None."""
+    if route.kind is not RouteKind.LEGACY_HANDSHAKE:
+        return None
     handshake = legacy_handshake(route, body)
     if handshake is None:
         return None
     label = next((c.label for c in reversed(list(connections)) if c.sid == handshake.sid), None)
-    if "websocket" not in handshake.transports or allow_upgrade(label):
+    if "websocket" not in handshake.transports or pipeline.allow_upgrade(label):
         return None
     note(f"[{label}] websocket left out of the handshake (refuse_upgrade)")
     return legacy_handshake_without_ws(route, handshake)
+
+
+def refused_open(ev: PacketSeen, pipeline: Pipeline) -> Pending | None:
+    """What a refused connection gets for its Engine.IO OPEN packet ``ev``, else None."""
+    refuse = pipeline.rules.upgrade_rules and not pipeline.allow_upgrade(ev.conn)
+    packet = open_without_ws(ev.eio.data) if refuse and ev.eio is not None else None
+    if packet is None:
+        return None
+    return Pending(packet, ev, "websocket upgrade refused by rule", ev, fate=Fate.REWRITTEN)

@@ -29,6 +29,9 @@ namespaces still gets its replies). That latest client packet is kept as
 too while the live client has joined that namespace, so a client doing all
 the recorded client did keeps the recorded order. ``Cause.reason`` says what
 was chosen and why, for ``sioproxy show --causes`` and ``replay --verbose``.
+
+What a packet is to the inference is ``app_view.py``'s; the ``Cause`` type and
+its text are ``cause_model.py``'s, imported from here too.
 """
 
 from __future__ import annotations
@@ -38,12 +41,23 @@ import math
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any
 
+from sioproxy.recording.app_view import AppView, app_view
+from sioproxy.recording.cause_model import Cause, CauseKind, Dependency, describe_cause, ns_name
 from sioproxy.recording.delivery import as_seen_by
 from sioproxy.recording.model import OpenEvent, PacketEntry, Recording
-from sioproxy.types import Direction, Generation, Side
+from sioproxy.types import Direction, Side
+
+__all__ = [
+    "BURST_GAP",
+    "DEFAULT_MAX_WAIT",
+    "DEFAULT_WINDOW",
+    "Cause",
+    "CauseKind",
+    "Dependency",
+    "describe_cause",
+    "infer_causes",
+]
 
 #: Default ``--cause-window``: how long after another connection's client
 #: packet a server packet still counts as caused by it.
@@ -54,102 +68,6 @@ DEFAULT_MAX_WAIT = 5.0
 # One server handler's writes to a connection are recorded this close together
 # (50 ms leaves room for a loaded proxy; a human's next action is slower).
 BURST_GAP = 0.05
-
-_LEGACY_TRANSPORT = frozenset({"heartbeat", "noop"})
-_LEGACY_REQUESTS = frozenset({"message", "json", "event"})
-_SIO_REQUESTS = frozenset({"event", "binary_event"})
-_SIO_ACKS = frozenset({"ack", "binary_ack"})
-_SIO_CONNECT_ANSWERS = frozenset({"connect", "connect_error", "error"})
-
-
-class CauseKind(StrEnum):
-    CONNECT = "connect"
-    ACK = "ack"
-    REPLY = "reply"
-    CROSS = "cross"
-    PUSH = "push"
-
-
-@dataclass(frozen=True, slots=True)
-class Dependency:
-    """A recorded client packet (``seq`` on connection ``conn``) that must play first."""
-
-    conn: str
-    seq: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Cause:
-    """Why the server packet ``seq`` on ``conn`` was sent.
-
-    ``after`` lists the client packets it waits for, its own connection's
-    first; empty for a push. ``reason`` says it in words.
-    """
-
-    conn: str
-    seq: int
-    kind: CauseKind
-    after: tuple[Dependency, ...] = ()
-    reason: str = ""
-    also: int | None = None
-    gate: int | None = None
-
-    def cross(self) -> tuple[Dependency, ...]:
-        """The dependencies on other connections' packets."""
-        return tuple(d for d in self.after if d.conn != self.conn)
-
-
-@dataclass(frozen=True, slots=True)
-class _App:
-    """The parts of an application packet the inference looks at."""
-
-    kind: str  # "connect", "connect_answer", "ack", "request", "other"
-    nsp: str
-    id: int | None  # the request's ack id, or the id an ack answers
-
-
-def app_view(packet: Mapping[str, Any] | None, generation: Generation) -> _App | None:
-    """The packet's kind, namespace and id; None for a transport-level packet."""
-    if packet is None:
-        return None
-    if generation is Generation.LEGACY:
-        return _legacy_view(packet)
-    sio = packet.get("sio")
-    if packet.get("eio") != "message" or not isinstance(sio, Mapping):
-        return None
-    ptype, nsp, pid = sio.get("type"), _strip_query(sio.get("nsp", "/")), sio.get("id")
-    pid = pid if type(pid) is int else None
-    if ptype in _SIO_ACKS:
-        return _App("ack", nsp, pid)
-    if ptype in _SIO_REQUESTS and pid is not None:
-        return _App("request", nsp, pid)
-    if ptype in _SIO_CONNECT_ANSWERS:
-        return _App("connect", nsp, None)
-    return _App("other", nsp, None)
-
-
-def _legacy_view(packet: Mapping[str, Any]) -> _App | None:
-    ptype, nsp = packet.get("type"), _strip_query(packet.get("endpoint", ""))
-    if ptype in _LEGACY_TRANSPORT or (ptype == "connect" and nsp == ""):
-        return None  # heartbeats and the session's own ``1::``: generated live
-    if ptype == "connect":
-        return _App("connect", nsp, None)
-    if ptype == "ack":
-        ack_id = packet.get("ackId")
-        return _App("ack", nsp, ack_id if type(ack_id) is int else None)
-    pid = packet.get("id")
-    if ptype in _LEGACY_REQUESTS and type(pid) is int:
-        return _App("request", nsp, pid)
-    return _App("other", nsp, None)
-
-
-def _strip_query(nsp: Any) -> str:
-    text = nsp if isinstance(nsp, str) else ""
-    return text.split("?", 1)[0]
-
-
-def _ns_name(nsp: str) -> str:
-    return repr(nsp) if nsp else "the default endpoint"
 
 
 @dataclass(slots=True)
@@ -187,7 +105,7 @@ def infer_causes(
     seen = _Seen({}, {}, {}, {}, {}, {})
     causes: dict[int, Cause] = {}
     client_seqs: dict[int, str] = {}
-    packets: list[tuple[PacketEntry, _App]] = []
+    packets: list[tuple[PacketEntry, AppView]] = []
     for recorded in recording.packets():
         entry, _ = as_seen_by(recorded, view)
         generation = generations.get(recorded.conn)
@@ -215,11 +133,11 @@ def _with_also(seen: _Seen, cause: Cause) -> Cause:
         return cause
     nsp = seen.last_nsp[cause.conn]
     gate = seen.connects.get((cause.conn, nsp))
-    reason = f"{cause.reason}; also after #{latest} while the client is in {_ns_name(nsp)}"
+    reason = f"{cause.reason}; also after #{latest} while the client is in {ns_name(nsp)}"
     return dataclasses.replace(cause, also=latest, gate=gate, reason=reason)
 
 
-def _note_client(seen: _Seen, entry: PacketEntry, app: _App, window: float) -> None:
+def _note_client(seen: _Seen, entry: PacketEntry, app: AppView, window: float) -> None:
     conn, seq = entry.conn, entry.seq
     seen.last_client[conn] = seq
     seen.last_nsp[conn] = app.nsp
@@ -238,14 +156,14 @@ def _note_client(seen: _Seen, entry: PacketEntry, app: _App, window: float) -> N
 
 
 def _cause_of(
-    seen: _Seen, entry: PacketEntry, app: _App, window: float, client_seqs: Mapping[int, str]
+    seen: _Seen, entry: PacketEntry, app: AppView, window: float, client_seqs: Mapping[int, str]
 ) -> Cause:
     conn, seq, nsp = entry.conn, entry.seq, app.nsp
     if app.kind == "connect":
         request = seen.connects.get((conn, nsp))
         if request is not None:
             return _cause(entry, CauseKind.CONNECT, (request,), f"answers the CONNECT #{request}")
-        return _push(entry, f"a CONNECT for {_ns_name(nsp)} the client never sent")
+        return _push(entry, f"a CONNECT for {ns_name(nsp)} the client never sent")
     if app.kind == "ack":
         request = _ack_request(seen, entry, app, client_seqs)
         if request is not None:
@@ -254,7 +172,7 @@ def _cause_of(
     own = seen.last_in_ns.get((conn, nsp))
     cross = _cross_cause(seen, entry, nsp, window)
     after = [Dependency(conn, own)] if own is not None else []
-    reason = f"follows #{own} in {_ns_name(nsp)}" if own is not None else ""
+    reason = f"follows #{own} in {ns_name(nsp)}" if own is not None else ""
     if cross is not None and own is not None and _continues_burst(seen, entry, own, cross[0]):
         answered = seen.last_server[conn]
         reason += (
@@ -281,12 +199,12 @@ def _cause_of(
         reason = "; ".join(r for r in (reason, cross[1]) if r)
         return Cause(conn=conn, seq=seq, kind=CauseKind.CROSS, after=tuple(after), reason=reason)
     if own is None:
-        return _push(entry, f"no client packet in {_ns_name(nsp)} before it")
+        return _push(entry, f"no client packet in {ns_name(nsp)} before it")
     return Cause(conn=conn, seq=seq, kind=CauseKind.REPLY, after=tuple(after), reason=reason)
 
 
 def _ack_request(
-    seen: _Seen, entry: PacketEntry, app: _App, client_seqs: Mapping[int, str]
+    seen: _Seen, entry: PacketEntry, app: AppView, client_seqs: Mapping[int, str]
 ) -> int | None:
     """The request an ack answers: ``ack_of`` when it is a client packet of this connection."""
     if entry.ack_of is not None and client_seqs.get(entry.ack_of) == entry.conn:
@@ -326,7 +244,7 @@ def _same_burst(seen: _Seen, entry: PacketEntry, dep: Dependency) -> bool:
     return gap <= BURST_GAP and seen.last_server.get(dep.conn, 0) < dep.seq
 
 
-def _acks_of_requests(packets: list[tuple[PacketEntry, _App]]) -> dict[int, int]:
+def _acks_of_requests(packets: list[tuple[PacketEntry, AppView]]) -> dict[int, int]:
     """Client request seq -> the seq of the server's ack: by ``ack_of``, else by id."""
     acked: dict[int, int] = {}
     waiting: dict[tuple[str, str, int], int] = {}
@@ -382,7 +300,7 @@ def _cross_cause(
     seq, conn = candidates[0]
     if seq < seen.last_client.get(entry.conn, 0) and not _has_copy(seen, entry, seq):
         return None  # its own ack came after: rather an answer to that, unless a broadcast
-    reason = f"follows {conn}'s #{seq} in {_ns_name(nsp)} within {window:g} s"
+    reason = f"follows {conn}'s #{seq} in {ns_name(nsp)} within {window:g} s"
     others = sorted({f"{c} #{s}" for s, c in candidates[1:]})
     if others:
         reason += f" (the latest; also after {', '.join(others)})"
@@ -401,16 +319,6 @@ def _push(entry: PacketEntry, why: str) -> Cause:
         kind=CauseKind.PUSH,
         reason=f"push ({why}): timed from the previous server packet",
     )
-
-
-def describe_cause(cause: Cause) -> str:
-    """One short text for ``show --causes``: ``waits for #3, c2 #5: follows ...``."""
-    if not cause.after:
-        return cause.reason
-    deps = ", ".join(
-        f"#{d.seq}" if d.conn == cause.conn else f"{d.conn} #{d.seq}" for d in cause.after
-    )
-    return f"{cause.kind.value}: waits for {deps}: {cause.reason}"
 
 
 def _has_copy(seen: _Seen, entry: PacketEntry, after: int) -> bool:

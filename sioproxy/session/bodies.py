@@ -1,7 +1,8 @@
 """Polling bodies of one connection: unwrapping and decoding them.
 
 Layer: pure (session); split out of ``tracker``, which calls these for every
-HTTP request and response body it sees.
+HTTP request and response body it sees: ``body_packets`` for a session's
+body, ``handshake_in`` for a 0.9 handshake response.
 """
 
 from __future__ import annotations
@@ -12,9 +13,35 @@ from sioproxy.errors import DecodeError
 from sioproxy.session.connection import Connection
 from sioproxy.session.events import PacketSeen, RequestSummary
 from sioproxy.session.routes import Route
-from sioproxy.types import Direction, Generation
+from sioproxy.types import Direction, Generation, TransportName
 
 _LEGACY = Generation.LEGACY
+
+
+def body_packets(
+    conn: Connection, route: Route, direction: Direction, body: bytes, post: bool
+) -> list[PacketSeen]:
+    """The packets of a polling body of ``conn`` (a POST's when ``post``)."""
+    transport = route.transport.value if route.transport else "polling"
+    if conn.generation is Generation.LEGACY:
+        text = body.decode("utf-8", "replace")
+        if route.transport is TransportName.JSONP_POLLING:
+            text = unwrap_legacy_jsonp(text, post)
+        if not text:
+            return []
+        return conn.legacy_body(direction, text, transport)
+    return eio_body(conn, route, direction, body, post=post)
+
+
+def handshake_in(route: Route, body: bytes) -> tuple[legacy_framing.LegacyHandshake, str] | None:
+    """A 0.9 handshake response body's handshake and text (JSONP unwrapped), or None."""
+    text = body.decode("utf-8", "replace")
+    try:
+        if route.jsonp_index is not None:
+            text = legacy_framing.decode_jsonp_response(text)[1]
+        return legacy_framing.decode_handshake(text), text
+    except DecodeError:
+        return None
 
 
 def unwrap_legacy_jsonp(text: str, post: bool) -> str:

@@ -17,10 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sioproxy.codec import legacy_framing
 from sioproxy.codec.parsers import WireParser
-from sioproxy.errors import DecodeError
-from sioproxy.session.bodies import conn_request, eio_body, not_handshaken, unwrap_legacy_jsonp
+from sioproxy.session.bodies import body_packets, conn_request, handshake_in, not_handshaken
 from sioproxy.session.budget import PendingBudget
 from sioproxy.session.connection import Connection
 from sioproxy.session.events import (
@@ -33,7 +31,7 @@ from sioproxy.session.events import (
 )
 from sioproxy.session.routes import Route, RouteKind, classify
 from sioproxy.session.upkeep import MAX_TRACKED_CONNECTIONS, Upkeep
-from sioproxy.types import Direction, Generation, TransportName
+from sioproxy.types import Direction, Generation
 
 Headers = Sequence[tuple[str, str]]
 _LEGACY = Generation.LEGACY  # per message: a module constant is cheaper than the enum lookup
@@ -283,18 +281,10 @@ class SessionTracker:
     def _legacy_handshake(
         self, exchange: _Exchange, status: int, body: bytes
     ) -> list[SessionEvent]:
-        if status != 200:
+        found = handshake_in(exchange.route, body) if status == 200 else None
+        if found is None:
             return []
-        text = body.decode("utf-8", "replace")
-        if exchange.route.jsonp_index is not None:
-            try:
-                text = legacy_framing.decode_jsonp_response(text)[1]
-            except DecodeError:
-                return []
-        try:
-            handshake = legacy_framing.decode_handshake(text)
-        except DecodeError:
-            return []
+        handshake, text = found
         conn = self._new_connection(Generation.LEGACY)
         if conn is None:
             return []
@@ -316,15 +306,7 @@ class SessionTracker:
     def _decode_body(
         self, conn: Connection, route: Route, direction: Direction, body: bytes, *, post: bool
     ) -> list[SessionEvent]:
-        transport = route.transport.value if route.transport else "polling"
-        if conn.generation is Generation.LEGACY:
-            text = body.decode("utf-8", "replace")
-            if route.transport is TransportName.JSONP_POLLING:
-                text = unwrap_legacy_jsonp(text, post)
-            if not text:
-                return []
-            return self._with_close(conn, direction, conn.legacy_body(direction, text, transport))
-        return self._with_close(conn, direction, eio_body(conn, route, direction, body, post=post))
+        return self._with_close(conn, direction, body_packets(conn, route, direction, body, post))
 
     def _with_close(
         self, conn: Connection, direction: Direction, packets: list[PacketSeen]

@@ -12,7 +12,8 @@ import yaml
 
 from tests.contracts.helpers import sioproxy as sioproxy_cli
 from tests.plugin import test_plugin as plugin_tests
-from tests.plugin.test_plugin import RECORDING, DemoServer, install, run, set_upstream
+from tests.plugin.inner import install, run
+from tests.plugin.test_plugin import RECORDING, DemoServer, set_upstream
 
 # The plugin tests' fixtures: the demo server and the chat suite's recording.
 demo_server = plugin_tests.demo_server

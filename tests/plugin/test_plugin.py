@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from sioproxy.recording import read_recording
+from tests.plugin.inner import install, record_once, run
 
 pytest_plugins = ["pytester"]
 
@@ -107,33 +108,10 @@ def set_upstream(pytester: pytest.Pytester, url: str) -> None:
     pytester.makeini(f"[pytest]\nsioproxy_upstream = {url}\n")
 
 
-def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args, timeout=120)
-
-
 @pytest.fixture(scope="module")
 def chat_recording(tmp_path_factory: pytest.TempPathFactory, demo_server: DemoServer) -> bytes:
     """The chat suite's recording, made once (mode once) against the demo server."""
-    where = tmp_path_factory.mktemp("record")
-    (where / "test_chat.py").write_text(CHAT_TEST)
-    (where / "pytest.ini").write_text(f"[pytest]\nsioproxy_upstream = {demo_server.url}\n")
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--sio-record-mode=once"],
-        cwd=where,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return (where / RECORDING).read_bytes()
-
-
-def install(pytester: pytest.Pytester, data: bytes, path: Path = RECORDING) -> Path:
-    target = pytester.path / path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
-    return target
+    return record_once(tmp_path_factory, {"test_chat": CHAT_TEST}, demo_server.url, RECORDING)
 
 
 def c2s_events(path: Path) -> list[object]:
@@ -168,7 +146,7 @@ def test_records_once_then_replays_with_the_server_stopped(
 def test_a_client_that_sends_something_else_fails_with_the_report(
     suite: pytest.Pytester, chat_recording: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    install(suite, chat_recording)
+    install(suite, chat_recording, RECORDING)
     monkeypatch.setenv("CHAT_TEXT", "goodbye")
     result = run(suite)
     result.assert_outcomes(failed=1)
@@ -183,7 +161,7 @@ def test_a_client_that_sends_something_else_fails_with_the_report(
 def test_unplayed_packets_fail_only_when_strict(
     suite: pytest.Pytester, chat_recording: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    install(suite, chat_recording)
+    install(suite, chat_recording, RECORDING)
     monkeypatch.setenv("CHAT_TEXT", "-")  # the client skips the recorded chat line
     run(suite).assert_outcomes(passed=1)
     result = run(suite, "-o", "sioproxy_strict=true")
@@ -206,7 +184,7 @@ def test_rewrite_records_again(
     demo_server: DemoServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    path = install(suite, chat_recording)
+    path = install(suite, chat_recording, RECORDING)
     set_upstream(suite, demo_server.url)
     monkeypatch.setenv("CHAT_TEXT", "second take")
     run(suite, "--sio-record-mode=rewrite").assert_outcomes(passed=1)
@@ -220,7 +198,7 @@ def test_a_failing_test_does_not_overwrite_the_recording(
     demo_server: DemoServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    path = install(suite, chat_recording)
+    path = install(suite, chat_recording, RECORDING)
     set_upstream(suite, demo_server.url)
     monkeypatch.setenv("CHAT_TEXT", "should not be kept")
     monkeypatch.setenv("FAIL_AFTER", "1")
@@ -317,7 +295,7 @@ def test_subprocess_client(sioproxy):
 
 
 def test_in_reactor_and_subprocess_clients(suite: pytest.Pytester, chat_recording: bytes) -> None:
-    install(suite, chat_recording)
+    install(suite, chat_recording, RECORDING)
     install(suite, chat_recording, Path("recordings/test_styles/test_chat.jsonl"))
     suite.makepyfile(test_styles=STYLES)
     run(suite, "test_styles.py").assert_outcomes(passed=2)

@@ -12,14 +12,13 @@ shows the order comes from the causes and not from luck.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.interop.peers import RunningServer, start_server
+from tests.plugin.inner import install, record_once, run
 
 pytest_plugins = ["pytester"]
 
@@ -73,28 +72,12 @@ def chat_server() -> Iterator[RunningServer]:
     server.stop()
 
 
-def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args, timeout=120)
-
-
 @pytest.fixture(scope="module")
 def two_clients_recording(
     tmp_path_factory: pytest.TempPathFactory, chat_server: RunningServer
 ) -> bytes:
     """The suite recorded once (alice first) against the python-socketio chat server."""
-    where = tmp_path_factory.mktemp("record")
-    (where / "test_two.py").write_text(TWO_CLIENTS)
-    (where / "pytest.ini").write_text(f"[pytest]\nsioproxy_upstream = {chat_server.url}\n")
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--sio-record-mode=once"],
-        cwd=where,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return (where / RECORDING).read_bytes()
+    return record_once(tmp_path_factory, {"test_two": TWO_CLIENTS}, chat_server.url, RECORDING)
 
 
 @pytest.fixture
@@ -103,9 +86,7 @@ def suite(
 ) -> pytest.Pytester:
     """The suite with its recording in place, replayed with bob connecting first."""
     pytester.makepyfile(test_two=TWO_CLIENTS)
-    target = pytester.path / RECORDING
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(two_clients_recording)
+    install(pytester, two_clients_recording, RECORDING)
     monkeypatch.setenv("ORDER", "reversed")
     monkeypatch.delenv("CAUSE_WINDOW", raising=False)
     return pytester

@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.plugin.inner import install, record_once, run
 from tests.plugin.test_plugin import (
     CHAT_TEST,
     RECORDING,
     DemoServer,
-    install,
-    run,
     set_upstream,
     start_demo_server,
 )
@@ -46,34 +45,11 @@ def test_add(sioproxy):
 @pytest.fixture(scope="module")
 def chat_recording(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     """The chat suite's recording, made once against the demo server."""
-    import subprocess
-    import sys
-
     server: DemoServer = start_demo_server()
     try:
-        where = tmp_path_factory.mktemp("record")
-        (where / "test_chat.py").write_text(CHAT_TEST)
-        (where / "pytest.ini").write_text(f"[pytest]\nsioproxy_upstream = {server.url}\n")
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "-q",
-                "-p",
-                "no:cacheprovider",
-                "--sio-record-mode=once",
-            ],
-            cwd=where,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        return record_once(tmp_path_factory, {"test_chat": CHAT_TEST}, server.url, RECORDING)
     finally:
         server.stop()
-    assert done.returncode == 0, done.stdout + done.stderr
-    return (where / RECORDING).read_bytes()
 
 
 def _closed_port() -> int:
@@ -104,7 +80,7 @@ def test_hints_use_the_marker_syntax(
     pytester: pytest.Pytester, chat_recording: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytester.makepyfile(test_chat=CHAT_TEST)
-    install(pytester, chat_recording)
+    install(pytester, chat_recording, RECORDING)
     monkeypatch.setenv("CHAT_TEXT", "goodbye")
     result = run(pytester)
     result.assert_outcomes(failed=1)

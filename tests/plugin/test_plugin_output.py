@@ -11,11 +11,11 @@ import re
 
 import pytest
 
+from tests.plugin.inner import install, run
 from tests.plugin.test_plugin import (  # noqa: F401 - fixtures
+    RECORDING,
     chat_recording,
     demo_server,
-    install,
-    run,
     suite,
 )
 
@@ -30,7 +30,7 @@ def test_failure_report_escapes_what_the_client_sent(
     chat_recording: bytes,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    install(suite, chat_recording)
+    install(suite, chat_recording, RECORDING)
     monkeypatch.setenv("CHAT_TEXT", CTRL)
     result = run(suite)
     result.assert_outcomes(failed=1)
@@ -46,7 +46,7 @@ def test_html_report_of_a_replay_miss_is_written_and_named(
     chat_recording: bytes,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    install(suite, chat_recording)
+    install(suite, chat_recording, RECORDING)
     monkeypatch.setenv("CHAT_TEXT", "not what was recorded")
     out = suite.path / "html"
     result = run(suite, f"--sio-html-report={out}")

@@ -1,11 +1,11 @@
 """One live connection of the client replay: a client session, its replayer, sockets, timers.
 
-Layer: transport (imports twisted and autobahn). It carries out the effects of
-the sans-IO client session (``sioproxy.replay_client``): HTTP requests through
-the shared ``twisted.web.client.Agent``, WebSockets through autobahn's client,
-timers through ``reactor.callLater``; and it feeds the replayer the live
-server's packets and the reactor's time. Nothing here decides what to send or
-what counts as drift.
+Layer: transport (imports twisted and autobahn). It supplies the primitives
+with which ``sioproxy.replay_client.driver`` carries out the sans-IO client
+session's effects: HTTP requests through the shared
+``twisted.web.client.Agent``, WebSockets through autobahn's client, timers
+through ``reactor.callLater``, the reactor's time. Nothing here decides what
+to send or what counts as drift.
 """
 
 from __future__ import annotations
@@ -21,28 +21,13 @@ from twisted.internet.ssl import optionsForClientTLS
 from twisted.web.client import readBody
 from twisted.web.http_headers import Headers
 
-from sioproxy.codec.legacy import LegacyPacket
-from sioproxy.codec.socketio import SioPacket
 from sioproxy.net.clients import BytesProducer, LowercaseUpgradeClient
 from sioproxy.net.upstream import Upstream
-from sioproxy.replay_client.actions import Finish, SendPacket
 from sioproxy.replay_client.drift import ConnectionResult
-from sioproxy.replay_client.effects import (
-    Arm,
-    ClientEffect,
-    Closed,
-    Connected,
-    Disarm,
-    HttpCall,
-    Received,
-    Upgraded,
-    WsConnect,
-    WsDisconnect,
-)
-from sioproxy.replay_client.legacy_client import LegacyClientSession
+from sioproxy.replay_client.driver import ConnectionDriver
+from sioproxy.replay_client.effects import HttpCall, WsConnect
 from sioproxy.replay_client.plan import ClientSession, ConnectionPlan
 from sioproxy.replay_client.replayer import ClientReplayer
-from sioproxy.session.effects import WsSend
 
 __all__ = ["ClientConnection"]
 
@@ -67,7 +52,7 @@ class _WsProtocol(LowercaseUpgradeClient):
             self.owner.ws_closed(self, f"code {code} {reason or ''}".strip())
 
 
-class ClientConnection:
+class ClientConnection(ConnectionDriver):
     """One live connection: a client session, its replayer, sockets and timers."""
 
     def __init__(
@@ -80,102 +65,33 @@ class ClientConnection:
         connect_timeout: float,
         on_progress: Callable[[], None] | None = None,
     ) -> None:
+        super().__init__(plan, replayer, connect_timeout)
         self.reactor = reactor
         self.target = target
-        self.plan = plan
-        self.replayer = replayer
-        self.session: ClientSession = plan.session()
         self._agent = agent
-        self._connect_timeout = connect_timeout
-        self._timers: dict[str, Any] = {}
         self._ws: Any = None
-        self._pumping = False
         self._on_progress = on_progress
         self.started = False
-        self.connected = False
         # A TCP connect failed (refused, no route, DNS): nothing listens at the target.
         self.unreachable = False
         self.done: defer.Deferred[ConnectionResult] = defer.Deferred()
 
     def start(self) -> defer.Deferred[ConnectionResult]:
         self.started = True
-        self._arm("_connect", self._connect_timeout)
-        self.session.start()
-        self._pump()
+        self._begin()
         return self.done
-
-    # -- effects ---------------------------------------------------------------------
-
-    def _pump(self) -> None:
-        if self._pumping:
-            return  # the outer loop takes the new effects
-        self._pumping = True
-        try:
-            while effects := self.session.take_effects():
-                for effect in effects:
-                    self._apply(effect)
-        finally:
-            self._pumping = False
-
-    def _apply(self, effect: ClientEffect) -> None:
-        if isinstance(effect, HttpCall):
-            self._http(effect)
-        elif isinstance(effect, WsConnect):
-            self._ws_connect(effect)
-        elif isinstance(effect, WsSend):
-            if self._ws is not None:
-                is_binary = isinstance(effect.data, bytes)
-                data = effect.data if isinstance(effect.data, bytes) else effect.data.encode()
-                self._ws.sendMessage(data, isBinary=is_binary)
-        elif isinstance(effect, WsDisconnect):
-            if self._ws is not None:
-                self._ws.sendClose()
-        elif isinstance(effect, Arm):
-            self._arm(effect.name, effect.delay)
-        elif isinstance(effect, Disarm):
-            self._disarm(effect.name)
-        elif isinstance(effect, Connected):
-            self.connected = True
-            self._disarm("_connect")
-            self._act(self.replayer.start(self.reactor.seconds()))
-        elif isinstance(effect, Received):
-            self._act(self.replayer.on_packet(effect.packet, self.reactor.seconds()))
-        elif isinstance(effect, Closed):
-            self._finish(effect.reason)
-        elif isinstance(effect, Upgraded):
-            pass  # the session switched transport; nothing to do here
-
-    def _act(self, actions: list[SendPacket | Finish]) -> None:
-        for action in actions:
-            if isinstance(action, SendPacket):
-                self._send(action.packet)
-            else:
-                self.session.close()
-        self._disarm("_replay")
-        wakeup = self.replayer.next_wakeup()
-        if wakeup is not None and self.session.ended is None:
-            self._arm("_replay", max(0.0, wakeup - self.reactor.seconds()))
-        if self._on_progress is not None:
-            self._on_progress()
 
     def poke(self) -> None:
         """Another connection played on: this one's next packet may go now."""
-        if self.connected and self.replayer.finished is None:
-            self._act(self.replayer.on_timer(self.reactor.seconds()))
-            self._pump()
+        self._replay_on()
 
-    def _send(self, packet: SioPacket | LegacyPacket) -> None:
-        session = self.session
-        if isinstance(session, LegacyClientSession):
-            assert isinstance(packet, LegacyPacket)
-            session.send(packet)
-        else:
-            assert isinstance(packet, SioPacket)
-            session.send(packet)
+    # -- what the driver hears -----------------------------------------------------------
 
-    def _finish(self, reason: str) -> None:
-        for name in list(self._timers):
-            self._disarm(name)
+    def _on_acted(self) -> None:
+        if self._on_progress is not None:
+            self._on_progress()
+
+    def _on_closed(self, reason: str) -> None:
         self.replayer.on_closed(reason, self.reactor.seconds())
         if self._ws is not None and self._ws.state != LowercaseUpgradeClient.STATE_CLOSED:
             self._ws.sendClose()
@@ -187,24 +103,16 @@ class ClientConnection:
 
     # -- timers -------------------------------------------------------------------------
 
-    def _arm(self, name: str, delay: float) -> None:
-        self._disarm(name)
-        self._timers[name] = self.reactor.callLater(delay, self._fired, name)
+    def _now(self) -> float:
+        seconds: float = self.reactor.seconds()
+        return seconds
 
-    def _disarm(self, name: str) -> None:
-        call = self._timers.pop(name, None)
-        if call is not None and call.active():
-            call.cancel()
+    def _start_timer(self, delay: float, fire: Callable[[], None]) -> Any:
+        return self.reactor.callLater(delay, fire)
 
-    def _fired(self, name: str) -> None:
-        self._timers.pop(name, None)
-        if name == "_replay":
-            self._act(self.replayer.on_timer(self.reactor.seconds()))
-        elif name == "_connect":
-            self.session.abort(f"not connected within {self._connect_timeout:g} s")
-        else:
-            self.session.timer_fired(name)
-        self._pump()
+    def _cancel_timer(self, handle: Any) -> None:
+        if handle.active():
+            handle.cancel()
 
     # -- HTTP -------------------------------------------------------------------------
 
@@ -273,3 +181,13 @@ class ClientConnection:
     def ws_event(self, call: Callable[[ClientSession], None]) -> None:
         call(self.session)
         self._pump()
+
+    def _ws_send(self, data: str | bytes) -> None:
+        if self._ws is not None:
+            is_binary = isinstance(data, bytes)
+            payload = data if isinstance(data, bytes) else data.encode()
+            self._ws.sendMessage(payload, isBinary=is_binary)
+
+    def _ws_close(self) -> None:
+        if self._ws is not None:
+            self._ws.sendClose()

@@ -5,22 +5,23 @@ room ("joined") and asks the client to confirm (a server-initiated ack,
 answered with "confirmed"); say(text) -> broadcasts "said" {from, text} to the
 room, sender included, and acks "ok". "/admin" says "hello-admin" {user} to
 whoever joins it. CHAT_DRIFT=said adds a "!" to every "said" text. Prints
-``listening <port>`` and serves on 127.0.0.1 until SIGTERM, like the other peers.
+``listening <port>`` and serves on 127.0.0.1 until SIGTERM: the serving is
+the python peers' own (tests/peers/python/sio_server.py).
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
-import signal
+import pathlib
 import sys
 from typing import Any
 
-import socketio
-from aiohttp import web
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "python"))
 
-PENDING: set[asyncio.Task[None]] = set()
+import sio_server
+
+PENDING = sio_server.PENDING
 
 
 def chat(sio: Any) -> None:
@@ -62,30 +63,5 @@ def chat(sio: Any) -> None:
     sio.on("connect", admin, namespace="/admin")
 
 
-async def serve(port: int) -> None:
-    sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins="*")
-    chat(sio)
-    app = web.Application()
-    sio.attach(app)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    sys.stdout.write(f"listening {runner.addresses[0][1]}\n")
-    sys.stdout.flush()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await runner.cleanup()
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, default=0)
-    asyncio.run(serve(parser.parse_args().port))
-
-
 if __name__ == "__main__":
-    main()
+    sio_server.main(chat, __doc__)

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import signal
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import socketio
@@ -59,11 +60,17 @@ def register(sio: Any, namespace: str) -> None:
 SERIALIZER = "default"
 
 
-async def serve(port: int) -> None:
+def scenario(sio: Any) -> None:
+    """The interop scenario on every namespace of NAMESPACES."""
+    for namespace in NAMESPACES:
+        register(sio, namespace)  # looked up now: tests/contracts/drift_server.py swaps it
+
+
+async def serve(port: int, setup: Callable[[Any], None]) -> None:
+    """Serve an ``AsyncServer`` that ``setup`` gave its handlers, until SIGTERM or SIGINT."""
     extra = {} if SERIALIZER == "default" else {"serializer": SERIALIZER}
     sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins="*", **extra)
-    for namespace in NAMESPACES:
-        register(sio, namespace)
+    setup(sio)
     app = web.Application()
     sio.attach(app)
     runner = web.AppRunner(app)
@@ -81,10 +88,11 @@ async def serve(port: int) -> None:
     await runner.cleanup()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def main(setup: Callable[[Any], None] = scenario, description: str | None = __doc__) -> None:
+    """``--port N`` (0: any); other peers pass their own ``setup`` and docstring."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--port", type=int, default=0)
-    asyncio.run(serve(parser.parse_args().port))
+    asyncio.run(serve(parser.parse_args().port, setup))
 
 
 if __name__ == "__main__":
