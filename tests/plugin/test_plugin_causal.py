@@ -6,8 +6,9 @@ with alice connecting first, then replayed with the server stopped and bob
 connecting first: bob must hear alice's "hi" only after she said it, because
 his copy of the broadcast waits for her live "say" (docs/replay.md, "Causes").
 With cross-connection causes turned off (``cause_window=0``) the same replay
-sends bob the broadcast as soon as he joined: the inner test fails, which
-shows the order comes from the causes and not from luck.
+sends bob the broadcast as soon as he joined (bob waits 1.5 s before alice
+connects, so that this holds on a loaded machine too): the inner test fails,
+which shows the order comes from the causes and not from luck.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ pytest_plugins = ["pytester"]
 TWO_CLIENTS = """
 import os
 import threading
+import time
 
 import pytest
 import socketio
@@ -49,7 +51,13 @@ def test_two_clients(sioproxy):
     log = []
     heard = {"alice": threading.Event(), "bob": threading.Event()}
     users = ["alice", "bob"] if os.environ.get("ORDER") != "reversed" else ["bob", "alice"]
-    clients = {user: join(sioproxy.url, user, log, heard[user]) for user in users}
+    clients = {}
+    for user in users:
+        clients[user] = join(sioproxy.url, user, log, heard[user])
+        if user == "bob" and users[0] == "bob":
+            # Time for a broadcast copy sent without waiting for its cause to
+            # reach bob before alice connects, even on a loaded machine.
+            time.sleep(1.5)
     try:
         log.append("alice says hi")
         assert clients["alice"].call("say", "hi", timeout=5) == "ok"
