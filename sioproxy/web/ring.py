@@ -6,12 +6,12 @@ The proxy keeps the last ``capacity`` rows (``--web-ring``, default 100,000):
 memory stays bounded however long it runs. Rows are stored as the proxy saw
 them and turned into the page's line (UTF-8 JSON, :mod:`sioproxy.web.lines`)
 only when a page asks (``encode``), so a proxy with no page attached pays one
-``deque.append`` per packet; ``record --web`` appends the recorder's own line. With ``keep_items``
-the item stays next to its JSON (``proxy --web`` makes the page's downloads
-from it); otherwise the JSON is all that is kept once made. Ids start at 1 and
-never repeat; a page that reconnects sends the last id it saw
-(``Last-Event-ID``) and gets what followed, or, if the ring has moved past it,
-everything still held and the number it missed.
+``deque.append`` per packet (``record --web`` appends the recorder's own
+line). With ``keep_items`` the item stays next to its JSON (``proxy --web``
+makes the page's downloads from it); otherwise the JSON is all that is kept
+once made. Ids start at 1 and never repeat; a page that reconnects sends the
+last id it saw (``Last-Event-ID``) and gets what followed, or, if the ring
+has moved past it, everything still held and the number it missed.
 
 A page that reads slower than packets come (or a stalled browser) simply
 falls behind in the ring; when the ring lets rows go before the page read
