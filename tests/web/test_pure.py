@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sioproxy.recording import Redactor, read_recording
-from sioproxy.web.lines import entry_line
+from sioproxy.web.lines import entry_line, page_line
 from sioproxy.web.report import build_report, load_rows
 from sioproxy.web.ring import Ring, same_line
 from sioproxy.web.rows import line_row
@@ -143,3 +143,15 @@ def test_a_packet_note_reaches_its_row(tmp_path: Path) -> None:
     rec.out[-1]["note"] = "spec violation: /1: expected string, got integer 5"
     row = next(r for r in loaded(tmp_path, rec).rows if r["seq"] == seq)
     assert row["note"] == "spec violation: /1: expected string, got integer 5"
+
+
+def test_page_line_escapes_what_the_recorder_left_raw() -> None:
+    # The recorder's lines keep non-ASCII as it is: bidi controls, C1 and DEL included.
+    raw = '{"a":"x\u202e\x7f\x85\u2066\u061c","b":"d\u00e9j\u00e0 \u2019 \u20ac"}\n'.encode()
+    line = page_line(raw)
+    escaped = '{"a":"x\\u202e\\u007f\\u0085\\u2066\\u061c","b":"d\u00e9j\u00e0 \u2019 \u20ac"}'
+    assert line == escaped.encode()
+    assert json.loads(line) == json.loads(raw)  # the same value, escaped
+    clean = '{"b":"d\u00e9j\u00e0 \u2019"}\n'.encode()
+    assert page_line(clean) == clean[:-1]  # nothing to escape: the same bytes
+    assert page_line('["\u061c"]'.encode()) == b'["\\u061c"]'  # one lead byte alone
