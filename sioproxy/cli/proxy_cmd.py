@@ -286,7 +286,7 @@ async def _serve(reactor: Any, args: argparse.Namespace) -> int | None:
         sinks.append(metrics.event)
         metrics.bind_log(sink)
     web = web_cmds.live_web(reactor, args, redactor)  # --web: one more sink, a bounded ring
-    sinks += [web.sink] if web is not None else []
+    sinks += [web.sink] if web is not None and web.sink is not None else []
     try:
         running = await start_proxy(
             reactor,
@@ -317,6 +317,8 @@ async def _serve(reactor: Any, args: argparse.Namespace) -> int | None:
     except RecordingError as exc:  # --out exists, is a directory, a link...
         print(escape_controls(f"sioproxy {args.command}: --out {exc}"), file=sys.stderr)
         return EXIT_USAGE
+    if web is not None and web.tap is not None and running.recorder is not None:
+        running.recorder.tap = web.tap  # record --web: the page gets the lines as written
     print(f"sioproxy listening on {running.url}", flush=True)
     if web is not None and not await web_cmds.start_live_web(reactor, args, web, log.announce):
         await running.stop()

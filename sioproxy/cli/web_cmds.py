@@ -170,26 +170,35 @@ def _read_report(path: str) -> dict[str, Any] | None:
 
 
 def live_web(reactor: Any, args: argparse.Namespace, redactor: Any) -> Any:
-    """The hub of ``--web`` with its sink (``hub.sink``), or None without ``--web``."""
+    """The hub of ``--web``, or None without it.
+
+    ``proxy --web``: ``hub.sink`` is one more observer sink. ``record --web``:
+    ``hub.sink`` is None and ``hub.tap`` goes to the recorder (``LiveRecorder.tap``),
+    which hands it each line it writes.
+    """
     if not getattr(args, "web", None):
         return None
-    from sioproxy.web.live import LiveRows
+    from sioproxy.web.live import LiveRows, RecordedLines
     from sioproxy.web.server import WebHub
 
     out = getattr(args, "out", None) if getattr(args, "record", False) else None
     # Downloads: record reads its own file again (all of it, as written); proxy keeps the
     # ring's events to make entries of them.
-    rows = LiveRows(
-        redactor, args.web_ring, upstream=getattr(args, "upstream", None), keep_items=out is None
-    )
-    hub = WebHub(reactor, rows.ring)
-    hub.sink = rows.sink
     if out is None:
+        rows = LiveRows(
+            redactor, args.web_ring, upstream=getattr(args, "upstream", None), keep_items=True
+        )
+        hub = WebHub(reactor, rows.ring)
+        hub.sink = rows.sink
         hub.recordings = lambda: [rows.recording()]
-    else:
-        from sioproxy.recording import read_recording
+        return hub
+    from sioproxy.recording import read_recording
 
-        hub.recordings = lambda: [read_recording(out)]
+    lines = RecordedLines(redactor, args.web_ring)
+    hub = WebHub(reactor, lines.ring)
+    hub.sink = None
+    hub.tap = lines.tap
+    hub.recordings = lambda: [read_recording(out)]
     return hub
 
 
@@ -211,10 +220,10 @@ async def start_replay_web(
     from sioproxy.recording import Redactor
     from sioproxy.web.replay_marks import ReplayMarks
     from sioproxy.web.report import recording_rows
-    from sioproxy.web.ring import Ring
+    from sioproxy.web.ring import Ring, same_line
     from sioproxy.web.server import WebHub, open_web
 
-    hub = WebHub(reactor, Ring(args.web_ring, str), names=[os.path.basename(args.recording)])
+    hub = WebHub(reactor, Ring(args.web_ring, same_line), names=[os.path.basename(args.recording)])
     for line in recording_rows(recording):
         hub.publish(line)
     hub.recordings = lambda: [recording]

@@ -197,6 +197,9 @@ class LiveRecorder:
         self._note = note
         self._reported_failure: str | None = None
         self.entries = 0
+        # Also handed every line written (``record --web``): the line, and True when it
+        # took the hot path (``packet_line``: nothing in it the policy redacts).
+        self.tap: Callable[[bytes, bool], None] | None = None
         # (last seq, highest cN label, t offset) of the sessions already in the file.
         self.resume: tuple[int, int, float] | None = None
 
@@ -255,11 +258,15 @@ class LiveRecorder:
             ):
                 self._write_line(event.seq, line)
                 self.entries += 1
+                if self.tap is not None:
+                    self.tap(line, True)
                 if self._writer.failed != self._reported_failure:
                     self._report_disk_trouble()
                 return
-        self._writer.write(self._redactor.redact_entry(entry_for(event)))
+        line = self._writer.write(self._redactor.redact_entry(entry_for(event)))
         self.entries += 1
+        if self.tap is not None:
+            self.tap(line, False)
         self._report_disk_trouble()
 
     def tick(self, now: float) -> None:

@@ -183,14 +183,16 @@ class RecordingWriter:
         self._seq += 1
         return self._seq
 
-    def write(self, entry: Entry) -> None:
-        """Append one entry. Disk errors are counted, not raised; a bad entry raises."""
+    def write(self, entry: Entry) -> bytes:
+        """Append one entry and return its line. Disk errors are counted, not raised; a
+        bad entry raises."""
         self._check_seq(entry.seq)
         try:
             line = encode_line(entry.to_json())
         except (TypeError, ValueError) as exc:
             raise RecordingError(self.path, None, f"entry seq {entry.seq}: {exc}") from exc
         self.write_line(entry.seq, line, is_open=isinstance(entry, OpenEvent))
+        return line
 
     def write_line(self, seq: int, line: bytes, *, is_open: bool = False) -> None:
         """Append one entry already encoded (``encode_line`` of its ``to_json()``).

@@ -1,4 +1,4 @@
-"""``sioproxy web FILE...``: the rows of recordings that may still be growing.
+"""``sioproxy web FILE...``: the lines of recordings that may still be growing.
 
 Layer: pure (web). Builds on ``sioproxy.inspect.follow.RecordingTail`` (the
 same reader as ``show --follow``); never twisted.
@@ -13,7 +13,7 @@ from typing import Any
 from sioproxy.inspect.follow import RecordingTail
 from sioproxy.recording import Redactor
 from sioproxy.recording.model import Entry
-from sioproxy.web.rows import encode_row, entry_row
+from sioproxy.web.lines import entry_line
 
 
 class FileFollower:
@@ -35,8 +35,8 @@ class FileFollower:
                 count += 1
         return count
 
-    def encode(self, item: tuple[int, Entry]) -> str:
+    def encode(self, item: tuple[int, Entry]) -> bytes:
         index, entry = item
         redactor = self._redactors[index]
         assert redactor is not None
-        return encode_row(entry_row(entry, file=index), redactor.redact_output)
+        return entry_line(entry, redactor.redact_output, file=index)

@@ -1,12 +1,22 @@
-"""``--web`` on proxy and record: the session events of a live proxy as page rows.
+"""``--web`` on proxy and record: the session events of a live proxy as page lines.
 
-Layer: pure (web). Imports ``sioproxy.recording`` and the web rows; never
-twisted. :meth:`LiveRows.sink` is one more observer sink (like the log and
-the metrics): it appends the event to the ring and does nothing else, so the
-relay pays one ``deque.append`` per packet. The row is made only when a page
-reads it, through the same path as the recording: ``entry_for`` (the
-recorder's entry), ``Redactor.redact_entry``, then :func:`encode_row` with
-``redact_output``, so the page shows exactly what the recording holds.
+Layer: pure (web). Imports ``sioproxy.recording`` and the web lines; never
+twisted. The page gets the recording's own lines (:mod:`sioproxy.web.lines`)
+and makes the rows itself (static/rows.js), so:
+
+* ``record --web`` (:class:`RecordedLines`): the recorder hands each line it
+  wrote to :meth:`RecordedLines.tap`, which appends it to the ring. No row is
+  made in Python, nothing encoded twice, and the ring holds bytes only (which
+  the garbage collector never walks).
+* ``proxy --web`` (:class:`LiveRows`): there is no recorder, so the ring holds
+  the events (one ``deque.append`` per packet, :meth:`LiveRows.sink` being one
+  more observer sink like the log) and a page's read makes each line the way
+  the recorder would: ``packet_line`` for a clean text frame, else
+  ``entry_for``, ``Redactor.redact_entry`` and ``encode_line``.
+
+A line that did not take the recorder's hot path is also scanned with
+``Redactor.redact_output`` (as ``show`` does), so the page shows exactly what
+the recording holds (or would hold).
 """
 
 from __future__ import annotations
@@ -16,26 +26,29 @@ import time
 
 from sioproxy.recording import Recording, Redactor
 from sioproxy.recording.header import Header
-from sioproxy.recording.live_recorder import entry_for
+from sioproxy.recording.live_recorder import entry_for, packet_line
 from sioproxy.session.events import PacketSeen, SessionEvent
 from sioproxy.types import Direction
+from sioproxy.web.lines import entry_line, page_line
 from sioproxy.web.ring import Ring
-from sioproxy.web.rows import encode_row, entry_row, packet_row
 
 
-def _plain(event: PacketSeen) -> bool:
-    """What the recorder writes without redaction besides a clean ``raw`` (packet_line)."""
-    return (
-        not event.attachments
-        and event.error is None
-        and event.original is None
-        and event.note is None
-        and event.fate is None
-    )
+class RecordedLines:
+    """The ring of ``record --web``: the lines the recorder wrote."""
+
+    def __init__(self, redactor: Redactor, capacity: int) -> None:
+        self._redact = redactor.redact_output
+        self.ring = Ring(capacity, page_line)
+        self._append = self.ring.append
+
+    def tap(self, line: bytes, plain: bool) -> None:
+        """``LiveRecorder.tap``: a plain line is kept as written (``page_line`` runs when
+        a page reads it); any other is scanned now, as ``show`` does."""
+        self._append(line if plain else page_line(line, self._redact))
 
 
 class LiveRows:
-    """The ring of a live proxy and the sink that fills it."""
+    """The ring of ``proxy --web`` (no recording) and the sink that fills it."""
 
     def __init__(
         self,
@@ -51,22 +64,18 @@ class LiveRows:
         self.ring = Ring(capacity, self.encode, keep_items=keep_items)
         self.sink = self.ring.append
 
-    def encode(self, event: SessionEvent) -> str:
-        # The recorder's own shortcut (LiveRecorder.event, packet_line): a plain text
-        # frame with nothing the policy could redact is written as it is, so its row,
-        # made from the fields the log prints, needs no redaction pass either.
-        # Other clean text frames (a fate, a note) are scanned as the log is;
-        # everything else goes through the recorder's entry.
+    def encode(self, event: SessionEvent) -> bytes:
+        """The line ``LiveRecorder.event`` would write for ``event``, as the page gets it."""
+        redactor = self._redactor
         if (
             type(event) is PacketSeen
             and type(event.raw) is str
-            and self._redactor.raw_is_clean(event.raw, event.direction is Direction.C2S)
+            and redactor.raw_is_clean(event.raw, event.direction is Direction.C2S)
         ):
-            row = packet_row(event, wall0=self._wall0)
-            return encode_row(row, None if _plain(event) else self._redactor.redact_output)
-        entry = self._redactor.redact_entry(entry_for(event))
-        row = entry_row(entry, wall0=self._wall0)
-        return encode_row(row, self._redactor.redact_output)
+            line = packet_line(event)
+            if line is not None:
+                return page_line(line)
+        return entry_line(redactor.redact_entry(entry_for(event)), redactor.redact_output)
 
     def recording(self) -> Recording:
         """What the ring still holds as a recording, its entries as the recorder writes them."""

@@ -4,7 +4,9 @@ Layer: pure (web). Imports the standard library, ``sioproxy.recording`` and
 the other web modules; never twisted. The command module reads the files.
 
 The report is the inspector page with its CSS and JavaScript inlined and the
-data embedded as a JSON script element (``#sio-data``): rows, and the
+data embedded as a JSON script element (``#sio-data``): the recording lines
+the live page receives (:mod:`sioproxy.web.lines`; static/rows.js makes the
+rows of both), and the
 sequence pictures drawn here. It needs no server and nothing from the network,
 so it works as a CI artifact opened from disk. Inside the embedded JSON every
 ``<`` is written ``\\u003c``: no recorded text can close the script element.
@@ -19,30 +21,29 @@ from importlib import resources
 from typing import Any
 
 from sioproxy.recording import Recording, Redactor
-from sioproxy.web.rows import encode_row, entry_row
+from sioproxy.web.lines import entry_line
+from sioproxy.web.rows import line_row
 from sioproxy.web.sequence import session_pictures
 
 
 @dataclass(slots=True)
 class LoadedRows:
-    """The encoded lines (what the page receives) and their decoded rows."""
+    """The page lines (what the page receives) and the rows made of them."""
 
-    lines: list[str] = field(default_factory=list)
+    lines: list[bytes] = field(default_factory=list)
     rows: list[dict[str, Any]] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
 
 
-def recording_rows(recording: Recording, *, file: int = 0) -> Iterable[str]:
-    """Encoded rows of one recording, redacted with its header's policy."""
+def recording_rows(recording: Recording, *, file: int = 0) -> Iterable[bytes]:
+    """The page lines of one recording, redacted with its header's policy."""
     redact = Redactor.from_summary(recording.header.redactions).redact_output
     starts = [s.after_seq for s in recording.sessions]
     session = 1
     for entry in recording.entries:
         while session - 1 < len(starts) and entry.seq > starts[session - 1]:
             session += 1
-        row = entry_row(entry, file=file)
-        row["session"] = session
-        yield encode_row(row, redact)
+        yield entry_line(entry, redact, file=file, session=session)
 
 
 def load_rows(recordings: Sequence[tuple[str, Recording]]) -> LoadedRows:
@@ -51,7 +52,7 @@ def load_rows(recordings: Sequence[tuple[str, Recording]]) -> LoadedRows:
         out.names.append(name)
         for line in recording_rows(recording, file=index):
             out.lines.append(line)
-            out.rows.append(json.loads(line))
+            out.rows.append(line_row(line))
     return out
 
 
@@ -70,8 +71,8 @@ def build_report(
     """The self-contained HTML page of ``loaded``; ``replay``: marks and misses to show."""
     pictures = session_pictures(loaded.rows, names=loaded.names)
     data = (
-        '{"rows":['
-        + ",".join(loaded.lines)
+        '{"lines":['
+        + ",".join(line.decode("utf-8") for line in loaded.lines)
         + '],"names":'
         + json.dumps(loaded.names)
         + ',"pictures":'
@@ -86,10 +87,12 @@ def build_report(
         f"<style>\n{static_text('style.css')}</style>",
     )
     scripts = "".join(
-        f"<script>\n{static_text(name)}</script>\n" for name in ("filter.js", "diff.js", "app.js")
+        f"<script>\n{static_text(name)}</script>\n"
+        for name in ("filter.js", "rows.js", "diff.js", "app.js")
     )
     page = page.replace(
-        '<script src="static/filter.js"></script>\n<script src="static/diff.js"></script>\n'
+        '<script src="static/filter.js"></script>\n<script src="static/rows.js"></script>\n'
+        '<script src="static/diff.js"></script>\n'
         '<script src="static/app.js"></script>\n',
         f'<script type="application/json" id="sio-data">{_embed_json(data)}</script>\n{scripts}',
     )

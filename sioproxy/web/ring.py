@@ -4,13 +4,14 @@ Layer: pure (web). Standard library only; never twisted.
 
 The proxy keeps the last ``capacity`` rows (``--web-ring``, default 100,000):
 memory stays bounded however long it runs. Rows are stored as the proxy saw
-them and turned into page JSON only when a page asks (``encode``), so a proxy
-with no page attached pays one ``deque.append`` per packet. With ``keep_items``
-the item stays next to its JSON (``proxy --web`` makes the page's downloads
-from it); otherwise the JSON is all that is kept once made. Ids start at 1 and
-never repeat; a page that reconnects sends the last id it saw
-(``Last-Event-ID``) and gets what followed, or, if the ring has moved past it,
-everything still held and the number it missed.
+them and turned into the page's line (UTF-8 JSON, :mod:`sioproxy.web.lines`)
+only when a page asks (``encode``), so a proxy with no page attached pays one
+``deque.append`` per packet (``record --web`` appends the recorder's own
+line). With ``keep_items`` the item stays next to its JSON (``proxy --web``
+makes the page's downloads from it); otherwise the JSON is all that is kept
+once made. Ids start at 1 and never repeat; a page that reconnects sends the
+last id it saw (``Last-Event-ID``) and gets what followed, or, if the ring
+has moved past it, everything still held and the number it missed.
 
 A page that reads slower than packets come (or a stalled browser) simply
 falls behind in the ring; when the ring lets rows go before the page read
@@ -28,7 +29,7 @@ DEFAULT_CAPACITY = 100_000
 
 
 class Ring:
-    """The last ``capacity`` items; ``encode`` turns an item into its line of JSON.
+    """The last ``capacity`` items; ``encode`` turns an item into its line of JSON (bytes).
 
     Ids are consecutive, so a slot needs no id of its own: two deques in step
     hold the items and their JSON lines. No object per slot means fewer for
@@ -36,7 +37,7 @@ class Ring:
     """
 
     def __init__(
-        self, capacity: int, encode: Callable[[Any], str], *, keep_items: bool = False
+        self, capacity: int, encode: Callable[[Any], bytes], *, keep_items: bool = False
     ) -> None:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
@@ -44,7 +45,7 @@ class Ring:
         self._encode = encode
         self._keep_items = keep_items
         self._items: deque[Any] = deque(maxlen=capacity)  # None once encoded (unless kept)
-        self._texts: deque[str | None] = deque(maxlen=capacity)
+        self._texts: deque[bytes | None] = deque(maxlen=capacity)
         self.last_id = 0
         self.evicted = 0
         self._listeners: tuple[Callable[[int], None], ...] = ()
@@ -75,7 +76,9 @@ class Ring:
 
         return stop
 
-    def since(self, last_seen: int, limit: int | None = None) -> tuple[list[tuple[int, str]], int]:
+    def since(
+        self, last_seen: int, limit: int | None = None
+    ) -> tuple[list[tuple[int, bytes]], int]:
         """Rows after id ``last_seen`` (at most ``limit``), and how many were lost to the ring."""
         first = self.first_id
         start = max(last_seen + 1, first)
@@ -84,7 +87,7 @@ class Ring:
         end = len(self._items) if limit is None else min(len(self._items), index + limit)
         return [(first + i, self._text(i)) for i in range(max(index, 0), end)], missed
 
-    def get(self, row_id: int) -> str | None:
+    def get(self, row_id: int) -> bytes | None:
         """The JSON line of ``row_id``, or None once the ring has let it go."""
         index = row_id - self.first_id
         if index < 0 or index >= len(self._items):
@@ -95,10 +98,15 @@ class Ring:
         """The items still held, oldest first (None for an encoded one without ``keep_items``)."""
         return list(self._items)
 
-    def _text(self, index: int) -> str:
+    def _text(self, index: int) -> bytes:
         text = self._texts[index]
         if text is None:
             text = self._texts[index] = self._encode(self._items[index])
             if not self._keep_items:
                 self._items[index] = None  # fewer live objects for the garbage collector to walk
         return text
+
+
+def same_line(line: bytes) -> bytes:
+    """The ``encode`` of a ring whose items are page lines already."""
+    return line

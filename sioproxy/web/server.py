@@ -1,9 +1,11 @@
 """The inspector's HTTP server: the page, server-sent events, pictures and /metrics.
 
 Layer: edge (Twisted). Everything it shows comes from the pure parts:
-rows (:mod:`sioproxy.web.rows`) kept in a :class:`~sioproxy.web.ring.Ring`.
+recording lines (:mod:`sioproxy.web.lines`) kept in a
+:class:`~sioproxy.web.ring.Ring`.
 
-``GET /events`` is an ``text/event-stream``: one ``data:`` line per row, its
+``GET /events`` is an ``text/event-stream``: one ``data:`` line per row (the
+recording entry's JSON line; the page makes the row, static/rows.js), its
 ``id:`` the ring id. Each page has a cursor into the ring and is written to
 only while its connection is not pushing back: the stream registers as a
 push producer, and while Twisted has paused it (the socket buffer is full)
@@ -32,6 +34,7 @@ from sioproxy.errors import SioProxyError
 from sioproxy.textsafe import escape_controls
 from sioproxy.web.report import static_text
 from sioproxy.web.ring import Ring
+from sioproxy.web.rows import line_row
 from sioproxy.web.sequence import session_pictures
 
 BATCH = 500  # rows written per reactor turn to one page: the relay keeps its turns short
@@ -42,6 +45,7 @@ STATIC = {
     "style.css": "text/css",
     "app.js": "text/javascript",
     "filter.js": "text/javascript",
+    "rows.js": "text/javascript",
     "diff.js": "text/javascript",
 }
 
@@ -57,7 +61,9 @@ class WebHub:
         self.dropped_total = 0
         self.sent_total = 0
         self.replay: dict[str, Any] = {"marks": {}}
-        self.sink: Callable[[Any], Any] = self.publish  # what --web adds to the observer
+        # What --web adds to the observer (proxy), or to the recorder (record: ``tap``).
+        self.sink: Callable[[Any], Any] | None = self.publish
+        self.tap: Callable[[bytes, bool], None] | None = None
         # What the downloads are made from: the files read again, the ring's entries, ...
         self.recordings: Callable[[], list[Any]] | None = None
         self.diff: Any = None  # a `sioproxy diff --report` file's view (sioproxy.web.diffview)
@@ -101,8 +107,8 @@ class WebHub:
         return "\n".join(lines) + "\n"
 
     def pictures(self) -> list[tuple[str, str]]:
-        rows, _ = self.ring.since(0)
-        return session_pictures([json.loads(text) for _, text in rows], names=self.names)
+        lines, _ = self.ring.since(0)
+        return session_pictures([line_row(line) for _, line in lines], names=self.names)
 
 
 @implementer(IPushProducer)
@@ -144,9 +150,7 @@ class EventStream:
             payload = {"dropped": self.dropped, "evicted": self.hub.ring.evicted}
             self.send_event("dropped", json.dumps(payload))
         if rows:
-            self.request.write(
-                "".join(f"id: {i}\ndata: {text}\n\n" for i, text in rows).encode("utf-8")
-            )
+            self.request.write(b"".join([b"id: %d\ndata: %s\n\n" % row for row in rows]))
             self.cursor = rows[-1][0]
             self.hub.sent_total += len(rows)
         if self.cursor < self.hub.ring.last_id:

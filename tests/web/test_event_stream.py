@@ -38,7 +38,7 @@ def ids(text: str) -> list[int]:
 
 def test_a_stalled_page_gets_nothing_and_its_losses_are_counted() -> None:
     clock = task.Clock()
-    hub = WebHub(clock, Ring(5, lambda n: f'{{"n":{n}}}'))
+    hub = WebHub(clock, Ring(5, lambda n: b'{"n":%d}' % n))
     request = FakeRequest()
     stream = EventStream(hub, request, 0)
     stream.start()
@@ -68,7 +68,7 @@ def test_a_stalled_page_gets_nothing_and_its_losses_are_counted() -> None:
 
 def test_new_rows_go_out_together_once_per_interval() -> None:
     clock = task.Clock()
-    hub = WebHub(clock, Ring(100, str))
+    hub = WebHub(clock, Ring(100, lambda n: b"%d" % n))
     request = FakeRequest()
     EventStream(hub, request, 0).start()
     clock.advance(0)

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from sioproxy.recording import Redactor, read_recording
+from sioproxy.web.lines import entry_line, page_line
 from sioproxy.web.report import build_report, load_rows
-from sioproxy.web.ring import Ring
-from sioproxy.web.rows import encode_row, entry_row
+from sioproxy.web.ring import Ring, same_line
+from sioproxy.web.rows import line_row
 from sioproxy.web.sequence import GAP_SECONDS, MAX_ROWS, sequence_svg
 from tests.web.recgen import Lines, three_clients, write
 
@@ -40,18 +41,18 @@ def test_rows_escape_controls_and_are_redacted(tmp_path: Path) -> None:
     rec.sio("c1", 0.1, "c2s", "event", ["evil\x1b[2J\u202e", {"password": "hunter2-secret"}])
     recording = read_recording(write(tmp_path / "r.jsonl", rec.text()))
     redact = Redactor.from_summary(recording.header.redactions).redact_output
-    line = encode_row(entry_row(recording.entries[1]), redact)
+    line = entry_line(recording.entries[1], redact).decode("utf-8")
     assert "\x1b" not in line
     assert "\u202e" not in line
     assert "\\u001b[2J\\u202e" in line
     assert "hunter2-secret" not in line
     assert "[REDACTED" in line
-    assert json.loads(line)["event"] == "evil\x1b[2J\u202e"  # JSON escapes read back exactly
+    assert line_row(line)["event"] == "evil\x1b[2J\u202e"  # JSON escapes read back exactly
 
 
 def test_ring_keeps_the_last_n_and_counts_what_a_reader_missed() -> None:
     encoded: list[int] = []
-    ring = Ring(3, lambda item: (encoded.append(item), f'{{"n":{item}}}')[1])
+    ring = Ring(3, lambda item: (encoded.append(item), b'{"n":%d}' % item)[1])
     for n in range(5):
         ring.append(n)
     assert encoded == []  # nothing is encoded until a page asks
@@ -61,17 +62,17 @@ def test_ring_keeps_the_last_n_and_counts_what_a_reader_missed() -> None:
     assert ring.evicted == 2
     assert len(ring) == 3
     rows, missed = ring.since(4)
-    assert [text for _, text in rows] == ['{"n":4}']
+    assert [text for _, text in rows] == [b'{"n":4}']
     assert missed == 0
     assert ring.since(5) == ([], 0)
-    assert ring.since(3, limit=1)[0] == [(4, '{"n":3}')]
+    assert ring.since(3, limit=1)[0] == [(4, b'{"n":3}')]
     assert encoded == [2, 3, 4]  # each once
     assert ring.get(1) is None
-    assert ring.get(5) == '{"n":4}'
+    assert ring.get(5) == b'{"n":4}'
 
 
 def test_ring_listeners_hear_every_append() -> None:
-    ring = Ring(2, str)
+    ring = Ring(2, same_line)
     heard: list[int] = []
     stop = ring.listen(heard.append)
     ring.append("a")
@@ -79,7 +80,7 @@ def test_ring_listeners_hear_every_append() -> None:
     ring.append("b")
     assert heard == [1]
     with pytest.raises(ValueError, match="capacity"):
-        Ring(0, str)
+        Ring(0, same_line)
 
 
 def test_sequence_svg_is_xml_with_lanes_arrows_and_a_compressed_gap(tmp_path: Path) -> None:
@@ -125,8 +126,8 @@ def test_report_embeds_data_that_cannot_close_its_script(tmp_path: Path) -> None
     data = re.search(r'<script type="application/json" id="sio-data">(.*?)</script>', page, re.S)
     assert data is not None
     assert "<" not in data.group(1)
-    rows = json.loads(data.group(1))["rows"]
-    assert rows[1]["event"] == "x</script><script>alert(1)</script>"
+    lines = json.loads(data.group(1))["lines"]  # recording entries: rows.js makes the rows
+    assert lines[1]["packet"]["sio"]["data"][0] == "x</script><script>alert(1)</script>"
     assert "static/" not in page  # CSS and JS are inline: the file needs no server
     assert "http://" not in page.replace("http://www.w3.org/2000/svg", "").replace(
         "http://127.0.0.1:3000", ""
@@ -142,3 +143,15 @@ def test_a_packet_note_reaches_its_row(tmp_path: Path) -> None:
     rec.out[-1]["note"] = "spec violation: /1: expected string, got integer 5"
     row = next(r for r in loaded(tmp_path, rec).rows if r["seq"] == seq)
     assert row["note"] == "spec violation: /1: expected string, got integer 5"
+
+
+def test_page_line_escapes_what_the_recorder_left_raw() -> None:
+    # The recorder's lines keep non-ASCII as it is: bidi controls, C1 and DEL included.
+    raw = '{"a":"x\u202e\x7f\x85\u2066\u061c","b":"d\u00e9j\u00e0 \u2019 \u20ac"}\n'.encode()
+    line = page_line(raw)
+    escaped = '{"a":"x\\u202e\\u007f\\u0085\\u2066\\u061c","b":"d\u00e9j\u00e0 \u2019 \u20ac"}'
+    assert line == escaped.encode()
+    assert json.loads(line) == json.loads(raw)  # the same value, escaped
+    clean = '{"b":"d\u00e9j\u00e0 \u2019"}\n'.encode()
+    assert page_line(clean) == clean[:-1]  # nothing to escape: the same bytes
+    assert page_line('["\u061c"]'.encode()) == b'["\\u061c"]'  # one lead byte alone

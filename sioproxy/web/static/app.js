@@ -1,7 +1,8 @@
 // The inspector page. Data comes either embedded (sioproxy report --html: a JSON script
 // element #sio-data) or live from the server (sioproxy web, --web): server-sent events on
-// /events, one row per event, the event id being the server's ring id, so a reconnecting
-// EventSource sends Last-Event-ID and the server sends what followed.
+// /events, one recording line per event, the event id being the server's ring id, so a
+// reconnecting EventSource sends Last-Event-ID and the server sends what followed. Both are
+// recording entries (sioproxy/web/lines.py); rows.js makes the rows of either the same way.
 "use strict";
 (function () {
   const ROW_H = 20;
@@ -18,6 +19,7 @@
   let misses = [];
   let pictures = [];
 
+  const fromLine = window.sioRows.fromLine; // a recording line -> its row (rows.js)
   const $ = (id) => document.getElementById(id);
   const list = $("list"), spacer = $("spacer"), detail = $("detail");
   const key = (row, seq) => `${row.file || 0}:${seq === undefined ? row.seq : seq}`;
@@ -299,7 +301,7 @@
     const source = new EventSource("events");
     source.onopen = () => { state = "live"; schedule(); };
     source.onerror = () => { state = "reconnecting"; schedule(); };
-    source.onmessage = (ev) => { add(JSON.parse(ev.data)); schedule(); };
+    source.onmessage = (ev) => { add(fromLine(JSON.parse(ev.data))); schedule(); };
     source.addEventListener("dropped", (ev) => {
       const d = JSON.parse(ev.data); dropped = d.dropped; evicted = d.evicted; schedule();
     });
@@ -310,7 +312,7 @@
   const embedded = $("sio-data");
   if (embedded) {
     const data = JSON.parse(embedded.textContent);
-    data.rows.forEach(add);
+    data.lines.forEach((line) => add(fromLine(line)));
     pictures = data.pictures || [];
     if (data.replay) onReplay(data.replay);
     render();
