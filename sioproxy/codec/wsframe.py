@@ -72,10 +72,10 @@ def unmask(payload: bytes, key: bytes) -> bytes:
     size = len(payload)
     if size <= _UNMASK_CHUNK:
         return _xor(payload, key) if size else payload
-    chunk, little = _UNMASK_CHUNK, "little"
-    whole = int.from_bytes(key * (chunk >> 2), little)
+    chunk = _UNMASK_CHUNK
+    whole = int.from_bytes(key * (chunk >> 2), "little")
     pieces = [
-        (int.from_bytes(payload[at : at + chunk], little) ^ whole).to_bytes(chunk, little)
+        (int.from_bytes(payload[at : at + chunk], "little") ^ whole).to_bytes(chunk, "little")
         for at in range(0, size - chunk + 1, chunk)
     ]
     tail = size % chunk  # chunks are a multiple of 4 bytes: the key lines up again
