@@ -14,6 +14,7 @@ recorded before it (docs/load.md "What a user does").
 from __future__ import annotations
 
 import glob
+import math
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -33,6 +34,7 @@ from sioproxy.recording.secrets import fill_recording, secrets_from, unfilled
 from sioproxy.replay_client import ClientReplayer, ConnectionResult, ReplayClientOptions
 from sioproxy.replay_client.order import PlayOrder, Release
 from sioproxy.replay_client.plan import ConnectionPlan, plan_connection
+from sioproxy.replay_client.recovery import LiveSessions
 from sioproxy.types import Direction, Side
 
 __all__ = ["PreparedRecording", "expand", "play_session", "prepare"]
@@ -108,20 +110,14 @@ def prepare(
     return PreparedRecording(path, plans, scripts, offsets, left)
 
 
-def _start_delay(offset: float, options: ReplayClientOptions) -> float:
-    """A connection's recorded start offset, scaled and capped like a client packet's gap."""
-    if options.speed is not None:
-        return options.scale(offset)
-    return offset if options.max_gap is None else min(offset, options.max_gap)
-
-
 class _SessionOrder:
     """The connections of one session and their shared ``PlayOrder`` (2+ connections)."""
 
-    def __init__(self, plans: Sequence[ConnectionPlan], max_wait: float) -> None:
-        self.order = PlayOrder(max_wait)
+    def __init__(self, plans: Sequence[ConnectionPlan], options: ReplayClientOptions) -> None:
+        self.order = PlayOrder(options.max_wait)
         for plan in plans:
-            self.order.join(plan.conn, plan.opened_seq)
+            away = options.delay(plan.away)  # a reconnection recovering a session (C.10)
+            self.order.join(plan.conn, plan.opened_seq, after=plan.recovers, away=away)
         self._may_open = {plan.conn: Event() for plan in plans}
         self._started: dict[str, GeventConnection] = {}
 
@@ -131,6 +127,10 @@ class _SessionOrder:
         while True:
             may_open.clear()  # no switch until the wait: a wake-up cannot be lost
             now = time.monotonic()
+            due = self.order.reconnect_at(plan.conn)
+            if due is not None and due > now:  # its session's connection ends first
+                may_open.wait(None if due == math.inf else due - now)
+                continue
             if self.order.may_play(plan.conn, plan.opened_seq, now):
                 return
             deadline = self.order.deadline(plan.conn)
@@ -138,6 +138,11 @@ class _SessionOrder:
 
     def started(self, connection: GeventConnection) -> None:
         self._started[connection.plan.conn] = connection
+
+    def ended(self, plan: ConnectionPlan) -> None:
+        """``plan``'s connection is over: a reconnection recovering its session may open."""
+        self.order.ended(plan.conn, time.monotonic())
+        self.progressed()
 
     def progressed(self) -> None:
         """Let go the connections another one's progress unblocked (their greenlets act)."""
@@ -166,10 +171,11 @@ def play_session(
     """
     pool = urllib3.PoolManager(maxsize=2 * len(prepared.plans) + 2, retries=False)
     # One connection needs no order, as in replay-client.
-    ordered = _SessionOrder(prepared.plans, options.max_wait) if len(prepared.plans) > 1 else None
+    ordered = _SessionOrder(prepared.plans, options) if len(prepared.plans) > 1 else None
+    sessions = LiveSessions()  # recovered pids and offsets, across the connections
 
     def one(plan: ConnectionPlan) -> ConnectionResult:
-        delay = _start_delay(prepared.offsets[plan.conn], options)
+        delay = options.delay(prepared.offsets[plan.conn])
         if delay > 0:
             gevent.sleep(delay)
         if ordered is not None:
@@ -179,6 +185,7 @@ def play_session(
             options,
             client=client,
             order=None if ordered is None else ordered.order,
+            sessions=sessions,
         )
         connection = GeventConnection(
             target,
@@ -189,9 +196,13 @@ def play_session(
             pool=pool,
             on_progress=None if ordered is None else ordered.progressed,
         )
-        if ordered is not None:
-            ordered.started(connection)
-        return connection.run()
+        if ordered is None:
+            return connection.run()
+        ordered.started(connection)
+        try:
+            return connection.run()
+        finally:
+            ordered.ended(plan)
 
     greenlets = [gevent.spawn(one, plan) for plan in prepared.plans]
     try:

@@ -38,6 +38,8 @@ __all__ = ["ConnectionObserver", "GeventConnection"]
 
 # A held poll lasts up to pingInterval (25 s by default); leave room for pingTimeout.
 _POLL_READ_TIMEOUT = 70.0
+# How long a client close's last requests (the polling close packet ``1``) may take to go.
+_CLOSE_GRACE = 1.0
 
 
 class ConnectionObserver(Protocol):
@@ -153,6 +155,11 @@ class GeventConnection(ConnectionDriver):
         if self._ws is not None:
             self._ws.shutdown()
             self._ws = None
+        if self.session.ended == "client close":
+            # The close packet must reach the server (else it waits for a ping timeout and
+            # keeps a recoverable session, docs/protocol.md#c10, in use): the held poll the
+            # close ends goes too.
+            gevent.joinall([g for g in self._helpers if not g.dead], timeout=_CLOSE_GRACE)
         gevent.killall([g for g in self._helpers if not g.dead], block=False)
         if self._own_pool:
             self._pool.clear()

@@ -10,7 +10,13 @@ runner is ``sioproxy.replay_client.edge.client``. User documentation: docs/repla
 
 from sioproxy.replay_client.actions import Finish, ReplayClientOptions, SendPacket
 from sioproxy.replay_client.capture import Capture, parse_capture
-from sioproxy.replay_client.drift import ConnectionResult, DriftItem, DriftReport, Remap
+from sioproxy.replay_client.drift import (
+    ConnectionResult,
+    DriftItem,
+    DriftReport,
+    Recovered,
+    Remap,
+)
 from sioproxy.replay_client.effects import (
     Arm,
     ClientEffect,
@@ -27,6 +33,7 @@ from sioproxy.replay_client.eio_client import EioClientSession
 from sioproxy.replay_client.legacy_client import LegacyClientSession
 from sioproxy.replay_client.load import LoadStats, percentile
 from sioproxy.replay_client.order import PlayOrder
+from sioproxy.replay_client.recovery import LiveSessions
 from sioproxy.replay_client.replayer import ClientReplayer
 from sioproxy.session.effects import WsSend
 
@@ -45,9 +52,11 @@ __all__ = [
     "Finish",
     "HttpCall",
     "LegacyClientSession",
+    "LiveSessions",
     "LoadStats",
     "PlayOrder",
     "Received",
+    "Recovered",
     "Remap",
     "ReplayClientOptions",
     "SendPacket",

@@ -46,6 +46,14 @@ class ReplayClientOptions:
         gap = 0.0 if not self.speed else gap / self.speed
         return gap if self.max_gap is None else min(gap, self.max_gap)
 
+    def delay(self, recorded: float) -> float:
+        """A recorded wait outside the packets (a connection's start, a reconnection's time
+        away): as recorded when reactive, else scaled like a gap; capped by ``max_gap``."""
+        if self.speed is not None:
+            return self.scale(recorded)
+        recorded = max(recorded, 0.0)
+        return recorded if self.max_gap is None else min(recorded, self.max_gap)
+
 
 @dataclass(frozen=True, slots=True)
 class SendPacket:

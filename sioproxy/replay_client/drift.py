@@ -7,7 +7,9 @@ is compared with what the live server sent; each disagreement is a ``DriftItem``
 * ``missing``: the recording has a server packet the live server never sent;
 * ``unexpected``: the live server sent a packet the recording does not have;
 * ``changed``: the packet came, but its args differ (a JSON diff by pointer);
-* ``closed``: the live connection ended before every client packet was sent.
+* ``closed``: the live connection ended before every client packet was sent;
+* ``recovery``: a recorded connection state recovery the live server did not
+  do, or one it did that the recording does not have (``Recovered``).
 
 The text form follows the style of the stand-in replay's mismatch report
 (``sioproxy.standin.replay.report``): one block per connection, the recorded ``seq`` so
@@ -25,9 +27,9 @@ from typing import Any, Final
 from sioproxy.recording.matching import Difference
 from sioproxy.textsafe import escape_controls, preview
 
-__all__ = ["DRIFT_KINDS", "ConnectionResult", "DriftItem", "DriftReport", "Remap"]
+__all__ = ["DRIFT_KINDS", "ConnectionResult", "DriftItem", "DriftReport", "Recovered", "Remap"]
 
-DRIFT_KINDS: Final = ("missing", "unexpected", "changed", "closed")
+DRIFT_KINDS: Final = ("missing", "unexpected", "changed", "closed", "recovery")
 _MAX_DIFFS: Final = 8
 
 
@@ -92,6 +94,50 @@ class Remap:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Recovered:
+    """A recovering CONNECT (recorded ``seq``): did each server recover ``of``'s session."""
+
+    seq: int
+    of: str | None  # the connection that had the session (None: it was not played)
+    recorded: bool
+    live: bool
+    sent_pid: str | None  # the live pid sent (None: none known)
+    reply_pid: Any  # the live CONNECT reply's pid
+
+    def text(self) -> str:
+        of = self.of or "the connection of the recorded pid"
+        if self.recorded and self.live:
+            return (
+                f"seq {self.seq} recovered the session of {of} as recorded: the live "
+                f"CONNECT reply kept the pid the live server gave {of}"
+            )
+        if self.live:
+            return (
+                f"the live server recovered the session of {of} (seq {self.seq}), "
+                "the recorded one did not"
+            )
+        if self.sent_pid is None:
+            why = "no live pid to send (" + (
+                f"{self.of}'s live CONNECT reply had none)" if self.of else "it was not played)"
+            )
+        elif isinstance(self.reply_pid, str):
+            why = "its CONNECT reply has a new pid"
+        else:
+            why = "its CONNECT reply has no pid (connectionStateRecovery off?)"
+        return f"the live server did not recover the session of {of} (seq {self.seq}): {why}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "of": self.of,
+            "recorded": self.recorded,
+            "live": self.live,
+            "sent_pid": self.sent_pid,
+            "reply_pid": self.reply_pid,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ConnectionResult:
     """The replay of one recorded connection by one live client."""
 
@@ -105,6 +151,7 @@ class ConnectionResult:
     remaps: tuple[Remap, ...] = ()
     captures: dict[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    recoveries: tuple[Recovered, ...] = ()  # reproduced as recorded (the others are drift)
 
     def lines(self) -> list[str]:
         head = (
@@ -121,6 +168,7 @@ class ConnectionResult:
                 f"answered live as {remap.live}"
             )
         out.extend(f"  captured {k} = {preview(v, 200)}" for k, v in self.captures.items())
+        out.extend(f"  recovery: {r.text()}" for r in self.recoveries)
         out.extend(f"  note: {n}" for n in self.notes)
         return out
 
@@ -136,6 +184,7 @@ class ConnectionResult:
             "ack_remaps": [r.to_json() for r in self.remaps],
             "captures": dict(self.captures),
             "notes": list(self.notes),
+            "recoveries": [r.to_json() for r in self.recoveries],
         }
 
 

@@ -16,6 +16,11 @@ Bounded: a connection that never catches up (its server packet never comes)
 holds the others at most ``max_wait`` seconds per packet; the packet then
 goes anyway and ``releases`` counts it, with a note. A connection that ended
 no longer holds anyone.
+
+A reconnection that recovers another connection's session (socket.io 4.6+,
+``sioproxy.recording.recovery``) opens only once that connection has ended
+live, and the recorded time away after it: the server keeps the session only
+after the drop, and sends on recovery what it broadcast meanwhile.
 """
 
 from __future__ import annotations
@@ -54,10 +59,34 @@ class PlayOrder:
         self._waiting: set[str] = set()
         self._woken: list[str] = []
         self.releases: list[Release] = []
+        self._after: dict[str, tuple[str, float]] = {}  # reconnection -> (dropped conn, away)
+        self._ended: dict[str, float] = {}
 
-    def join(self, conn: str, opened_seq: int) -> None:
-        """Register a connection before anything plays; it holds back what follows its open."""
+    def join(
+        self, conn: str, opened_seq: int, *, after: str | None = None, away: float = 0.0
+    ) -> None:
+        """Register a connection before anything plays; it holds back what follows its open.
+
+        ``after``: the connection whose session it recovers, ``away`` seconds after it ended.
+        """
         self._frontier[conn] = opened_seq
+        if after is not None:
+            self._after[conn] = (after, away)
+
+    def ended(self, conn: str, now: float) -> None:
+        """``conn``'s live connection is over: its reconnections may open ``away`` later."""
+        self._ended[conn] = now
+        self.finish(conn)
+        waiting = [c for c, (dropped, _) in self._after.items() if dropped == conn]
+        self._woken += [c for c in waiting if c not in self._woken]
+
+    def reconnect_at(self, conn: str) -> float | None:
+        """When reconnection ``conn`` may open (inf: not yet known; None: it needs no wait)."""
+        after = self._after.get(conn)
+        if after is None or after[0] not in self._frontier:
+            return None  # not a reconnection, or the dropped connection is not played
+        end = self._ended.get(after[0])
+        return math.inf if end is None else end + after[1]
 
     def advance(self, conn: str, frontier: float) -> None:
         """``conn`` has played everything before ``frontier`` (``math.inf``: all of it)."""

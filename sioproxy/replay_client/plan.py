@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlencode
 from sioproxy.codec.parsers import WireParser, recorded_parser
 from sioproxy.errors import ConfigError, RecordingError
 from sioproxy.recording.model import OpenEvent, PacketEntry, Recording, UpgradeEvent
+from sioproxy.recording.recovery import recovery_links
 from sioproxy.replay_client.eio_client import MODES, EioClientSession
 from sioproxy.replay_client.legacy_client import LEGACY_MODES, LegacyClientSession
 from sioproxy.types import Generation
@@ -48,6 +49,9 @@ class ConnectionPlan:
     query: tuple[tuple[str, str], ...]
     opened_seq: int = 0  # the recorded ``open`` entry: where the connection starts
     parser: WireParser | None = None  # not the default parser (docs/protocol.md#c9)
+    # A reconnection recovering ``recovers``'s session, ``away`` s after it ended (C.10).
+    recovers: str | None = None
+    away: float = 0.0
 
     def session(self) -> ClientSession:
         version = self.generation.eio_version
@@ -122,6 +126,7 @@ def plan_connection(
         chosen_parser = recorded_parser(name, parser)
     except ValueError as exc:
         raise RecordingError(recording.path or "<recording>", None, str(exc)) from None
+    link = next((r for r in recovery_links(recording.entries) if r.conn == conn), None)
     return ConnectionPlan(
         conn=conn,
         generation=generation,
@@ -130,4 +135,6 @@ def plan_connection(
         query=query,
         opened_seq=opened.seq,
         parser=chosen_parser,
+        recovers=link.of if link is not None else None,
+        away=link.away if link is not None else 0.0,
     )

@@ -30,6 +30,8 @@ Captures. ``NAME=EVENT:POINTER`` takes the value at POINTER (into the dict form,
 like ``--ignore``) of the live server packet for EVENT (an event name, or the
 event an ack answers) and, in every later client packet, puts it wherever the
 recorded value was. Captured pointers are not compared.
+
+Recovery (socket.io 4.6+): the live pid and offset, ``replay_client.recovery``.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ from sioproxy.replay_client.actions import Action, Finish, ReplayClientOptions, 
 from sioproxy.replay_client.capture import Capture, carry
 from sioproxy.replay_client.drift import ConnectionResult, DriftItem, Remap
 from sioproxy.replay_client.order import PlayOrder
+from sioproxy.replay_client.recovery import LiveSessions, RecoveryTrack
 from sioproxy.types import Direction
 
 __all__ = ["ClientReplayer"]
@@ -76,6 +79,7 @@ class ClientReplayer:
         *,
         client: int = 1,
         order: PlayOrder | None = None,
+        sessions: LiveSessions | None = None,
     ) -> None:
         self.script = script
         self.options = options
@@ -96,6 +100,9 @@ class ClientReplayer:
         self.drift: list[DriftItem] = []
         self.remaps: list[Remap] = []
         self.notes: list[str] = list(script.notes)
+        self._recovery = RecoveryTrack(
+            script, sessions or LiveSessions(), drift=self.drift, notes=self.notes
+        )
         self.rtts: list[float] = []
         self.sent = 0
         self.received = 0
@@ -175,6 +182,7 @@ class ClientReplayer:
             remaps=tuple(self.remaps),
             captures={name: live for name, (_, live) in self._captured.items()},
             notes=tuple(self.notes),
+            recoveries=tuple(self._recovery.recoveries),
         )
 
     # -- sending --------------------------------------------------------------------
@@ -259,6 +267,7 @@ class ClientReplayer:
             packet = self._with_id(packet, live_id)
         for old, new in self._captured.values():
             packet = self._carry(packet, old, new)
+        packet = self._recovery.outgoing(step, packet)
         if asks_ack(packet) and packet.id is not None:
             self._asked[(namespace(packet), packet.id)] = step.index
         return packet
@@ -356,7 +365,8 @@ class ClientReplayer:
             if capture.event == describe.event_of(self.script, step):
                 self._capture(capture, step, packet)
                 ignore.append(capture.pointer)
-        comparison = compare(step.packet, packet, self.script.revision, tuple(ignore))
+        expected = self._recovery.expected(step, packet)
+        comparison = compare(expected, packet, self.script.revision, tuple(ignore))
         if comparison.differences:
             self.drift.append(describe.changed(self.script, step, packet, comparison))
 

@@ -18,6 +18,7 @@ import pytest
 from tests.interop.conftest import ServerFactory
 from tests.interop.peers import REPO
 from tests.interop.test_chat_replay import record_chat
+from tests.interop.test_replay import record_session
 from tests.locust.helpers import emits_with_ack, play_once, record_clients
 from tests.replay_client.helpers import record_scenario, start_drift_server
 from tests.replay_client.test_peers import SAME_SERVER
@@ -147,3 +148,18 @@ def test_a_connection_that_never_catches_up_is_released_after_max_wait(
     assert released, played["events"]
     assert all("sent after --max-wait 0.3 s: " in e["error"] for e in released), released
     assert any("c2 had not played what came before it" in e["error"] for e in released)
+
+
+@pytest.mark.parametrize("mode", ["websocket", "polling"])
+def test_gevent_transport_reproduces_a_connection_state_recovery(
+    peer_server: ServerFactory, tmp_path: Path, mode: str
+) -> None:
+    """c2 recovers c1's session (tests/interop/test_recovery.py), on a Locust worker too."""
+    recording = record_session(tmp_path, "recovery-node-sio4", "recovery-node-sio4", mode)
+    live = peer_server("recovery-node-sio4")
+    played = play_once(recording, live.url)
+    c1, c2 = played["results"]
+    assert c1["drift"] == c2["drift"] == [], played["results"]
+    (recovery,) = c2["recoveries"]
+    assert (recovery["of"], recovery["recorded"], recovery["live"]) == ("c1", True, True)
+    assert recovery["sent_pid"] == recovery["reply_pid"]

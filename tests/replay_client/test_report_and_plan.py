@@ -46,7 +46,13 @@ def test_report_text_and_json_name_the_packet_and_the_diff() -> None:
     assert "CHANGED seq 7  namespace /chat  ack of ack_me" in text
     assert '/data/1: recorded "ack" != live "nack"' in text
     data = report.to_json()
-    assert data["counts"] == {"missing": 0, "unexpected": 0, "changed": 1, "closed": 0}
+    assert data["counts"] == {
+        "missing": 0,
+        "unexpected": 0,
+        "changed": 1,
+        "closed": 0,
+        "recovery": 0,
+    }
     assert data["connections"][0]["drift"][0]["differences"] == [
         {"pointer": "/data/1", "kind": "changed", "recorded": "ack", "live": "nack"}
     ]
