@@ -68,6 +68,10 @@ OPEN = (
 )
 
 Message = tuple[Direction, bytes]
+SID = "mBsVbpT7iFnL3H9BAAAB"
+POLL_PER_BODY = 12  # packets per polling body (about what bench/run.py's polling rows carry)
+# (request, request body, response body) of one polling exchange, and its packet count.
+Exchange = tuple[RequestInfo, bytes, bytes, int]
 
 
 def _compact(obj: object) -> str:
@@ -91,6 +95,62 @@ def traffic(round_trips: int, pushes: int) -> list[Message]:
         arg = _compact({"msg": "hello from the server", "n": 42, "ok": True})
         out.append((s2c, f'42["p",{i},{arg}]'.encode()))
     return out
+
+
+def _poll(query: str, method: str) -> RequestInfo:
+    headers = (("Host", "127.0.0.1:8080"),)
+    return RequestInfo(
+        method=method, path="/socket.io/", query=query, headers=headers,
+        client="127.0.0.1:50000", scheme="http",
+    )  # fmt: skip
+
+
+def polling(messages: list[Message], per_body: int) -> list[Exchange]:
+    """The same packets as EIO4 polling with ``per_body`` requests in flight: the
+    handshake, then in each window of ``2 * per_body`` packets the client's first
+    (one POST, answered ``ok``), then the server's (GET bodies of at most ``per_body``)."""
+    handshake = _poll("EIO=4&transport=polling&t=a", "GET")
+    out: list[Exchange] = [(handshake, b"", messages[0][1], 1)]
+    query = f"EIO=4&transport=polling&t=b&sid={SID}"
+    ordered: list[Message] = []
+    for start in range(1, len(messages), 2 * per_body):
+        window = messages[start : start + 2 * per_body]
+        ordered += sorted(window, key=lambda m: m[0] is not Direction.C2S)  # stable
+    i = 0
+    while i < len(ordered):
+        direction, body = ordered[i][0], [ordered[i][1]]
+        i += 1
+        while i < len(ordered) and ordered[i][0] is direction and len(body) < per_body:
+            body.append(ordered[i][1])
+            i += 1
+        joined = b"\x1e".join(body)
+        if direction is Direction.C2S:
+            out.append((_poll(query, "POST"), joined, b"ok", len(body)))
+        else:
+            out.append((_poll(query, "GET"), b"", joined, len(body)))
+    return out
+
+
+def run_polling(exchanges: list[Exchange], path: str, tick_every: int = TICK_EVERY) -> float:
+    """``run_once`` for polling: the exchanges through ``on_http_request``/``_response``."""
+    recorder = LiveRecorder.open(
+        path, upstream="http://127.0.0.1:3000", flush_interval=FLUSH_INTERVAL
+    )
+    observer = LiveObserver(clock=_clock(), sinks=[recorder.event], resource_path="/socket.io")
+    gc.collect()
+    start = time.process_time()
+    packets, ticks = 0, 0
+    for n, (req, body, answer, count) in enumerate(exchanges, 1):
+        observer.wants_body(req)  # as the relay asks first
+        observer.on_http_request(n, req, body)
+        observer.on_http_response(n, req, 200, (), answer)
+        packets += count
+        if packets >= (ticks + 1) * tick_every:
+            ticks += 1
+            recorder.tick(ticks * 0.1)
+    observer.shutdown()
+    recorder.close()
+    return time.process_time() - start
 
 
 def _clock() -> Callable[[], float]:
@@ -149,20 +209,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=30, help="profile rows shown")
     parser.add_argument("--digest", action="store_true", help="print the recorded lines' hash")
     parser.add_argument(
+        "--polling",
+        action="store_true",
+        help=f"the same packets as EIO4 polling bodies of {POLL_PER_BODY} (a digest of its own)",
+    )
+    parser.add_argument(
         "--log", action="store_true", help="also the default log (record without -q), to /dev/null"
     )
     args = parser.parse_args(argv)
     messages = traffic(args.round_trips, args.pushes)
+    exchanges = polling(messages, POLL_PER_BODY)
+
+    def once(path: str) -> float:
+        if args.polling:
+            return run_polling(exchanges, path)
+        return run_once(messages, path, log_fd=log_fd)
+
     packets = 2 * args.round_trips + args.pushes + 4  # + open, connects, push request
     with tempfile.TemporaryDirectory(prefix="sioproxy-bench-") as tmp:
         path = os.path.join(tmp, "rec.jsonl")
         samples = []
         log_fd = os.open(os.devnull, os.O_WRONLY) if args.log else None
         for _ in range(args.reps):
-            samples.append(run_once(messages, path, log_fd=log_fd) / packets * 1e6)
+            samples.append(once(path) / packets * 1e6)
         median = statistics.median(samples)
+        kind = " (polling)" if args.polling else ""
         print(
-            f"record path: {median:.2f} us/packet (median of {args.reps}, "
+            f"record path{kind}: {median:.2f} us/packet (median of {args.reps}, "
             f"range {min(samples):.2f}-{max(samples):.2f}), {packets} packets per run, "
             f"sioproxy from {Path(sys.modules['sioproxy'].__file__ or '').parent.parent}"
         )
@@ -171,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.profile:
             profiler = cProfile.Profile()
             profiler.enable()
-            run_once(messages, path, log_fd=log_fd)
+            once(path)
             profiler.disable()
             stats = pstats.Stats(profiler, stream=sys.stdout)
             stats.sort_stats("tottime").print_stats(args.top)

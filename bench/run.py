@@ -64,7 +64,7 @@ LOGGING = ("record-file", "record-pipe")
 # The polling and 0.9 rows: the targets that speak every transport.
 VARIANT_TARGETS = ("direct", "proxy", "record", *LOGGING)
 VARIANT_TARGETS += tuple(f"{k}-before" for k in VARIANT_TARGETS[2:])
-ROWS = ("core", "sockets", "polling", "0.9", "replay")
+ROWS = ("core", "sockets", "polling", "0.9", "0.9-polling", "replay")
 # --baseline DIR: "record-before" runs `sioproxy record` from DIR (a checkout of
 # the code before a change, e.g. `git archive HEAD sioproxy | tar -x -C DIR`),
 # and the replay row also runs `sioproxy replay`/`replay-client` from DIR, so
@@ -388,8 +388,9 @@ def measure_sockets(kind: str, plan: Plan, res: Results, tmp: Path) -> None:
 
 
 def measure_variant(kind: str, flavor: str, transport: str, plan: Plan, res: Results, tmp: Path):  # type: ignore[no-untyped-def]
-    """EIO 4 polling or 0.9 websocket: round trip and throughput only."""
-    row = f"{kind} ({'0.9 ws' if flavor == '09' else transport})"
+    """EIO 4 polling, 0.9 websocket or 0.9 xhr-polling: round trip and throughput only."""
+    label = {"websocket": "0.9 ws", "xhr-polling": "0.9 xhr-polling"}.get(transport, transport)
+    row = f"{kind} ({label if flavor == '09' else transport})"
     phases = core_phases(plan)[:2]
     if flavor == "09":
         # The 0.9 peers stop answering acks somewhere past 8,000 of them on one
@@ -567,7 +568,7 @@ def verdicts_round5(res: Results) -> list[str]:
             out.append(f"{'PASS' if r >= floor else 'FAIL'}  {name}: {r:.2f}x")
 
     for row in LOGGING:
-        for suffix in ("", " (polling)", " (0.9 ws)"):
+        for suffix in ("", " (polling)", " (0.9 ws)", " (0.9 xhr-polling)"):
             for metric in ("tput_ops", "push_eps", "pushc_eps"):
                 if (f"{row}{suffix}", metric) in res.samples:
                     name = f"{row}{suffix} {metric} >= 0.9x record -q"
@@ -596,6 +597,8 @@ def verdicts_round5(res: Results) -> list[str]:
     if r is not None:
         out.append(f"{'PASS' if r <= 1.5 else 'FAIL'}  polling CPU/packet <= 1.5x ws: {r:.2f}x")
     at_least("0.9 record -q >= 0.6x direct", "record (0.9 ws)", "tput_ops", "direct (0.9 ws)", 0.6)
+    at_least("0.9 polling record -q >= 0.6x direct", "record (0.9 xhr-polling)", "tput_ops",
+             "direct (0.9 xhr-polling)", 0.6)  # fmt: skip
     at_least("replay >= 1.5x live", "replay --speed 0", "tput_ops", "live server (replay set)", 1.5)
     return out
 
@@ -607,7 +610,7 @@ def report(res: Results, reps: int, kinds: list[str]) -> str:
     variants = sorted(
         {row for row, _ in res.samples if "(" in row and row != "live server (replay set)"}
     )
-    for suffix in ("(polling)", "(0.9 ws)"):
+    for suffix in ("(polling)", "(0.9 ws)", "(0.9 xhr-polling)"):
         rows = [r for r in variants if r.endswith(suffix)]
         if rows:
             lines += ["", f"### {suffix.strip('()')}", ""]
@@ -682,7 +685,7 @@ def main() -> int:
         BASELINE["record-before"] = Path(
             args.baseline
         ).resolve()  # also the replay rows' "(before)"
-        if rows & {"core", "sockets"}:
+        if rows & {"core", "sockets", "polling", "0.9", "0.9-polling"}:
             for kind in [k for k in ("record", *LOGGING) if k in kinds]:
                 BASELINE[f"{kind}-before"] = Path(args.baseline).resolve()
                 kinds.append(f"{kind}-before")
@@ -711,6 +714,11 @@ def main() -> int:
                     attempt(
                         res, f"{kind} 0.9", measure_variant, kind, "09", "websocket", plan, res,
                         tmp,
+                    )  # fmt: skip
+                if "0.9-polling" in rows:
+                    attempt(
+                        res, f"{kind} 0.9 polling", measure_variant, kind, "09", "xhr-polling",
+                        plan, res, tmp,
                     )  # fmt: skip
             if "replay" in rows:
                 attempt(res, "replay", measure_replay, plan, res, tmp, rep)

@@ -27,6 +27,8 @@ from sioproxy.session.budget import PendingBudget
 from sioproxy.session.events import PacketSeen, RequestSummary, build_packet_seen
 from sioproxy.types import Direction, Generation
 
+_MESSAGE = EioType.MESSAGE
+
 Stamp = Callable[[], tuple[int, float]]
 # A polling client always has a request in flight or sends the next at once;
 # one silent for its session's ping interval + ping timeout (0.9: heartbeat +
@@ -113,14 +115,23 @@ class Connection:
             return [self._undecoded(direction, transport, text, exc)]
         return [self._legacy_frame(direction, frame, transport) for frame in frames]
 
+    def legacy_text(self, direction: Direction, payload: bytes) -> PacketSeen | None:
+        """``ws_text`` for 0.9: a frame of one packet that does not end the session."""
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        if text.startswith((legacy_framing.FRAME_MARK, "0")):
+            return None  # framed, or a disconnect (it may end the session, A.9): nothing taken
+        return self._legacy_frame(direction, text, "websocket")
+
     def _legacy_frame(self, direction: Direction, frame: str, transport: str) -> PacketSeen:
         try:
             packet = legacy.decode_packet(frame)
         except DecodeError as exc:
             return self._undecoded(direction, transport, frame, exc)
         seq, t = self._stamp()
-        ack_of = self._track_legacy(direction, packet, seq)
-        return PacketSeen(
+        event: PacketSeen = build_packet_seen(
             seq=seq,
             conn=self.label,
             t=t,
@@ -129,8 +140,9 @@ class Connection:
             generation=self.generation,
             raw=frame,
             legacy=packet,
-            ack_of=ack_of,
+            ack_of=self._track_legacy(direction, packet, seq),
         )
+        return event
 
     def _track_legacy(
         self, direction: Direction, packet: legacy.LegacyPacket, seq: int
@@ -149,9 +161,15 @@ class Connection:
     def eio_packets(
         self, direction: Direction, packets: Sequence[EioPacket], transport: str
     ) -> list[PacketSeen]:
-        """Decoded Engine.IO packets of a polling body, in order."""
+        """Decoded Engine.IO packets of a polling body, in order (``ws_text``'s path first)."""
         events: list[PacketSeen] = []
         for packet in packets:
+            data = packet.data
+            if packet.type is _MESSAGE and data and isinstance(data, str):
+                event = self._text_packet(direction, "4" + data, data, transport, packet)
+                if event is not None:
+                    events.append(event)
+                    continue
             raw = engineio.encode_eio(packet, self.eio_version, b64=True)
             event = self._eio_packet(direction, packet, raw, transport)
             if event is not None:
@@ -167,16 +185,21 @@ class Connection:
         None, with nothing consumed (no seq, no decoder state), for anything
         else: the caller then takes ``ws_frame``.
         """
-        decoder = self._sio[direction]
-        if decoder.header is not None or self.parser is not None:
-            return None  # attachments pending, or another parser: the slow path
         try:
             frame = payload.decode("utf-8")
         except UnicodeDecodeError:
             return None
-        if len(frame) < 2 or frame[0] != "4" or frame[1] in "56":
-            return None  # not a message with data (B.2), or a binary header (C.6)
-        text = frame[1:]
+        if len(frame) < 2 or frame[0] != "4":
+            return None  # not a message with data (B.2)
+        return self._text_packet(direction, frame, frame[1:], "websocket", None)
+
+    def _text_packet(
+        self, direction: Direction, raw: str, text: str, transport: str, eio: EioPacket | None
+    ) -> PacketSeen | None:
+        """The event of Engine.IO message ``raw`` = ``4<text>``, a whole Socket.IO packet,
+        or None with nothing consumed (the caller takes the general path)."""
+        if text[0] in "56" or self._sio[direction].header is not None or self.parser is not None:
+            return None  # a binary header (C.6), attachments pending, or another parser
         try:
             sio = decode_sio(text, self._revision)
         except DecodeError:
@@ -189,11 +212,11 @@ class Connection:
             conn=self.label,
             t=t,
             direction=direction,
-            transport="websocket",
+            transport=transport,
             generation=self.generation,
-            raw=frame,
+            raw=raw,
             attachments=sio.attachments,
-            eio=message_packet(text),
+            eio=message_packet(text) if eio is None else eio,
             sio=sio,
             ack_of=None if sio.id is None else self._track_sio(direction, sio, seq),
         )  # the other fields keep their defaults (fewer keywords: a cheaper call)
@@ -379,8 +402,5 @@ class Connection:
 _REVERSE = {d: d.reverse() for d in Direction}
 _SIO_ACKS = frozenset({SioType.ACK, SioType.BINARY_ACK})
 _SIO_REQUESTS = frozenset({SioType.EVENT, SioType.BINARY_EVENT})
-_LEGACY_REQUEST_TYPES = {
-    legacy.LegacyType.MESSAGE,
-    legacy.LegacyType.JSON,
-    legacy.LegacyType.EVENT,
-}
+_LT = legacy.LegacyType
+_LEGACY_REQUEST_TYPES = {_LT.MESSAGE, _LT.JSON, _LT.EVENT}

@@ -374,8 +374,10 @@ class SessionTracker:
         any other message: then call ``ws_message``.
         """
         conn = self._ws.get(ws_id)
-        if conn is None or conn.generation is _LEGACY:
+        if conn is None:
             return None
+        if conn.generation is _LEGACY:
+            return conn.legacy_text(direction, data)
         return conn.ws_text(direction, data)
 
     def ws_close(
