@@ -114,7 +114,7 @@ def run_once(
     log = None
     if log_fd is not None:
         log = LogSink(log_fd, redact_lines=Redactor().redact_output_lines)
-        sinks.insert(0, log.event)
+        sinks.append(log.event)  # after the recorder, as `sioproxy record` wires it
     observer = LiveObserver(clock=_clock(), sinks=sinks, resource_path="/socket.io")
     on_message = observer.on_ws_message
     blocks = [messages[i : i + tick_every] for i in range(0, len(messages), tick_every)]
