@@ -165,8 +165,10 @@ class LogSink:
             formatter.event(item[1])
         self._at = 0.0
         if lines:
-            if UNSAFE.search("".join(lines)) is not None:  # rare: escape line by line
-                lines[:] = [escape_controls(line) for line in lines]
+            joined = "".join(lines)
+            # isprintable() is False for every UNSAFE character, and twice as fast.
+            if not joined.isprintable() and UNSAFE.search(joined) is not None:
+                lines[:] = [escape_controls(line) for line in lines]  # rare: line by line
             text = "\n".join(self._redact_lines(lines)) + "\n"
             lines.clear()
             if not self.reader_gone:

@@ -29,6 +29,7 @@ from sioproxy.proxy.live import LiveObserver
 from sioproxy.recording.live_recorder import LiveRecorder
 from sioproxy.recording.redact import Redactor
 from sioproxy.session import PacketSeen, SessionEvent
+from sioproxy.textsafe import UNSAFE
 from sioproxy.types import Direction
 from tests.recording.test_live_recorder import (
     _eio3_polling,
@@ -233,3 +234,10 @@ def test_a_stalled_pipe_drops_whole_events_and_counts_them() -> None:
     lines = taken.decode().splitlines()
     assert len(lines) == len(events) * 400 - sink.dropped  # every kept event, whole, once
     assert all(" c1 " in line for line in lines)
+
+
+def test_every_unsafe_character_is_unprintable() -> None:
+    # LogSink skips the UNSAFE search when the turn's text is printable.
+    unsafe = [chr(c) for c in range(0x110000) if UNSAFE.match(chr(c))]
+    assert len(unsafe) == 32 + 1 + 32 + 12
+    assert not any(char.isprintable() for char in unsafe)
