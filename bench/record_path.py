@@ -16,7 +16,9 @@ node socket.io 4): ``--round-trips`` emit-with-ack round trips
 deterministic counter (time stamps, and so the lines, are the same every run).
 
 ``--log`` adds the default log of ``sioproxy record`` (no ``-q``): a
-``LogSink`` writing to /dev/null, flushed once per block of messages.
+``LogSink`` writing to /dev/null, flushed once per block of messages, called
+after the recorder as ``record`` wires it (a packet's line reuses the
+recorder's text of its arguments).
 
 Reports CPU time (``time.process_time``) per Socket.IO packet: the median and
 range over ``--reps`` runs, each on a fresh observer and file. To measure an
@@ -174,7 +176,7 @@ def run_once(
     log = None
     if log_fd is not None:
         log = LogSink(log_fd, redact_lines=Redactor().redact_output_lines)
-        sinks.insert(0, log.event)
+        sinks.append(log.event)  # after the recorder, as `sioproxy record` wires it
     observer = LiveObserver(clock=_clock(), sinks=sinks, resource_path="/socket.io")
     on_message = observer.on_ws_message
     blocks = [messages[i : i + tick_every] for i in range(0, len(messages), tick_every)]

@@ -5,11 +5,14 @@ is passed in). A log line per packet used to cost about as much as relaying
 the packet (docs/performance.md, round 5), and a slow terminal or a pipe
 nobody read blocked the whole proxy. ``LogSink`` makes it cheap and harmless:
 
-* lazy: a session event is queued as it is, and formatted by ``PacketLog``
-  once per reactor turn (``call_later(0, ...)``), with its own wall-clock time;
-* batched: the turn's lines are redacted as one text when it holds no secret
-  key name and nothing was remembered (else line by line, as before), encoded
-  once and written with one ``write`` system call;
+* cheap per packet: a plain Socket.IO packet's line is made at once by
+  ``PacketLog.plain_text`` (one call, not escaped yet); any other event is
+  queued as it is and formatted by ``PacketLog`` when the queue is written,
+  with its own wall-clock time;
+* batched: the queue is written once per reactor turn (``call_later(0, ...)``);
+  the turn's lines are escaped and redacted as one text when it holds nothing
+  to escape, no secret key name and nothing was remembered (else line by line,
+  as before), encoded once and written with one ``write`` system call;
 * never blocking: a pipe, socket or terminal is written without blocking; what
   the reader has not taken yet waits in a buffer of at most ``limit`` bytes.
   While that buffer is full, new events are dropped before they are formatted,
@@ -31,7 +34,8 @@ from collections.abc import Callable
 from typing import Any
 
 from sioproxy.ops.logfmt import PacketLog
-from sioproxy.session.events import SessionEvent
+from sioproxy.session.events import PacketSeen, SessionEvent
+from sioproxy.textsafe import UNSAFE, escape_controls
 
 #: Bytes the reader may fall behind before events are dropped (about 40,000 lines).
 DEFAULT_LIMIT = 4 << 20
@@ -77,6 +81,8 @@ class LogSink:
         self._formatter = PacketLog(
             self._lines.append, json_lines=json_lines, verbose=verbose, wall_clock=self._clock
         )
+        # A plain packet's text line in one call (not for JSON lines).
+        self._plain = None if json_lines else self._formatter.plain_text
 
     def _clock(self) -> float:
         # While the queue is formatted, each event's own time; else now.
@@ -89,8 +95,14 @@ class LogSink:
         if len(self._buffer) >= self._limit:
             self.dropped += 1  # the reader stalled: drop before spending anything on it
             return
-        self._queue.append((self._wall(), event))
-        self._schedule()
+        wall = self._wall()
+        plain = self._plain
+        line = plain(event, wall) if plain is not None and type(event) is PacketSeen else None
+        # A plain packet's line now (its objects are freed at once: holding them
+        # until the end of the turn cost more than formatting); the rest later.
+        self._queue.append((wall, event) if line is None else line)
+        if not self._scheduled:
+            self._schedule()
 
     def _line(self, line: str) -> None:
         """A line made elsewhere (notes, announcements): kept in its place in the queue."""
@@ -143,15 +155,20 @@ class LogSink:
     def _format_queue(self) -> None:
         queue, self._queue = self._queue, []
         lines = self._lines
+        append = lines.append
         formatter = self._formatter
         for item in queue:
-            if isinstance(item, str):
-                lines.append(item)
-            else:
-                self._at = item[0]
-                formatter.event(item[1])
+            if type(item) is str:
+                append(item)
+                continue
+            self._at = item[0]
+            formatter.event(item[1])
         self._at = 0.0
         if lines:
+            joined = "".join(lines)
+            # isprintable() is False for every UNSAFE character, and twice as fast.
+            if not joined.isprintable() and UNSAFE.search(joined) is not None:
+                lines[:] = [escape_controls(line) for line in lines]  # rare: line by line
             text = "\n".join(self._redact_lines(lines)) + "\n"
             lines.clear()
             if not self.reader_gone:

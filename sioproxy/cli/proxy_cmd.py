@@ -279,7 +279,9 @@ async def _serve(reactor: Any, args: argparse.Namespace) -> int | None:
     pipeline: Pipeline | None = getattr(args, "pipeline", None)
     if pipeline is not None:
         pipeline.log = log.note  # rule notes and addon tracebacks go to the proxy's log
-    sinks: list[EventSink] = [] if args.quiet else [sink.event if sink else log.event]
+    sinks: list[EventSink] = []
+    # After the recorder: a packet's line reuses the recorder's text of its arguments.
+    log_sinks: list[EventSink] = [] if args.quiet else [sink.event if sink else log.event]
     metrics = LiveMetrics() if args.admin else None
     sinks[:0] = spec_sinks(args, log.note, metrics)  # first: it notes the packet
     if metrics is not None:
@@ -295,6 +297,7 @@ async def _serve(reactor: Any, args: argparse.Namespace) -> int | None:
             out=args.out if args.record else None,
             resource_path=args.path,
             sinks=sinks,
+            log_sinks=log_sinks,
             note=log.note,
             redactor=redactor,
             flush_interval=getattr(args, "flush_interval", 0.0),

@@ -27,6 +27,9 @@ from collections.abc import Callable, Iterable
 from json.encoder import encode_basestring
 from typing import Any
 
+from sioproxy.codec.engineio import EioType
+from sioproxy.codec.socketio import SioType
+from sioproxy.recording.live_recorder import encoded_data
 from sioproxy.session.events import (
     ConnectionOpened,
     ConnectionUpgraded,
@@ -99,10 +102,19 @@ def _clock_text(wall: float) -> str:
     second = int(wall)
     if second != _last_second[0]:
         _last_second[:] = [second, time.strftime("%H:%M:%S", time.localtime(wall))]
-    return f"{_last_second[1]}.{int(wall % 1 * 1000):03d}"
+    prefix: str = _last_second[1]
+    return prefix + _MILLIS[int(wall % 1 * 1000)]
 
 
 _last_second: list[Any] = [None, ""]
+# ".000" to ".999" (and ".1000", which float rounding could give), made once.
+_MILLIS = [f".{ms:03d}" for ms in range(1001)]
+
+# Read once: enum lookups cost more than the rest of a plain line's checks.
+_MESSAGE = EioType.MESSAGE
+_CONNECT = SioType.CONNECT
+_REQUESTS = frozenset((SioType.EVENT, SioType.BINARY_EVENT))
+_KINDS = {ptype: ptype.name.lower() for ptype in SioType}
 
 
 def args_list(value: Any) -> list[Any]:
@@ -238,7 +250,56 @@ class PacketLog:
         self._out(f"{_clock_text(self._wall())} {conn} close{who}{why}")
 
     def _packet_text(self, event: PacketSeen) -> str:
-        parts = [_clock_text(self._wall()), event.conn, event.direction.arrow, event.transport]
+        wall = self._wall()
+        line = self.plain_text(event, wall)
+        return self._general_text(event, wall) if line is None else line
+
+    def plain_text(self, event: PacketSeen, wall: float) -> str | None:
+        """The text line of a plain Socket.IO packet (nearly all), not escaped yet: the
+        log's hot path, ``_general_text`` without its property calls (compared by
+        tests/cli/test_logsink_lines.py). None for anything else (a heartbeat,
+        Engine.IO only, 0.9, attachments, a decode error)."""
+        sio = event.sio
+        if (
+            sio is None
+            or event.legacy is not None
+            or event.error is not None
+            or event.attachments
+            or sio.attachments
+            or event.eio is None
+            or event.eio.type is not _MESSAGE
+        ):
+            return None
+        ptype, data, nsp = sio.type, sio.data, sio.nsp
+        name: str | None = None
+        args: Any
+        if ptype in _REQUESTS and type(data) is list:
+            if data and isinstance(data[0], str):
+                name = data[0]
+            args = data[1:]
+        else:
+            args = None if ptype is _CONNECT else data
+        key = (event.conn, event.direction, event.transport, nsp, _KINDS[ptype])
+        head = self._heads.get((key, name))
+        if head is None:
+            head = self._head(key, name)
+        line = f"{_clock_text(wall)} {head}"
+        if sio.id is not None:
+            line += f" id={sio.id}"
+        if event.ack_of is not None:
+            line += f" (answers #{event.ack_of})"
+        if args not in (None, "", []):
+            text = encoded_data(data)  # the recorder's text of the same data, if any
+            if text is not None and args is data:
+                line += " " + shorten(text, ARGS_LIMIT)
+            elif text is not None and name is not None:  # '["name",...]': what follows it
+                line += " [" + shorten(text[len(encode_basestring(name)) + 2 :], ARGS_LIMIT - 1)
+            else:
+                line += " " + _compact(args)
+        return line
+
+    def _general_text(self, event: PacketSeen, wall: float) -> str:
+        parts = [_clock_text(wall), event.conn, event.direction.arrow, event.transport]
         if event.error is not None:
             raw = event.raw if isinstance(event.raw, str) else event.raw.hex()
             # Only the start is shown: no need to escape a whole 1 MB body for it.

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from sioproxy.codec.sio_dict import type_name
 from sioproxy.codec.socketio import SioPacket, SioType
@@ -164,7 +165,27 @@ def _sio_text(sio: SioPacket, generation: Generation) -> str | None:
     head = _SIO_HEADS[generation is _EIO3][sio.type]
     if data is None:
         return f"{head}{_string(sio.nsp)}{id_part}}}}}"
-    return f'{head}{_string(sio.nsp)}{id_part},"data":{json_text(data)}}}}}'
+    text = json_text(data)
+    _last_data[0], _last_data[1] = data, text
+    return f'{head}{_string(sio.nsp)}{id_part},"data":{text}}}}}'
+
+
+# The last packet data encoded for a line, and its text (``encoded_data``).
+_last_data: list[Any] = [None, ""]
+
+
+def encoded_data(data: object) -> str | None:
+    """The JSON text of this very ``data`` object if it is the last packet data
+    ``packet_line`` encoded, else None.
+
+    The default log shows a packet's arguments as the same compact JSON
+    (``json.dumps(..., ensure_ascii=False, separators=(",", ":"))``), so it
+    takes the text the recorder made a moment before instead of encoding the
+    arguments again (docs/performance.md, round 6). Identity, not equality:
+    another packet's equal data is another object.
+    """
+    text: str = _last_data[1]
+    return text if _last_data[0] is data else None
 
 
 # The line's constant parts, formatted once: per revision (4 over EIO3, else

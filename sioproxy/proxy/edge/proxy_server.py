@@ -78,6 +78,7 @@ async def start_proxy(
     out: str | None = None,
     resource_path: str = "/socket.io",
     sinks: Sequence[EventSink] = (),
+    log_sinks: Sequence[EventSink] = (),
     note: Callable[[str], None] = lambda _text: None,
     redact: bool = True,
     redact_keys: Sequence[str] = (),
@@ -101,6 +102,8 @@ async def start_proxy(
     opened (``sioproxy.recording.outfile``), after the port is bound.
     ``limits``: header and idle timeouts, per-client cap (docs/reliability.md).
     ``hosts``: where a host-name upstream is looked up (default: kept 60 s).
+    ``log_sinks`` see each event after the recorder (the log reuses the
+    recorder's encoding of a packet's arguments: ``encoded_data``).
     """
     target = parse_upstream(upstream)
     observer = LiveObserver(
@@ -152,6 +155,8 @@ async def start_proxy(
             seq, label, t_offset = recorder.resume
             observer.tracker.resume(seq=seq, label=label, t_offset=t_offset)
         observer.add_sink(recorder.event)
+    for sink in log_sinks:
+        observer.add_sink(sink)
     flusher = LoopingCall(lambda: running.tick(reactor.seconds()))
     flusher.clock = reactor
     running = RunningProxy(
