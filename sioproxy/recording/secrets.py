@@ -189,8 +189,10 @@ def unfilled(recording: Recording, sender: Direction, conns: Iterable[str] = ())
         if only and entry.conn not in only:
             continue
         texts: list[str] = []
-        if isinstance(entry, PacketEntry) and entry.dir is sender and isinstance(entry.raw, str):
-            texts.append(entry.raw)
+        if isinstance(entry, PacketEntry) and entry.dir is sender:
+            # A binary frame (msgpack) or attachment holds the ASCII placeholder as bytes.
+            for part in (entry.raw, *entry.attachments):
+                texts.append(part if isinstance(part, str) else part.decode("latin-1"))
         elif isinstance(entry, OpenEvent) and sender is Direction.C2S:
             texts.append(entry.request.query)
         for text in texts:

@@ -136,3 +136,17 @@ def test_a_value_named_with_its_connection_fills_that_connection_only() -> None:
     }
     queries = {e.conn: e.request.query for e in filled.entries if isinstance(e, OpenEvent)}
     assert queries == {"c1": "EIO=4&token=q1", "c2": "EIO=4&token=[REDACTED:query.token]"}
+
+
+def test_unfilled_placeholders_are_found_in_binary_frames_too() -> None:
+    """A msgpack CONNECT (raw bytes) carries its placeholder as UTF-8 bytes."""
+    recording = _recording()
+    _opened, connect, said = recording.entries
+    assert isinstance(connect, PacketEntry)
+    packed = b"\x83\xa4type\x00\xa4data\x81\xa5token\xb5[REDACTED:auth.token]\xa3nsp\xa1/"
+    binary = dataclasses.replace(connect, raw=packed)
+    attachment = dataclasses.replace(
+        connect, seq=4, raw="451-[]", attachments=(b"\x00[REDACTED:file.key]\xff",)
+    )
+    only_binary = dataclasses.replace(recording, entries=(binary, said, attachment))
+    assert unfilled(only_binary, C2S) == ["auth.token", "file.key"]
