@@ -181,3 +181,26 @@ def session_pictures(
         title = f"{name}, session {session}"
         out.append((title, sequence_svg(group, title=title)))
     return out
+
+
+def conn_picture(
+    rows: Iterable[dict[str, Any]], file: int, conn: str, *, names: Sequence[str] = ()
+) -> tuple[str, str]:
+    """(title, svg) of one connection: its lane and the server's, nothing else."""
+    name = names[file] if file < len(names) else f"file {file + 1}"
+    title = f"{name}, connection {conn}"
+    mine = (r for r in rows if int(r.get("file") or 0) == file and str(r["conn"]) == conn)
+    return title, sequence_svg(mine, title=title)
+
+
+def conn_pictures(
+    rows: Sequence[dict[str, Any]], *, names: Sequence[str] = ()
+) -> dict[str, tuple[str, str]]:
+    """:func:`conn_picture` of every connection, keyed ``"FILE:CONN"`` (the page's keys)."""
+    groups: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault((int(row.get("file") or 0), str(row["conn"])), []).append(row)
+    return {
+        f"{file}:{conn}": conn_picture(group, file, conn, names=names)
+        for (file, conn), group in groups.items()
+    }

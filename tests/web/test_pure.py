@@ -142,3 +142,23 @@ def test_a_packet_note_reaches_its_row(tmp_path: Path) -> None:
     rec.out[-1]["note"] = "spec violation: /1: expected string, got integer 5"
     row = next(r for r in loaded(tmp_path, rec).rows if r["seq"] == seq)
     assert row["note"] == "spec violation: /1: expected string, got integer 5"
+
+
+def test_packet_lookup_bisects_a_file_with_sessions_and_a_torn_tail(tmp_path: Path) -> None:
+    from sioproxy.web.packets import SCAN, find_in_file
+    from tests.web.recgen import HEADER, many_packets
+
+    lines = list(many_packets(3000))
+    # A later session's header (record --append) in the middle, a torn line at the end.
+    middle = len(lines) // 2
+    lines.insert(middle, json.dumps(HEADER) + "\n")
+    path = tmp_path / "big.jsonl"
+    path.write_text("".join(lines) + '{"seq": 3002, "kind": "pack', encoding="utf-8")
+    assert path.stat().st_size > 8 * SCAN  # the lookup bisects, it does not read it all
+    for seq in (1, 2, middle - 1, middle, middle + 1, 1500, 2999, 3001):
+        entry = find_in_file(path, seq)
+        assert entry is not None, seq
+        assert entry.seq == seq
+    assert find_in_file(path, 3002) is None  # not written in full yet
+    assert find_in_file(path, 0) is None
+    assert find_in_file(tmp_path / "absent.jsonl", 1) is None
