@@ -18,10 +18,12 @@ Each is its own JSON script element, parsed only when a download is asked for.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 from typing import Any
 
+from sioproxy.errors import SioProxyError
 from sioproxy.recording import Recording, encode_line
 from sioproxy.web.har_pieces import har_pieces
 
@@ -45,8 +47,12 @@ def source_data(recording: Recording) -> dict[str, Any]:
 
 
 def offline_scripts(recording: Recording) -> dict[str, str]:
-    """The script elements' ids and JSON texts (``<`` still to be escaped by the caller)."""
-    return {
-        "sio-source": json.dumps(source_data(recording), ensure_ascii=False),
-        "sio-har": json.dumps(har_pieces(recording), ensure_ascii=False),
-    }
+    """The script elements' ids and JSON texts (``<`` still to be escaped by the caller).
+
+    A recording ``export --har`` refuses (a header without a readable ``created``)
+    gets no HAR pieces: the page offers the JSONL only.
+    """
+    scripts = {"sio-source": json.dumps(source_data(recording), ensure_ascii=False)}
+    with contextlib.suppress(SioProxyError):
+        scripts["sio-har"] = json.dumps(har_pieces(recording), ensure_ascii=False)
+    return scripts

@@ -162,3 +162,21 @@ def test_packet_lookup_bisects_a_file_with_sessions_and_a_torn_tail(tmp_path: Pa
     assert find_in_file(path, 3002) is None  # not written in full yet
     assert find_in_file(path, 0) is None
     assert find_in_file(tmp_path / "absent.jsonl", 1) is None
+
+
+def test_a_recording_export_har_refuses_gets_the_jsonl_download_only(tmp_path: Path) -> None:
+    import dataclasses
+
+    from sioproxy.errors import RecordingError
+    from sioproxy.inspect.har import export_har
+    from sioproxy.web.offline import offline_scripts
+
+    good = read_recording(write(tmp_path / "r.jsonl", three_clients().text()))
+    assert set(offline_scripts(good)) == {"sio-source", "sio-har"}
+    header = dataclasses.replace(good.header, created="not a time")
+    bad = dataclasses.replace(good, header=header)
+    with pytest.raises(RecordingError):
+        export_har(bad)
+    scripts = offline_scripts(bad)
+    assert set(scripts) == {"sio-source"}
+    assert len(json.loads(scripts["sio-source"])["lines"]) == 20

@@ -123,7 +123,8 @@ def test_clicking_a_request_scrolls_to_its_ack_and_back(inspector: Any, tmp_path
 
 def test_sequence_picture_of_three_clients(inspector: Any, tmp_path: Path) -> None:
     inspector.goto(report(tmp_path, write(tmp_path / "chat.jsonl", three_clients().text())))
-    inspector.wait_for_selector("#list .row")
+    inspector.click('#list .row[data-seq="10"]')  # the detail pane shows the request
+    inspector.wait_for_selector('#detail[data-seq="10"] pre.entry')
     save_shot(inspector, tmp_path, "web-packets.png")
     inspector.click("text=Sequence")
     svg = inspector.wait_for_selector("svg.sequence")
@@ -195,6 +196,7 @@ def test_sequence_picture_of_one_connection(inspector: Any, tmp_path: Path) -> N
     c2 = inspector.locator("svg.sequence g.msg")
     assert c2.count() == 5  # connect, its answer, the broadcast, /admin connect and answer
     assert inspector.get_attribute(".picture a", "download") == "sequence.svg"
+    save_shot(inspector, tmp_path, "web-sequence-conn.png", full_page=True)
     inspector.select_option("#seq-conn", "0:c1")
     only_lane(inspector, "c1")
     assert inspector.locator("svg.sequence path.ack-link").count() == 1

@@ -285,7 +285,7 @@
     if (data.replay) onReplay(data.replay);
     render();
   } else {
-    $("downloads").hidden = false;  // a static report has no server to make them
+    $("downloads").hidden = false;  // made by the server (a report makes them in offline.js)
     startLive();
     render();
   }

@@ -59,7 +59,9 @@
       ev.preventDefault();
       save(jsonl(), "sioproxy-view.jsonl", "application/x-ndjson");
     });
-    document.getElementById("download-har").addEventListener("click", (ev) => {
+    const harLink = document.getElementById("download-har");
+    harLink.hidden = !document.getElementById("sio-har");  // export --har refused the file
+    harLink.addEventListener("click", (ev) => {
       ev.preventDefault();
       save(har(), "sioproxy-view.har", "application/json");
     });
