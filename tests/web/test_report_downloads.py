@@ -18,7 +18,7 @@ from urllib.request import urlopen
 import pytest
 
 from tests.interop.sioproxy_proc import RunningSioproxy, start_sioproxy
-from tests.web.recgen import three_clients, write
+from tests.web.recgen import HEADER, Lines, three_clients, write
 from tests.web.test_web_cli import run
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,6 +30,7 @@ SOURCES = [
     "eio3_session.jsonl",
     "legacy_session.jsonl",
     "rules_session.jsonl",
+    "appended",  # two sessions in one file, as record --append writes them
 ]
 FILTERS = [
     "",
@@ -39,6 +40,18 @@ FILTERS = [
     "kind:upgrade or dir:s2c",
     "-type:event",
 ]
+
+
+def later_session() -> Lines:
+    """A second session of three_clients' file: its header, then seqs 21 and on."""
+    rec = Lines()
+    rec.seq = 20
+    rec.out = [{**HEADER, "created": "2026-12-01T10:05:00.000Z"}]
+    rec.open("c4", 0.0)
+    rec.sio("c4", 0.01, "c2s", "event", ["chat", "later"], ack_id=3)
+    rec.sio("c4", 0.02, "s2c", "ack", ["ok"], ack_id=3, ack_of=22)
+    rec.close("c4", 0.03)
+    return rec
 
 
 def report(source: Path, out: Path, *more: str) -> str:
@@ -68,7 +81,10 @@ def test_static_downloads_equal_the_servers_for_the_same_filter(
     inspector: Any, tmp_path: Path, processes: list[RunningSioproxy], name: str
 ) -> None:
     source = tmp_path / name
-    shutil.copy(DATA / name, source)
+    if name == "appended":
+        source.write_text(three_clients().text() + later_session().text(), encoding="utf-8")
+    else:
+        shutil.copy(DATA / name, source)
     inspector.goto(report(source, tmp_path / "r.html"))
     inspector.wait_for_selector("#downloads:not([hidden])")
     proc = start_sioproxy(["web", str(source), "--listen", "127.0.0.1:0"])
