@@ -12,13 +12,14 @@ falls on both alike:
   live page from the start of the load and is closed ``--close-after``
   seconds into it (a new page each round).
 
-For each, over the same window (from ``--close-after`` to one second before
-the load stops sending), it prints the packets relayed (the proxy's own
+For each, over the same window (from ``--settle`` seconds after the close
+mark, once Chromium's teardown has stopped taking CPU from the same cores,
+to one second before the load stops sending), it prints the packets relayed (the proxy's own
 count: ``sioproxy_web_rows_total`` on its web port), packets per second, and
 the proxy's CPU seconds (``/proc/PID/stat``) per 1,000 packets, with the
 ``closed``/``never`` ratios.
 
-    python bench/web_closed.py --sockets 20 --seconds 10 --interval-ms 10 --rounds 3
+    python bench/web_closed.py --sockets 20 --seconds 12 --interval-ms 10 --rounds 4
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ def one_round(
         assert page is not None
         page.evaluate("window.sioInspector.rows()")  # it was following
         context.close()  # the browser goes away mid-stream
+    # The window starts --settle seconds after the close mark for both proxies: Chromium's
+    # own teardown takes CPU from the same cores (and the load generator) for a moment.
+    time.sleep(max(0.0, began + opts.close_after + opts.settle - time.monotonic()))
     cpu0, rows0, t0 = cpu_seconds(proc.pid), rows_total(web), time.monotonic()
     time.sleep(max(0.5, began + opts.seconds - 1.0 - time.monotonic()))
     cpu1, rows1, t1 = cpu_seconds(proc.pid), rows_total(web), time.monotonic()
@@ -89,10 +93,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--interval-ms", type=int, default=10)
     parser.add_argument("--close-after", type=float, default=3.0)
+    parser.add_argument("--settle", type=float, default=1.5)
     parser.add_argument("--rounds", type=int, default=3)
     opts = parser.parse_args()
-    if opts.seconds < opts.close_after + 3:
-        parser.error("--seconds must leave at least 3 s after --close-after")
+    if opts.seconds < opts.close_after + opts.settle + 3:
+        parser.error("--seconds must leave at least 3 s after --close-after + --settle")
     from playwright.sync_api import sync_playwright
 
     work = Path(tempfile.mkdtemp(prefix="sioproxy-bench-web-closed-"))
@@ -128,7 +133,7 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
     print(
         f"sockets={opts.sockets} seconds={opts.seconds} interval={opts.interval_ms}ms"
-        f" close-after={opts.close_after}s rounds={opts.rounds}"
+        f" close-after={opts.close_after}s settle={opts.settle}s rounds={opts.rounds}"
     )
     print("| proxy | packets | packets/s | CPU ms / 1,000 packets |")
     print("|---|---|---|---|")
