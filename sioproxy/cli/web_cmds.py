@@ -21,8 +21,16 @@ from sioproxy.web.ring import DEFAULT_CAPACITY
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    report = sub.add_parser("report", help="write a recording as one self-contained HTML page")
-    report.add_argument("file", metavar="FILE")
+    report = sub.add_parser(
+        "report",
+        help="write a recording, a `diff --report` file or both as one self-contained HTML page",
+    )
+    report.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="a recording, a `sioproxy diff --report` file (told by its content), or both",
+    )
     report.add_argument("--html", required=True, metavar="OUT.html")
     report.add_argument("--force", action="store_true", help="overwrite OUT.html")
     report.set_defaults(handler=run_report)
@@ -73,12 +81,19 @@ def add_ring_option(parser: argparse.ArgumentParser) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from sioproxy.web.report import build_report, load_rows
+    from sioproxy.web.offline import offline_scripts
+    from sioproxy.web.report import LoadedRows, build_report, load_rows
 
-    recording = load_recording(args.file, "report")
+    paths, diff = _split_files(args.files)
+    if len(paths) > 1:
+        raise ConfigError(None, None, "report takes one recording (and a diff report)")
+    recording = load_recording(paths[0], "report") if paths else None
+    name = os.path.basename(paths[0] if paths else args.files[0])
     page = build_report(
-        load_rows([(os.path.basename(args.file), recording)]),
-        title=f"sioproxy report: {os.path.basename(args.file)}",
+        load_rows([(name, recording)]) if recording is not None else LoadedRows(),
+        title=f"sioproxy report: {name}",
+        diff=diff,
+        offline=offline_scripts(recording) if recording is not None else None,
     )
     try:
         with open(args.html, "w" if args.force else "x", encoding="utf-8") as out:
@@ -87,7 +102,7 @@ def run_report(args: argparse.Namespace) -> int:
         raise RecordingError(args.html, None, "file exists (use --force to overwrite)") from None
     except OSError as exc:
         raise RecordingError(args.html, None, f"cannot create: {exc}") from exc
-    rows = sum(1 for _ in recording.entries)
+    rows = 0 if recording is None else len(recording.entries)
     print(escape_controls(f"sioproxy report: {args.html}: {rows} rows"), file=sys.stderr)
     return 0
 
@@ -184,6 +199,8 @@ def live_web(reactor: Any, args: argparse.Namespace, redactor: Any) -> Any:
     out = getattr(args, "out", None) if getattr(args, "record", False) else None
     # Downloads: record reads its own file again (all of it, as written); proxy keeps the
     # ring's events to make entries of them.
+    from sioproxy.web.packets import file_lookup, ring_lookup
+
     if out is None:
         rows = LiveRows(
             redactor, args.web_ring, upstream=getattr(args, "upstream", None), keep_items=True
@@ -191,6 +208,7 @@ def live_web(reactor: Any, args: argparse.Namespace, redactor: Any) -> Any:
         hub = WebHub(reactor, rows.ring)
         hub.sink = rows.sink
         hub.recordings = lambda: [rows.recording()]
+        hub.packet = ring_lookup(rows.ring.items, redactor)
         return hub
     from sioproxy.recording import read_recording
 
@@ -199,6 +217,7 @@ def live_web(reactor: Any, args: argparse.Namespace, redactor: Any) -> Any:
     hub.sink = None
     hub.tap = lines.tap
     hub.recordings = lambda: [read_recording(out)]
+    hub.packet = file_lookup([out], lambda _file: redactor)
     return hub
 
 
@@ -218,6 +237,7 @@ async def start_replay_web(
     from twisted.internet import task
 
     from sioproxy.recording import Redactor
+    from sioproxy.web.packets import entries_lookup
     from sioproxy.web.replay_marks import ReplayMarks
     from sioproxy.web.report import recording_rows
     from sioproxy.web.ring import Ring, same_line
@@ -229,7 +249,9 @@ async def start_replay_web(
     hub.recordings = lambda: [recording]
     marks = ReplayMarks(recording)
     # A miss quotes what the live client sent: redacted like the replay's log.
-    redact = Redactor.from_summary(recording.header.redactions).redact_output
+    redactor = Redactor.from_summary(recording.header.redactions)
+    redact = redactor.redact_output
+    hub.packet = entries_lookup(recording.entries, redactor)
 
     def tick() -> None:
         changed, misses = marks.update(running.service.scheduler.engines)

@@ -40,3 +40,8 @@ class FileFollower:
         redactor = self._redactors[index]
         assert redactor is not None
         return entry_line(entry, redactor.redact_output, file=index)
+
+    def redactor(self, index: int) -> Redactor:
+        """The policy of file ``index``'s header (disabled-by-default until it is read)."""
+        header = self.tails[index].header
+        return Redactor.from_summary(header.redactions if header else None)

@@ -23,7 +23,7 @@ from typing import Any
 from sioproxy.recording import Recording, Redactor
 from sioproxy.web.lines import entry_line
 from sioproxy.web.rows import line_row
-from sioproxy.web.sequence import session_pictures
+from sioproxy.web.sequence import conn_pictures, session_pictures
 
 
 @dataclass(slots=True)
@@ -56,6 +56,11 @@ def load_rows(recordings: Sequence[tuple[str, Recording]]) -> LoadedRows:
     return out
 
 
+# The page's scripts in index.html's order; a report adds those that make its downloads.
+PAGE_SCRIPTS = ("filter.js", "rows.js", "diff.js", "detail.js", "sequence.js", "app.js")
+OFFLINE_SCRIPTS = ("har.js", "offline.js")
+
+
 def static_text(name: str) -> str:
     return resources.files("sioproxy.web").joinpath("static", name).read_text(encoding="utf-8")
 
@@ -66,10 +71,22 @@ def _embed_json(text: str) -> str:
 
 
 def build_report(
-    loaded: LoadedRows, *, title: str = "sioproxy report", replay: dict[str, Any] | None = None
+    loaded: LoadedRows,
+    *,
+    title: str = "sioproxy report",
+    replay: dict[str, Any] | None = None,
+    diff: dict[str, Any] | None = None,
+    offline: dict[str, str] | None = None,
 ) -> str:
-    """The self-contained HTML page of ``loaded``; ``replay``: marks and misses to show."""
+    """The self-contained HTML page of ``loaded``.
+
+    ``replay``: marks and misses to show; ``diff``: a ``diff --report``'s view and row
+    marks (``sioproxy.web.diffview``); ``offline``: the JSON script elements the
+    page's downloads are made from (:func:`sioproxy.web.offline.offline_scripts`).
+    """
     pictures = session_pictures(loaded.rows, names=loaded.names)
+    per_conn = conn_pictures(loaded.rows, names=loaded.names)
+    extra = {"replay": replay, "diff": diff, "conn_pictures": per_conn}
     data = (
         '{"lines":['
         + ",".join(line.decode("utf-8") for line in loaded.lines)
@@ -77,26 +94,29 @@ def build_report(
         + json.dumps(loaded.names)
         + ',"pictures":'
         + json.dumps(pictures, ensure_ascii=False)
-        + (',"replay":' + json.dumps(replay, ensure_ascii=False) if replay is not None else "")
+        + "".join(
+            f',"{name}":' + json.dumps(value, ensure_ascii=False)
+            for name, value in extra.items()
+            if value is not None
+        )
         + "}"
     )
+    elements = {"sio-data": data, **(offline or {})}
     page = static_text("index.html")
     page = page.replace("<title>sioproxy inspector</title>", f"<title>{_html(title)}</title>")
     page = page.replace(
         '<link rel="stylesheet" href="static/style.css">',
         f"<style>\n{static_text('style.css')}</style>",
     )
-    scripts = "".join(
-        f"<script>\n{static_text(name)}</script>\n"
-        for name in ("filter.js", "rows.js", "diff.js", "app.js")
+    names = [*PAGE_SCRIPTS, *OFFLINE_SCRIPTS] if offline else PAGE_SCRIPTS
+    scripts = "".join(f"<script>\n{static_text(name)}</script>\n" for name in names)
+    json_elements = "".join(
+        f'<script type="application/json" id="{id_}">{_embed_json(text)}</script>\n'
+        for id_, text in elements.items()
     )
-    page = page.replace(
-        '<script src="static/filter.js"></script>\n<script src="static/rows.js"></script>\n'
-        '<script src="static/diff.js"></script>\n'
-        '<script src="static/app.js"></script>\n',
-        f'<script type="application/json" id="sio-data">{_embed_json(data)}</script>\n{scripts}',
-    )
-    return page
+    served = "".join(f'<script src="static/{name}"></script>\n' for name in PAGE_SCRIPTS)
+    assert served in page, "index.html's script tags changed"
+    return page.replace(served, json_elements + scripts)
 
 
 def _html(text: str) -> str:

@@ -77,11 +77,12 @@ def entry_row(entry: Entry, *, file: int = 0) -> Row:
         row.update(reason=entry.reason, by=entry.by.value if entry.by else None, type="close")
     else:
         row.update(transport=info.transport, type="upgrade")
-    row["detail"] = _detail(entry.to_json())
+    row["detail"] = detail_of(entry.to_json())
     return row
 
 
-def _detail(obj: dict[str, Any]) -> dict[str, Any]:
+def detail_of(obj: dict[str, Any]) -> dict[str, Any]:
+    """An entry's dict form as the detail pane shows it (a huge ``raw`` cut)."""
     raw = obj.get("raw")
     if isinstance(raw, str) and len(raw) > RAW_LIMIT:
         obj = dict(obj, raw=_cut(raw))

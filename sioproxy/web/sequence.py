@@ -24,6 +24,7 @@ from html import escape
 from typing import Any
 
 from sioproxy.textsafe import escape_controls
+from sioproxy.web.rows import line_row
 
 STEP = 22
 GAP_SECONDS = 1.0
@@ -181,3 +182,36 @@ def session_pictures(
         title = f"{name}, session {session}"
         out.append((title, sequence_svg(group, title=title)))
     return out
+
+
+def conn_picture(
+    rows: Iterable[dict[str, Any]], file: int, conn: str, *, names: Sequence[str] = ()
+) -> tuple[str, str]:
+    """(title, svg) of one connection: its lane and the server's, nothing else."""
+    name = names[file] if file < len(names) else f"file {file + 1}"
+    title = f"{name}, connection {conn}"
+    mine = (r for r in rows if int(r.get("file") or 0) == file and str(r["conn"]) == conn)
+    return title, sequence_svg(mine, title=title)
+
+
+def conn_pictures(
+    rows: Sequence[dict[str, Any]], *, names: Sequence[str] = ()
+) -> dict[str, tuple[str, str]]:
+    """:func:`conn_picture` of every connection, keyed ``"FILE:CONN"`` (the page's keys)."""
+    groups: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault((int(row.get("file") or 0), str(row["conn"])), []).append(row)
+    return {
+        f"{file}:{conn}": conn_picture(group, file, conn, names=names)
+        for (file, conn), group in groups.items()
+    }
+
+
+def pictures_of(
+    lines: Iterable[bytes], names: list[str], conn: tuple[int, str] | None = None
+) -> list[tuple[str, str]]:
+    """[title, svg] per session of the page ``lines``, or of connection ``(file, conn)``."""
+    rows = [line_row(line) for line in lines]
+    if conn is not None:
+        return [conn_picture(rows, conn[0], conn[1], names=names)]
+    return session_pictures(rows, names=names)

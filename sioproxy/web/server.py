@@ -32,10 +32,10 @@ from zope.interface import implementer  # type: ignore[import-untyped]
 
 from sioproxy.errors import SioProxyError
 from sioproxy.textsafe import escape_controls
+from sioproxy.web.pages import PacketPage, PicturesPage, refuse
 from sioproxy.web.report import static_text
 from sioproxy.web.ring import Ring
-from sioproxy.web.rows import line_row
-from sioproxy.web.sequence import session_pictures
+from sioproxy.web.sequence import pictures_of
 
 BATCH = 500  # rows written per reactor turn to one page: the relay keeps its turns short
 # New rows wait this long to go out together: one write (and one send) per page per
@@ -47,6 +47,8 @@ STATIC = {
     "filter.js": "text/javascript",
     "rows.js": "text/javascript",
     "diff.js": "text/javascript",
+    "detail.js": "text/javascript",
+    "sequence.js": "text/javascript",
 }
 
 
@@ -67,6 +69,8 @@ class WebHub:
         # What the downloads are made from: the files read again, the ring's entries, ...
         self.recordings: Callable[[], list[Any]] | None = None
         self.diff: Any = None  # a `sioproxy diff --report` file's view (sioproxy.web.diffview)
+        # /packet: (file, seq) -> the entry for the detail pane (sioproxy.web.packets)
+        self.packet: Callable[[int, int], str | None] | None = None
         ring.listen(self._appended)
 
     def publish(self, item: Any) -> None:
@@ -106,9 +110,15 @@ class WebHub:
         ]
         return "\n".join(lines) + "\n"
 
-    def pictures(self) -> list[tuple[str, str]]:
-        lines, _ = self.ring.since(0)
-        return session_pictures([line_row(line) for _, line in lines], names=self.names)
+    def pictures_job(
+        self, conn: tuple[int, str] | None = None
+    ) -> Callable[[], list[tuple[str, str]]]:
+        """The pictures per session, or the one of connection ``(file, conn)``, to be made
+        by the returned function: it works on a copy of the ring's lines taken now, so it
+        may run in a thread (turning 100,000 lines back into rows takes seconds)."""
+        held, _ = self.ring.since(0)
+        lines, names = [line for _, line in held], list(self.names)
+        return lambda: pictures_of(lines, names, conn)
 
 
 @implementer(IPushProducer)
@@ -227,23 +237,17 @@ class _Download(Resource):
         show_all = (args.get(b"all") or [b"0"])[0] == b"1"
         request.setHeader(b"cache-control", b"no-store")
         if self._hub.recordings is None:
-            return _refuse(request, 404, "nothing to download here")
+            return refuse(request, 404, "nothing to download here")
         try:
             picked = selected(self._hub.recordings(), text, show_all)
         except SioProxyError as exc:  # a bad filter, or a file that cannot be read
-            return _refuse(request, 400, filter_error(exc))
+            return refuse(request, 400, filter_error(exc))
         body = jsonl_text(picked) if self._form == "jsonl" else har_text(picked)
         kind = "application/x-ndjson" if self._form == "jsonl" else "application/json"
         request.setHeader(b"content-type", f"{kind}; charset=utf-8".encode())
         name = f"sioproxy-view.{self._form}"
         request.setHeader(b"content-disposition", f'attachment; filename="{name}"'.encode())
         return body.encode("utf-8")
-
-
-def _refuse(request: Any, status: int, message: str) -> bytes:
-    request.setResponseCode(status)
-    request.setHeader(b"content-type", b"text/plain; charset=utf-8")
-    return (message + "\n").encode("utf-8")
 
 
 class _Static(Resource):
@@ -264,10 +268,8 @@ class _Root(Resource):
         put(b"metrics", _Text(hub.metrics, "text/plain"))
         put(b"download.jsonl", _Download(hub, "jsonl"))
         put(b"download.har", _Download(hub, "har"))
-        put(
-            b"pictures.json",
-            _Text(lambda: json.dumps(hub.pictures(), ensure_ascii=False), "application/json"),
-        )
+        put(b"pictures.json", PicturesPage(hub))
+        put(b"packet", PacketPage(hub))
 
 
 class _QuietSite(Site):
@@ -299,6 +301,7 @@ async def serve_files(
 
     from sioproxy.recording import read_recording
     from sioproxy.web.follow import FileFollower
+    from sioproxy.web.packets import file_lookup
 
     follower = FileFollower(paths)
     hub = WebHub(reactor, Ring(args.web_ring, follower.encode), names=follower.names)
@@ -306,6 +309,7 @@ async def serve_files(
     follower.poll_into(hub.publish)  # what is already there, before the page can ask
     if paths:
         hub.recordings = lambda: [read_recording(path) for path in paths]
+        hub.packet = file_lookup(paths, follower.redactor)
     try:
         url, _port = await start_web(reactor, args.listen, hub)
     except (OSError, CannotListenError) as exc:

@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from tests.interop.sioproxy_proc import RunningSioproxy
+
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -50,6 +52,15 @@ def inspector(page: Any) -> Iterator[Any]:
     page.sio_errors = errors  # a test that stops the server on purpose may clear its errors
     yield page
     assert errors == [], f"console errors on the page: {errors}"
+
+
+@pytest.fixture
+def processes() -> Iterator[list[RunningSioproxy]]:
+    """sioproxy processes a test started; stopped (by their pid) when it ends."""
+    started: list[RunningSioproxy] = []
+    yield started
+    for proc in started:
+        proc.stop()
 
 
 def save_shot(page: Any, tmp_path: Path, name: str, **options: Any) -> Path:

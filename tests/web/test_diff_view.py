@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,14 +42,6 @@ def test_report_texts_decode_to_the_dict_form_pointers_point_into() -> None:
     assert looks_like_report(b"{\n")
     assert parse_report(b'{"drift_count": 0, "connections": []}') is not None
     assert parse_report(b'{"kind": "header"}') is None
-
-
-@pytest.fixture
-def processes() -> Iterator[list[RunningSioproxy]]:
-    started: list[RunningSioproxy] = []
-    yield started
-    for proc in started:
-        proc.stop()
 
 
 def diff_report(tmp_path: Path, generation: str) -> tuple[Path, Path]:
@@ -128,4 +119,54 @@ def test_a_report_alone_reads_the_generation_of_the_recording_it_names(
     inspector.goto(proc.url)
     inspector.click("#diff-tab")
     inspector.wait_for_selector('.side.live .hl[data-pointer="/args/1"]')
+    assert inspector.locator("#list .row").count() == 0
+
+
+def test_report_html_of_a_diff_report_has_the_diff_tab_without_a_server(
+    inspector: Any, tmp_path: Path
+) -> None:
+    recording, report = diff_report(tmp_path, "eio4")
+    out = tmp_path / "drift.html"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sioproxy",
+            "report",
+            str(report),
+            str(recording),
+            "--html",
+            str(out),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    inspector.goto(out.as_uri())
+    inspector.click("#diff-tab")
+    inspector.wait_for_selector("#diff-view .drift.changed")
+    assert inspector.locator("#diff-view .drift.changed").count() == 3
+    assert (
+        inspector.locator('.side.recorded .hl[data-pointer="/data/1"]').all_text_contents()
+        == ['"ack"'] * 3
+    )
+    assert (
+        inspector.locator('.side.live .hl[data-pointer="/data/1"]').all_text_contents()
+        == ['"ACK-CHANGED"'] * 3
+    )
+    seq = json.loads(report.read_text())["connections"][0]["drift"][0]["seq"]
+    inspector.click(f'#diff-view .drift[data-seq="{seq}"] .link')
+    inspector.wait_for_selector(f'#list .row.sel[data-seq="{seq}"] .mark.changed')
+    alone = tmp_path / "alone.html"  # the report by itself: the Diff tab, no rows
+    subprocess.run(
+        [sys.executable, "-m", "sioproxy", "report", str(report), "--html", str(alone)],
+        cwd=REPO,
+        check=True,
+        timeout=120,
+    )
+    inspector.goto(alone.as_uri())
+    inspector.click("#diff-tab")
+    inspector.wait_for_selector('.side.live .hl[data-pointer="/data/1"]')
     assert inspector.locator("#list .row").count() == 0

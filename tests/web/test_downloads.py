@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.error import HTTPError
@@ -46,14 +45,6 @@ def sioproxy(*args: str) -> str:
 def shown_seqs(path: Path, *options: str) -> list[int]:
     out = sioproxy("show", str(path), "--color", "never", *options)
     return [int(line.split()[0].lstrip("#")) for line in out.splitlines() if line.startswith("#")]
-
-
-@pytest.fixture
-def processes() -> Iterator[list[RunningSioproxy]]:
-    started: list[RunningSioproxy] = []
-    yield started
-    for proc in started:
-        proc.stop()
 
 
 def download(page: Any, link: str, tmp_path: Path, name: str) -> Path:

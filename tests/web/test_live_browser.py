@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.error import HTTPError
 from urllib.parse import urlsplit
 from urllib.request import urlopen
 
@@ -39,14 +40,6 @@ def line_starting(proc: RunningSioproxy, prefix: str) -> str:
                 return line
         time.sleep(0.02)
     pytest.fail(f"no line starting {prefix!r} in {proc.lines}\n{proc.stderr_text()}")
-
-
-@pytest.fixture
-def processes() -> Iterator[list[RunningSioproxy]]:
-    started: list[RunningSioproxy] = []
-    yield started
-    for proc in started:
-        proc.stop()
 
 
 def start(processes: list[RunningSioproxy], *args: str) -> RunningSioproxy:
@@ -280,3 +273,69 @@ def test_the_page_reconnects_by_itself_and_catches_up_with_last_event_id(
     assert len(seqs) == 20
     # The stream the stopped server cut is the one error the page may log.
     inspector.sio_errors[:] = [e for e in inspector.sio_errors if "net::ERR_" not in e]
+
+
+def test_sequence_of_one_connection_is_asked_from_the_server(
+    inspector: Any, tmp_path: Path, processes: list[RunningSioproxy]
+) -> None:
+    from tests.web.test_report_browser import only_lane
+
+    recording = tmp_path / "chat.jsonl"
+    recording.write_text(three_clients().text(), encoding="utf-8")
+    proc = start(processes, "web", str(recording), "--listen", "127.0.0.1:0")
+    inspector.goto(proc.url)
+    inspector.wait_for_selector('#list .row[data-seq="20"]')
+    inspector.click("text=Sequence")
+    inspector.wait_for_selector('svg.sequence g.lane[data-conn="c3"]')
+    inspector.select_option("#seq-conn", "0:c3")
+    only_lane(inspector, "c3")
+    with urlopen(f"{proc.url}/pictures.json?file=0&conn=c1", timeout=WAIT) as response:
+        [(title, svg)] = json.loads(response.read())
+    assert title == "chat.jsonl, connection c1"
+    assert 'data-conn="c2"' not in svg
+
+
+@pytest.mark.parametrize("command", ["record", "proxy"])
+def test_clicking_a_live_row_asks_the_server_for_its_entry(
+    inspector: Any,
+    tmp_path: Path,
+    processes: list[RunningSioproxy],
+    peer_server: ServerFactory,  # noqa: F811
+    command: str,
+) -> None:
+    server = peer_server("node-sio4")
+    args = record_args(server.url, tmp_path / "r.jsonl", "--web", "127.0.0.1:0")
+    if command == "proxy":  # no file: the entry is made from the event the ring keeps
+        args = ["proxy", "--listen", "127.0.0.1:0", "--upstream", server.url]
+        args += ["--web", "127.0.0.1:0"]
+    proc = start(processes, *args)
+    url = line_starting(proc, WEB_PREFIX)[len(WEB_PREFIX) :]
+    inspector.goto(url)
+    inspector.wait_for_function("document.getElementById('status').textContent.includes('live')")
+    run_client("node-sio4", proc.url, "websocket")
+    row = inspector.wait_for_selector('#list .row[data-event="echo"]', timeout=WAIT * 1000)
+    seq = int(row.get_attribute("data-seq") or 0)
+    live = {r["seq"]: r for r in inspector.evaluate("window.sioInspector.data()")}
+    assert "detail" not in live[seq]  # the row is light: the log's fields
+    assert "packet" not in live[seq]
+    out = tmp_path / "r.jsonl"
+    deadline = time.monotonic() + WAIT  # record: the recorder's batched lines reach --out
+    while (
+        command == "record"
+        and f'"seq":{seq},' not in out.read_text()
+        and time.monotonic() < deadline
+    ):
+        time.sleep(0.05)
+    inspector.click(f'#list .row[data-seq="{seq}"]')
+    inspector.wait_for_selector(f'#detail[data-seq="{seq}"][data-source="entry"]')
+    entry = json.loads(inspector.text_content("#detail pre.entry") or "")
+    assert entry["seq"] == seq
+    assert entry["packet"]["sio"]["data"][0] == "echo"  # the dict form, not the row's fields
+    assert inspector.text_content("#detail pre.raw") == live[seq]["raw"]
+    binary = inspector.locator('#list .row[data-event="bin_echo"]').first
+    binary.click()  # a packet with an attachment: its size and hex
+    inspector.wait_for_selector('#detail[data-source="entry"] pre.attachment')
+    assert "bytes\n" in (inspector.text_content("#detail pre.attachment") or "")
+    with pytest.raises(HTTPError) as gone:
+        urlopen(f"{url}/packet?file=0&seq=999999", timeout=WAIT)
+    assert gone.value.code == 404

@@ -155,3 +155,41 @@ def test_page_line_escapes_what_the_recorder_left_raw() -> None:
     clean = '{"b":"d\u00e9j\u00e0 \u2019"}\n'.encode()
     assert page_line(clean) == clean[:-1]  # nothing to escape: the same bytes
     assert page_line('["\u061c"]'.encode()) == b'["\\u061c"]'  # one lead byte alone
+
+
+def test_packet_lookup_bisects_a_file_with_sessions_and_a_torn_tail(tmp_path: Path) -> None:
+    from sioproxy.web.packets import SCAN, find_in_file
+    from tests.web.recgen import HEADER, many_packets
+
+    lines = list(many_packets(3000))
+    # A later session's header (record --append) in the middle, a torn line at the end.
+    middle = len(lines) // 2
+    lines.insert(middle, json.dumps(HEADER) + "\n")
+    path = tmp_path / "big.jsonl"
+    path.write_text("".join(lines) + '{"seq": 3002, "kind": "pack', encoding="utf-8")
+    assert path.stat().st_size > 8 * SCAN  # the lookup bisects, it does not read it all
+    for seq in (1, 2, middle - 1, middle, middle + 1, 1500, 2999, 3001):
+        entry = find_in_file(path, seq)
+        assert entry is not None, seq
+        assert entry.seq == seq
+    assert find_in_file(path, 3002) is None  # not written in full yet
+    assert find_in_file(path, 0) is None
+    assert find_in_file(tmp_path / "absent.jsonl", 1) is None
+
+
+def test_a_recording_export_har_refuses_gets_the_jsonl_download_only(tmp_path: Path) -> None:
+    import dataclasses
+
+    from sioproxy.errors import RecordingError
+    from sioproxy.inspect.har import export_har
+    from sioproxy.web.offline import offline_scripts
+
+    good = read_recording(write(tmp_path / "r.jsonl", three_clients().text()))
+    assert set(offline_scripts(good)) == {"sio-source", "sio-har"}
+    header = dataclasses.replace(good.header, created="not a time")
+    bad = dataclasses.replace(good, header=header)
+    with pytest.raises(RecordingError):
+        export_har(bad)
+    scripts = offline_scripts(bad)
+    assert set(scripts) == {"sio-source"}
+    assert len(json.loads(scripts["sio-source"])["lines"]) == 20

@@ -123,7 +123,8 @@ def test_clicking_a_request_scrolls_to_its_ack_and_back(inspector: Any, tmp_path
 
 def test_sequence_picture_of_three_clients(inspector: Any, tmp_path: Path) -> None:
     inspector.goto(report(tmp_path, write(tmp_path / "chat.jsonl", three_clients().text())))
-    inspector.wait_for_selector("#list .row")
+    inspector.click('#list .row[data-seq="10"]')  # the detail pane shows the request
+    inspector.wait_for_selector('#detail[data-seq="10"] pre.entry')
     save_shot(inspector, tmp_path, "web-packets.png")
     inspector.click("text=Sequence")
     svg = inspector.wait_for_selector("svg.sequence")
@@ -168,3 +169,37 @@ def test_a_100000_packet_recording_scrolls_to_its_last_row(inspector: Any, tmp_p
     last = inspector.wait_for_selector(f'#list .row[data-seq="{BIG + 1}"]', timeout=30_000)
     assert last.get_attribute("data-event") == "tick"
     assert in_view(inspector, BIG + 1)
+
+
+def only_lane(page: Any, conn: str) -> None:
+    """The picture on screen is ``conn``'s alone: its lane, the server's, its packets."""
+    page.wait_for_function(
+        "conn => (document.querySelector('.picture a') || {}).textContent"
+        " === `download chat.jsonl, connection ${conn} as SVG`",
+        arg=conn,
+    )
+    assert page.locator("svg.sequence").count() == 1
+    svg = page.query_selector("svg.sequence")
+    lanes = [g.get_attribute("data-conn") for g in svg.query_selector_all("g.lane")]
+    assert lanes == [conn, "server"]
+    msgs = svg.query_selector_all("g.msg")
+    assert msgs
+    assert {g.get_attribute("data-conn") for g in msgs} == {conn}
+
+
+def test_sequence_picture_of_one_connection(inspector: Any, tmp_path: Path) -> None:
+    inspector.goto(report(tmp_path, write(tmp_path / "chat.jsonl", three_clients().text())))
+    inspector.wait_for_selector("#list .row")
+    inspector.click("text=Connections")
+    inspector.click('#connections-view tr[data-conn="c2"]')  # a connection's row: its picture
+    only_lane(inspector, "c2")
+    c2 = inspector.locator("svg.sequence g.msg")
+    assert c2.count() == 5  # connect, its answer, the broadcast, /admin connect and answer
+    assert inspector.get_attribute(".picture a", "download") == "sequence.svg"
+    save_shot(inspector, tmp_path, "web-sequence-conn.png", full_page=True)
+    inspector.select_option("#seq-conn", "0:c1")
+    only_lane(inspector, "c1")
+    assert inspector.locator("svg.sequence path.ack-link").count() == 1
+    inspector.select_option("#seq-conn", "")  # back to the whole session
+    inspector.wait_for_selector('svg.sequence g.lane[data-conn="c3"]')
+    assert inspector.locator("svg.sequence g.lane").count() == 4

@@ -18,6 +18,7 @@
   const replayMarks = new Map(); // "file:seq" -> played|waiting|unplayed|retried
   let misses = [];
   let pictures = [];
+  let connPictures = {}; // report: "FILE:CONN" -> [title, svg]
 
   const fromLine = window.sioRows.fromLine; // a recording line -> its row (rows.js)
   const $ = (id) => document.getElementById(id);
@@ -145,25 +146,8 @@
 
   function select(row) {
     selected = row;
-    detail.replaceChildren();
-    const h = (t) => detail.append(text("h3", "", t));
-    const pre = (t) => detail.append(text("pre", "", t));
-    h(`#${row.seq} ${row.conn} ${row.kind}`);
-    pre(JSON.stringify(row.detail || row, null, 2));
-    if (row.raw) { h("raw wire text"); pre(row.raw); }
-    const atts = (row.detail && row.detail.attachments) || [];
-    atts.forEach((a, n) => { h(`attachment ${n}`); pre(attachmentText(a)); });
-    if (row.detail && row.detail.original) { h("original (what the sender sent)"); pre(JSON.stringify(row.detail.original, null, 2)); }
+    window.sioDetail.show(detail, row, live);  // detail.js: asks the server when live
     schedule();
-  }
-
-  function attachmentText(a) {
-    try {
-      const bytes = atob(typeof a === "string" ? a : a.data || a.base64 || "");
-      let hex = "";
-      for (let i = 0; i < Math.min(bytes.length, 256); i++) hex += bytes.charCodeAt(i).toString(16).padStart(2, "0") + " ";
-      return `${bytes.length} bytes\n${hex}${bytes.length > 256 ? "..." : ""}`;
-    } catch (e) { return JSON.stringify(a); }
   }
 
   function scrollToSeq(file, seq) {
@@ -219,26 +203,8 @@
     if (b.dataset.view === "packets") schedule();
   }));
 
-  async function showSequence() {
-    const box = $("sequence-view");
-    if (live) {
-      try { pictures = await (await fetch("pictures.json")).json(); } catch (e) { pictures = []; }
-    }
-    box.replaceChildren();
-    for (const [title, svg] of pictures) {
-      const div = document.createElement("div");
-      div.className = "picture";
-      const a = text("a", "", `download ${title} as SVG`);
-      a.href = URL.createObjectURL(new Blob([svg], { type: "image/svg+xml" }));
-      a.download = "sequence.svg";
-      const holder = document.createElement("div");
-      // The SVG is built by sioproxy.web.sequence, every recorded string escaped there.
-      holder.append(new DOMParser().parseFromString(svg, "image/svg+xml").documentElement);
-      div.append(a, holder);
-      box.append(div);
-    }
-    if (!pictures.length) box.append(text("p", "", "No packets yet."));
-  }
+  // The Sequence tab lives in sequence.js (per session, or one connection).
+  const showSequence = () => window.sioSequence.show(live, pictures, connPictures);
 
   function showConnections() {
     const conns = new Map();
@@ -259,6 +225,8 @@
     for (const c of conns.values()) {
       const r = document.createElement("tr");
       r.dataset.conn = c.conn;
+      r.dataset.file = c.file;
+      r.title = "click: the sequence picture of this connection";
       [c.file, c.conn, c.generation, fmt(c.opened), c.transport, c.sid, c.upgrades.join(", "), c.packets,
         fmt(c.closed), c.by, c.reason].forEach((v) => r.append(text("td", "", v === undefined || v === null ? "" : String(v))));
       table.append(r);
@@ -314,15 +282,19 @@
     const data = JSON.parse(embedded.textContent);
     data.lines.forEach((line) => add(fromLine(line)));
     pictures = data.pictures || [];
+    connPictures = data.conn_pictures || {};
+    if (data.diff) onDiff(data.diff.view, data.diff.marks);
     if (data.replay) onReplay(data.replay);
     render();
   } else {
-    $("downloads").hidden = false;  // a static report has no server to make them
+    $("downloads").hidden = false;  // made by the server (a report makes them in offline.js)
     startLive();
     render();
   }
   window.sioInspector = {
     scrollToSeq, rows: () => all.length, shown: () => view.length, seqs: () => all.map((r) => r.seq),
-    data: () => all,
+    data: () => all, text, safe,
+    // What the list shows now and the filter it shows it with (the last one that parsed).
+    view: () => view.map((i) => all[i]), viewOptions: () => ({ filter: filterText, showAll }),
   };
 })();
