@@ -1,9 +1,9 @@
 // The detail pane: the clicked entry as recorded (its dict form), the raw wire text, each
 // binary attachment as size and hex, and for a packet a rule rewrote the `original` its
-// sender sent. A report's rows carry the entry (`detail`); with a server behind the page a
-// row may be light (a live text packet is the log's fields only), so the entry is asked for
-// when the row is clicked: GET packet?file=F&seq=N, answered from the file, the ring or the
-// replayed recording, redacted as the recording is (sioproxy/web/packets.py).
+// sender sent. Rows made from recording lines (static/rows.js) carry the entry (`detail`);
+// a row without one is completed from the server: GET packet?file=F&seq=N, answered from
+// the file, the ring or the replayed recording, redacted as the page lines are
+// (sioproxy/web/packets.py).
 "use strict";
 (function () {
   let asked = null;  // the row whose entry is on its way; a later click wins
