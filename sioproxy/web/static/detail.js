@@ -1,6 +1,6 @@
 // The detail pane: the clicked entry as recorded (its dict form), the raw wire text, each
 // binary attachment as size and hex, and for a packet a rule rewrote the `original` its
-// sender sent. Rows made from recording lines (static/rows.js) carry the entry (`detail`);
+// sender sent. Rows made from recording lines (rows.js) carry the entry (`detail`);
 // a row without one is completed from the server: GET packet?file=F&seq=N, answered from
 // the file, the ring or the replayed recording, redacted as the page lines are
 // (sioproxy/web/packets.py).
