@@ -163,6 +163,8 @@ class Redactor(TextRedactor):
         for pointer in self._match.pointers:
             if pointer.event in raw:
                 return False
+        if not self._sweep.values:  # no secret remembered (the pattern would be None)
+            return True
         pattern, _labels = self._sweep.pattern()
         return pattern is None or pattern.search(raw) is None
 
