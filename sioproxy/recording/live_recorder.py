@@ -198,8 +198,7 @@ _SIO_HEADS = {
     for eio3 in (False, True)
 }
 _string = json_string  # a str's JSON literal
-# Enum members as constants: ``Direction.C2S`` is a slow metaclass lookup.
-_C2S = Direction.C2S
+# Enum members as constants: ``Generation.EIO3`` is a slow metaclass lookup.
 _EIO3 = Generation.EIO3
 _int_text = int.__repr__
 _float_text = float.__repr__
@@ -213,7 +212,7 @@ class LiveRecorder:
     ) -> None:
         self._writer = writer
         self._redactor = redactor
-        self._raw_is_clean = redactor.raw_is_clean
+        self._text_is_clean = redactor.text_is_clean
         self._write_line = writer.write_line
         self._note = note
         self._reported_failure: str | None = None
@@ -271,12 +270,9 @@ class LiveRecorder:
         if type(event) is PacketSeen:
             # The line first: it is None at once for the packets that need the
             # entry path (a decode error...), which then scan the text only once.
-            raw, line = event.raw, packet_line(event)
-            if (
-                line is not None
-                and type(raw) is str
-                and self._raw_is_clean(raw, event.direction is _C2S)
-            ):
+            line = packet_line(event)
+            # (a line means a text raw: packet_line is None for bytes)
+            if line is not None and self._text_is_clean(event.raw):  # type: ignore[arg-type]
                 self._write_line(event.seq, line)
                 self.entries += 1
                 if self.tap is not None:

@@ -140,7 +140,7 @@ class Redactor(TextRedactor):
             return False
         if entry.original is not None or entry.error is not None or entry.note is not None:
             return False
-        return self._clean_raw(raw)
+        return self.text_is_clean(raw)
 
     def raw_is_clean(self, raw: str, client: bool) -> bool:
         """True when a packet entry with this text ``raw`` (and no attachments,
@@ -149,11 +149,13 @@ class Redactor(TextRedactor):
         The live recorder asks this before encoding a packet line itself,
         without building a ``PacketEntry`` (docs/performance.md).
         """
+        return self.text_is_clean(raw)
+
+    def text_is_clean(self, raw: str) -> bool:
+        """``raw_is_clean`` for either direction (it does not depend on it): one call
+        less for the live recorder, once per packet."""
         if not self.enabled:
             return True
-        return self._clean_raw(raw)
-
-    def _clean_raw(self, raw: str) -> bool:
         if "\\" in raw or not self._fast_path_ok:
             return False
         if self._match.may_hold(raw):  # a key name, in a pair or not: the full path decides
@@ -161,6 +163,8 @@ class Redactor(TextRedactor):
         for pointer in self._match.pointers:
             if pointer.event in raw:
                 return False
+        if not self._sweep.values:  # no secret remembered (the pattern would be None)
+            return True
         pattern, _labels = self._sweep.pattern()
         return pattern is None or pattern.search(raw) is None
 

@@ -183,14 +183,25 @@ class WsSplice:
         self._relay(leg, buf, events)
 
     def _relay(self, leg: SpliceLeg, buf: bytes, events: list[wsframe.Event]) -> None:
+        other = self.up if leg is self.down else self.down
         if self._passive and len(events) == 1:
             # A lone message is someone waiting for an answer: send it first.
             # A read of many (a burst) is observed first and sent in one write:
             # sending first there wakes the receiver while the proxy is still
             # busy, and on a loaded machine the burst as a whole comes slower.
-            self._relay_then_observe(leg, buf, events)
+            opcode, payload, start, end, held = events[0]
+            if opcode > BINARY or held or start or end != len(buf):
+                self._relay_then_observe(leg, other, buf, events)
+                return
+            # The common read: one whole message and nothing else (no lists).
+            if not other.close_sent and not other.lost:
+                write_now(other.transport, buf)
+            try:
+                self._observer.on_ws_message(self.ws_id, leg.direction, payload, opcode == BINARY)
+            except Exception as exc:
+                _failures.report(_OBSERVER_FAILED, exc)
+                self._fail(INTERNAL_ERROR, "proxy error")
             return
-        other = self.up if leg is self.down else self.down
         direction, pieces = leg.direction, []
         run_start = run_end = 0
         for opcode, payload, start, end, held in events:
@@ -229,9 +240,10 @@ class WsSplice:
             pieces.append(buf[run_start:run_end])
         self._flush(other, pieces)
 
-    def _relay_then_observe(self, leg: SpliceLeg, buf: bytes, events: list[wsframe.Event]) -> None:
+    def _relay_then_observe(
+        self, leg: SpliceLeg, other: SpliceLeg, buf: bytes, events: list[wsframe.Event]
+    ) -> None:
         """For an observer that never rewrites: send the read's frames, then show it them."""
-        other = self.up if leg is self.down else self.down
         pieces: list[bytes] = []
         messages: list[tuple[bytes, bool]] = []
         close: wsframe.Event | None = None

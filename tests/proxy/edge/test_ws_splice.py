@@ -49,6 +49,17 @@ def observer(passive: bool) -> RecordingObserver:
     return obs
 
 
+def failing_on_boom() -> RecordingObserver:
+    """An observer that raises on the message ``boom``."""
+
+    def hook(direction: Direction, payload: bytes, binary: bool) -> Any:
+        if payload == b"boom":
+            raise RuntimeError("observer bug")
+        return None
+
+    return RecordingObserver(message_hook=hook)
+
+
 both_orders = pytest.mark.parametrize("passive", [False, True], ids=["observer", "passive"])
 
 
@@ -180,15 +191,26 @@ async def test_a_lone_message_is_sent_before_a_passive_observer_sees_it(reactor:
 async def test_observer_failure_relays_what_it_passed_then_closes_with_1011(
     reactor: Any,
 ) -> None:
-    def hook(direction: Direction, payload: bytes, binary: bool) -> Any:
-        if payload == b"boom":
-            raise RuntimeError("observer bug")
-        return None
-
-    obs = RecordingObserver(message_hook=hook)
-    async with relayed(reactor, obs) as (up, _, _, client):
+    async with relayed(reactor, failing_on_boom()) as (up, _, _, client):
         client.transport.write(masked(TEXT, b"fine") + masked(TEXT, b"boom"))
         code, _ = await within(client.closed, reactor)
         assert code == 1011
         assert (await within(up.ws_closed.get(), reactor))[0] == 1011
         assert up.ws_received == [(b"fine", False)]
+
+
+@pytest_twisted.ensureDeferred
+async def test_passive_observer_failing_on_a_lone_message_closes_with_1011_after_it(
+    reactor: Any,
+) -> None:
+    """The send-first path of one whole message: it is relayed, then both legs get 1011."""
+    obs = failing_on_boom()
+    obs.passive = True  # type: ignore[attr-defined]
+    async with relayed(reactor, obs) as (up, _, _, client):
+        client.transport.write(masked(TEXT, b"fine"))
+        assert await within(client.messages.get(), reactor) == (b"fine", False)
+        client.transport.write(masked(TEXT, b"boom"))
+        code, _ = await within(client.closed, reactor)
+        assert code == 1011
+        assert (await within(up.ws_closed.get(), reactor))[0] == 1011
+        assert up.ws_received == [(b"fine", False), (b"boom", False)]
