@@ -15,6 +15,13 @@ frames, ``--chunk`` frames per ``dataReceived`` (a client with many acks in
 flight sends several frames per TCP segment), into the protocol the site
 builds, on a ``StringTransport`` and a deterministic ``Clock``.
 
+``--legacy``: the same for bench/run.py's 0.9 replay row (node socket.io
+0.9 over the websocket transport: ``1::`` from the server, then
+``5:<id>+::{"name":"ack","args":[{...}]}`` answered by ``6:::<id>+[{...}]``,
+then ``0::``); the session is made by the stand-in's handshake and the
+WebSocket attaches to it, as the 0.9 client's ``/socket.io/1/websocket/<sid>``.
+Its digest is its own (printed with ``--digest`` too).
+
 Reports CPU time (``time.process_time``) per Socket.IO packet (2 per round
 trip): the median and range over ``--reps`` runs, each on a fresh server.
 """
@@ -41,6 +48,8 @@ from twisted.internet.address import IPv4Address
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 
+from sioproxy.codec.legacy import decode_packet
+from sioproxy.codec.legacy_dict import packet_to_dict
 from sioproxy.codec.wsframe import TEXT, encode_frame
 from sioproxy.recording.model import Recording
 from sioproxy.recording.reader import read_recording
@@ -126,6 +135,40 @@ def write_recording(path: str, round_trips: int) -> list[str]:
     return client
 
 
+def write_legacy_recording(path: str, round_trips: int) -> list[str]:
+    """bench/run.py's 0.9 replay row's recording; returns the client's messages."""
+    with open(path, "w", encoding="utf-8") as out:
+        for line in _legacy_lines(round_trips):
+            out.write(json.dumps(line, separators=(",", ":")) + "\n")
+    return [m for d, m in _legacy_traffic(round_trips) if d == "c2s"]
+
+
+def _legacy_traffic(round_trips: int) -> list[tuple[str, str]]:
+    traffic = [("s2c", "1::")]
+    for i in range(1, round_trips + 1):  # the 0.9 client's ack ids start at 1
+        traffic.append(("c2s", f'5:{i}+::{{"name":"ack","args":[{_arg(i)}]}}'))
+        traffic.append(("s2c", f"6:::{i}+[{_arg(i)}]"))
+    return [*traffic, ("c2s", "0::")]
+
+
+def _legacy_lines(round_trips: int) -> list[dict[str, Any]]:
+    header = {"kind": "header", "format": "sioproxy-recording", "version": 1}
+    header |= {"generation": "0.9", "created": "2026-11-27T00:00:00.000Z"}
+    header |= {"tool": "sioproxy bench", "upstream": "http://127.0.0.1:3000"}
+    header |= {"redactions": {"headers": [], "query": [], "auth": False}}
+    request = {"method": "GET", "path": "/socket.io/1/", "query": "", "headers": []}
+    opened = {"kind": "open", "seq": 1, "conn": "c1", "t": 0.0, "generation": "0.9"}
+    lines = [header, opened | {"transport": "websocket", "sid": None, "request": request}]
+    for seq, (direction, raw) in enumerate(_legacy_traffic(round_trips), start=2):
+        line = {"kind": "packet", "seq": seq, "conn": "c1", "t": round(seq * 0.0001, 6)}
+        line |= {"dir": direction, "transport": "websocket", "raw": raw}
+        line |= {"packet": packet_to_dict(decode_packet(raw))}
+        if raw.startswith("6:"):  # as `sioproxy record` writes it: the request's seq
+            line |= {"ack_of": seq - 1}
+        lines.append(line)
+    return lines
+
+
 def _sio(kind: str, ack_id: int, data: list[Any]) -> dict[str, Any]:
     return {"type": kind, "nsp": "/", "id": ack_id, "data": data}
 
@@ -135,7 +178,8 @@ def _connect_reply() -> dict[str, Any]:
 
 
 def client_chunks(messages: list[str], chunk: int) -> list[bytes]:
-    """The client's masked frames: ``40`` alone, then ``chunk`` to a ``dataReceived``."""
+    """The client's masked frames: the first (``40``; 0.9: the first emit, which
+    picks the recorded connection) alone, then ``chunk`` to a ``dataReceived``."""
     frames = [encode_frame(TEXT, m.encode(), masked=True) for m in messages]
     rest = frames[1:]
     return [frames[0], *(b"".join(rest[i : i + chunk]) for i in range(0, len(rest), chunk))]
@@ -149,7 +193,10 @@ class _Transport(StringTransport):
 
 
 def run_once(
-    recording: Recording, chunks: list[bytes], profiler: cProfile.Profile | None = None
+    recording: Recording,
+    chunks: list[bytes],
+    profiler: cProfile.Profile | None = None,
+    legacy: bool = False,
 ) -> tuple[float, float, bytes]:
     """One connection served start to end.
 
@@ -170,10 +217,15 @@ def run_once(
     transport = _Transport(peerAddress=IPv4Address("TCP", "127.0.0.1", 50000))
     gc.collect()
     start = time.process_time()
-    proto = factory.build(transport.getPeer(), WsRoute(sid=None))
+    route, upgrade = WsRoute(sid=None), UPGRADE
+    if legacy:  # the handshake (GET /socket.io/1/), then the websocket transport
+        sid = site.server.new_legacy_session().sid
+        route = WsRoute(sid=sid)
+        upgrade = UPGRADE.replace(b"/?EIO=4&transport=websocket", f"/1/websocket/{sid}".encode())
+    proto = factory.build(transport.getPeer(), route)
     transport.protocol = proto
     proto.makeConnection(transport)
-    proto.dataReceived(UPGRADE)
+    proto.dataReceived(upgrade)
     transport.protocol.dataReceived(chunks[0])
     opened = time.process_time()
     if profiler is not None:
@@ -208,20 +260,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="one extra run under cProfile")
     parser.add_argument("--top", type=int, default=30, help="profile rows shown")
     parser.add_argument("--digest", action="store_true", help="print the written bytes' hash")
+    parser.add_argument("--legacy", action="store_true", help="socket.io 0.9 (websocket)")
     args = parser.parse_args(argv)
+    write = write_legacy_recording if args.legacy else write_recording
     packets = 2 * args.round_trips + 1  # + the disconnect
     with tempfile.TemporaryDirectory(prefix="sioproxy-bench-") as tmp:
         path = os.path.join(tmp, "rec.jsonl")
-        chunks = client_chunks(write_recording(path, args.round_trips), args.chunk)
+        chunks = client_chunks(write(path, args.round_trips), args.chunk)
         recording = read_recording(path)
     samples, opens, written = [], [], b""
     for _ in range(args.reps):
-        opening, seconds, written = run_once(recording, chunks)
+        opening, seconds, written = run_once(recording, chunks, legacy=args.legacy)
         samples.append(seconds / packets * 1e6)
         opens.append(opening * 1e3)
     median = statistics.median(samples)
+    kind = " (0.9)" if args.legacy else ""
     print(
-        f"replay path: {median:.2f} us/packet (median of {args.reps}, "
+        f"replay path{kind}: {median:.2f} us/packet (median of {args.reps}, "
         f"range {min(samples):.2f}-{max(samples):.2f}), {packets} packets per run, "
         f"{args.chunk} frames per read; opening {statistics.median(opens):.1f} ms"
     )
@@ -229,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"written sha256: {digest(written)} ({len(written)} bytes)")
     if args.profile:
         profiler = cProfile.Profile()
-        run_once(recording, chunks, profiler)
+        run_once(recording, chunks, profiler, args.legacy)
         stats = pstats.Stats(profiler, stream=sys.stdout)
         stats.sort_stats("tottime").print_stats(args.top)
     return 0

@@ -22,7 +22,8 @@ reverse mode, from ``bench/.venv-mitm``). Repetitions are interleaved (every tar
 repetition, the order rotated) with fresh processes for every measurement.
 Extra rows: EIO 4 polling (forced) and socket.io 0.9 websocket, direct vs
 proxy vs record; replay throughput (``sioproxy replay --speed 0`` serving a
-recording of N emit-with-ack) against the live server's.
+recording of N emit-with-ack) against the live server's, for node socket.io 4
+and (``0.9-replay``) socket.io 0.9 over websocket.
 
     .venv/bin/python bench/run.py [--reps 3] [--quick] [--json out.json] [--no-mitm]
 """
@@ -64,7 +65,7 @@ LOGGING = ("record-file", "record-pipe")
 # The polling and 0.9 rows: the targets that speak every transport.
 VARIANT_TARGETS = ("direct", "proxy", "record", *LOGGING)
 VARIANT_TARGETS += tuple(f"{k}-before" for k in VARIANT_TARGETS[2:])
-ROWS = ("core", "sockets", "polling", "0.9", "0.9-polling", "replay")
+ROWS = ("core", "sockets", "polling", "0.9", "0.9-polling", "replay", "0.9-replay")
 # --baseline DIR: "record-before" runs `sioproxy record` from DIR (a checkout of
 # the code before a change, e.g. `git archive HEAD sioproxy | tar -x -C DIR`),
 # and the replay row also runs `sioproxy replay`/`replay-client` from DIR, so
@@ -445,36 +446,43 @@ def measure_chat(plan: Plan, res: Results, tmp: Path) -> None:
     res.add("3-client chat", "pkts_per_s", stats["packets_per_second"])
 
 
-def measure_replay(plan: Plan, res: Results, tmp: Path, rep: int = 0) -> None:
-    """Record N emit-with-ack, replay them with --speed 0, same client, same sequence."""
+def measure_replay(plan: Plan, res: Results, tmp: Path, rep: int = 0, flavor: str = "4") -> None:
+    """Record N emit-with-ack, replay them with --speed 0, same client, same sequence.
+
+    ``flavor`` "09": node socket.io 0.9 (server09.js, the 0.9.16 client over
+    websocket), rows prefixed ``0.9``; replay-client is not run for it.
+    """
     phase = {"phase": "tput", "n": plan.replay_n, "inflight": 100, "limit": 120}
+    opts = {"transport": "websocket", "flavor": flavor}
+    prefix = "0.9 " if flavor == "09" else ""
     rec = tmp / f"replay-{time.monotonic_ns()}.jsonl"
-    with node_server() as port:
-        live = session(f"http://127.0.0.1:{port}", None, [phase], {"transport": "websocket"})
+    with node_server(flavor) as port:
+        live = session(f"http://127.0.0.1:{port}", None, [phase], opts)
         up = f"http://127.0.0.1:{port}"
         args = [PY, "-m", "sioproxy", "record", "-q", "--listen", "127.0.0.1:0"]
         proc = spawn([*args, "--upstream", up, "--out", str(rec)])
         try:
             url = read_line(proc, 30).split()[-1]
-            session(url, proc.pid, [phase], {"transport": "websocket"})
+            session(url, proc.pid, [phase], opts)
         finally:
             stop(proc)
-    res.add("live server (replay set)", "tput_ops", live[0]["rate"])
+    res.add(f"{prefix}live server (replay set)", "tput_ops", live[0]["rate"])
     runs = [("", ROOT), *[(" (before)", d) for d in BASELINE.values()][:1]]
     for suffix, cwd in runs[:: 1 if rep % 2 == 0 else -1]:  # before and after take turns first
         args = [PY, "-m", "sioproxy", "replay", str(rec), "--speed", "0", "-q"]
         proc = spawn([*args, "--listen", "127.0.0.1:0"], cwd=cwd)
         try:
             url = read_line(proc, 30).split()[-1]
-            (played,) = session(url, proc.pid, [phase], {"transport": "websocket"})
+            (played,) = session(url, proc.pid, [phase], opts)
         finally:
             stop(proc)
+        row = f"{prefix}replay --speed 0{suffix}"
         if played["ops"] != plan.replay_n:
-            res.notes.append(f"replay{suffix}: {played['ops']}/{plan.replay_n} acks answered")
-        row = f"replay --speed 0{suffix}"
+            res.notes.append(f"{row}: {played['ops']}/{plan.replay_n} acks answered")
         res.add(row, "tput_ops", played["rate"])
         res.add(row, "cpu_per_100k", played["cpu"] * 100_000 / max(1, 2 * played["ops"]))
-        replay_both_ways(rec, res, tmp, suffix, cwd)
+        if not prefix:
+            replay_both_ways(rec, res, tmp, suffix, cwd)
 
 
 # -- report ----------------------------------------------------------------------
@@ -600,6 +608,8 @@ def verdicts_round5(res: Results) -> list[str]:
     at_least("0.9 polling record -q >= 0.6x direct", "record (0.9 xhr-polling)", "tput_ops",
              "direct (0.9 xhr-polling)", 0.6)  # fmt: skip
     at_least("replay >= 1.5x live", "replay --speed 0", "tput_ops", "live server (replay set)", 1.5)
+    at_least("0.9 replay >= 1.5x live", "0.9 replay --speed 0", "tput_ops",
+             "0.9 live server (replay set)", 1.5)  # fmt: skip
     return out
 
 
@@ -608,17 +618,19 @@ def report(res: Results, reps: int, kinds: list[str]) -> str:
     lines = [head, "", "median [min-max] over repetitions, then the ratio of medians to direct", ""]
     lines += table(res, kinds, "direct")
     variants = sorted(
-        {row for row, _ in res.samples if "(" in row and row != "live server (replay set)"}
+        {row for row, _ in res.samples if "(" in row and not row.endswith("(replay set)")}
     )
     for suffix in ("(polling)", "(0.9 ws)", "(0.9 xhr-polling)"):
         rows = [r for r in variants if r.endswith(suffix)]
         if rows:
             lines += ["", f"### {suffix.strip('()')}", ""]
             lines += table(res, rows, f"direct {suffix}")
-    replay = ["live server (replay set)", "replay --speed 0", "replay --speed 0 (before)"]
-    replay = [r for r in replay if any(res.samples.get((r, m[0])) for m in METRICS)]
-    if any(res.samples.get((r, "tput_ops")) for r in replay):
-        lines += ["", "### replay", "", *table(res, replay, "live server (replay set)")]
+    for prefix in ("", "0.9 "):
+        live = f"{prefix}live server (replay set)"
+        replay = [live, f"{prefix}replay --speed 0", f"{prefix}replay --speed 0 (before)"]
+        replay = [r for r in replay if any(res.samples.get((r, m[0])) for m in METRICS)]
+        if any(res.samples.get((r, "tput_ops")) for r in replay):
+            lines += ["", f"### {prefix}replay", "", *table(res, replay, live)]
     clients = ["replay-client", "replay-client (before)", "3-client chat"]
     clients = [r for r in clients if res.samples.get((r, "pkts_per_s"))]
     if clients:
@@ -723,6 +735,8 @@ def main() -> int:
             if "replay" in rows:
                 attempt(res, "replay", measure_replay, plan, res, tmp, rep)
                 attempt(res, "3-client chat", measure_chat, plan, res, tmp)
+            if "0.9-replay" in rows:
+                attempt(res, "0.9 replay", measure_replay, plan, res, tmp, rep, "09")
     text = report(res, args.reps, kinds)
     text += f"\n\nTotal time {time.monotonic() - started:.0f} s; {os.cpu_count()} CPUs; loopback."
     print(text)

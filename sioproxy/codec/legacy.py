@@ -256,8 +256,14 @@ def _encode_fields(packet: LegacyPacket) -> str:
         head = data.partition("+")[0]
         if len(head) > MAX_ID_DIGITS and is_digits(head):
             raise EncodeError("0.9 ack id too long")
-    head_text = f"{int(ptype)}:{'' if pid is None else pid}{'+' if packet.ack_data else ''}:"
-    return f"{head_text}{endpoint}:{data}" if data else head_text + endpoint
+    head = head_text(packet)
+    return f"{head}{endpoint}:{data}" if data else head + endpoint
+
+
+def head_text(packet: LegacyPacket) -> str:
+    """``<type>:<id>[+]:``, node's encoding of the fields before the endpoint."""
+    pid = packet.id
+    return f"{int(packet.type)}:{'' if pid is None else pid}{'+' if packet.ack_data else ''}:"
 
 
 def with_ack_id(packet: LegacyPacket, ack_id: int) -> LegacyPacket:

@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from sioproxy.codec.limits import too_deep
 from sioproxy.errors import EncodeError
@@ -45,7 +45,7 @@ def js_string(text: str) -> str:
     out = json.dumps(text, ensure_ascii=False)
     if _SURROGATE.search(out) is None:
         return out
-    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", out)
+    return _escape_surrogates(out)
 
 
 def js_number(value: float) -> str:
@@ -71,7 +71,46 @@ def js_number(value: float) -> str:
 
 
 def js_stringify(value: Any) -> str:
-    """Node's ``JSON.stringify`` (no spaces, insertion order, UTF-8 literal, A.4.5)."""
+    """Node's ``JSON.stringify`` (no spaces, insertion order, UTF-8 literal, A.4.5).
+
+    A value of plain types only (str, int, bool, None, and lists, tuples and
+    dicts with str keys of them) is written by Python's json, which says the
+    same for these (lone surrogates escaped after, as ``js_string`` does);
+    anything else (a float, a non-str key, a deep value) takes the walk below.
+    """
+    try:
+        plain = _plain(value)
+    except RecursionError:
+        plain = False
+    if plain:
+        try:
+            out = _PLAIN.encode(value)
+        except RecursionError:
+            return _walked(value)
+        return out if _SURROGATE.search(out) is None else _escape_surrogates(out)
+    return _walked(value)
+
+
+_PLAIN: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def _escape_surrogates(text: str) -> str:
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _plain(value: Any) -> bool:
+    """Whether Python's json writes ``value`` as ``JSON.stringify`` does."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return True
+    if kind is list or kind is tuple:
+        return all(map(_plain, value))
+    if kind is dict:
+        return all(type(key) is str for key in value) and all(map(_plain, value.values()))
+    return False
+
+
+def _walked(value: Any) -> str:
     out: list[str] = []
     try:
         _stringify(value, out)

@@ -127,10 +127,11 @@ class Step:
     index: int
     entry: PacketEntry
     packet: Packet
-    # The Socket.IO text (no ``4``) that decodes to exactly ``packet``, types and
-    # key order included, when the recorded raw text is that: the engine sends
-    # it as it is and compares a live packet of the same text without the dict
-    # walk. None otherwise (0.9, binary, or a raw text that says something else).
+    # The Socket.IO text (no ``4``; a 0.9 packet's whole text) that decodes to
+    # exactly ``packet``, types and key order included, when the recorded raw
+    # text is that: the engine sends it as it is and compares a live packet of
+    # the same text without the dict walk. None otherwise (binary, or a raw
+    # text that says something else than the recorded dict form).
     text: str | None = None
 
     @property
@@ -228,7 +229,8 @@ def _entry_packet(
             legacy = packet_from_dict(d)
             if is_transport_level(legacy):
                 return None, None, None
-            return _with_legacy_raw(legacy, entry.raw), None, None
+            legacy, text = _with_legacy_raw(legacy, entry.raw)
+            return legacy, None, text
         if d.get("eio") != "message":
             return None, None, None
         if not isinstance(d.get("sio"), Mapping):
@@ -240,16 +242,17 @@ def _entry_packet(
         return None, f"skipped, the recorded packet is not valid: {exc}", None
 
 
-def _with_legacy_raw(packet: LegacyPacket, raw: str | bytes) -> LegacyPacket:
+def _with_legacy_raw(packet: LegacyPacket, raw: str | bytes) -> tuple[LegacyPacket, str | None]:
     # Keep the recorded bytes when they still say the same thing, so replay is
     # byte-exact (C.8 "keep raw text"); a redacted raw still decodes consistently.
+    # A 0.9 packet's fields are text, so decoding to the same packet is exact.
     if isinstance(raw, str):
         try:
             if decode_packet(raw) == packet:
-                return dataclasses.replace(packet, raw=raw)
+                return dataclasses.replace(packet, raw=raw), raw
         except DecodeError:
             pass
-    return packet
+    return packet, None
 
 
 def _with_sio_raw(

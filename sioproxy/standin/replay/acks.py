@@ -23,7 +23,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sioproxy.codec.legacy import LegacyPacket, LegacyType, with_ack_id
+from sioproxy.codec.legacy import ID_LIMIT, LegacyPacket, LegacyType, head_text, with_ack_id
 from sioproxy.codec.packets import Packet, answer_id
 from sioproxy.codec.socketio import SioPacket, SioType
 from sioproxy.recording.script import Script, asks_ack, namespace
@@ -114,6 +114,24 @@ def spliced_id(packet: SioPacket, text: str, live_id: int) -> SioPacket | None:
     return dataclasses.replace(packet, id=live_id, raw=raw)
 
 
+def spliced_legacy_id(packet: LegacyPacket, text: str, live_id: int) -> LegacyPacket | None:
+    """``with_ack_id(packet, live_id)``, its text the recorded one with the ack id swapped.
+
+    ``text`` must be exactly ``packet``'s text (``Step.text``). Only when the
+    text before the data is node's own encoding of it, since the rewritten
+    packet is re-encoded in node's form (``encode_packet``); None otherwise,
+    or when ``packet`` is no ack with an ack id.
+    """
+    data = packet.data
+    if data is None or packet.ack_id is None or live_id < 0 or live_id >= ID_LIMIT:
+        return None
+    head = len(text) - len(data)
+    if text[:head] != head_text(packet) + packet.endpoint + ":":
+        return None
+    fresh = with_ack_id(packet, live_id)
+    return dataclasses.replace(fresh, raw=text[:head] + (fresh.data or ""))
+
+
 def empty_ack(packet: Packet) -> Packet:
     """An ack without data for ``packet``'s id: ``6::<ep>:<id>`` or ACK ``[]`` (A.10, C.5)."""
     assert packet.id is not None
@@ -148,8 +166,12 @@ def outgoing(
             return None
         if answer_id(packet) == live_id:
             return packet, text
-        if text is not None and isinstance(packet, SioPacket):
-            spliced = spliced_id(packet, text, live_id)
+        if text is not None:
+            spliced = (
+                spliced_id(packet, text, live_id)
+                if isinstance(packet, SioPacket)
+                else spliced_legacy_id(packet, text, live_id)
+            )
             if spliced is not None:
                 return spliced, spliced.raw
         return with_answer_id(packet, live_id), None

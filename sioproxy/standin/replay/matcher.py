@@ -10,8 +10,9 @@ that answer a recorded server request are matched by id, by the engine.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
+from sioproxy.codec.legacy import LegacyPacket
 from sioproxy.codec.packets import Packet, is_ack
 from sioproxy.codec.socketio import SioPacket
 from sioproxy.recording.matching import (
@@ -27,6 +28,9 @@ from sioproxy.standin.replay.actions import ReplayOptions
 from sioproxy.types import Direction
 
 __all__ = ["ClientMatcher", "ignored_steps"]
+
+#: Live packets whose ``raw`` is the exact text they decoded from (not subclasses).
+_EXACT: Final = (SioPacket, LegacyPacket)
 
 
 class ClientMatcher:
@@ -65,7 +69,7 @@ class ClientMatcher:
         # A live packet with the very text of an exact recorded one decodes to the
         # same values: the dict forms would be identical (the usual case).
         text = self.script.steps[index].text
-        if text is not None and packet.raw == text and type(packet) is SioPacket:
+        if text is not None and packet.raw == text and type(packet) in _EXACT:
             return SAME
         # Dict forms are built once: each recorded step's on first use, the
         # live packet's once for all the candidates it is compared with.

@@ -139,7 +139,8 @@ class LegacySession(SessionBase):
             raise EncodeError(f"0.9: the stand-in sends LegacyPackets, not {packet!r}")
         if self.ended is not None or self._closing is not None:
             return
-        self._queue.append(encode_packet(packet))
+        # ``text``: the packet's exact 0.9 text when the app knows it (a recorded one).
+        self._queue.append(encode_packet(packet) if text is None else text)
         self._flush()
         self.wake()
 

@@ -138,5 +138,23 @@ def mismatches(actions: list[Action]) -> list[Mismatch]:
     return [a for a in actions if isinstance(a, Mismatch)]
 
 
+def sent(actions: list[object]) -> list[Send]:
+    """The Send actions themselves (their ``text`` too), in order."""
+    return [a for a in actions if isinstance(a, Send)]
+
+
+class Quiet:
+    """An app for a bare stand-in session: it does nothing."""
+
+    def on_open(self, conn: object) -> None:
+        return None
+
+    def on_packet(self, conn: object, packet: object) -> None:
+        return None
+
+    def on_close(self, conn: object, reason: str) -> None:
+        return None
+
+
 def done(actions: list[Action]) -> bool:
     return any(isinstance(a, Done) for a in actions)

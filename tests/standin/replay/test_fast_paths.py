@@ -14,13 +14,13 @@ from sioproxy.codec.socketio import SioPacket, SioType
 from sioproxy.recording.matching import SAME
 from sioproxy.recording.script import build_script, wire_text
 from sioproxy.session.effects import WsSend
-from sioproxy.standin.replay import ReplayEngine, ReplayOptions, Send
+from sioproxy.standin.replay import ReplayEngine, ReplayOptions
 from sioproxy.standin.replay.acks import spliced_id
 from sioproxy.standin.sessions.app import StandInConfig
 from sioproxy.standin.sessions.eio_session import EioSession
 from sioproxy.types import Generation
 
-from .factory import RecordingBuilder, sio
+from .factory import Quiet, RecordingBuilder, sent, sio
 
 FAST = ReplayOptions(speed=0)
 
@@ -38,10 +38,6 @@ def acks_session() -> RecordingBuilder:
         .c('42["bin"]')
         .s('451-["b",{"_placeholder":true,"num":0}]', attachments=(b"\x01",))
     )
-
-
-def sent(actions: list[object]) -> list[Send]:
-    return [a for a in actions if isinstance(a, Send)]
 
 
 def test_exact_steps_carry_their_text_and_binary_ones_do_not() -> None:
@@ -126,7 +122,7 @@ def test_session_sends_a_known_text_as_it_is() -> None:
         sid="s",
         label="c1",
         config=StandInConfig(generation=Generation.EIO4),
-        app_factory=lambda conn: _Quiet(),
+        app_factory=lambda conn: Quiet(),
         clock=lambda: 0.0,
         transport="websocket",
     )
@@ -136,14 +132,3 @@ def test_session_sends_a_known_text_as_it_is() -> None:
     session.send(packet, '2["x",1]')  # the app vouches for its text
     session.send(packet)
     assert session.take_effects() == [WsSend('42["x",1]'), WsSend('42["x",1.0]')]
-
-
-class _Quiet:
-    def on_open(self, conn: object) -> None:
-        return None
-
-    def on_packet(self, conn: object, packet: object) -> None:
-        return None
-
-    def on_close(self, conn: object, reason: str) -> None:
-        return None
