@@ -27,7 +27,12 @@ connection depends on its own namespace only (so a client that joins fewer
 namespaces still gets its replies). That latest client packet is kept as
 ``also``, with ``gate`` the CONNECT of its namespace: a replay waits for it
 too while the live client has joined that namespace, so a client doing all
-the recorded client did keeps the recorded order. ``Cause.reason`` says what
+the recorded client did keeps the recorded order. An ack recorded within
+``BURST_GAP`` of its request has no ``also``: the server answered at once, and
+the client packets recorded in between were in flight (the client sent them
+before it had the ack), so that order is the transport's batching, not a
+wait; holding the ack for them would make a pipelining client (many emits in
+flight) wait for a whole recorded batch each time (docs/performance.md). ``Cause.reason`` says what
 was chosen and why, for ``sioproxy show --causes`` and ``replay --verbose``.
 
 What a packet is to the inference is ``app_view.py``'s; the ``Cause`` type and
@@ -91,6 +96,8 @@ class _Seen:
     )
     # Client request seq -> the seq of the server's ack of it (``ack_of``).
     acked_at: dict[int, int] = dataclasses.field(default_factory=dict)
+    # Client packet seq -> its time (an ack's distance from its request).
+    client_t: dict[int, float] = dataclasses.field(default_factory=dict)
 
 
 def infer_causes(
@@ -120,7 +127,10 @@ def infer_causes(
             _note_client(seen, entry, app, window)
             client_seqs[entry.seq] = entry.conn
         else:
-            causes[entry.seq] = _with_also(seen, _cause_of(seen, entry, app, window, client_seqs))
+            cause = _cause_of(seen, entry, app, window, client_seqs)
+            if not _answered_at_once(seen, cause, entry):
+                cause = _with_also(seen, cause)
+            causes[entry.seq] = cause
             seen.last_server[entry.conn] = entry.seq
             seen.last_server_t[entry.conn] = entry.t
     return causes
@@ -137,8 +147,17 @@ def _with_also(seen: _Seen, cause: Cause) -> Cause:
     return dataclasses.replace(cause, also=latest, gate=gate, reason=reason)
 
 
+def _answered_at_once(seen: _Seen, cause: Cause, entry: PacketEntry) -> bool:
+    """Whether ``cause`` is an ack's, recorded within ``BURST_GAP`` of its request."""
+    if cause.kind is not CauseKind.ACK or not cause.after:
+        return False
+    request_t = seen.client_t.get(cause.after[0].seq)
+    return request_t is not None and entry.t - request_t <= BURST_GAP
+
+
 def _note_client(seen: _Seen, entry: PacketEntry, app: AppView, window: float) -> None:
     conn, seq = entry.conn, entry.seq
+    seen.client_t[seq] = entry.t
     seen.last_client[conn] = seq
     seen.last_nsp[conn] = app.nsp
     if app.kind != "ack":

@@ -311,9 +311,32 @@ def test_inferred_causes(
 
 
 def test_ack_of_wins_over_id_matching() -> None:
-    lines = ["c1 > 40", 'c1 > 421["a"]', 'c1 > 421["b"]', 'c1 < 431["x"]']
+    lines = ["c1 > 40", 'c1 > 421["a"]', 'c1 > 421["b"]', 'c1 < 431["x"] @1']
     rec = build(V4, lines, s5={"ack_of": 3})
     assert expected_text(infer_causes(rec)[5]) == "ack 3 also 4 gate 2"
+
+
+def test_an_ack_answered_at_once_keeps_no_later_client_packet() -> None:
+    # Emits in flight (a pipelining client): the proxy read #3..#5 in one
+    # segment and recorded the acks after them. An ack within BURST_GAP of its
+    # request did not wait for #4 or #5, so it waits for its request only; an
+    # ack recorded later than that keeps the recorded order (also).
+    lines = [
+        "c1 > 40",
+        'c1 < 40{"sid":"a"}',
+        'c1 > 421["a"] @1.000',
+        'c1 > 422["b"] @1.001',
+        'c1 > 423["c"] @1.002',
+        'c1 < 431["x"] @1.003',
+        'c1 < 432["y"] @1.004',
+        'c1 < 433["z"] @1.2',
+    ]
+    causes = infer_causes(build(V4, lines))
+    assert expected_text(causes[7]) == "ack 4"
+    assert expected_text(causes[8]) == "ack 5"
+    assert expected_text(causes[9]) == "ack 6"  # #6 is the latest client packet anyway
+    late = infer_causes(build(V4, [*lines[:5], 'c1 < 431["x"] @1.2']))
+    assert expected_text(late[7]) == "ack 4 also 6 gate 2"
 
 
 def test_the_side_decides_which_packets_count() -> None:

@@ -6,8 +6,13 @@ the TCP transport at a ``StandInWebSocket`` (``adopt``), which reads frames
 with the pure ``sioproxy.codec.wsframe`` reader and writes its own. Per
 frame that saves autobahn's frame state machine, its unmasking and UTF-8
 objects, its ``onMessage`` dispatch and one ``transport.write`` per message:
-everything sent while one read is handled (the answers to several client
-messages of one TCP segment) leaves in one write.
+what is sent while one read is handled (the answers to several client
+messages of one TCP segment) leaves in one write, at most ``SEND_EARLY``
+frames at a time. A longer read (a client with many emits in flight) sends
+each ``SEND_EARLY`` answers at once, before the rest of the read is handled,
+so the client works on those while the server works on the rest; Twisted
+would otherwise hold every write until the read is over, and client and
+server would take turns (docs/performance.md).
 
 RFC 6455 behaviour, as autobahn had it for this server: pings are answered
 with a pong carrying the same payload, pongs are ignored; a client close
@@ -42,10 +47,11 @@ from sioproxy.codec.wsframe import (
 )
 from sioproxy.net.takeover import rebind
 
-__all__ = ["ABNORMAL", "CLOSE_WAIT", "StandInWebSocket"]
+__all__ = ["ABNORMAL", "CLOSE_WAIT", "SEND_EARLY", "StandInWebSocket"]
 
 ABNORMAL = 1006  # what the application is told when TCP ended without a close frame
 CLOSE_WAIT = 1.0  # autobahn's closeHandshakeTimeout, which this server used before
+SEND_EARLY = 16  # frames held while a read is handled before they are sent (measured)
 
 OnMessage = Callable[[bytes, bool], None]
 OnClose = Callable[[int | None, str], None]
@@ -137,6 +143,21 @@ class StandInWebSocket(Protocol):
             if self.transport is not None:
                 self.transport.write(b"".join(out))
 
+    def _send_early(self) -> None:
+        """Send the frames held so far now, in the middle of a read (``SEND_EARLY``).
+
+        ``transport.write`` only buffers until the reactor's next turn; a TCP
+        transport's ``doWrite`` sends the buffer now (others, e.g. a test's
+        ``StringTransport``, have none: the bytes are the same either way).
+        """
+        out, self._out = self._out, []
+        transport = self.transport
+        if out and transport is not None:
+            transport.write(b"".join(out))
+            do_write = getattr(transport, "doWrite", None)
+            if do_write is not None and not transport.disconnecting:
+                do_write()  # an error shows again at the reactor's next doWrite or doRead
+
     def _drop(self) -> None:
         self._timer = None
         if self.transport is not None:
@@ -177,6 +198,9 @@ class StandInWebSocket(Protocol):
             if opcode in (TEXT, BINARY):
                 if self.open:
                     on_message(payload, opcode == BINARY)
+                    out = self._out
+                    if out is not None and len(out) >= SEND_EARLY:
+                        self._send_early()
             elif opcode == CLOSE:
                 self._close_received(payload)
                 return False

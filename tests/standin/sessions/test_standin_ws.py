@@ -35,7 +35,7 @@ from sioproxy.codec.wsframe import (
     parse_close,
 )
 from sioproxy.standin.edge.site import listen_standin
-from sioproxy.standin.edge.ws import ABNORMAL, StandInWebSocket
+from sioproxy.standin.edge.ws import ABNORMAL, SEND_EARLY, StandInWebSocket
 from sioproxy.standin.sessions.app import StandInConfig
 from sioproxy.types import Generation
 from tests.standin.sessions.echo import Recorder, echo_factory
@@ -86,13 +86,31 @@ def client(opcode: int, payload: bytes, fin: bool = True) -> bytes:
     return encode_frame(opcode, payload, masked=True, fin=fin)
 
 
-def test_many_messages_in_one_read_are_answered_in_one_write() -> None:
+class SendingTransport(CountingTransport):
+    """A TCP transport's ``doWrite``: sends what ``write`` buffered (here: notes how much)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[int] = []
+
+    def doWrite(self) -> None:  # noqa: N802 - twisted's name
+        self.sent.append(len(self.value()))
+
+
+def test_many_messages_in_one_read_leave_in_writes_of_send_early_frames() -> None:
+    # 40 answers: 16 and 16 sent while the read is handled (the client works on
+    # them meanwhile), the last 8 in the write at the end of the read.
     lean = Lean()
+    lean.transport = SendingTransport()
+    lean.ws.makeConnection(lean.transport)
     lean.ws.dataReceived(b"".join(client(TEXT, f"m{i}".encode()) for i in range(20)))
     assert [p for p, _ in lean.messages] == [f"m{i}".encode() for i in range(20)]
-    assert lean.transport.writes == 1
-    texts = [p.decode() for _, p in lean.frames()]
-    assert texts == [f"{k}:m{i}" for i in range(20) for k in "ab"]
+    assert SEND_EARLY == 16
+    assert lean.transport.writes == 3
+    texts = [f"{k}:m{i}".encode() for i in range(20) for k in "ab"]
+    answers = [encode_frame(TEXT, text, masked=False) for text in texts]
+    assert lean.transport.sent == [len(b"".join(answers[:16])), len(b"".join(answers[:32]))]
+    assert lean.transport.value() == b"".join(answers)
 
 
 def test_sends_outside_a_read_go_out_at_once() -> None:
