@@ -27,10 +27,10 @@ from tests.hostile.harness import (
     WsClient,
     assert_survived,
     bystander_ws,
-    log_has,
     metric,
     start_stack,
     wait_for,
+    wait_for_log,
 )
 from tests.interop.conftest import require_installed
 
@@ -106,7 +106,7 @@ def test_disk_full_while_recording(tmp_path: Path, tiny_disk: Path) -> None:
             lambda: metric(stack.admin, "sioproxy_recording_write_failures_total") > 0,
         )
         assert metric(stack.admin, "sioproxy_recording_ok") == 0
-        assert log_has(stack.proxy, r"recording .*write failed \(OSError: .*No space left")
+        wait_for_log(stack.proxy, r"recording .*write failed \(OSError: .*No space left")
         assert_survived(stack)
     finally:
         stack.stop()

@@ -27,6 +27,7 @@ from tests.hostile.harness import (
     post,
     start_stack,
     wait_for,
+    wait_for_log,
 )
 from tests.interop.conftest import require_installed
 
@@ -82,7 +83,7 @@ def test_upstream_dies_during_websocket_session(stack: Stack) -> None:
         WsClient(stack.ws_url())
     assert info.value.status_code == 502
     assert http_get(f"{stack.proxy.url}/socket.io/?EIO=4&transport=polling")[0] == 502
-    assert log_has(stack.proxy, r"upstream error on GET .*upstream unreachable")
+    wait_for_log(stack.proxy, r"upstream error on GET .*upstream unreachable")
 
 
 def test_upstream_dies_during_polling_session(stack: Stack) -> None:

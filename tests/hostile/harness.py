@@ -98,6 +98,12 @@ def log_has(proxy: RunningSioproxy, pattern: str) -> bool:
     return any(rx.search(line) for line in list(proxy.lines))
 
 
+def wait_for_log(proxy: RunningSioproxy, pattern: str) -> None:
+    """Wait for a log line matching ``pattern``: the proxy's output is read by a thread of
+    this process, so a line may arrive a moment after what made it is observable."""
+    wait_for(f"a log line matching {pattern!r}", lambda: log_has(proxy, pattern))
+
+
 # ---------------------------------------------------------------- raw EIO4 clients
 
 

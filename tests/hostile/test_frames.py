@@ -17,6 +17,7 @@ from tests.hostile.harness import (
     log_has,
     metric,
     wait_for,
+    wait_for_log,
 )
 
 pytestmark = pytest.mark.interop
@@ -48,7 +49,7 @@ def test_garbage_frames_are_logged_counted_and_relayed(stack: Stack) -> None:
     finally:
         client.close()
     wait_for("three c2s decode errors", lambda: metric(stack.admin, C2S_ERRORS) >= before + 3)
-    assert log_has(stack.proxy, r"-> websocket DECODE ERROR .*zzz not a packet")
+    wait_for_log(stack.proxy, r"-> websocket DECODE ERROR .*zzz not a packet")
     assert_survived(stack)
 
 
@@ -107,7 +108,7 @@ def test_attachment_count_that_never_completes(stack: Stack) -> None:
     finally:
         client.close()
     wait_for("a decode error", lambda: metric(stack.admin, C2S_ERRORS) >= before + 1)
-    assert log_has(stack.proxy, r"DECODE ERROR .*plaintext data when reconstructing")
+    wait_for_log(stack.proxy, r"DECODE ERROR .*plaintext data when reconstructing")
     assert_survived(stack)
 
 
@@ -120,5 +121,5 @@ def test_websocket_upgrade_for_unknown_sid_is_refused(stack: Stack) -> None:
         "the refusal counted",
         lambda: metric(stack.admin, "sioproxy_upstream_errors_total") >= before + 1,
     )
-    assert log_has(stack.proxy, r"upstream error on GET /socket.io/")
+    wait_for_log(stack.proxy, r"upstream error on GET /socket.io/")
     assert_survived(stack)

@@ -21,6 +21,7 @@ from tests.hostile.harness import (
     post,
     raw_socket,
     wait_for,
+    wait_for_log,
 )
 
 pytestmark = pytest.mark.interop
@@ -36,7 +37,7 @@ def test_oversized_polling_body_gets_413(stack: Stack) -> None:
     assert status == 413, body
     assert body.startswith(b"sioproxy: request body larger than")
     assert metric(stack.admin, UPSTREAM_ERRORS) >= before + 1
-    assert log_has(stack.proxy, r"upstream error on POST .*request body larger than 65536")
+    wait_for_log(stack.proxy, r"upstream error on POST .*request body larger than 65536")
     assert_survived(stack)
 
 
@@ -52,7 +53,7 @@ def test_oversized_upstream_response_gets_502(stack: Stack) -> None:
     assert b"upstream body" in body
     assert b"65536" in body
     assert metric(stack.admin, UPSTREAM_ERRORS) >= before + 1
-    assert log_has(stack.proxy, r"upstream error on GET .*upstream body")
+    wait_for_log(stack.proxy, r"upstream error on GET .*upstream body")
     assert_survived(stack)
 
 
@@ -74,7 +75,7 @@ def test_garbage_polling_body_is_counted(stack: Stack) -> None:
     sid = polling_open(stack)
     post(stack, sid, b"\x1e\x1e!!garbage")  # the upstream answers as it likes
     wait_for("the decode error", lambda: metric(stack.admin, C2S_ERRORS) >= before + 1)
-    assert log_has(stack.proxy, r"-> polling DECODE ERROR")
+    wait_for_log(stack.proxy, r"-> polling DECODE ERROR")
     assert_survived(stack)
 
 
@@ -83,7 +84,7 @@ def test_invalid_utf8_polling_body_is_counted(stack: Stack) -> None:
     sid = polling_open(stack)
     post(stack, sid, b'42["echo","\xff\xfe"]')
     wait_for("the decode error", lambda: metric(stack.admin, C2S_ERRORS) >= before + 1)
-    assert log_has(stack.proxy, r"DECODE ERROR .*invalid UTF-8")
+    wait_for_log(stack.proxy, r"DECODE ERROR .*invalid UTF-8")
     assert_survived(stack)
 
 
