@@ -1,9 +1,10 @@
 """HTTP relay: long-polling requests and plain pages, client <-> upstream.
 
 Layer: transport (the only layer importing twisted). One ``HttpRelay`` per
-proxy site owns an ``Agent`` over a persistent ``HTTPConnectionPool``: an
-Engine.IO long-poll GET holds one upstream connection while the POSTs of the
-same session use another (docs/protocol.md#b5, A.3.2).
+proxy site sends through ``UpstreamAgents`` (upstream_agents.py): kept-alive
+upstream connections shared by every client, in arrival order; an Engine.IO
+long-poll GET holds one upstream connection while the POSTs of the same
+session use another (docs/protocol.md#b5, A.3.2).
 
 Two modes, chosen per request by ``RelayObserver.wants_body``:
 
@@ -28,7 +29,7 @@ from twisted.internet import defer, task
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web import http
-from twisted.web.client import Agent, FileBodyProducer, HTTPConnectionPool
+from twisted.web.client import FileBodyProducer
 from twisted.web.iweb import UNKNOWN_LENGTH, IPolicyForHTTPS
 
 from sioproxy.net.clients import BytesProducer
@@ -49,6 +50,7 @@ from sioproxy.proxy.edge.http_exchange import (
     response_headers,
     start_response,
 )
+from sioproxy.proxy.edge.upstream_agents import Lease, UpstreamAgents
 from sioproxy.proxy.observer import RelayObserver, RequestInfo
 
 log = Logger()
@@ -78,32 +80,12 @@ class HttpRelay:
         self._max_body = max_body
         self._timeout = timeout
         self._tls_policy = tls_policy
-        # One upstream connection pool per client connection: requests keep the
-        # client's connection affinity, so a long poll and a POST sent on two
-        # client connections reach the upstream in the order the client sent
-        # them (a shared pool may open a fresh connection for one and reuse an
-        # idle one for the other, and a close POST overtakes the last GET).
-        self._agents: dict[int, tuple[Agent, HTTPConnectionPool]] = {}
-        self._endpoints = UpstreamEndpoints(reactor, tls_policy, timeout, hosts)
+        # Kept-alive upstream connections shared by every client connection,
+        # in arrival order (upstream_agents.py).
+        self._agents = UpstreamAgents(
+            reactor, UpstreamEndpoints(reactor, tls_policy, timeout, hosts)
+        )
         self._cooperator = task.Cooperator(scheduler=lambda f: reactor.callLater(0, f))
-
-    def _agent_for(self, request: WebRequest) -> Agent:
-        key = id(request.channel)
-        entry = self._agents.get(key)
-        if entry is None:
-            pool = HTTPConnectionPool(self._reactor, persistent=True)  # type: ignore[no-untyped-call]
-            pool.maxPersistentPerHost = 1
-            agent = Agent.usingEndpointFactory(  # type: ignore[no-untyped-call]
-                self._reactor, self._endpoints, pool=pool
-            )
-            entry = self._agents[key] = (agent, pool)
-        return entry[0]
-
-    def release(self, channel: object) -> None:
-        """The client connection closed: close its upstream connections too."""
-        entry = self._agents.pop(id(channel), None)
-        if entry is not None:
-            entry[1].closeCachedConnections()  # type: ignore[no-untyped-call]
 
     def refused(self, channel: object, request: WebRequest, status: int, reason: str) -> None:
         """The channel refused a request while reading it (transport/guard.py): log it.
@@ -114,12 +96,8 @@ class HttpRelay:
         self._observer.on_http_error(self._next_id(), request_info(request), reason)
 
     def close(self) -> defer.Deferred[list[Any]]:
-        """Close every cached upstream connection (shutdown)."""
-        pools = [pool for _agent, pool in self._agents.values()]
-        self._agents.clear()
-        return defer.gatherResults(
-            [pool.closeCachedConnections() for pool in pools]  # type: ignore[no-untyped-call]
-        )
+        """Close every kept upstream connection (shutdown)."""
+        return self._agents.close()
 
     def is_socketio(self, path: str) -> bool:
         """Requests under ``resource_path`` are Socket.IO; others are plain pages."""
@@ -132,12 +110,17 @@ class HttpRelay:
         exchange_id = self._next_id()
         buffered = self.is_socketio(info.path) and self._observer.wants_body(info)
         run = self._buffered if buffered else self._streaming
-        relay = defer.Deferred.fromCoroutine(run(exchange_id, request, info))
-        state = _Exchange(exchange_id, request, info)
+        lease = self._agents.lease()
+        relay = defer.Deferred.fromCoroutine(run(exchange_id, request, info, lease.agent))
+        state = _Exchange(exchange_id, request, info, lease)
         request.notifyFinish().addErrback(state.client_gone, relay)
-        relay.addErrback(self._failed, state)
+        relay.addCallbacks(
+            self._succeeded, self._failed, callbackArgs=(lease,), errbackArgs=(state,)
+        )
 
-    async def _buffered(self, exchange_id: int, request: WebRequest, info: RequestInfo) -> None:
+    async def _buffered(
+        self, exchange_id: int, request: WebRequest, info: RequestInfo, agent: Any
+    ) -> None:
         request.content.seek(0)
         body: bytes = request.content.read(self._max_body + 1)
         if len(body) > self._max_body:
@@ -146,7 +129,7 @@ class HttpRelay:
         if replaced is not None:
             body = replaced
         producer = BytesProducer(body) if body or has_body(request) else None
-        response = await self._send(request, info, producer)
+        response = await self._send(agent, request, info, producer)
         expected = None if response.length is UNKNOWN_LENGTH else int(response.length)
         reader = BoundedBody(self._max_body, expected)
         response.deliverBody(reader)
@@ -167,14 +150,16 @@ class HttpRelay:
             request.write(data)
         request.finish()
 
-    async def _streaming(self, exchange_id: int, request: WebRequest, info: RequestInfo) -> None:
+    async def _streaming(
+        self, exchange_id: int, request: WebRequest, info: RequestInfo, agent: Any
+    ) -> None:
         request.content.seek(0)
         producer = None
         if has_body(request):
             producer = FileBodyProducer(  # type: ignore[no-untyped-call]
                 request.content, cooperator=self._cooperator
             )
-        response = await self._send(request, info, producer)
+        response = await self._send(agent, request, info, producer)
         bodiless = no_body(request, response)
         start_response(request, response, response_headers(response.headers, keep_length=bodiless))
         if response.length is not UNKNOWN_LENGTH and not bodiless:
@@ -184,16 +169,21 @@ class HttpRelay:
         await copier.done
         request.finish()
 
-    async def _send(self, request: WebRequest, info: RequestInfo, producer: Any) -> Any:
+    async def _send(self, agent: Any, request: WebRequest, info: RequestInfo, producer: Any) -> Any:
         url = self._upstream.http_url(info.path, info.query).encode("latin-1")
         headers = forwarded_headers(request, info)
-        pending = self._agent_for(request).request(request.method, url, headers, producer)
+        pending = agent.request(request.method, url, headers, producer)
         # Bounds connecting and waiting for the headers (a long poll included).
         pending.addTimeout(self._timeout, self._reactor)
         return await pending
 
+    def _succeeded(self, _: None, lease: Lease) -> None:
+        self._agents.done(lease, ok=True)
+
     def _failed(self, failure: Failure, state: _Exchange) -> None:
         exchange_id, request, info = state.exchange_id, state.request, state.info
+        # Its upstream connection may be closing yet back in the pool.
+        self._agents.done(state.lease, ok=False)
         if state.gone:
             self._observer.on_http_error(exchange_id, info, "client went away")
             return
@@ -221,10 +211,13 @@ class HttpRelay:
 class _Exchange:
     """One relayed request; remembers whether the client hung up."""
 
-    def __init__(self, exchange_id: int, request: WebRequest, info: RequestInfo) -> None:
+    def __init__(
+        self, exchange_id: int, request: WebRequest, info: RequestInfo, lease: Lease
+    ) -> None:
         self.exchange_id = exchange_id
         self.request = request
         self.info = info
+        self.lease = lease
         self.gone = False
 
     def client_gone(self, _: Failure, relay: defer.Deferred[None]) -> None:

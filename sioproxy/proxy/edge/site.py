@@ -8,6 +8,7 @@ other request to the HTTP relay, with the path and raw query unchanged.
 
 from __future__ import annotations
 
+import inspect
 import ipaddress
 import itertools
 from dataclasses import replace
@@ -16,17 +17,15 @@ from typing import Any
 from OpenSSL import SSL
 from twisted.internet import defer, ssl
 from twisted.internet.interfaces import IOpenSSLClientConnectionCreator
-from twisted.internet.protocol import connectionDone
 from twisted.logger import Logger
-from twisted.python.failure import Failure
 from twisted.web.client import BrowserLikePolicyForHTTPS
 from twisted.web.iweb import IPolicyForHTTPS
 from twisted.web.resource import Resource
-from twisted.web.server import NOT_DONE_YET
+from twisted.web.server import NOT_DONE_YET, Site
 from zope.interface import implementer  # type: ignore[import-untyped]
 
 from sioproxy.limits import EdgeLimits, EdgeStats
-from sioproxy.net.guard import GuardedChannel, GuardedSite, IdleSweep
+from sioproxy.net.guard import GuardedSite, IdleSweep
 from sioproxy.net.resolve import HostCache
 from sioproxy.net.takeover import hand_over, is_websocket_upgrade
 from sioproxy.net.upstream import Upstream
@@ -68,6 +67,17 @@ def _is_ip(hostname: bytes) -> bool:
     except ValueError:
         return False
     return True
+
+
+# A relay passes request bodies on as they are: twisted.web must not parse a
+# form POST into ``request.args`` (an email-module parse of Content-Type per
+# POST, and a 400 from the proxy for a multipart body it cannot split). The
+# option is recent in Twisted; older ones parse, and the relay ignores the result.
+_RAW_BODIES: dict[str, Any] = (
+    {"parsePOSTFormSubmission": False}
+    if "parsePOSTFormSubmission" in inspect.signature(Site.__init__).parameters
+    else {}
+)
 
 
 def take_over(request: WebRequest, factory: WsRelayFactory) -> int | bytes:
@@ -117,20 +127,10 @@ class ProxySite(GuardedSite):
         return None
 
     def close(self) -> defer.Deferred[list[Any]]:
-        """Close the upstream connection pools and stop the idle checks (call on shutdown)."""
+        """Close the kept upstream connections and stop the idle checks (call on shutdown)."""
         if self.ws_factory.sweep is not None:
             self.ws_factory.sweep.stop()
         return self.http_relay.close()
-
-
-class RelayChannel(GuardedChannel):
-    """An HTTP channel that releases its upstream connections when it closes."""
-
-    site: ProxySite
-
-    def connectionLost(self, reason: Failure = connectionDone) -> None:  # noqa: N802
-        super().connectionLost(reason)
-        self.site.http_relay.release(self)
 
 
 def build_proxy_site(
@@ -185,7 +185,7 @@ def build_proxy_site(
         hosts=hosts,
     )
     site = ProxySite(  # type: ignore[no-untyped-call]
-        RelayResource(http_relay, ws_factory), reactor=reactor
+        RelayResource(http_relay, ws_factory), reactor=reactor, **_RAW_BODIES
     )
     site.http_relay = http_relay
     site.ws_factory = ws_factory
@@ -194,6 +194,6 @@ def build_proxy_site(
         attach(RelayControlImpl(reactor, ws_factory))
     edge = EdgeLimits(max_body=max_body) if limits is None else replace(limits, max_body=max_body)
     stats = stats if stats is not None else EdgeStats()
-    site.guard(edge, stats, channel=RelayChannel, on_refused=http_relay.refused)
+    site.guard(edge, stats, on_refused=http_relay.refused)
     ws_factory.sweep = IdleSweep(reactor, ws_factory.relays, edge.idle_timeout, stats)
     return site
