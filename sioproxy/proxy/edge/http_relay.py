@@ -50,10 +50,11 @@ from sioproxy.proxy.edge.http_exchange import (
     response_headers,
     start_response,
 )
-from sioproxy.proxy.edge.upstream_agents import Lease, UpstreamAgents
+from sioproxy.proxy.edge.upstream_agents import Lease, UpstreamAgents, ordering_key
 from sioproxy.proxy.observer import RelayObserver, RequestInfo
 
 log = Logger()
+_Via = tuple[Lease, str]  # the exchange's Agent and its ordering key
 
 
 class HttpRelay:
@@ -110,8 +111,9 @@ class HttpRelay:
         exchange_id = self._next_id()
         buffered = self.is_socketio(info.path) and self._observer.wants_body(info)
         run = self._buffered if buffered else self._streaming
-        lease = self._agents.lease()
-        relay = defer.Deferred.fromCoroutine(run(exchange_id, request, info, lease.agent))
+        key = ordering_key(info.path, info.query)
+        lease = self._agents.lease(key)
+        relay = defer.Deferred.fromCoroutine(run(exchange_id, request, info, (lease, key)))
         state = _Exchange(exchange_id, request, info, lease)
         request.notifyFinish().addErrback(state.client_gone, relay)
         relay.addCallbacks(
@@ -119,7 +121,7 @@ class HttpRelay:
         )
 
     async def _buffered(
-        self, exchange_id: int, request: WebRequest, info: RequestInfo, agent: Any
+        self, exchange_id: int, request: WebRequest, info: RequestInfo, via: _Via
     ) -> None:
         request.content.seek(0)
         body: bytes = request.content.read(self._max_body + 1)
@@ -129,7 +131,7 @@ class HttpRelay:
         if replaced is not None:
             body = replaced
         producer = BytesProducer(body) if body or has_body(request) else None
-        response = await self._send(agent, request, info, producer)
+        response = await self._send(via, request, info, producer)
         expected = None if response.length is UNKNOWN_LENGTH else int(response.length)
         reader = BoundedBody(self._max_body, expected)
         response.deliverBody(reader)
@@ -151,7 +153,7 @@ class HttpRelay:
         request.finish()
 
     async def _streaming(
-        self, exchange_id: int, request: WebRequest, info: RequestInfo, agent: Any
+        self, exchange_id: int, request: WebRequest, info: RequestInfo, via: _Via
     ) -> None:
         request.content.seek(0)
         producer = None
@@ -159,7 +161,7 @@ class HttpRelay:
             producer = FileBodyProducer(  # type: ignore[no-untyped-call]
                 request.content, cooperator=self._cooperator
             )
-        response = await self._send(agent, request, info, producer)
+        response = await self._send(via, request, info, producer)
         bodiless = no_body(request, response)
         start_response(request, response, response_headers(response.headers, keep_length=bodiless))
         if response.length is not UNKNOWN_LENGTH and not bodiless:
@@ -169,10 +171,10 @@ class HttpRelay:
         await copier.done
         request.finish()
 
-    async def _send(self, agent: Any, request: WebRequest, info: RequestInfo, producer: Any) -> Any:
+    async def _send(self, via: _Via, request: WebRequest, info: RequestInfo, producer: Any) -> Any:
         url = self._upstream.http_url(info.path, info.query).encode("latin-1")
         headers = forwarded_headers(request, info)
-        pending = agent.request(request.method, url, headers, producer)
+        pending = self._agents.request(*via, request.method, url, headers, producer)
         # Bounds connecting and waiting for the headers (a long poll included).
         pending.addTimeout(self._timeout, self._reactor)
         return await pending

@@ -7,11 +7,13 @@ the proxy one upstream connect and close per request. One shared
 any client, under three rules, all through Twisted's public API:
 
 * **Order.** A request that finds an idle connection is written at once; one
-  that does not connects first. While any connect is under way, a new request
-  must not overtake it on an idle connection (a close POST would reach the
-  upstream before the long-poll GET sent just before it), so it gets a one-off
-  pool and connects too, as every request did before: the connects race as
-  they always did, a kept connection never jumps the queue.
+  that does not connects first. While a connect for an earlier request of the
+  same Engine.IO session (``ordering_key``) is under way, a new one must not
+  overtake it on an idle connection (a close POST would reach the upstream
+  before the long-poll GET sent just before it), so it gets a one-off pool and
+  connects too, as every request did before: those connects race as they
+  always did, a kept connection never jumps the queue. Other sessions' connects
+  do not matter, so a busy proxy keeps reusing connections.
 * **No doubtful connection is reused.** An exchange that failed (a body over
   the cap, a client gone, an upstream reset) may have left its connection
   closing but back in the pool; the shared pool is then retired (its idle
@@ -33,7 +35,8 @@ from twisted.web.iweb import IAgentEndpointFactory
 from zope.interface import implementer  # type: ignore[import-untyped]
 
 IDLE_SECONDS = 1.0
-MAX_IDLE = 8
+# Idle connections kept at most (each closes after IDLE_SECONDS anyway).
+MAX_IDLE = 64
 # Retired pools kept for shutdown; older ones have closed their connections.
 _RETIRED_KEPT = 32
 
@@ -51,7 +54,7 @@ class Lease:
 
 @implementer(IAgentEndpointFactory)
 class _CountingEndpoints:
-    """Wraps the endpoint factory and counts the connects under way.
+    """Wraps the endpoint factory and counts the connects under way, per ordering key.
 
     The Agent asks for an endpoint on every request, a kept connection or not;
     an endpoint can connect any number of times, so one per address is kept.
@@ -60,7 +63,8 @@ class _CountingEndpoints:
     def __init__(self, endpoints: Any) -> None:
         self._endpoints = endpoints
         self._made: dict[tuple[bytes, bytes, int], _CountingEndpoint] = {}
-        self.connecting = 0
+        self.connecting: dict[str, int] = {}
+        self.sending: str | None = None  # the key of the request being handed to the Agent
 
     def endpointForURI(self, uri: Any) -> _CountingEndpoint:  # noqa: N802 - twisted's name
         key = (uri.scheme, uri.host, uri.port)
@@ -77,19 +81,23 @@ class _CountingEndpoint:
         self._endpoint = endpoint
 
     def connect(self, factory: Any) -> defer.Deferred[Any]:
-        owner = self._owner
-        owner.connecting += 1
+        owner, key = self._owner, self._owner.sending
+        pending: defer.Deferred[Any] = self._endpoint.connect(factory)
+        if key is None or pending.called:  # a retry of a sent request, or settled at once
+            return pending
+        owner.connecting[key] = owner.connecting.get(key, 0) + 1
 
         def settled(result: Any) -> Any:
-            owner.connecting -= 1
+            left = owner.connecting.pop(key) - 1
+            if left:
+                owner.connecting[key] = left
             return result
 
-        pending: defer.Deferred[Any] = self._endpoint.connect(factory)
         return pending.addBoth(settled)
 
 
 class UpstreamAgents:
-    """Hands out the shared Agent, or a one-off one while a connect is under way."""
+    """Hands out the shared Agent, or a one-off one behind a connect under way."""
 
     def __init__(self, reactor: Any, endpoints: Any) -> None:
         self._reactor = reactor
@@ -107,13 +115,24 @@ class UpstreamAgents:
         )
         return Lease(agent, pool, shared)
 
-    def lease(self) -> Lease:
-        """The Agent for the next request, in arrival order (module docstring)."""
-        if not self._endpoints.connecting:
+    def lease(self, key: str) -> Lease:
+        """The Agent for the next request of ``key`` (``ordering_key``), in arrival order."""
+        if key not in self._endpoints.connecting:
             return self._shared
         lease = self._new(shared=False)
         self._one_off.add(lease)
         return lease
+
+    def request(
+        self, lease: Lease, key: str, method: bytes, url: bytes, headers: Any, body: Any
+    ) -> defer.Deferred[Any]:
+        """``lease.agent.request(...)``; a connect it starts is counted under ``key``."""
+        self._endpoints.sending = key
+        try:
+            sent: defer.Deferred[Any] = lease.agent.request(method, url, headers, body)
+        finally:
+            self._endpoints.sending = None
+        return sent
 
     def done(self, lease: Lease, ok: bool) -> None:
         """The exchange on ``lease`` ended; ``ok`` False when it failed."""
@@ -133,4 +152,17 @@ class UpstreamAgents:
         return defer.gatherResults([pool.closeCachedConnections() for pool in pools])
 
 
-__all__ = ["IDLE_SECONDS", "Lease", "UpstreamAgents"]
+def ordering_key(path: str, query: str) -> str:
+    """What must keep its order: the requests of one Engine.IO session.
+
+    The path and the ``sid`` query field (EIO 2-4); a 0.9 session's id is in
+    the path. Other requests (handshakes, pages) are ordered by path alone.
+    """
+    if "sid=" in query:
+        for field in query.split("&"):
+            if field.startswith("sid="):
+                return f"{path}?{field}"
+    return path
+
+
+__all__ = ["IDLE_SECONDS", "Lease", "UpstreamAgents", "ordering_key"]

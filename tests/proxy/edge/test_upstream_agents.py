@@ -14,7 +14,7 @@ from twisted.internet import defer
 from twisted.web import server
 from twisted.web.http_headers import Headers
 
-from sioproxy.proxy.edge.upstream_agents import IDLE_SECONDS, UpstreamAgents
+from sioproxy.proxy.edge.upstream_agents import IDLE_SECONDS, UpstreamAgents, ordering_key
 from tests.proxy.edge.peers import Echo, Proxy, RecordingObserver, Upstream, http, turns
 
 
@@ -136,29 +136,41 @@ class NeverConnects:
 def test_no_request_overtakes_a_connect_under_way(reactor: Any) -> None:
     endpoints = NeverConnects()
     agents = UpstreamAgents(reactor, endpoints)
-    first = agents.lease()
+    session = ordering_key("/socket.io/", "EIO=4&transport=polling&sid=abc")
+    first = agents.lease(session)
     assert first.shared
-    sent = first.agent.request(b"GET", b"http://127.0.0.1:9/socket.io/?EIO=4", Headers())
+    url = b"http://127.0.0.1:9/socket.io/?EIO=4&transport=polling&sid=abc"
+    sent = agents.request(first, session, b"GET", url, Headers(), None)
     sent.addErrback(lambda _: None)
     assert len(endpoints.pending) == 1
-    # A kept connection freed now must not carry the next request before the
-    # first: the next one connects on its own.
-    second = agents.lease()
+    # A kept connection freed now must not carry the session's next request
+    # before the first: the next one connects on its own.
+    second = agents.lease(session)
     assert not second.shared
-    assert second is not first
+    # Another session's requests are not held back by this connect.
+    assert agents.lease(ordering_key("/socket.io/", "EIO=4&sid=other")) is first
     endpoints.pending[0].errback(ConnectionRefusedError())
     agents.done(second, ok=True)
-    assert agents.lease() is first  # no connect under way: the shared pool again
+    assert agents.lease(session) is first  # no connect under way: the shared pool again
+
+
+def test_ordering_keys() -> None:
+    assert ordering_key("/socket.io/", "EIO=4&transport=polling&sid=a-b&t=1") == (
+        "/socket.io/?sid=a-b"
+    )
+    assert ordering_key("/socket.io/", "EIO=4&transport=polling&t=Nx") == "/socket.io/"
+    assert ordering_key("/socket.io/1/xhr-polling/123", "t=1") == "/socket.io/1/xhr-polling/123"
+    assert ordering_key("/socket.io/", "xsid=1") == "/socket.io/"
 
 
 def test_a_failure_retires_the_shared_pool(reactor: Any) -> None:
     agents = UpstreamAgents(reactor, NeverConnects())
-    first = agents.lease()
+    first = agents.lease("/socket.io/")
     agents.done(first, ok=True)
-    assert agents.lease() is first
+    assert agents.lease("/socket.io/") is first
     agents.done(first, ok=False)
-    fresh = agents.lease()
+    fresh = agents.lease("/socket.io/")
     assert fresh.shared
     assert fresh is not first
     agents.done(first, ok=False)  # a late failure on a retired pool changes nothing
-    assert agents.lease() is fresh
+    assert agents.lease("/socket.io/") is fresh
