@@ -22,7 +22,7 @@ characters (valid JSON that deep needs an opening and a closing bracket per
 level), two ``str.count`` calls for one with few brackets, and otherwise a few
 passes of ``bytes`` methods (strings removed, then innermost ``[]`` pairs
 while that shrinks the text fast), with a running sum only over what is left
-(about 1 ns per character on dense JSON, docs/reliability.md).
+(0.5 to 4.5 ns per character on dense JSON, docs/reliability.md).
 """
 
 from __future__ import annotations
