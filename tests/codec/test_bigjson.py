@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from sioproxy.codec.bigjson import BIG, scan_paused
+from sioproxy.codec import legacy, legacy_json
+from sioproxy.codec.bigjson import BIG, paused
 from sioproxy.codec.socketio import decode_sio
 
 
@@ -56,6 +57,15 @@ def test_objects_the_program_froze_stay_frozen(collections: list[int]) -> None:
         gc.unfreeze()
 
 
+def test_a_dense_0_9_event_decodes_without_hundreds_of_collections(
+    collections: list[int],
+) -> None:
+    event = '{"name":"echo","args":[[' + "[[0]]," * 100_000 + "0]]}"
+    assert legacy.decode_packet(f"5:::{event}").type is legacy.LegacyType.EVENT
+    assert legacy_json.parse_json(event)[0]
+    assert collections == []
+
+
 def test_a_small_payload_is_scanned_as_usual(collections: list[int]) -> None:
     text = dense(1000)
     assert len(text) < BIG
@@ -72,13 +82,13 @@ def test_the_collector_comes_back_as_it_was() -> None:
         return text, start
 
     try:
-        assert scan_paused(scan, "x", 0) == ("x", 0)
+        assert paused(scan, "x", 0) == ("x", 0)
         assert gc.isenabled()
         with pytest.raises(ValueError, match="fail"):
-            scan_paused(scan, "fail", 0)
+            paused(scan, "fail", 0)
         assert gc.isenabled()
         gc.disable()  # the program's choice: it stays
-        assert scan_paused(scan, "x", 0) == ("x", 0)
+        assert paused(scan, "x", 0) == ("x", 0)
         assert not gc.isenabled()
     finally:
         gc.enable()
