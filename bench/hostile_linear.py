@@ -6,12 +6,14 @@ Starts the node socket.io 4 peer, ``sioproxy record --max-body 40000000
 --admin`` in front of it and ``sioproxy replay --admin`` of a small
 recording, then sends each hostile input of issue "T2 2/10" at sizes N, 2N
 and 4N: empty WebSocket continuation fragments (to the proxy and to the
-replay server), one big frame cut into 64 KiB writes, a polling POST of
-noops (under and over the decoding limit), and JSON nested 300/600/900
-deep. For each it prints the wall time until the answer (the echo, the ack,
-the 1009 close or the HTTP response), the CPU seconds the sioproxy process
-used, the ratio to the size-N row (linear: about 2 and 4), and the slowest
-``/health`` answer measured every 20 ms meanwhile (target: under 100 ms).
+replay server), one big frame cut into 64 KiB writes, one event of dense
+JSON (many small values, objects or arrays) up to the default --max-body, a
+polling POST of noops (under and over the decoding limit), and JSON nested
+300/600/900 deep. For each it prints the wall time until the answer (the
+echo, the ack, the 1009 close or the HTTP response), the CPU seconds the
+sioproxy process used, the ratio to the size-N row (linear: about 2 and 4),
+and the slowest ``/health`` answer measured every 20 ms meanwhile (target:
+under 100 ms).
 Timing lives here, not in the tests (tests/hostile/test_parsers.py asserts
 the behaviour).
 """
@@ -186,6 +188,16 @@ def deep_frame(depth: int) -> bytes:
     return encode_frame(TEXT, f'42["echo","a\\n",{nested(depth)}]'.encode(), masked=True)
 
 
+def dense_frame(kib: int, unit: str) -> bytes:
+    """``42["echo",[UNIT,UNIT,...,0]]`` of about ``kib`` KiB: one event, dense JSON."""
+    count = (kib << 10) // len(unit)
+    return encode_frame(TEXT, f'42["echo",[{unit * count}0]]'.encode(), masked=True)
+
+
+# Dense JSON units: many small values, many objects, many small nested arrays.
+DENSE_UNITS = ("0,", '{"a":1},', "[[0]],")
+
+
 def big_frame(kib: int) -> bytes:
     return encode_frame(TEXT, b"4" + b"x" * (kib << 10), masked=True)
 
@@ -254,6 +266,19 @@ def specs(stack: Any, replay: Any, replay_admin: str) -> list[Spec]:
             lambda n: measure(
                 pid, admin, ws_chunked_until_closed(url, echo_frame(n), 4096, echoed=True)
             ),
+        ),
+        *(
+            (
+                f"proxy: dense JSON event ({unit}) in 4 KiB writes, echoed",
+                [250, 500, 976],
+                "KiB",
+                lambda n, unit=unit: measure(
+                    pid,
+                    admin,
+                    ws_chunked_until_closed(url, dense_frame(n, unit), 4096, echoed=True),
+                ),
+            )
+            for unit in DENSE_UNITS
         ),
         (
             "proxy: polling POST of N noops, decoded (under the 10,000 limit)",

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Final
 
+from sioproxy.codec.bigjson import BIG, paused
 from sioproxy.codec.limits import too_deep
 from sioproxy.errors import EncodeError
 
@@ -32,7 +33,9 @@ def parse_json(text: str) -> tuple[bool, Any]:
     if too_deep(text):
         return False, None
     try:
-        return True, json.loads(text, parse_constant=_reject_constant)
+        if len(text) < BIG:
+            return True, json.loads(text, parse_constant=_reject_constant)
+        return True, paused(json.loads, text, parse_constant=_reject_constant)
     except (ValueError, RecursionError):
         return False, None
 

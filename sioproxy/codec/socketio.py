@@ -24,6 +24,7 @@ from enum import IntEnum
 from typing import Any, Final
 
 from sioproxy.codec import placeholders as _placeholders
+from sioproxy.codec.bigjson import BIG, paused
 from sioproxy.codec.jsonvalue import same_json
 from sioproxy.codec.limits import SHORT_ENOUGH, depth_error, too_deep
 from sioproxy.errors import DecodeError, EncodeError
@@ -232,7 +233,7 @@ def decode_sio(text: str, revision: int) -> SioPacket:
     if end - i > SHORT_ENOUGH and too_deep(text, i):
         raise DecodeError(_protocol(revision), depth_error(), text, i)
     try:
-        data, stop = _scan_once(text, i)
+        data, stop = _scan_once(text, i) if end - i < BIG else paused(_scan_once, text, i)
     except (StopIteration, ValueError, RecursionError):
         stop = -1
     if stop != end and (stop < 0 or text[stop:].strip(_JSON_BLANKS)):

@@ -215,6 +215,11 @@ class Found:
     quote: str = ""  # wrapped around the placeholder of a JSON literal: '"' or '\\"'
 
 
+# ``may_hold`` first looks for names among the bytes they have in a text
+# longer than this (a dense JSON event: 6 ms a MB for 13 names, 0.4 ms).
+_LONG_TEXT = 4096
+
+
 class KeyMatcher:
     """Case-insensitive lookups of a policy's names, and the text scan."""
 
@@ -231,6 +236,10 @@ class KeyMatcher:
         self._probes = tuple(
             sorted(k for k in self.query if not any(o != k and o in k for o in self.query))
         )
+        # For a long text: the same names as UTF-8, and the bytes no name has.
+        self._probe_bytes = tuple(p.encode("utf-8", "surrogatepass") for p in self._probes)
+        in_names = set(b"".join(self._probe_bytes))
+        self._not_in_names = bytes(b for b in range(256) if b not in in_names)
 
     def json_key(self, key: object, value: object) -> bool:
         if not isinstance(key, str) or key.lower() not in self.keys:
@@ -246,8 +255,21 @@ class KeyMatcher:
     def may_hold(self, text: str) -> bool:
         """False when no secret key name occurs in ``text`` (the common case)."""
         lowered = text.lower()
+        if len(lowered) > _LONG_TEXT and not self._in_name_bytes(lowered):
+            return False
         for probe in self._probes:  # noqa: SIM110 - a loop: no generator frame per call
             if probe in lowered:
+                return True
+        return False
+
+    def _in_name_bytes(self, lowered: str) -> bool:
+        """False when no name occurs in ``lowered``, looked for among only the bytes
+        that names have (removed in C: little of a dense text of numbers and
+        brackets is left). Removing bytes can join two pieces into a name,
+        never break one: True may be wrong, False is not."""
+        kept = lowered.encode("utf-8", "surrogatepass").translate(None, self._not_in_names)
+        for probe in self._probe_bytes:  # noqa: SIM110 - as in may_hold
+            if probe in kept:
                 return True
         return False
 

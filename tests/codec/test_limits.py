@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sioproxy.codec import (
@@ -15,6 +15,7 @@ from sioproxy.codec import (
     legacy,
     legacy_framing,
     legacy_json,
+    limits,
     payload,
     socketio,
 )
@@ -80,6 +81,99 @@ def test_agrees_with_the_depth_of_the_decoded_value(value: Any, extra: int) -> N
         wrapped = [wrapped]
     text = json.dumps(wrapped)
     assert too_deep(text) is (depth_of(wrapped) > LIMIT)
+
+
+def outside_steps(text: str) -> list[int]:
+    """+1 per ``[`` or ``{``, -1 per ``]`` or ``}``, outside strings, one character at a time."""
+    in_string = escaped = False
+    steps = []
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            steps.append(1)
+        elif char in "]}":
+            steps.append(-1)
+    return steps
+
+
+def reference_too_deep(text: str) -> bool:
+    """``too_deep`` as its docstring says it."""
+    steps = outside_steps(text)
+    level = highest = 0
+    for step in steps:
+        level += step
+        highest = max(highest, level)
+    return level == 0 and highest > LIMIT
+
+
+def runs(chars: str, longest: int) -> st.SearchStrategy[str]:
+    return st.builds(lambda c, n: c * n, st.sampled_from(chars), st.integers(1, longest))
+
+
+# Small pieces of JSON-ish text: strings (closed or not) holding brackets,
+# quotes and escapes, loose escapes and quotes, non-ASCII and a lone
+# surrogate, dense values, a few brackets.
+SMALL = st.one_of(
+    st.text(alphabet='[]{}"\\', max_size=12).map(json.dumps),
+    st.text(alphabet='[]{}"\\ab,0\né', max_size=12).map(lambda t: '"' + t),
+    st.sampled_from(
+        ['\\"', "\\\\", '""', '"\\', "\ud800", "\U0001f600", "0,", '{"a":1},', "[[0]],"]
+    ),
+    runs("[{]}", 3),
+)
+JUNK = st.lists(SMALL, max_size=12).map("".join)
+# Small pieces inside brackets about as deep as the limit, or long runs of
+# brackets and JSON nested about as deep among the small pieces.
+TEXTS = st.builds(
+    lambda before, depth, inner, after: before + "[" * depth + inner + "]" * depth + after,
+    JUNK,
+    st.integers(LIMIT - 6, LIMIT + 2),
+    JUNK,
+    JUNK,
+) | st.lists(
+    SMALL
+    | runs("[{", LIMIT + 40)
+    | runs("]}", LIMIT + 40)
+    | st.integers(LIMIT - 4, LIMIT + 4).map(nested),
+    min_size=1,
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=500)
+@given(
+    text=TEXTS,
+    balance_at=st.none() | st.floats(min_value=0, max_value=1),
+    prefix=st.sampled_from(["", "42", '2["e",']),
+)
+def test_agrees_with_a_plain_loop_on_json_ish_text(
+    text: str, balance_at: float | None, prefix: str
+) -> None:
+    if balance_at is not None:
+        # Most texts worth a look balance their brackets: add what is
+        # missing somewhere (a string there may undo it, fine too).
+        missing = sum(outside_steps(text))
+        at = int(balance_at * len(text))
+        fill = "]" * missing if missing > 0 else "[" * -missing
+        text = text[:at] + fill + text[at:]
+    assert too_deep(prefix + text, len(prefix)) is reference_too_deep(text)
+
+
+@given(brackets=st.text(alphabet="[]", max_size=40))
+def test_the_highest_running_sum_eight_brackets_at_a_time(brackets: str) -> None:
+    level = highest = 0
+    for char in brackets:
+        level += 1 if char == "[" else -1
+        highest = max(highest, level)
+    assert limits._highest(brackets.encode()) == highest
 
 
 DEEP = nested(LIMIT + 1)
