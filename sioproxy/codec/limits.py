@@ -1,4 +1,4 @@
-"""sioproxy's decoding limits: JSON nesting depth, packets per polling body.
+"""sioproxy's decoding limits: JSON nesting depth, packet size, packets per polling body.
 
 Layer: pure codec helper, standard library only.
 
@@ -91,3 +91,23 @@ BODY_NOTE: Final = (
     f"body relayed verbatim, not decoded: over {MAX_PACKETS_PER_BODY} packets"
     " (limits.MAX_PACKETS_PER_BODY)"
 )
+
+
+# Characters one packet may have and still be decoded. json.loads, the
+# recording's re-encoding of the decoded data and the redaction walk are each
+# one pass that cannot be cut into slices, at 2 to 60 ns a character (dense
+# arrays and objects cost the most): a 32 MiB event held the reactor for
+# about a second. A longer packet is relayed verbatim and recorded raw with
+# this reason, in slices across reactor turns (docs/reliability.md). The
+# default ``--max-body`` (1 MB) lets no such packet through.
+MAX_DECODE_CHARS: Final = 1 << 20
+
+
+def too_long(text: str | bytes, start: int = 0) -> bool:
+    """True when ``text[start:]`` is longer than ``MAX_DECODE_CHARS``."""
+    return len(text) - start > MAX_DECODE_CHARS
+
+
+def size_error(limit: int = MAX_DECODE_CHARS) -> str:
+    """The decode-error reason every decoder gives for a packet over the size limit."""
+    return f"longer than {limit} characters: not decoded (sioproxy's decoding limit)"

@@ -1,4 +1,4 @@
-"""sioproxy's decoding limits (sioproxy.codec.limits): JSON nesting, packets per body."""
+"""sioproxy's decoding limits (sioproxy.codec.limits): JSON nesting and size, packets per body."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from sioproxy.codec import (
 )
 from sioproxy.codec.limits import (
     BODY_NOTE,
+    MAX_DECODE_CHARS,
     MAX_JSON_DEPTH,
     MAX_PACKETS_PER_BODY,
     LimitError,
@@ -107,6 +108,55 @@ def test_open_packet_deeper_than_the_limit() -> None:
     data = '{"sid":"a","upgrades":[],"pingInterval":1,"pingTimeout":1,"x":' + DEEP + "}"
     with pytest.raises(DecodeError, match="nested deeper"):
         handshake.decode_open(data)
+    packet = engineio.EioPacket(type=engineio.EioType.OPEN, data=data)
+    assert engineio.eio_to_dict(packet, 4)["data"] == data  # shown as text
+
+
+# -- JSON longer than the size limit ---------------------------------------------
+
+# ``["e","xxx"]`` of exactly the limit, and one character more.
+AT_SIZE = '["e","' + "x" * (MAX_DECODE_CHARS - 8) + '"]'
+OVER_SIZE = AT_SIZE[:-2] + 'x"]'
+
+
+def test_the_size_limit_is_exact() -> None:
+    assert len(AT_SIZE) == MAX_DECODE_CHARS
+    assert len(OVER_SIZE) == MAX_DECODE_CHARS + 1
+
+
+@pytest.mark.parametrize("revision", [4, 5])
+def test_socketio_packets_longer_than_the_limit_do_not_decode(revision: int) -> None:
+    assert socketio.decode_sio(f"2{AT_SIZE}", revision).data == ["e", "x" * (MAX_DECODE_CHARS - 8)]
+    assert socketio.decode_sio(f"2/chat,12{AT_SIZE}", revision).id == 12
+    for text in (f"2{OVER_SIZE}", f"3/chat,7{OVER_SIZE}"):
+        with pytest.raises(DecodeError, match=f"longer than {MAX_DECODE_CHARS} characters"):
+            socketio.decode_sio(text, revision)
+
+
+def test_legacy_packets_longer_than_the_limit_do_not_decode() -> None:
+    event = '{"name":"e","args":["' + "x" * (MAX_DECODE_CHARS - 28) + '"]}'
+    assert len(f"5:::{event}") == MAX_DECODE_CHARS
+    assert legacy.decode_packet(f"5:::{event}").type is legacy.LegacyType.EVENT
+    over = event[:-3] + 'x"]}'
+    for text in (f"5:::{over}", f"3:::{over}", f"6:::1+{OVER_SIZE}", f"4:::{OVER_SIZE}"):
+        with pytest.raises(DecodeError, match="longer than"):
+            legacy.decode_packet(text)  # a plain-text message too: the packet is too long
+    assert legacy_json.parse_json(OVER_SIZE) == (False, None)
+    assert legacy_json.parse_json(AT_SIZE)[0]
+
+
+@pytest.mark.parametrize("version", [3, 4])
+def test_engineio_packets_longer_than_the_limit_do_not_decode(version: int) -> None:
+    at_limit = "4" + "x" * (MAX_DECODE_CHARS - 1)
+    assert engineio.decode_eio(at_limit, version).data == at_limit[1:]
+    for text in (at_limit + "x", "2" + at_limit):  # a message, a ping with data
+        with pytest.raises(DecodeError, match=f"longer than {MAX_DECODE_CHARS} characters"):
+            engineio.decode_eio(text, version)
+
+
+def test_open_packet_longer_than_the_limit_is_shown_as_text() -> None:
+    data = '{"sid":"a","upgrades":[],"pingInterval":1,"pingTimeout":1,"x":"'
+    data += "y" * (MAX_DECODE_CHARS - len(data) - 1) + '"}'
     packet = engineio.EioPacket(type=engineio.EioType.OPEN, data=data)
     assert engineio.eio_to_dict(packet, 4)["data"] == data  # shown as text
 

@@ -155,6 +155,7 @@ async def start_proxy(
             seq, label, t_offset = recorder.resume
             observer.tracker.resume(seq=seq, label=label, t_offset=t_offset)
         observer.add_sink(recorder.event)
+        observer.add_prework(recorder.prework)
     for sink in log_sinks:
         observer.add_sink(sink)
     flusher = LoopingCall(lambda: running.tick(reactor.seconds()))
