@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from sioproxy.codec import sio_dict
 from sioproxy.codec import socketio as _sio
-from sioproxy.codec.limits import size_error, too_deep, too_long
+from sioproxy.codec.limits import too_deep
 from sioproxy.errors import DecodeError, EncodeError
 from sioproxy.fastbuild import draft_builder
 
@@ -101,8 +101,6 @@ def decode_eio(frame: str | bytes, version: int) -> EioPacket:
     if isinstance(frame, str):
         if not frame:
             raise DecodeError(f"eio{version}", "empty packet", frame, 0)
-        if too_long(frame):
-            raise DecodeError(f"eio{version}", size_error(), frame, 0)
         ptype = _TYPE_BY_CHAR.get(frame[0])
         if ptype is not None:
             if len(frame) == 1:
@@ -201,7 +199,7 @@ def eio_to_dict(
 
 
 def _parse_open(data: str) -> Any:
-    if too_long(data) or too_deep(data):
+    if too_deep(data):
         return data  # shown as the text it is (codec.limits)
     try:
         obj = json.loads(data)

@@ -19,7 +19,7 @@ from enum import IntEnum
 from typing import Any
 
 from sioproxy.codec.legacy_json import parse_json
-from sioproxy.codec.limits import depth_error, size_error, too_deep, too_long
+from sioproxy.codec.limits import depth_error, too_deep
 from sioproxy.errors import DecodeError, EncodeError
 
 PROTOCOL = "0.9"
@@ -132,11 +132,8 @@ def decode_packet(text: str) -> LegacyPacket:
     Raises DecodeError for fewer than two colons, a type that is not one digit
     0..8 (unknown types are forwarded verbatim by the proxy), or an id that is
     not digits with an optional ``+``, or JSON data (json, event, ack) nested
-    deeper than ``limits.MAX_JSON_DEPTH``, or a packet longer than
-    ``limits.MAX_DECODE_CHARS``. Bad JSON in the data never raises.
+    deeper than ``limits.MAX_JSON_DEPTH``. Bad JSON in the data never raises.
     """
-    if too_long(text):
-        raise DecodeError(PROTOCOL, size_error(), text, 0)
     first = text.find(":")
     second = text.find(":", first + 1) if first >= 0 else -1
     if second < 0:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Final
 
-from sioproxy.codec.limits import too_deep, too_long
+from sioproxy.codec.limits import too_deep
 from sioproxy.errors import EncodeError
 
 
@@ -26,11 +26,10 @@ def _reject_constant(name: str) -> Any:
 def parse_json(text: str) -> tuple[bool, Any]:
     """``JSON.parse`` in a try block: (ok, value). Never raises.
 
-    JSON nested deeper than ``limits.MAX_JSON_DEPTH`` or longer than
-    ``limits.MAX_DECODE_CHARS`` is not parsed (not ok); ``legacy.decode_packet``
-    refuses such a packet before it gets here.
+    JSON nested deeper than ``limits.MAX_JSON_DEPTH`` is not parsed (not
+    ok); ``legacy.decode_packet`` refuses such a packet before it gets here.
     """
-    if too_long(text) or too_deep(text):
+    if too_deep(text):
         return False, None
     try:
         return True, json.loads(text, parse_constant=_reject_constant)

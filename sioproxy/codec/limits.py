@@ -93,21 +93,18 @@ BODY_NOTE: Final = (
 )
 
 
-# Characters one packet may have and still be decoded. json.loads, the
-# recording's re-encoding of the decoded data and the redaction walk are each
-# one pass that cannot be cut into slices, at 2 to 60 ns a character (dense
-# arrays and objects cost the most): a 32 MiB event held the reactor for
-# about a second. A longer packet is relayed verbatim and recorded raw with
-# this reason, in slices across reactor turns (docs/reliability.md). The
-# default ``--max-body`` (1 MB) lets no such packet through.
+# Characters of one packet the live proxy decodes (``record``/``proxy``,
+# ``--max-decode``). json.loads, the recording's re-encoding of the decoded
+# data and the redaction walk are each one pass that cannot be cut into
+# slices, at 2 to 60 ns a character (dense arrays and objects cost the most):
+# a 32 MiB event held the shared reactor for about a second. A longer packet
+# is relayed verbatim and recorded raw with this reason, in slices across
+# reactor turns (docs/reliability.md). The default ``--max-body`` (1 MB) lets
+# no such packet through. The decoders themselves have no such cap: the
+# replay programs decode whatever their peer may send.
 MAX_DECODE_CHARS: Final = 1 << 20
 
 
-def too_long(text: str | bytes, start: int = 0) -> bool:
-    """True when ``text[start:]`` is longer than ``MAX_DECODE_CHARS``."""
-    return len(text) - start > MAX_DECODE_CHARS
-
-
 def size_error(limit: int = MAX_DECODE_CHARS) -> str:
-    """The decode-error reason every decoder gives for a packet over the size limit."""
+    """The decode-error reason for a packet over the live proxy's size limit."""
     return f"longer than {limit} characters: not decoded (sioproxy's decoding limit)"

@@ -25,7 +25,7 @@ from typing import Any, Final
 
 from sioproxy.codec import placeholders as _placeholders
 from sioproxy.codec.jsonvalue import same_json
-from sioproxy.codec.limits import SHORT_ENOUGH, depth_error, size_error, too_deep, too_long
+from sioproxy.codec.limits import SHORT_ENOUGH, depth_error, too_deep
 from sioproxy.errors import DecodeError, EncodeError
 from sioproxy.fastbuild import draft_builder
 
@@ -229,11 +229,8 @@ def decode_sio(text: str, revision: int) -> SioPacket:
     if i >= end:
         # No payload at all is not validated: node accepts "2", "21", "3" (C.3 table).
         return _make(ptype, nsp, pid, None, count, text)
-    if end - i > SHORT_ENOUGH:
-        if too_long(text, i):
-            raise DecodeError(_protocol(revision), size_error(), text, i)
-        if too_deep(text, i):
-            raise DecodeError(_protocol(revision), depth_error(), text, i)
+    if end - i > SHORT_ENOUGH and too_deep(text, i):
+        raise DecodeError(_protocol(revision), depth_error(), text, i)
     try:
         data, stop = _scan_once(text, i)
     except (StopIteration, ValueError, RecursionError):

@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
+from sioproxy.codec.limits import MAX_DECODE_CHARS
 from sioproxy.codec.parsers import WireParser
 from sioproxy.failures import FailureLog
 from sioproxy.pipeline import Pipeline
@@ -65,6 +66,7 @@ class LiveObserver:
         failures: FailureLog | None = None,
         max_packet_bytes: int | None = None,
         parser: WireParser | None = None,
+        max_decode: int = MAX_DECODE_CHARS,
     ) -> None:
         # max_packet_bytes: the proxy's max_body, which caps one binary packet
         # being reassembled (header and attachments together, docs/reliability.md).
@@ -73,6 +75,7 @@ class LiveObserver:
             resource_path=resource_path,
             max_packet_bytes=max_packet_bytes,
             parser=parser,
+            max_decode=max_decode,
         )
         self._clock = clock
         self._next_sweep: float | None = None  # set at the first HTTP request

@@ -28,6 +28,7 @@ from sioproxy.codec.limits import (
 )
 from sioproxy.errors import DecodeError
 from sioproxy.session import PacketSeen, SessionTracker
+from sioproxy.types import Direction
 
 LIMIT = MAX_JSON_DEPTH
 OPEN = b'0{"sid":"S1","upgrades":[],"pingInterval":25000,"pingTimeout":20000}'
@@ -112,53 +113,78 @@ def test_open_packet_deeper_than_the_limit() -> None:
     assert engineio.eio_to_dict(packet, 4)["data"] == data  # shown as text
 
 
-# -- JSON longer than the size limit ---------------------------------------------
+# -- packets longer than the live proxy's size limit (session.Connection) ----------
 
-# ``["e","xxx"]`` of exactly the limit, and one character more.
-AT_SIZE = '["e","' + "x" * (MAX_DECODE_CHARS - 8) + '"]'
-OVER_SIZE = AT_SIZE[:-2] + 'x"]'
-
-
-def test_the_size_limit_is_exact() -> None:
-    assert len(AT_SIZE) == MAX_DECODE_CHARS
-    assert len(OVER_SIZE) == MAX_DECODE_CHARS + 1
+SMALL = 1_000  # a tracker's limit for these tests: the cut is the same at any size
+C2S = Direction.C2S
 
 
-@pytest.mark.parametrize("revision", [4, 5])
-def test_socketio_packets_longer_than_the_limit_do_not_decode(revision: int) -> None:
-    assert socketio.decode_sio(f"2{AT_SIZE}", revision).data == ["e", "x" * (MAX_DECODE_CHARS - 8)]
-    assert socketio.decode_sio(f"2/chat,12{AT_SIZE}", revision).id == 12
-    for text in (f"2{OVER_SIZE}", f"3/chat,7{OVER_SIZE}"):
-        with pytest.raises(DecodeError, match=f"longer than {MAX_DECODE_CHARS} characters"):
-            socketio.decode_sio(text, revision)
+def _event_text(size: int) -> str:
+    """``42["e","xxx"]`` of ``size`` characters."""
+    return '42["e","' + "x" * (size - 10) + '"]'
 
 
-def test_legacy_packets_longer_than_the_limit_do_not_decode() -> None:
-    event = '{"name":"e","args":["' + "x" * (MAX_DECODE_CHARS - 28) + '"]}'
-    assert len(f"5:::{event}") == MAX_DECODE_CHARS
-    assert legacy.decode_packet(f"5:::{event}").type is legacy.LegacyType.EVENT
-    over = event[:-3] + 'x"]}'
-    for text in (f"5:::{over}", f"3:::{over}", f"6:::1+{OVER_SIZE}", f"4:::{OVER_SIZE}"):
-        with pytest.raises(DecodeError, match="longer than"):
-            legacy.decode_packet(text)  # a plain-text message too: the packet is too long
-    assert legacy_json.parse_json(OVER_SIZE) == (False, None)
-    assert legacy_json.parse_json(AT_SIZE)[0]
+def _ws_tracker(version: int = 4, limit: int = SMALL) -> SessionTracker:
+    tracker = SessionTracker(clock=lambda: 0.0, max_decode=limit)
+    tracker.ws_open(1, "GET", "/socket.io/", f"EIO={version}&transport=websocket", ())
+    tracker.ws_message(1, Direction.S2C, b"0" + OPEN[1:], False)
+    return tracker
 
 
-@pytest.mark.parametrize("version", [3, 4])
-def test_engineio_packets_longer_than_the_limit_do_not_decode(version: int) -> None:
-    at_limit = "4" + "x" * (MAX_DECODE_CHARS - 1)
-    assert engineio.decode_eio(at_limit, version).data == at_limit[1:]
-    for text in (at_limit + "x", "2" + at_limit):  # a message, a ping with data
-        with pytest.raises(DecodeError, match=f"longer than {MAX_DECODE_CHARS} characters"):
-            engineio.decode_eio(text, version)
+def _packets(events: object) -> list[PacketSeen]:
+    return [e for e in events if isinstance(e, PacketSeen)]  # type: ignore[attr-defined]
 
 
-def test_open_packet_longer_than_the_limit_is_shown_as_text() -> None:
-    data = '{"sid":"a","upgrades":[],"pingInterval":1,"pingTimeout":1,"x":"'
-    data += "y" * (MAX_DECODE_CHARS - len(data) - 1) + '"}'
-    packet = engineio.EioPacket(type=engineio.EioType.OPEN, data=data)
-    assert engineio.eio_to_dict(packet, 4)["data"] == data  # shown as text
+def test_a_websocket_packet_over_the_limit_is_recorded_raw() -> None:
+    tracker = _ws_tracker()
+    (at,) = _packets(tracker.ws_message(1, C2S, _event_text(SMALL).encode(), False))
+    assert at.error is None
+    assert at.event_name == "e"
+    assert (
+        tracker.ws_text(1, C2S, _event_text(SMALL + 1).encode()) is None
+    )  # the fast path declines
+    (over,) = _packets(tracker.ws_message(1, C2S, _event_text(SMALL + 1).encode(), False))
+    assert over.raw == _event_text(SMALL + 1)
+    assert over.error is not None
+    assert f"longer than {SMALL} characters: not decoded" in over.error
+    assert over.note is None
+    (ping,) = _packets(tracker.ws_message(1, C2S, b"2" + b"p" * SMALL, False))
+    assert ping.error is not None  # any Engine.IO packet, not only messages
+
+
+def test_a_polling_packet_over_the_limit_is_recorded_raw_and_the_rest_decoded() -> None:
+    tracker = SessionTracker(clock=lambda: 0.0, max_decode=SMALL)
+    tracker.http_request(1, "GET", "/socket.io/", "EIO=4&transport=polling", (), b"")
+    tracker.http_response(1, 200, (), OPEN)
+    body = "\x1e".join([_event_text(SMALL + 1), '42["after"]']).encode()
+    query = "EIO=4&transport=polling&sid=S1"
+    over, after = _packets(tracker.http_request(2, "POST", "/socket.io/", query, (), body))
+    assert over.error is not None
+    assert "longer than" in over.error
+    assert over.raw == _event_text(SMALL + 1)
+    assert after.event_name == "after"
+
+
+def test_a_legacy_packet_over_the_limit_is_recorded_raw() -> None:
+    tracker = SessionTracker(clock=lambda: 0.0, max_decode=SMALL)
+    tracker.http_request(1, "GET", "/socket.io/1/", "t=1", (), b"")
+    tracker.http_response(1, 200, (), b"H1:60:60:websocket,xhr-polling")
+    tracker.ws_open(1, "GET", "/socket.io/1/websocket/H1", "", ())
+    event = '5:::{"name":"e","args":["' + "x" * SMALL + '"]}'
+    (over,) = _packets(tracker.ws_message(1, C2S, event.encode(), False))
+    assert over.error is not None
+    assert "longer than" in over.error
+
+
+def test_the_limit_is_the_trackers_and_the_default_is_the_constant() -> None:
+    text = _event_text(MAX_DECODE_CHARS + 1).encode()
+    (over,) = _packets(_ws_tracker(limit=MAX_DECODE_CHARS).ws_message(1, C2S, text, False))
+    assert over.error is not None
+    (decoded,) = _packets(_ws_tracker(limit=2 * MAX_DECODE_CHARS).ws_message(1, C2S, text, False))
+    assert decoded.error is None
+    assert SessionTracker(clock=lambda: 0.0)._max_decode == MAX_DECODE_CHARS
+    # The decoders themselves have no size cap (the replay programs use them).
+    assert socketio.decode_sio(text.decode()[1:], 5).data[0] == "e"
 
 
 # -- packets per polling body -------------------------------------------------
