@@ -105,6 +105,15 @@ BODY_NOTE: Final = (
 MAX_DECODE_CHARS: Final = 1 << 20
 
 
+_SIZE_ERROR_END: Final = " characters: not decoded (sioproxy's decoding limit)"
+
+
 def size_error(limit: int = MAX_DECODE_CHARS) -> str:
     """The decode-error reason for a packet over the live proxy's size limit."""
-    return f"longer than {limit} characters: not decoded (sioproxy's decoding limit)"
+    return f"longer than {limit}{_SIZE_ERROR_END}"
+
+
+def is_size_error(error: str) -> bool:
+    """True for a recorded decode error that only says the packet was over the size
+    limit (``size_error``): the packet itself may decode."""
+    return _SIZE_ERROR_END in error and "longer than " in error

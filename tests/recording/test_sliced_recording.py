@@ -20,6 +20,7 @@ from sioproxy.proxy.observer import RequestInfo
 from sioproxy.recording.live_recorder import LiveRecorder, entry_for
 from sioproxy.recording.reader import read_recording
 from sioproxy.recording.redact import Redactor
+from sioproxy.recording.script import build_script, event_name
 from sioproxy.recording.slices import SLICE_CHARS, has_utf8_form, windows
 from sioproxy.recording.writer import encode_line
 from sioproxy.session import SessionEvent
@@ -80,11 +81,15 @@ def feed(obs: LiveObserver, texts: list[str], turns: Turns | None = None) -> lis
     return taken
 
 
-def _request() -> RequestInfo:
+def _legacy_handshake() -> RequestInfo:
+    return _request("/socket.io/1/", "t=1")
+
+
+def _request(path: str = "/socket.io/", query: str = "EIO=4&transport=websocket") -> RequestInfo:
     return RequestInfo(
         method="GET",
-        path="/socket.io/",
-        query="EIO=4&transport=websocket",
+        path=path,
+        query=query,
         headers=(("Host", "x"),),
         client="c",
         scheme="http",
@@ -176,3 +181,41 @@ def test_lone_surrogates_have_no_utf8_form() -> None:
 
     assert result(filler(3 * SLICE_CHARS, "é"))
     assert not result(filler(3 * SLICE_CHARS) + "\ud800")
+
+
+# -- the replay programs decode what the live proxy left raw for its size --------
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["eio4", "0.9"])
+def test_a_packet_left_raw_for_its_size_is_a_step_of_the_replay_script(
+    tmp_path: Path, legacy: bool
+) -> None:
+    path = tmp_path / "rec.jsonl"
+    recorder = LiveRecorder.open(str(path), upstream="http://up")
+    obs = LiveObserver(clock=lambda: 0.25, sinks=[recorder.event], max_decode=100)
+    big_args = '["' + "x" * 200 + '"]'
+    if legacy:
+        obs.on_http_request(1, _legacy_handshake(), b"")
+        obs.on_http_response(1, _legacy_handshake(), 200, (), b"H1:60:60:websocket")
+        obs.on_ws_open(1, _request("/socket.io/1/websocket/H1", ""), None)
+        big = '5:1+::{"name":"upload","args":' + big_args + "}"
+        answer = '6:::1+["ok"]'
+    else:
+        obs.on_ws_open(1, _request(), None)
+        obs.on_ws_message(1, S2C, f"0{OPEN}".encode(), False)
+        obs.on_ws_message(1, C2S, b"40", False)
+        obs.on_ws_message(1, S2C, b'40{"sid":"x1"}', False)
+        big = f'421["upload",{big_args[1:]}'
+        answer = '431["ok"]'
+    obs.on_ws_message(1, C2S, big.encode(), False)
+    obs.on_ws_message(1, S2C, answer.encode(), False)
+    obs.shutdown()
+    recorder.close()
+    recording = read_recording(path)
+    (raw_entry,) = [p for p in recording.packets() if p.raw == big]
+    assert raw_entry.packet is None
+    assert "longer than 100 characters" in (raw_entry.error or "")
+    script = build_script(recording, "c1")
+    (step,) = [s for s in script.steps if event_name(s.packet) == "upload"]
+    assert step.packet.id == 1
+    assert step.index in script.answered_by  # the recorded ack answers it
