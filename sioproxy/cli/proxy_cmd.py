@@ -20,6 +20,7 @@ from sioproxy.cli.logsink import DEFAULT_LIMIT, LogSink
 from sioproxy.cli.parser_opt import add_parser_option, parser_from_args
 from sioproxy.cli.reactor_run import EXIT_USAGE, react_with_status
 from sioproxy.cli.redact_opts import add_redaction_options, policy_from
+from sioproxy.codec.limits import MAX_DECODE_CHARS
 from sioproxy.errors import RecordingError
 from sioproxy.ops.config import bounded_float, bounded_int
 from sioproxy.ops.logfmt import LOG_FORMATS, PacketLog
@@ -138,6 +139,17 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         type=bounded_int(1, limits.MAX_BODY_CEILING),
         default=1_000_000,
         help="largest request body, polling response body or WebSocket message (bytes)",
+    )
+    parser.add_argument(
+        "--max-decode",
+        type=bounded_int(1, limits.MAX_BODY_CEILING),
+        default=MAX_DECODE_CHARS,
+        metavar="CHARS",
+        help=(
+            "longest packet decoded; a longer one is relayed and recorded raw, in slices"
+            " (docs/reliability.md). Only matters with --max-body raised; decoding holds"
+            f" the proxy about 2-60 ns a character (default {MAX_DECODE_CHARS})"
+        ),
     )
     add_edge_options(parser)
     parser.add_argument(
@@ -310,6 +322,7 @@ async def _serve(reactor: Any, args: argparse.Namespace) -> int | None:
             limits=edge_limits(args, args.max_body),
             hosts=HostCache(reactor, ttl=args.resolve_ttl),
             parser=getattr(args, "wire_parser", None),
+            max_decode=getattr(args, "max_decode", MAX_DECODE_CHARS),
         )
     except (OSError, CannotListenError) as exc:  # port in use, permission
         print(

@@ -101,7 +101,9 @@ class SioDecoder:
             if isinstance(data, str):
                 packet = _sio.decode_sio(data, self.revision)
                 if packet.attachment_count:
-                    size = len(data.encode("utf-8"))
+                    # surrogatepass: a lone surrogate (text decoded with
+                    # surrogateescape) is sized, not an UnicodeEncodeError.
+                    size = len(data.encode("utf-8", "surrogatepass"))
                     self._check_size(size, data)
                     self.header = packet
                     self.pending_bytes = size

@@ -1,4 +1,4 @@
-"""sioproxy's decoding limits: JSON nesting depth, packets per polling body.
+"""sioproxy's decoding limits: JSON nesting depth, packet size, packets per polling body.
 
 Layer: pure codec helper, standard library only.
 
@@ -178,3 +178,29 @@ BODY_NOTE: Final = (
     f"body relayed verbatim, not decoded: over {MAX_PACKETS_PER_BODY} packets"
     " (limits.MAX_PACKETS_PER_BODY)"
 )
+
+
+# Characters of one packet the live proxy decodes (``record``/``proxy``,
+# ``--max-decode``). json.loads, the recording's re-encoding of the decoded
+# data and the redaction walk are each one pass that cannot be cut into
+# slices, at 2 to 60 ns a character (dense arrays and objects cost the most):
+# a 32 MiB event held the shared reactor for about a second. A longer packet
+# is relayed verbatim and recorded raw with this reason, in slices across
+# reactor turns (docs/reliability.md). The default ``--max-body`` (1 MB) lets
+# no such packet through. The decoders themselves have no such cap: the
+# replay programs decode whatever their peer may send.
+MAX_DECODE_CHARS: Final = 1 << 20
+
+
+_SIZE_ERROR_END: Final = " characters: not decoded (sioproxy's decoding limit)"
+
+
+def size_error(limit: int = MAX_DECODE_CHARS) -> str:
+    """The decode-error reason for a packet over the live proxy's size limit."""
+    return f"longer than {limit}{_SIZE_ERROR_END}"
+
+
+def is_size_error(error: str) -> bool:
+    """True for a recorded decode error that only says the packet was over the size
+    limit (``size_error``): the packet itself may decode."""
+    return _SIZE_ERROR_END in error and "longer than " in error

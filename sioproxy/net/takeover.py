@@ -94,6 +94,9 @@ def take_leftover(proto: Any) -> bytes:
 
 
 _PLAIN_TCP = (tcp.Server, tcp.Client)
+# Longer data is queued as it is: a first send takes only a socket buffer's
+# worth, and the rest would be copied out of ``data`` at once (32 MiB: 30 ms).
+_SEND_NOW_LIMIT = 1 << 20
 
 
 def write_now(transport: Any, data: bytes) -> None:
@@ -107,6 +110,7 @@ def write_now(transport: Any, data: bytes) -> None:
     """
     if (
         type(transport) in _PLAIN_TCP
+        and len(data) <= _SEND_NOW_LIMIT
         and not transport._tempDataLen
         and transport.offset == len(transport.dataBuffer)
         and transport.connected

@@ -32,7 +32,9 @@ def _info(registry: Registry) -> None:
 
 
 def _raw_size(raw: str | bytes) -> int:
-    return len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8"))
+    if isinstance(raw, bytes) or raw.isascii():  # str.isascii costs nothing: CPython knows
+        return len(raw)
+    return len(raw.encode("utf-8"))
 
 
 class LiveMetrics:

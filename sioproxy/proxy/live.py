@@ -24,21 +24,25 @@ reactor turn, in wire order, instead of in one long turn (``proxy.backlog``).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
+from sioproxy.codec.limits import MAX_DECODE_CHARS
 from sioproxy.codec.parsers import WireParser
 from sioproxy.failures import FailureLog
 from sioproxy.pipeline import Pipeline
 from sioproxy.proxy.backlog import SlicedPublisher
 from sioproxy.proxy.live_rewrite import RewriteStage
 from sioproxy.proxy.observer import RelayControl, RequestInfo
+from sioproxy.recording.slices import PREPARE_CHARS
 from sioproxy.session import PacketSeen, SessionEvent, SessionTracker
 from sioproxy.types import Direction
 
 # How often (at most; checked on HTTP requests) polling connections whose
 # client went away are looked for (SessionTracker.expire_idle).
 IDLE_SWEEP_SECONDS = 10.0
+# Messages and bodies this long may hold a text the recorder prepares in steps.
+PREPARE_BYTES = PREPARE_CHARS
 _FRAME_COUNTERS = {d: f"frames_{d.value}" for d in Direction}
 _PACKET_COUNTERS = {d: f"packets_{d.value}" for d in Direction}
 
@@ -62,6 +66,7 @@ class LiveObserver:
         failures: FailureLog | None = None,
         max_packet_bytes: int | None = None,
         parser: WireParser | None = None,
+        max_decode: int = MAX_DECODE_CHARS,
     ) -> None:
         # max_packet_bytes: the proxy's max_body, which caps one binary packet
         # being reassembled (header and attachments together, docs/reliability.md).
@@ -70,6 +75,7 @@ class LiveObserver:
             resource_path=resource_path,
             max_packet_bytes=max_packet_bytes,
             parser=parser,
+            max_decode=max_decode,
         )
         self._clock = clock
         self._next_sweep: float | None = None  # set at the first HTTP request
@@ -90,6 +96,7 @@ class LiveObserver:
         # Nobody consumes packet events: skip decoding them (the hot path).
         self._decode = bool(self._sinks) or self.rewrite is not None
         self._backlog = SlicedPublisher(self._publish)
+        self._preworks: list[Callable[[SessionEvent], Iterator[None] | None]] = []
 
     def add_sink(self, sink: EventSink) -> None:
         """One more consumer of events (the recorder, opened once the port is bound)."""
@@ -128,15 +135,35 @@ class LiveObserver:
         """Observations waiting for a later reactor turn (``/metrics``)."""
         return self._backlog.waiting_steps
 
-    def _observe(self, step: Callable[[], Sequence[SessionEvent]]) -> None:
-        """Run a tracker step and publish its events, after anything still waiting."""
+    def add_prework(self, prework: Callable[[SessionEvent], Iterator[None] | None]) -> None:
+        """A sink's costly work on one event, in steps run across reactor turns before
+        the event is published (``LiveRecorder.prework``: a huge packet's text)."""
+        self._preworks.append(prework)
+
+    def _observe(self, step: Callable[[], Sequence[SessionEvent]], size: int = 0) -> None:
+        """Run a tracker step and publish its events, after anything still waiting.
+
+        ``size``: the bytes of the body or message the step decodes. From
+        ``PREPARE_BYTES`` on, the sinks' prework for its events runs first,
+        a step per turn (``SlicedPublisher.run_prepared``).
+        """
 
         def step_then_forget() -> Sequence[SessionEvent]:
             events = step()
             self.tracker.forget_closed()
             return events
 
-        self._backlog.run(step_then_forget)
+        if size >= PREPARE_BYTES and self._preworks:
+            self._backlog.run_prepared(step_then_forget, self._prework_of, size)
+            return
+        self._backlog.run(step_then_forget, size)
+
+    def _prework_of(self, events: Sequence[SessionEvent]) -> Iterator[None]:
+        for event in events:
+            for prework in self._preworks:
+                steps = prework(event)
+                if steps is not None:
+                    yield from steps
 
     def _publish(self, events: Sequence[SessionEvent]) -> None:
         packets, sinks = self._packets, self._sinks
@@ -190,7 +217,8 @@ class LiveObserver:
             self._observe(
                 lambda: tracker.http_request(
                     exchange_id, req.method, req.path, req.query, req.headers, body
-                )
+                ),
+                len(body),
             )
             return None
         events = tracker.http_request(
@@ -211,7 +239,9 @@ class LiveObserver:
     ) -> bytes | None:
         tracker = self.tracker
         if self.rewrite is None:
-            self._observe(lambda: tracker.http_response(exchange_id, status, headers, body))
+            self._observe(
+                lambda: tracker.http_response(exchange_id, status, headers, body), len(body)
+            )
             return None
         events = tracker.http_response(exchange_id, status, headers, body)
         try:
@@ -248,8 +278,10 @@ class LiveObserver:
         if not self._decode:
             self._frames[direction] += 1  # frames, not decoded packets
             return None
-        if self._backlog.busy and self.rewrite is None:
-            self._observe(lambda: self.tracker.ws_message(ws_id, direction, payload, is_binary))
+        if (self._backlog.busy or len(payload) >= PREPARE_BYTES) and self.rewrite is None:
+            self._observe(
+                lambda: self.tracker.ws_message(ws_id, direction, payload, is_binary), len(payload)
+            )
             return None
         if not is_binary and self.rewrite is None:
             # The record path's hot loop: one whole packet per text message,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import Any
 
 from sioproxy.codec.sio_dict import type_name
@@ -32,6 +32,7 @@ from sioproxy.recording.model import (
 )
 from sioproxy.recording.outfile import DEFAULT_FILE_MODE, AppendPoint
 from sioproxy.recording.redact import Redactor
+from sioproxy.recording.slices import PREPARE_CHARS, has_utf8_form, line_ends, line_parts
 from sioproxy.recording.writer import RecordingWriter, json_string, json_text
 from sioproxy.session.events import (
     ConnectionOpened,
@@ -204,6 +205,17 @@ _int_text = int.__repr__
 _float_text = float.__repr__
 
 
+# Streamed lines remembered until their events arrive (one per huge packet of
+# a step: a polling body may carry a few).
+_STREAMED_KEPT = 4
+
+
+def _keeping(parts: Iterator[bytes], kept: list[bytes]) -> Iterator[bytes]:
+    for part in parts:
+        kept.append(part)
+        yield part
+
+
 class LiveRecorder:
     """Appends every session event to a recording file, redacted."""
 
@@ -222,6 +234,8 @@ class LiveRecorder:
         self.tap: Callable[[bytes, bool], None] | None = None
         # (last seq, highest cN label, t offset) of the sessions already in the file.
         self.resume: tuple[int, int, float] | None = None
+        # Huge raw texts whose lines ``prework`` wrote, with the line for ``tap``.
+        self._streamed: list[tuple[str, list[bytes]]] = []
 
     @classmethod
     def open(
@@ -280,11 +294,63 @@ class LiveRecorder:
                 if self._writer.failed != self._reported_failure:
                     self._report_disk_trouble()
                 return
+        if self._streamed and self._was_streamed(event):
+            return
         line = self._writer.write(self._redactor.redact_entry(entry_for(event)))
         self.entries += 1
         if self.tap is not None:
             self.tap(line, False)
         self._report_disk_trouble()
+
+    def _was_streamed(self, event: SessionEvent) -> bool:
+        """True (and counted) when ``prework`` already wrote ``event``'s line."""
+        for at, (raw, parts) in enumerate(self._streamed):
+            if type(event) is PacketSeen and raw is event.raw:
+                del self._streamed[at]
+                self.entries += 1
+                if self.tap is not None:
+                    self.tap(b"".join(parts), False)
+                self._report_disk_trouble()
+                return True
+        return False
+
+    def prework(self, event: SessionEvent) -> Iterator[None] | None:
+        """Steps to run before ``event`` is recorded, one per reactor turn; None if none.
+
+        A text packet too long to decode (``codec.limits.MAX_DECODE_CHARS``) is
+        recorded raw: its secret scan, its line's JSON literal and the write
+        are linear in its size. These steps do them a slice at a time
+        (``recording.slices``) and write the very line the one-turn path
+        would; ``event`` then only counts it. A text with a key name or a
+        secret in it is left to ``event``, which redacts it at once.
+        """
+        if type(event) is not PacketSeen:
+            return None
+        raw = event.raw
+        if type(raw) is not str or len(raw) < PREPARE_CHARS or event.error is None:
+            return None
+        if event.attachments or event.original is not None:
+            return None
+        return self._prepare(event)
+
+    def _prepare(self, event: PacketSeen) -> Generator[None, None, None]:
+        raw, entry = event.raw, entry_for(event)
+        if not isinstance(raw, str) or not isinstance(entry, PacketEntry):
+            return
+        if not (yield from self._redactor.undecoded_is_clean(raw)):
+            return  # a key name or a secret in it: redact_entry decides, at once
+        if not (yield from has_utf8_form(raw)):
+            return
+        ends = line_ends(entry)
+        if ends is None:
+            return
+        kept: list[bytes] = []
+        parts = line_parts(ends, raw)
+        if self.tap is not None:  # record --web: the page gets the whole line
+            parts = _keeping(parts, kept)
+        yield from self._writer.stream_line(event.seq, parts)
+        self._streamed.append((raw, kept))
+        del self._streamed[:-_STREAMED_KEPT]
 
     def tick(self, now: float) -> None:
         """Called by the command's timer: write batched lines when due."""

@@ -29,7 +29,7 @@ JSON strings and query strings alike: it is not percent-encoded; ``[``,
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from typing import Any
 
 from sioproxy.recording.model import (
@@ -52,6 +52,7 @@ from sioproxy.recording.redact_policy import (
     placeholder_key,
 )
 from sioproxy.recording.redact_sweep import fill_placeholders
+from sioproxy.recording.slices import windows
 from sioproxy.types import Direction
 
 __all__ = [
@@ -167,6 +168,37 @@ class Redactor(TextRedactor):
             return True
         pattern, _labels = self._sweep.pattern()
         return pattern is None or pattern.search(raw) is None
+
+    def undecoded_is_clean(self, raw: str) -> Generator[None, None, bool]:
+        """``raw_is_clean`` for the text of an undecoded packet entry, a slice per step.
+
+        True when ``redact_entry`` would leave such an entry (an ``error``, no
+        ``packet``, attachments or ``original``) unchanged: no key name and no
+        remembered secret occurs in ``raw``. Only the raw text is scanned
+        there, so a backslash does not matter. False (the one-turn path
+        decides) also for a key name that is not ASCII: lower-casing it
+        slice by slice might differ.
+        """
+        if not self.enabled:
+            return True
+        probes = self._match.probes
+        if not self._fast_path_ok or not all(probe.isascii() for probe in probes):
+            return False
+        overlap = max(map(len, probes), default=1) - 1
+        for window in windows(raw, overlap):
+            if self._match.may_hold(window):
+                return False
+            yield
+        if self._sweep.values:
+            pattern, _labels = self._sweep.pattern()
+            # A value's longest written form (\uXXXX escapes) and the character
+            # either side its pattern looks at.
+            overlap = 6 * max(map(len, self._sweep.values)) + 2
+            for window in windows(raw, overlap):
+                if pattern is not None and pattern.search(window):
+                    return False
+                yield
+        return True
 
     def _redact_frame(
         self,

@@ -252,6 +252,11 @@ class KeyMatcher:
     def header(self, name: str) -> bool:
         return name.lower() in self.headers
 
+    @property
+    def probes(self) -> tuple[str, ...]:
+        """The lower-case key names ``may_hold`` looks for."""
+        return self._probes
+
     def may_hold(self, text: str) -> bool:
         """False when no secret key name occurs in ``text`` (the common case)."""
         lowered = text.lower()

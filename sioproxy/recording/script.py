@@ -30,6 +30,7 @@ from typing import Any
 from sioproxy.codec.jsonvalue import same_json
 from sioproxy.codec.legacy import LegacyPacket, LegacyType, decode_packet, encode_packet
 from sioproxy.codec.legacy_dict import packet_from_dict, packet_to_dict
+from sioproxy.codec.limits import is_size_error
 from sioproxy.codec.packets import Packet, answer_id, is_ack
 from sioproxy.codec.sio_dict import sio_from_dict, sio_to_dict
 from sioproxy.codec.socketio import (
@@ -222,6 +223,9 @@ def _entry_packet(
     Transport-level packets give (None, None, None): skipping them is normal.
     """
     if entry.packet is None:
+        past_limit = _decoded_past_the_limit(entry, generation)
+        if past_limit is not None:
+            return past_limit
         return None, f"skipped, the frame did not decode: {entry.error}", None
     d = entry.packet
     try:
@@ -240,6 +244,29 @@ def _entry_packet(
         return packet, None, text
     except EncodeError as exc:
         return None, f"skipped, the recorded packet is not valid: {exc}", None
+
+
+def _decoded_past_the_limit(
+    entry: PacketEntry, generation: Generation
+) -> tuple[Packet | None, None, str | None] | None:
+    """A text packet the live proxy left raw only for its size (``--max-decode``),
+    decoded now: the replay programs decode what their peer sends, so they
+    play it like any packet. None when it is not one, or does not decode."""
+    raw = entry.raw
+    if not isinstance(raw, str) or not is_size_error(entry.error or ""):
+        return None
+    try:
+        if generation is Generation.LEGACY:
+            legacy = decode_packet(raw)
+            return (None, None, None) if is_transport_level(legacy) else (legacy, None, raw)
+        if not raw.startswith("4"):
+            return None, None, None  # another Engine.IO packet: transport level
+        sio = decode_sio(raw[1:], generation.sio_revision or 5)
+    except DecodeError:
+        return None
+    if sio.attachment_count:
+        return None  # a binary header: its attachments were recorded apart
+    return dataclasses.replace(sio, raw=raw[1:]), None, raw[1:]
 
 
 def _with_legacy_raw(packet: LegacyPacket, raw: str | bytes) -> tuple[LegacyPacket, str | None]:

@@ -23,9 +23,9 @@ import contextlib
 import json
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from json.encoder import encode_basestring
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sioproxy.errors import RecordingError
 from sioproxy.recording.header import Header
@@ -218,6 +218,27 @@ class RecordingWriter:
         if self._pending_size >= BUFFER_LIMIT:
             self.flush()
 
+    def stream_line(self, seq: int, parts: Iterator[bytes]) -> Iterator[None]:
+        """Write one long line straight to the file, part by part: a step per part.
+
+        For a huge packet recorded in slices (``recording.slices``): the lines
+        buffered before it are written first, and the caller writes nothing
+        else until the steps end. A disk error cuts the partial line off
+        again, like a failed flush; the line is then counted as dropped.
+        """
+        if seq <= self._last_written_seq:
+            self._check_seq(seq)  # raises
+        self._last_written_seq = seq
+        self._seq = max(self._seq, seq)
+        self.flush()
+        if self._closed or self._retry:  # closed, or the disk failing: like write_line
+            self.lines_dropped += 1
+            return
+        if (yield from self._write_parts(parts)) is None:
+            self.lines_dropped += 1
+            return
+        self.lines_written += 1
+
     def _check_seq(self, seq: int) -> None:
         if seq <= self._last_written_seq:
             raise RecordingError(
@@ -282,11 +303,26 @@ class RecordingWriter:
 
     def _write_chunk(self, chunk: bytes, count: int) -> bool:
         """Write whole lines; on OSError cut off any partial line and return False."""
+        if _finish(self._write_parts((chunk,))) is None:
+            return False
+        self.lines_written += count
+        return True
+
+    def _write_parts(self, parts: Iterable[bytes]) -> Generator[None, None, int | None]:
+        """Write ``parts`` (whole lines once all are written), a step per part.
+
+        Returns the bytes written, or None after an OSError, once any partial
+        line is cut off again.
+        """
+        size = 0
         try:
             if self._torn:
                 self._sink.truncate(self._good_size)
             self._torn = True
-            self._write_all(chunk)
+            for part in parts:
+                self._write_all(part)
+                size += len(part)
+                yield
             self._sink.flush()
             self._torn = False
         except OSError as exc:
@@ -295,18 +331,20 @@ class RecordingWriter:
             with contextlib.suppress(OSError):
                 self._sink.truncate(self._good_size)
                 self._torn = False
-            return False
-        self._good_size += len(chunk)
-        self.bytes_written += len(chunk)
-        self.lines_written += count
+            return None
+        self._good_size += size
+        self.bytes_written += size
         self._last_ok = True
+        self._fsync_if_asked()
+        return size
+
+    def _fsync_if_asked(self) -> None:
         if self.fsync:
             try:
                 os.fsync(self._sink.fileno())
             except OSError as exc:
                 # The lines are in the file (the OS has them); only durability is in doubt.
                 self._note_error(exc)
-        return True
 
     def _write_all(self, chunk: bytes) -> None:
         view = memoryview(chunk)
@@ -319,3 +357,15 @@ class RecordingWriter:
     def _note_error(self, exc: OSError) -> None:
         self.failed = f"{type(exc).__name__}: {exc}"
         self._last_ok = False
+
+
+_T = TypeVar("_T")
+
+
+def _finish(steps: Generator[None, None, _T]) -> _T:
+    """Run ``steps`` to the end at once; what they return."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]

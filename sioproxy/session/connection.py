@@ -15,7 +15,13 @@ from sioproxy.codec import engineio, legacy, legacy_framing
 from sioproxy.codec.binary import SioDecoder
 from sioproxy.codec.engineio import EioPacket, EioType, message_packet
 from sioproxy.codec.handshake import decode_open
-from sioproxy.codec.limits import BODY_NOTE, MAX_PACKETS_PER_BODY, LimitError
+from sioproxy.codec.limits import (
+    BODY_NOTE,
+    MAX_DECODE_CHARS,
+    MAX_PACKETS_PER_BODY,
+    LimitError,
+    size_error,
+)
 from sioproxy.codec.parsers import MSGPACK, WireParser
 from sioproxy.codec.sio_msgpack import decode_sio_msgpack
 from sioproxy.codec.socketio import SioPacket, SioType, decode_sio
@@ -48,6 +54,7 @@ class Connection:
         stamp: Stamp,
         budget: PendingBudget | None = None,
         parser: WireParser | None = None,
+        max_decode: int = MAX_DECODE_CHARS,
     ) -> None:
         self.label = label
         # The Socket.IO parser (docs/protocol.md#c9): None is the default one,
@@ -70,6 +77,7 @@ class Connection:
         self._sio = {d: SioDecoder(revision, self._budget.packet) for d in Direction}
         self._pending_header: dict[Direction, str | None] = dict.fromkeys(Direction)
         self._acks = AckTable()
+        self._max_decode = max_decode  # longer packets are recorded raw (codec.limits)
 
     def release(self) -> None:
         """Free the decoding state once the connection is closed (nothing more will come)."""
@@ -126,6 +134,8 @@ class Connection:
         return self._legacy_frame(direction, text, "websocket")
 
     def _legacy_frame(self, direction: Direction, frame: str, transport: str) -> PacketSeen:
+        if len(frame) > self._max_decode:
+            return self._too_long(direction, transport, frame, legacy.PROTOCOL)
         try:
             packet = legacy.decode_packet(frame)
         except DecodeError as exc:
@@ -171,6 +181,9 @@ class Connection:
                     events.append(event)
                     continue
             raw = engineio.encode_eio(packet, self.eio_version, b64=True)
+            if isinstance(raw, str) and len(raw) > self._max_decode:
+                events.append(self._too_long(direction, transport, raw, f"eio{self.eio_version}"))
+                continue
             event = self._eio_packet(direction, packet, raw, transport)
             if event is not None:
                 events.append(event)
@@ -200,6 +213,8 @@ class Connection:
         or None with nothing consumed (the caller takes the general path)."""
         if text[0] in "56" or self._sio[direction].header is not None or self.parser is not None:
             return None  # a binary header (C.6), attachments pending, or another parser
+        if len(raw) > self._max_decode:
+            return None
         try:
             sio = decode_sio(text, self._revision)
         except DecodeError:
@@ -233,6 +248,8 @@ class Connection:
                     f"eio{self.eio_version}", f"invalid UTF-8: {exc.reason}", payload, exc.start
                 )
                 return [self._undecoded(direction, "websocket", payload, error)]
+            if len(frame) > self._max_decode:
+                return [self._too_long(direction, "websocket", frame, f"eio{self.eio_version}")]
         try:
             packet = engineio.decode_eio(frame, self.eio_version)
         except DecodeError as exc:
@@ -381,6 +398,12 @@ class Connection:
     @property
     def _outstanding(self) -> dict[AckKey, int]:
         return self._acks.outstanding
+
+    def _too_long(
+        self, direction: Direction, transport: str, raw: str, protocol: str
+    ) -> PacketSeen:
+        error = DecodeError(protocol, size_error(self._max_decode), raw, 0)
+        return self._undecoded(direction, transport, raw, error)
 
     def _undecoded(
         self, direction: Direction, transport: str, raw: str | bytes, error: DecodeError

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from sioproxy.codec.limits import MAX_DECODE_CHARS
 from sioproxy.codec.parsers import WireParser
 from sioproxy.session.bodies import body_packets, conn_request, handshake_in, not_handshaken
 from sioproxy.session.budget import PendingBudget
@@ -57,8 +58,10 @@ class SessionTracker:
         max_packet_bytes: int | None = None,
         max_connections: int = MAX_TRACKED_CONNECTIONS,
         parser: WireParser | None = None,
+        max_decode: int = MAX_DECODE_CHARS,
     ) -> None:
         self._clock = clock
+        self._max_decode = max_decode  # --max-decode (codec.limits.MAX_DECODE_CHARS)
         self._parser = parser  # --parser: every connection's (else detected, C.9)
         self._start = clock()
         self._resource_path = resource_path
@@ -94,7 +97,12 @@ class SessionTracker:
             return None
         self._label_count += 1
         conn = Connection(
-            f"c{self._label_count}", generation, self.stamp, self.budget, self._parser
+            f"c{self._label_count}",
+            generation,
+            self.stamp,
+            self.budget,
+            self._parser,
+            self._max_decode,
         )
         self.connections[conn.label] = conn
         return conn

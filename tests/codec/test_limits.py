@@ -1,4 +1,4 @@
-"""sioproxy's decoding limits (sioproxy.codec.limits): JSON nesting, packets per body."""
+"""sioproxy's decoding limits (sioproxy.codec.limits): JSON nesting and size, packets per body."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from sioproxy.codec import (
 )
 from sioproxy.codec.limits import (
     BODY_NOTE,
+    MAX_DECODE_CHARS,
     MAX_JSON_DEPTH,
     MAX_PACKETS_PER_BODY,
     LimitError,
@@ -28,6 +29,7 @@ from sioproxy.codec.limits import (
 )
 from sioproxy.errors import DecodeError
 from sioproxy.session import PacketSeen, SessionTracker
+from sioproxy.types import Direction
 
 LIMIT = MAX_JSON_DEPTH
 OPEN = b'0{"sid":"S1","upgrades":[],"pingInterval":25000,"pingTimeout":20000}'
@@ -203,6 +205,80 @@ def test_open_packet_deeper_than_the_limit() -> None:
         handshake.decode_open(data)
     packet = engineio.EioPacket(type=engineio.EioType.OPEN, data=data)
     assert engineio.eio_to_dict(packet, 4)["data"] == data  # shown as text
+
+
+# -- packets longer than the live proxy's size limit (session.Connection) ----------
+
+SMALL = 1_000  # a tracker's limit for these tests: the cut is the same at any size
+C2S = Direction.C2S
+
+
+def _event_text(size: int) -> str:
+    """``42["e","xxx"]`` of ``size`` characters."""
+    return '42["e","' + "x" * (size - 10) + '"]'
+
+
+def _ws_tracker(version: int = 4, limit: int = SMALL) -> SessionTracker:
+    tracker = SessionTracker(clock=lambda: 0.0, max_decode=limit)
+    tracker.ws_open(1, "GET", "/socket.io/", f"EIO={version}&transport=websocket", ())
+    tracker.ws_message(1, Direction.S2C, b"0" + OPEN[1:], False)
+    return tracker
+
+
+def _packets(events: object) -> list[PacketSeen]:
+    return [e for e in events if isinstance(e, PacketSeen)]  # type: ignore[attr-defined]
+
+
+def test_a_websocket_packet_over_the_limit_is_recorded_raw() -> None:
+    tracker = _ws_tracker()
+    (at,) = _packets(tracker.ws_message(1, C2S, _event_text(SMALL).encode(), False))
+    assert at.error is None
+    assert at.event_name == "e"
+    assert (
+        tracker.ws_text(1, C2S, _event_text(SMALL + 1).encode()) is None
+    )  # the fast path declines
+    (over,) = _packets(tracker.ws_message(1, C2S, _event_text(SMALL + 1).encode(), False))
+    assert over.raw == _event_text(SMALL + 1)
+    assert over.error is not None
+    assert f"longer than {SMALL} characters: not decoded" in over.error
+    assert over.note is None
+    (ping,) = _packets(tracker.ws_message(1, C2S, b"2" + b"p" * SMALL, False))
+    assert ping.error is not None  # any Engine.IO packet, not only messages
+
+
+def test_a_polling_packet_over_the_limit_is_recorded_raw_and_the_rest_decoded() -> None:
+    tracker = SessionTracker(clock=lambda: 0.0, max_decode=SMALL)
+    tracker.http_request(1, "GET", "/socket.io/", "EIO=4&transport=polling", (), b"")
+    tracker.http_response(1, 200, (), OPEN)
+    body = "\x1e".join([_event_text(SMALL + 1), '42["after"]']).encode()
+    query = "EIO=4&transport=polling&sid=S1"
+    over, after = _packets(tracker.http_request(2, "POST", "/socket.io/", query, (), body))
+    assert over.error is not None
+    assert "longer than" in over.error
+    assert over.raw == _event_text(SMALL + 1)
+    assert after.event_name == "after"
+
+
+def test_a_legacy_packet_over_the_limit_is_recorded_raw() -> None:
+    tracker = SessionTracker(clock=lambda: 0.0, max_decode=SMALL)
+    tracker.http_request(1, "GET", "/socket.io/1/", "t=1", (), b"")
+    tracker.http_response(1, 200, (), b"H1:60:60:websocket,xhr-polling")
+    tracker.ws_open(1, "GET", "/socket.io/1/websocket/H1", "", ())
+    event = '5:::{"name":"e","args":["' + "x" * SMALL + '"]}'
+    (over,) = _packets(tracker.ws_message(1, C2S, event.encode(), False))
+    assert over.error is not None
+    assert "longer than" in over.error
+
+
+def test_the_limit_is_the_trackers_and_the_default_is_the_constant() -> None:
+    text = _event_text(MAX_DECODE_CHARS + 1).encode()
+    (over,) = _packets(_ws_tracker(limit=MAX_DECODE_CHARS).ws_message(1, C2S, text, False))
+    assert over.error is not None
+    (decoded,) = _packets(_ws_tracker(limit=2 * MAX_DECODE_CHARS).ws_message(1, C2S, text, False))
+    assert decoded.error is None
+    assert SessionTracker(clock=lambda: 0.0)._max_decode == MAX_DECODE_CHARS
+    # The decoders themselves have no size cap (the replay programs use them).
+    assert socketio.decode_sio(text.decode()[1:], 5).data[0] == "e"
 
 
 # -- packets per polling body -------------------------------------------------

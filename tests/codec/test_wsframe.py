@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sioproxy.codec import wsframe
@@ -252,3 +252,51 @@ def test_unmask_of_payloads_longer_than_a_chunk_matches_the_rfc_definition(size:
     payload = bytes(range(256)) * (size // 256) + bytes(size % 256)
     key = b"\x01\x80\x7f\xfe"
     assert wsframe.unmask(payload, key) == bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+
+
+AHEAD = wsframe.UNMASK_AHEAD
+
+
+def long_payload(size: int, seed: int) -> bytes:
+    return bytes((i * 7 + seed) & 0xFF for i in range(256)) * (size // 256) + bytes(size % 256)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    sizes=st.lists(
+        st.sampled_from([AHEAD - 1, AHEAD, AHEAD + 13, 2 * AHEAD + 3, 5]), min_size=1, max_size=3
+    ),
+    fragmented_first=st.booleans(),
+    cuts=st.lists(st.integers(min_value=0, max_value=1 << 20), max_size=12),
+    small_reads=st.booleans(),
+)
+def test_long_masked_frames_unmasked_ahead_read_by_read(
+    sizes: list[int], fragmented_first: bool, cuts: list[int], small_reads: bool
+) -> None:
+    payloads = [long_payload(size, seed) for seed, size in enumerate(sizes)]
+    frames = [encode_frame(2, p, masked=True) for p in payloads]
+    if fragmented_first:  # a long first fragment, then the rest of the message
+        frames[0] = fragmented(2, [payloads[0][:-3], payloads[0][-3:]], masked=True)
+    stream = b"".join(frames)
+    reader = client_reader(max_message=1 << 22)
+    points = {c % (len(stream) + 1) for c in cuts} | {0, len(stream)}
+    if small_reads:  # reads ending after the 8-byte length, inside the masking key
+        points |= {11, 13}
+    got: list[tuple[int, bytes, bytes]] = []
+    for start, end in itertools.pairwise(sorted(points)):
+        got += messages(reader, stream[start:end])
+    assert [payload for _, payload, _ in got] == payloads
+    assert b"".join(raw for _, _, raw in got) == stream
+    assert reader.pending == 0
+
+
+def test_a_long_frame_is_unmasked_as_it_arrives_and_counted_pending() -> None:
+    payload = long_payload(4 * AHEAD, 1)
+    frame = encode_frame(2, payload, masked=True)
+    reader = client_reader(max_message=1 << 22)
+    cut = len(frame) // 2
+    assert messages(reader, frame[:cut]) == []
+    # The bytes held, and the half of the payload already unmasked.
+    assert reader.pending == cut + (cut - 14)
+    assert messages(reader, frame[cut:]) == [(2, payload, frame)]
+    assert reader.pending == 0

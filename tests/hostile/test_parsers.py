@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from sioproxy.codec.limits import BODY_NOTE, MAX_JSON_DEPTH, MAX_PACKETS_PER_BODY
+from sioproxy.codec.limits import BODY_NOTE, MAX_DECODE_CHARS, MAX_JSON_DEPTH, MAX_PACKETS_PER_BODY
 from sioproxy.codec.wsframe import MAX_FRAGMENTS, TEXT, encode_frame
 from tests.hostile.harness import (
     Stack,
@@ -202,6 +202,42 @@ def test_deep_json_over_polling_is_relayed_and_recorded_raw(stack: Stack) -> Non
     wait_for("both directions recorded", lambda: len(recorded(stack, raw=payload)) == 2)
     health_ok(stack.admin)
     assert_survived(stack)
+
+
+# -- a packet over the decoding size limit ---------------------------------------------
+
+
+def test_a_packet_over_the_size_limit_is_relayed_and_recorded_raw(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both ways, verbatim: recorded raw (in slices, recording.slices) with the reason."""
+    monkeypatch.setenv("SIO_MAX_HTTP_BUFFER_SIZE", str(8 << 20))
+    stack = start_stack(tmp_path, "node-sio4", "--max-body", str(8 << 20))
+    try:
+        before = tracebacks(stack)
+        payload = '42["echo","' + "é" * (MAX_DECODE_CHARS + 300_000) + '"]'
+        client = WsClient(stack.ws_url())
+        try:
+            client.open_sio()
+            client.ws.send(payload)
+            got = client.recv_until(lambda d: isinstance(d, str) and d.startswith("42"))
+            assert got == payload  # the upstream decoded it and echoed it
+            client.ws.send('42["echo","after"]')  # and the session goes on
+            assert client.recv_until(lambda d: isinstance(d, str) and d.startswith("42")) == (
+                '42["echo","after"]'
+            )
+        finally:
+            client.close()
+        wait_for("both recorded", lambda: len(recorded(stack, raw=payload)) == 2)
+        for entry in recorded(stack, raw=payload):
+            assert f"longer than {MAX_DECODE_CHARS} characters" in entry["error"]
+            assert "packet" not in entry
+        wait_for("the next ones too", lambda: len(recorded(stack, raw='42["echo","after"]')) == 2)
+        assert tracebacks(stack) == before
+        health_ok(stack.admin)
+        assert_survived(stack)
+    finally:
+        stack.stop()
 
 
 # -- the replay server's frame reader ------------------------------------------------------

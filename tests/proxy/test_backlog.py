@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
-from sioproxy.proxy.backlog import MAX_WAITING, PUBLISH_SLICE
+from sioproxy.proxy.backlog import MAX_WAITING, MAX_WAITING_BYTES, PUBLISH_SLICE, SlicedPublisher
 from sioproxy.proxy.live import LiveObserver
 from sioproxy.proxy.observer import RequestInfo
 from sioproxy.session import PacketSeen, SessionEvent
@@ -124,3 +124,63 @@ def test_a_peer_faster_than_the_recorder_is_published_at_once() -> None:
         observer.on_http_request(10 + exchange, post, b'42["burst"]')
     assert observer.backlog_steps == 0
     assert _packets(seen)[-1].raw == '42["burst"]'
+
+
+# -- observations whose events need prework (a huge message, recording.slices) --
+
+
+def _prepared_publisher(published: list[str], turns: Turns | None) -> SlicedPublisher:
+    publisher = SlicedPublisher(lambda events: published.extend(map(str, events)))
+    if turns is not None:
+        publisher.attach(lambda fn: turns.call_later(0.0, fn))
+    return publisher
+
+
+def _steps(log: list[str], name: str, count: int) -> Callable[[object], Iterator[None]]:
+    def prework(events: object) -> Iterator[None]:
+        for n in range(count):
+            log.append(f"{name} step {n}")
+            yield
+
+    return prework
+
+
+def test_prework_runs_a_step_per_turn_and_later_observations_wait() -> None:
+    turns, published = Turns(), []
+    publisher = _prepared_publisher(published, turns)
+    publisher.run_prepared(lambda: ["big"], _steps(published, "big", 3), size=1 << 20)
+    publisher.run(lambda: ["small"])
+    assert published == []  # even the step waits for a later turn
+    for _ in range(3):
+        turns.run_one()
+    assert published == ["big step 0", "big step 1", "big step 2"]
+    turns.run_one()
+    assert published[3:] == ["big", "small"]
+    assert not turns.pending
+    assert not publisher.busy
+
+
+def test_prework_without_slicing_or_at_flush_runs_at_once() -> None:
+    published: list[str] = []
+    publisher = _prepared_publisher(published, None)
+    publisher.run_prepared(lambda: ["big"], _steps(published, "big", 2))
+    assert published == ["big step 0", "big step 1", "big"]
+    turns, published = Turns(), []
+    publisher = _prepared_publisher(published, turns)
+    publisher.run_prepared(lambda: ["big"], _steps(published, "big", 5))
+    turns.run_one()
+    publisher.flush()
+    assert published == [*(f"big step {n}" for n in range(5)), "big"]
+
+
+def test_bytes_waiting_behind_are_bounded() -> None:
+    turns, published = Turns(), []
+    publisher = _prepared_publisher(published, turns)
+    publisher.run_prepared(lambda: ["big"], _steps(published, "big", 100))
+    half = MAX_WAITING_BYTES // 2
+    publisher.run(lambda: ["m1"], size=half)
+    publisher.run(lambda: ["m2"], size=half)
+    assert publisher.busy
+    publisher.run(lambda: ["m3"], size=1)
+    assert not publisher.busy  # over the limit: everything was published at once
+    assert published[-4:] == ["big", "m1", "m2", "m3"]

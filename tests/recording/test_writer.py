@@ -298,3 +298,51 @@ def test_close_entry_written_last(tmp_path: Path) -> None:
     writer.write(CloseEvent(seq=writer.next_seq(), conn="c1", t=2.0, reason="bye"))
     writer.close()
     assert json.loads(_lines(path)[-1])["kind"] == "close"
+
+
+# -- one long line streamed part by part (a huge packet, recording.slices) --------
+
+
+def test_a_streamed_line_follows_the_buffered_ones_and_reads_back(tmp_path: Path) -> None:
+    sink = FlakySink()
+    writer = _sink_writer(sink)
+    entries = sample_entries()
+    writer.flush_interval = 10.0  # buffered: not on disk yet
+    writer.write(entries[0])
+    line = encode_line(entries[1].to_json())
+    parts = [line[:5], line[5:20], line[20:]]
+    steps = writer.stream_line(entries[1].seq, iter(parts))
+    next(steps)  # the first part: the buffered line went first
+    assert bytes(sink.data).endswith(encode_line(entries[0].to_json()) + parts[0])
+    assert list(steps) == [None, None]
+    writer.write(entries[2])
+    writer.flush()
+    assert [e.seq for e in _sink_recording(sink, tmp_path)] == [e.seq for e in entries[:3]]
+    assert writer.status()["lines_written"] == 4  # header and three
+
+
+def test_a_streamed_line_cut_by_a_disk_error_is_cut_off(tmp_path: Path) -> None:
+    sink = FlakySink()
+    writer = _sink_writer(sink)
+    entries = sample_entries()
+    writer.write(entries[0])
+    good = bytes(sink.data)
+    line = encode_line(entries[1].to_json())
+    steps = writer.stream_line(entries[1].seq, iter([line[:9], line[9:]]))
+    next(steps)
+    sink.write_error, sink.partial = ENOSPC, 3
+    assert list(steps) == []  # ended by the error, without raising
+    assert bytes(sink.data) == good  # the part written and the 3 bytes cut off
+    assert writer.lines_dropped == 1
+    assert writer.failed is not None
+    sink.write_error = None
+    writer.write(entries[2])
+    assert [e.seq for e in _sink_recording(sink, tmp_path)] == [entries[0].seq, entries[2].seq]
+
+
+def test_a_streamed_line_keeps_the_seq_order(tmp_path: Path) -> None:
+    writer = _sink_writer(FlakySink())
+    entries = sample_entries()
+    writer.write(entries[1])
+    with pytest.raises(RecordingError, match="written after"):
+        list(writer.stream_line(entries[0].seq, iter([b"{}\n"])))

@@ -12,6 +12,7 @@ from typing import Any
 
 from twisted.internet.task import LoopingCall
 
+from sioproxy.codec.limits import MAX_DECODE_CHARS
 from sioproxy.codec.parsers import WireParser
 from sioproxy.limits import EdgeLimits, EdgeStats
 from sioproxy.net.endpoints import describe_listening, listen_endpoint
@@ -93,6 +94,7 @@ async def start_proxy(
     limits: EdgeLimits | None = None,
     hosts: HostCache | None = None,
     parser: WireParser | None = None,
+    max_decode: int = MAX_DECODE_CHARS,
 ) -> RunningProxy:
     """Listen on ``listen`` and relay to ``upstream``, recording to ``out`` when given.
 
@@ -117,6 +119,7 @@ async def start_proxy(
         send_first=out is None or flush_interval > 0,
         max_packet_bytes=max_body,
         parser=parser,  # --parser (docs/protocol.md#c9); None: detected per connection
+        max_decode=max_decode,  # --max-decode: longer packets are recorded raw
     )
     edge_stats = EdgeStats()
     site = build_proxy_site(
@@ -155,6 +158,7 @@ async def start_proxy(
             seq, label, t_offset = recorder.resume
             observer.tracker.resume(seq=seq, label=label, t_offset=t_offset)
         observer.add_sink(recorder.event)
+        observer.add_prework(recorder.prework)
     for sink in log_sinks:
         observer.add_sink(sink)
     flusher = LoopingCall(lambda: running.tick(reactor.seconds()))

@@ -7,5 +7,7 @@ const { listen } = require('../common/scenario');
 const { serve } = require('../common/modern_server');
 
 const httpServer = http.createServer();
-serve(new Server(httpServer, { serveClient: false }));
+// SIO_MAX_HTTP_BUFFER_SIZE: the tests of packets over sioproxy's decoding limit echo megabytes.
+const maxHttpBufferSize = Number(process.env.SIO_MAX_HTTP_BUFFER_SIZE) || 1e6;
+serve(new Server(httpServer, { serveClient: false, maxHttpBufferSize }));
 listen(httpServer);
