@@ -26,10 +26,7 @@ Several connections. The replayers of one recorded conversation share a
 until every other connection has played what was recorded before it, so a
 broadcast comes where it was recorded (at most ``max_wait`` seconds per packet).
 
-Captures. ``NAME=EVENT:POINTER`` takes the value at POINTER (into the dict form,
-like ``--ignore``) of the live server packet for EVENT (an event name, or the
-event an ack answers) and, in every later client packet, puts it wherever the
-recorded value was. Captured pointers are not compared.
+Captures (``--capture``): ``replay_client.capture``.
 
 Recovery (socket.io 4.6+): the live pid and offset, ``replay_client.recovery``.
 """
@@ -38,14 +35,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Final
+from typing import Final
 
 import sioproxy.replay_client.describe as describe
 from sioproxy.codec.legacy import LegacyPacket, with_ack_id
 from sioproxy.codec.packets import Packet, answer_id, is_ack, type_label
 from sioproxy.codec.socketio import SioPacket
-from sioproxy.errors import EncodeError
-from sioproxy.jsonpointer import find, parse
+from sioproxy.jsonpointer import parse
 from sioproxy.recording.matching import compare, match_key
 from sioproxy.recording.script import (
     Script,
@@ -54,10 +50,9 @@ from sioproxy.recording.script import (
     event_name,
     namespace,
     to_dict,
-    wire_text,
 )
 from sioproxy.replay_client.actions import Action, Finish, ReplayClientOptions, SendPacket
-from sioproxy.replay_client.capture import Capture, carry
+from sioproxy.replay_client.capture import Captured
 from sioproxy.replay_client.drift import ConnectionResult, DriftItem, Remap
 from sioproxy.replay_client.order import PlayOrder
 from sioproxy.replay_client.recovery import LiveSessions, RecoveryTrack
@@ -96,10 +91,10 @@ class ClientReplayer:
         self._sent_at: dict[int, float] = {}
         self._live_ids: dict[int, int] = {}  # server request step -> live id
         self._asked: dict[tuple[str, int], int] = {}  # (namespace, id) -> client request step
-        self._captured: dict[str, tuple[Any, Any]] = {}
         self.drift: list[DriftItem] = []
         self.remaps: list[Remap] = []
         self.notes: list[str] = list(script.notes)
+        self._captured = Captured(self.notes)
         self._recovery = RecoveryTrack(
             script, sessions or LiveSessions(), drift=self.drift, notes=self.notes
         )
@@ -180,7 +175,7 @@ class ClientReplayer:
             end=end,
             drift=tuple(self.drift),
             remaps=tuple(self.remaps),
-            captures={name: live for name, (_, live) in self._captured.items()},
+            captures={name: live for name, (_, live) in self._captured.values.items()},
             notes=tuple(self.notes),
             recoveries=tuple(self._recovery.recoveries),
         )
@@ -265,9 +260,7 @@ class ClientReplayer:
                 )
                 return None
             packet = self._with_id(packet, live_id)
-        for old, new in self._captured.values():
-            packet = self._carry(packet, old, new)
-        packet = self._recovery.outgoing(step, packet)
+        packet = self._recovery.outgoing(step, self._captured.apply(packet))
         if asks_ack(packet) and packet.id is not None:
             self._asked[(namespace(packet), packet.id)] = step.index
         return packet
@@ -277,13 +270,6 @@ class ClientReplayer:
         if isinstance(packet, LegacyPacket):
             return with_ack_id(packet, live_id)
         return dataclasses.replace(packet, id=live_id)
-
-    def _carry(self, packet: Packet, old: Any, new: Any) -> Packet:
-        try:
-            return carry(packet, old, new)
-        except EncodeError as exc:
-            self.notes.append(f"capture not applied to {wire_text(packet)}: {exc}")
-            return packet
 
     # -- receiving --------------------------------------------------------------------
 
@@ -361,25 +347,16 @@ class ClientReplayer:
         ignore = [*self.options.ignore]
         if isinstance(packet, SioPacket):
             ignore.extend(_SESSION_POINTERS)
+        revision = self.script.revision
         for capture in self.options.captures:
             if capture.event == describe.event_of(self.script, step):
-                self._capture(capture, step, packet)
+                recorded, live = to_dict(step.packet, revision), to_dict(packet, revision)
+                self._captured.take(capture, step.seq, recorded, live)
                 ignore.append(capture.pointer)
         expected = self._recovery.expected(step, packet)
-        comparison = compare(expected, packet, self.script.revision, tuple(ignore))
+        comparison = compare(expected, packet, revision, tuple(ignore))
         if comparison.differences:
             self.drift.append(describe.changed(self.script, step, packet, comparison))
-
-    def _capture(self, capture: Capture, step: Step, packet: Packet) -> None:
-        revision = self.script.revision
-        ok_rec, recorded = find(to_dict(step.packet, revision), capture.pointer)
-        ok_live, live = find(to_dict(packet, revision), capture.pointer)
-        if not (ok_rec and ok_live):
-            self.notes.append(f"--capture {capture.text}: no value at seq {step.seq}")
-        elif recorded != live or type(recorded) is not type(live):
-            self._captured[capture.name] = (recorded, live)
-        else:
-            self._captured.setdefault(capture.name, (recorded, live))
 
     def _unexpected(self, packet: Packet, note: str) -> None:
         self.drift.append(describe.unexpected(packet, note))

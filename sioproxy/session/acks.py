@@ -3,10 +3,14 @@
 Layer: pure (session); split out of ``connection``. Ids are scoped by
 connection, namespace and requester (docs/protocol.md#d1), so a key is
 (direction of the request, namespace, id) and the value the request's seq.
+``track_sio`` and ``track_legacy`` say which packets are requests to remember
+and which are acks answering one (0.9: A.10; Socket.IO: C.5).
 """
 
 from __future__ import annotations
 
+from sioproxy.codec import legacy
+from sioproxy.codec.socketio import SioPacket, SioType
 from sioproxy.types import Direction
 
 AckKey = tuple[Direction, str, int]
@@ -51,3 +55,33 @@ class AckTable:
         if seq is not None:
             self.bytes -= _ACK_ENTRY_COST + len(key[1])
         return seq
+
+    def track_sio(self, direction: Direction, packet: SioPacket, seq: int) -> int | None:
+        """The seq of the request ``packet`` answers, if an ack; remembers a request."""
+        if packet.id is None:
+            return None
+        if packet.type in _SIO_ACKS:
+            return self.answered((_REVERSE[direction], packet.nsp, packet.id))
+        if packet.type in _SIO_REQUESTS:
+            self.remember((direction, packet.nsp, packet.id), seq)
+        return None
+
+    def track_legacy(
+        self, direction: Direction, packet: legacy.LegacyPacket, seq: int
+    ) -> int | None:
+        """``track_sio`` for a 0.9 packet."""
+        if packet.type is legacy.LegacyType.ACK:
+            ack_id = packet.ack_id
+            if ack_id is None:
+                return None
+            return self.answered((direction.reverse(), packet.endpoint, ack_id))
+        if packet.id is not None and packet.type in _LEGACY_REQUEST_TYPES:
+            self.remember((direction, packet.endpoint, packet.id), seq)
+        return None
+
+
+_REVERSE = {d: d.reverse() for d in Direction}
+_SIO_ACKS = frozenset({SioType.ACK, SioType.BINARY_ACK})
+_SIO_REQUESTS = frozenset({SioType.EVENT, SioType.BINARY_EVENT})
+_LT = legacy.LegacyType
+_LEGACY_REQUEST_TYPES = {_LT.MESSAGE, _LT.JSON, _LT.EVENT}

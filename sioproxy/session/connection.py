@@ -4,7 +4,8 @@ Layer: pure (session). One ``Connection`` spans every HTTP request and the
 WebSocket of one Socket.IO session. It keeps the Socket.IO binary decoders
 (a header and its attachments stay one unit, docs/protocol.md#c6) and the table of
 outstanding ack requests, so that an ack can point at the request it answers
-(ids are scoped by connection, namespace and requester, D.1).
+(ids are scoped by connection, namespace and requester, D.1). 0.9 bodies and
+frames are decoded in ``legacy_frames``.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from sioproxy.codec.handshake import decode_open
 from sioproxy.codec.limits import (
     BODY_NOTE,
     MAX_DECODE_CHARS,
-    MAX_PACKETS_PER_BODY,
     LimitError,
     size_error,
 )
 from sioproxy.codec.parsers import MSGPACK, WireParser
 from sioproxy.codec.sio_msgpack import decode_sio_msgpack
-from sioproxy.codec.socketio import SioPacket, SioType, decode_sio
+from sioproxy.codec.socketio import SioPacket, decode_sio
 from sioproxy.errors import DecodeError
+from sioproxy.session import legacy_frames
 from sioproxy.session.acks import MAX_ACK_TABLE_BYTES as MAX_ACK_TABLE_BYTES
 from sioproxy.session.acks import MAX_OUTSTANDING_ACKS as MAX_OUTSTANDING_ACKS
 from sioproxy.session.acks import AckKey, AckTable
@@ -117,54 +118,11 @@ class Connection:
 
     def legacy_body(self, direction: Direction, text: str, transport: str) -> list[PacketSeen]:
         """A 0.9 polling body or WebSocket frame: one bare packet or a framed payload."""
-        try:
-            frames = legacy_framing.split_payload(text, MAX_PACKETS_PER_BODY)
-        except DecodeError as exc:
-            return [self._undecoded(direction, transport, text, exc)]
-        return [self._legacy_frame(direction, frame, transport) for frame in frames]
+        return legacy_frames.body_events(self, direction, text, transport)
 
     def legacy_text(self, direction: Direction, payload: bytes) -> PacketSeen | None:
         """``ws_text`` for 0.9: a frame of one packet that does not end the session."""
-        try:
-            text = payload.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-        if text.startswith((legacy_framing.FRAME_MARK, "0")):
-            return None  # framed, or a disconnect (it may end the session, A.9): nothing taken
-        return self._legacy_frame(direction, text, "websocket")
-
-    def _legacy_frame(self, direction: Direction, frame: str, transport: str) -> PacketSeen:
-        if len(frame) > self._max_decode:
-            return self._too_long(direction, transport, frame, legacy.PROTOCOL)
-        try:
-            packet = legacy.decode_packet(frame)
-        except DecodeError as exc:
-            return self._undecoded(direction, transport, frame, exc)
-        seq, t = self._stamp()
-        event: PacketSeen = build_packet_seen(
-            seq=seq,
-            conn=self.label,
-            t=t,
-            direction=direction,
-            transport=transport,
-            generation=self.generation,
-            raw=frame,
-            legacy=packet,
-            ack_of=self._track_legacy(direction, packet, seq),
-        )
-        return event
-
-    def _track_legacy(
-        self, direction: Direction, packet: legacy.LegacyPacket, seq: int
-    ) -> int | None:
-        if packet.type is legacy.LegacyType.ACK:
-            ack_id = packet.ack_id
-            if ack_id is None:
-                return None
-            return self._acks.answered((direction.reverse(), packet.endpoint, ack_id))
-        if packet.id is not None and packet.type in _LEGACY_REQUEST_TYPES:
-            self._acks.remember((direction, packet.endpoint, packet.id), seq)
-        return None
+        return legacy_frames.text_event(self, direction, payload)
 
     # -- Engine.IO / Socket.IO ----------------------------------------------
 
@@ -233,7 +191,7 @@ class Connection:
             attachments=sio.attachments,
             eio=message_packet(text) if eio is None else eio,
             sio=sio,
-            ack_of=None if sio.id is None else self._track_sio(direction, sio, seq),
+            ack_of=None if sio.id is None else self._acks.track_sio(direction, sio, seq),
         )  # the other fields keep their defaults (fewer keywords: a cheaper call)
         return event
 
@@ -359,7 +317,7 @@ class Connection:
             attachments=sio.attachments if parser is None else (),
             eio=packet,
             sio=sio,
-            ack_of=self._track_sio(direction, sio, seq),
+            ack_of=self._acks.track_sio(direction, sio, seq),
             parser=parser,
         )
 
@@ -367,15 +325,6 @@ class Connection:
         """Keep the header text of a binary packet until its attachments arrive."""
         if self._pending_header[direction] is None and isinstance(raw, str):
             self._pending_header[direction] = raw
-
-    def _track_sio(self, direction: Direction, packet: SioPacket, seq: int) -> int | None:
-        if packet.id is None:
-            return None
-        if packet.type in _SIO_ACKS:
-            return self._acks.answered((_REVERSE[direction], packet.nsp, packet.id))
-        if packet.type in _SIO_REQUESTS:
-            self._acks.remember((direction, packet.nsp, packet.id), seq)
-        return None
 
     def close_reason(self, event: PacketSeen) -> str | None:
         """Why this packet ends the whole session, or None (0.9 ``0::``, A.9; EIO close, B.9)."""
@@ -420,10 +369,3 @@ class Connection:
             error=str(error),
             note=BODY_NOTE if isinstance(error, LimitError) else None,
         )
-
-
-_REVERSE = {d: d.reverse() for d in Direction}
-_SIO_ACKS = frozenset({SioType.ACK, SioType.BINARY_ACK})
-_SIO_REQUESTS = frozenset({SioType.EVENT, SioType.BINARY_EVENT})
-_LT = legacy.LegacyType
-_LEGACY_REQUEST_TYPES = {_LT.MESSAGE, _LT.JSON, _LT.EVENT}
