@@ -39,7 +39,7 @@ _EVERYTHING = 1 << 62
 # slices (``run_prepared``) takes a few hundred turns, and other clients'
 # traffic waits behind it meanwhile.
 MAX_WAITING = 1_024
-MAX_WAITING_BYTES = 32 << 20
+MAX_WAITING_BYTES = 32 << 20  # or two of the largest messages (``max_waiting_bytes``)
 
 Step = Callable[[], Sequence[SessionEvent]]
 Publish = Callable[[Sequence[SessionEvent]], None]
@@ -74,9 +74,15 @@ class _Prepared:
 class SlicedPublisher:
     """Runs observation steps in order and publishes their events a slice per turn."""
 
-    def __init__(self, publish: Publish, slice_size: int = PUBLISH_SLICE) -> None:
+    def __init__(
+        self,
+        publish: Publish,
+        slice_size: int = PUBLISH_SLICE,
+        max_waiting_bytes: int = MAX_WAITING_BYTES,
+    ) -> None:
         self._publish = publish
         self._slice = slice_size
+        self._max_bytes = max_waiting_bytes
         self._waiting: deque[Step | _Pending | _Prepared] = deque()
         self._schedule: Schedule | None = None  # None: publish everything at once
         self._scheduled = False
@@ -124,7 +130,7 @@ class SlicedPublisher:
     def _queue(self, item: Step | _Prepared, size: int) -> None:
         self._waiting.append(item)
         self._queued_bytes += size
-        if len(self._waiting) > MAX_WAITING or self._queued_bytes > MAX_WAITING_BYTES:
+        if len(self._waiting) > MAX_WAITING or self._queued_bytes > self._max_bytes:
             self.flush()
 
     def flush(self) -> None:

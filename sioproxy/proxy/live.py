@@ -31,7 +31,7 @@ from sioproxy.codec.limits import MAX_DECODE_CHARS
 from sioproxy.codec.parsers import WireParser
 from sioproxy.failures import FailureLog
 from sioproxy.pipeline import Pipeline
-from sioproxy.proxy.backlog import SlicedPublisher
+from sioproxy.proxy.backlog import MAX_WAITING_BYTES, SlicedPublisher
 from sioproxy.proxy.live_rewrite import RewriteStage
 from sioproxy.proxy.observer import RelayControl, RequestInfo
 from sioproxy.recording.slices import PREPARE_CHARS
@@ -95,7 +95,9 @@ class LiveObserver:
         self._send_first = send_first
         # Nobody consumes packet events: skip decoding them (the hot path).
         self._decode = bool(self._sinks) or self.rewrite is not None
-        self._backlog = SlicedPublisher(self._publish)
+        # Room for two of the largest messages behind one being recorded in slices.
+        waiting = max(MAX_WAITING_BYTES, 2 * (max_packet_bytes or 0))
+        self._backlog = SlicedPublisher(self._publish, max_waiting_bytes=waiting)
         self._preworks: list[Callable[[SessionEvent], Iterator[None] | None]] = []
 
     def add_sink(self, sink: EventSink) -> None:

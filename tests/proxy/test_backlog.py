@@ -184,3 +184,19 @@ def test_bytes_waiting_behind_are_bounded() -> None:
     publisher.run(lambda: ["m3"], size=1)
     assert not publisher.busy  # over the limit: everything was published at once
     assert published[-4:] == ["big", "m1", "m2", "m3"]
+
+
+def test_the_byte_bound_leaves_room_for_two_of_the_largest_messages() -> None:
+    """With --max-body raised, a second huge message waits in slices too."""
+    observer = LiveObserver(clock=lambda: 0.0, sinks=[], max_packet_bytes=40_000_000)
+    publisher = observer._backlog
+    turns, published = Turns(), []
+    publisher._publish = lambda events: published.extend(map(str, events))
+    publisher.attach(lambda fn: turns.call_later(0.0, fn))
+    publisher.run_prepared(lambda: ["big"], _steps(published, "big", 10))
+    publisher.run_prepared(lambda: ["big2"], _steps(published, "big2", 10), size=40_000_000)
+    publisher.run(lambda: ["small"], size=1_000)
+    assert publisher.busy  # 40 MB waiting is under 2 x 40 MB: still in slices
+    publisher.run(lambda: ["more"], size=40_000_001)
+    assert not publisher.busy  # past it: everything at once
+    assert [p for p in published if "step" not in p] == ["big", "big2", "small", "more"]
