@@ -23,9 +23,9 @@ import contextlib
 import json
 import math
 import os
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from json.encoder import encode_basestring
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from sioproxy.errors import RecordingError
 from sioproxy.recording.header import Header
@@ -234,9 +234,20 @@ class RecordingWriter:
         if self._closed or self._retry:  # closed, or the disk failing: like write_line
             self.lines_dropped += 1
             return
-        if (yield from self._write_parts(parts)) is None:
+        size = 0
+        try:
+            self._start_write()
+            for part in parts:
+                self._write_all(part)
+                size += len(part)
+                yield
+            self._sink.flush()
+            self._torn = False
+        except OSError as exc:
+            self._cut_off(exc)
             self.lines_dropped += 1
             return
+        self._written(size)
         self.lines_written += 1
 
     def _check_seq(self, seq: int) -> None:
@@ -302,41 +313,40 @@ class RecordingWriter:
         return False
 
     def _write_chunk(self, chunk: bytes, count: int) -> bool:
-        """Write whole lines; on OSError cut off any partial line and return False."""
-        if _finish(self._write_parts((chunk,))) is None:
-            return False
-        self.lines_written += count
-        return True
+        """Write whole lines; on OSError cut off any partial line and return False.
 
-    def _write_parts(self, parts: Iterable[bytes]) -> Generator[None, None, int | None]:
-        """Write ``parts`` (whole lines once all are written), a step per part.
-
-        Returns the bytes written, or None after an OSError, once any partial
-        line is cut off again.
+        Straight-line: with ``--flush-interval 0`` it runs once per line.
         """
-        size = 0
         try:
-            if self._torn:
-                self._sink.truncate(self._good_size)
-            self._torn = True
-            for part in parts:
-                self._write_all(part)
-                size += len(part)
-                yield
+            self._start_write()
+            self._write_all(chunk)
             self._sink.flush()
             self._torn = False
         except OSError as exc:
-            self._note_error(exc)
-            # Best effort now; retried before the next write otherwise.
-            with contextlib.suppress(OSError):
-                self._sink.truncate(self._good_size)
-                self._torn = False
-            return None
+            self._cut_off(exc)
+            return False
+        self._written(len(chunk))
+        self.lines_written += count
+        return True
+
+    def _start_write(self) -> None:
+        """Before whole lines go out: cut off a torn one first; a failure may tear these."""
+        if self._torn:
+            self._sink.truncate(self._good_size)
+        self._torn = True
+
+    def _cut_off(self, exc: OSError) -> None:
+        self._note_error(exc)
+        # Best effort now; retried before the next write otherwise.
+        with contextlib.suppress(OSError):
+            self._sink.truncate(self._good_size)
+            self._torn = False
+
+    def _written(self, size: int) -> None:
         self._good_size += size
         self.bytes_written += size
         self._last_ok = True
         self._fsync_if_asked()
-        return size
 
     def _fsync_if_asked(self) -> None:
         if self.fsync:
@@ -357,15 +367,3 @@ class RecordingWriter:
     def _note_error(self, exc: OSError) -> None:
         self.failed = f"{type(exc).__name__}: {exc}"
         self._last_ok = False
-
-
-_T = TypeVar("_T")
-
-
-def _finish(steps: Generator[None, None, _T]) -> _T:
-    """Run ``steps`` to the end at once; what they return."""
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
