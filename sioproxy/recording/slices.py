@@ -40,7 +40,10 @@ def windows(text: str, overlap: int, size: int = SLICE_CHARS) -> Iterator[str]:
 def has_utf8_form(text: str) -> Generator[None, None, bool]:
     """False when ``text`` holds a lone surrogate (a JavaScript string cut
     mid-pair): ``encode_line`` then writes the whole line ASCII-only, which
-    the one-turn path does. A slice per step."""
+    the one-turn path does. A slice per step, none for ASCII text (CPython
+    knows that of a str without a pass over it)."""
+    if text.isascii():
+        return True
     for start in range(0, len(text), SLICE_CHARS):
         piece = text[start : start + SLICE_CHARS]
         if not piece.isascii() and _SURROGATE.search(piece):

@@ -137,7 +137,7 @@ def test_the_sliced_line_is_the_one_turn_line(tmp_path: Path, name: str) -> None
 def test_a_clean_huge_message_takes_a_turn_per_slice(tmp_path: Path) -> None:
     taken = record_sliced(tmp_path / "rec.jsonl", [TEXTS["plain"], TEXTS["escapes"]])
     slices = -(-(BIG + 1) // SLICE_CHARS)
-    # scan, UTF-8 check, write: a slice each per turn, for each direction
+    # key names, remembered secrets (and UTF-8 when not ASCII), write: a slice a turn
     assert all(turns >= 3 * slices for turns in taken), taken
 
 
