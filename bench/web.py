@@ -84,11 +84,20 @@ def lines(path: Path) -> int:
         return sum(1 for _ in file)
 
 
-def load(url: str, opts: argparse.Namespace) -> None:
+def load_cmd(url: str, opts: argparse.Namespace, *extra: str) -> list[str]:
+    """The soak's load generator: ``opts.sockets`` sockets emitting every ``opts.interval_ms``."""
     cmd = ["node", str(REPO / "bench" / "soak" / "load.js"), "--url", url]
     cmd += ["--sockets", str(opts.sockets), "--seconds", str(opts.seconds)]
-    cmd += ["--interval-ms", str(opts.interval_ms), "--drain-ms", "3000"]
+    return [*cmd, "--interval-ms", str(opts.interval_ms), *extra]
+
+
+def load(url: str, opts: argparse.Namespace) -> None:
+    cmd = load_cmd(url, opts, "--drain-ms", "3000")
     subprocess.run(cmd, cwd=REPO, check=True, capture_output=True, timeout=opts.seconds + 120)
+
+
+def print_load_average() -> None:
+    print("load average (1, 5, 15 min): " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
 def web_url(proc: RunningSioproxy) -> str:
@@ -194,7 +203,7 @@ def main() -> int:
             f" ({browser_total / page_packets * 1e6:.1f} ms / 1,000 packets);"
             f" page held {shown.get(name)} rows"
         )
-    print("load average (1, 5, 15 min): " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    print_load_average()
     return 0
 
 

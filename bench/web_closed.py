@@ -25,7 +25,6 @@ the proxy's CPU seconds (``/proc/PID/stat``) per 1,000 packets, with the
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
@@ -37,7 +36,7 @@ from urllib.request import urlopen
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.web import cpu_seconds, web_url  # noqa: E402
+from bench.web import cpu_seconds, load_cmd, print_load_average, web_url  # noqa: E402
 from tests.interop.peers import start_server  # noqa: E402
 from tests.interop.sioproxy_proc import RunningSioproxy, start_sioproxy  # noqa: E402
 from tests.web.conftest import CHROMIUM_FLAGS  # noqa: E402
@@ -52,9 +51,7 @@ def rows_total(web: str) -> int:
 
 
 def start_load(url: str, opts: argparse.Namespace) -> subprocess.Popen[bytes]:
-    cmd = ["node", str(REPO / "bench" / "soak" / "load.js"), "--url", url]
-    cmd += ["--sockets", str(opts.sockets), "--seconds", str(opts.seconds)]
-    cmd += ["--interval-ms", str(opts.interval_ms), "--drain-ms", "2000", "--ramp-per-s", "1000"]
+    cmd = load_cmd(url, opts, "--drain-ms", "2000", "--ramp-per-s", "1000")
     return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -146,7 +143,7 @@ def main() -> int:
         f"closed/never: throughput {rate['closed'] / rate['never']:.3f}x,"
         f" CPU per packet {per['closed'] / per['never']:.3f}x"
     )
-    print("load average (1, 5, 15 min): " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    print_load_average()
     return 0
 
 
