@@ -15,6 +15,11 @@ node socket.io 4): ``--round-trips`` emit-with-ack round trips
 ``on_ws_close``. The messages are built before timing; the clock is a
 deterministic counter (time stamps, and so the lines, are the same every run).
 
+``--legacy``: the same round trips as socket.io 0.9 over WebSocket (bench/run.py's
+0.9 rows: the ``/socket.io/1/`` handshake, then ``1::``, then
+``5:<id>+::{"name":"ack","args":[{...}]}`` answered by ``6:::<id>+[{...}]``;
+no pushes), with a digest of its own.
+
 ``--log`` adds the default log of ``sioproxy record`` (no ``-q``): a
 ``LogSink`` writing to /dev/null, flushed once per block of messages, called
 after the recorder as ``record`` wires it (a packet's line reuses the
@@ -99,6 +104,35 @@ def traffic(round_trips: int, pushes: int) -> list[Message]:
     return out
 
 
+LEGACY_SID = "15521534681573741186"
+LEGACY_HANDSHAKE = (
+    RequestInfo(
+        method="GET", path="/socket.io/1/", query="t=1", headers=(("Host", "127.0.0.1:8080"),),
+        client="127.0.0.1:50000", scheme="http",
+    ),
+    f"{LEGACY_SID}:60:60:websocket,xhr-polling".encode(),
+)  # fmt: skip
+LEGACY_WS = RequestInfo(
+    method="GET",
+    path=f"/socket.io/1/websocket/{LEGACY_SID}",
+    query="",
+    headers=(("Host", "127.0.0.1:8080"), ("Upgrade", "websocket")),
+    client="127.0.0.1:50000",
+    scheme="http",
+)
+
+
+def legacy_traffic(round_trips: int) -> list[Message]:
+    """The 0.9 WebSocket messages of one benchmark session, in order."""
+    c2s, s2c = Direction.C2S, Direction.S2C
+    out: list[Message] = [(s2c, b"1::")]
+    for i in range(1, round_trips + 1):
+        arg = _compact({"seq": i, "msg": "hello from the client", "n": 7, "list": [1, 2, 3]})
+        out.append((c2s, f'5:{i}+::{{"name":"ack","args":[{arg}]}}'.encode()))
+        out.append((s2c, f"6:::{i}+[{arg}]".encode()))
+    return out
+
+
 def _poll(query: str, method: str) -> RequestInfo:
     headers = (("Host", "127.0.0.1:8080"),)
     return RequestInfo(
@@ -162,7 +196,11 @@ def _clock() -> Callable[[], float]:
 
 
 def run_once(
-    messages: list[Message], path: str, tick_every: int = TICK_EVERY, log_fd: int | None = None
+    messages: list[Message],
+    path: str,
+    tick_every: int = TICK_EVERY,
+    log_fd: int | None = None,
+    legacy: bool = False,
 ) -> float:
     """Feed one session; returns CPU seconds spent in the observer (and the final close).
 
@@ -182,7 +220,12 @@ def run_once(
     blocks = [messages[i : i + tick_every] for i in range(0, len(messages), tick_every)]
     gc.collect()
     start = time.process_time()
-    observer.on_ws_open(1, WS, None)
+    if legacy:  # the handshake makes the session the WebSocket attaches to
+        request, answer = LEGACY_HANDSHAKE
+        observer.wants_body(request)
+        observer.on_http_request(2, request, b"")
+        observer.on_http_response(2, request, 200, (), answer)
+    observer.on_ws_open(1, LEGACY_WS if legacy else WS, None)
     for n, block in enumerate(blocks, 1):
         for direction, payload in block:
             on_message(1, direction, payload, False)
@@ -216,18 +259,23 @@ def main(argv: list[str] | None = None) -> int:
         help=f"the same packets as EIO4 polling bodies of {POLL_PER_BODY} (a digest of its own)",
     )
     parser.add_argument(
+        "--legacy", action="store_true", help="socket.io 0.9 over WebSocket (a digest of its own)"
+    )
+    parser.add_argument(
         "--log", action="store_true", help="also the default log (record without -q), to /dev/null"
     )
     args = parser.parse_args(argv)
-    messages = traffic(args.round_trips, args.pushes)
+    messages = (
+        legacy_traffic(args.round_trips) if args.legacy else traffic(args.round_trips, args.pushes)
+    )
     exchanges = polling(messages, POLL_PER_BODY)
 
     def once(path: str) -> float:
         if args.polling:
             return run_polling(exchanges, path)
-        return run_once(messages, path, log_fd=log_fd)
+        return run_once(messages, path, log_fd=log_fd, legacy=args.legacy)
 
-    packets = 2 * args.round_trips + args.pushes + 4  # + open, connects, push request
+    packets = len(messages)
     with tempfile.TemporaryDirectory(prefix="sioproxy-bench-") as tmp:
         path = os.path.join(tmp, "rec.jsonl")
         samples = []
@@ -235,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.reps):
             samples.append(once(path) / packets * 1e6)
         median = statistics.median(samples)
-        kind = " (polling)" if args.polling else ""
+        kind = " (polling)" if args.polling else " (0.9)" if args.legacy else ""
         print(
             f"record path{kind}: {median:.2f} us/packet (median of {args.reps}, "
             f"range {min(samples):.2f}-{max(samples):.2f}), {packets} packets per run, "

@@ -16,11 +16,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any
+from typing import Any, Final
 
 from sioproxy.codec.legacy_json import parse_json
 from sioproxy.codec.limits import depth_error, too_deep
 from sioproxy.errors import DecodeError, EncodeError
+from sioproxy.fastbuild import draft_builder
 
 PROTOCOL = "0.9"
 # Ids are counters; a cap keeps int() away from Python's digit limit (and from
@@ -83,7 +84,7 @@ class LegacyPacket:
     @property
     def ack_id(self) -> int | None:
         """The id an ack packet answers; None when its data has no digit prefix."""
-        return ack_view(self.data)[0] if self.type is LegacyType.ACK else None
+        return _ack_head(self.data) if self.type is LegacyType.ACK else None
 
     @property
     def ack_args(self) -> Any:
@@ -162,9 +163,15 @@ def decode_packet(text: str) -> LegacyPacket:
             raise DecodeError(PROTOCOL, "ack id too long", text, third + 1)
     if data is not None and ptype in _JSON_TYPES and too_deep(data):
         raise DecodeError(PROTOCOL, depth_error(), text, third + 1)
-    return LegacyPacket(
+    # ``data`` is never "" here, so the normalising __post_init__ has nothing to do:
+    # the draft builder skips the frozen __init__ (one packet per relayed 0.9 frame).
+    packet: LegacyPacket = _build(
         type=ptype, id=packet_id, ack_data=ack_data, endpoint=endpoint, data=data, raw=text
     )
+    return packet
+
+
+_build: Final = draft_builder(LegacyPacket)
 
 
 def is_digits(text: str) -> bool:
@@ -195,6 +202,14 @@ def event_view(packet: LegacyPacket) -> tuple[bool, Any, Any]:
         return False, None, []  # JSON.parse failed, or obj.name/obj.args undefined
     args = obj.get("args")
     return "name" in obj, obj.get("name"), args if _js_truthy(args) else []
+
+
+def _ack_head(data: str | None) -> int | None:
+    """``ack_view(data)[0]`` without parsing the arguments (ack tracking needs only the id)."""
+    if not data:
+        return None
+    head = data.partition("+")[0]
+    return int(head) if is_digits(head) and len(head) <= MAX_ID_DIGITS else None
 
 
 def ack_view(data: str | None) -> tuple[int | None, Any]:

@@ -24,20 +24,34 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")  # JSON.parse refuses NaN/Infinity
 
 
+# json's C scanner, built once: ``json.loads(text, parse_constant=...)`` builds a
+# decoder per call and goes through two Python frames, which cost more than
+# scanning a small packet's arguments (docs/performance.md, round 7).
+_scan_once: Any = json.JSONDecoder(parse_constant=_reject_constant).scan_once  # type: ignore[attr-defined]
+_BLANKS: Final = " \t\n\r"  # json's whitespace, before and after the value
+
+
 def parse_json(text: str) -> tuple[bool, Any]:
     """``JSON.parse`` in a try block: (ok, value). Never raises.
 
-    JSON nested deeper than ``limits.MAX_JSON_DEPTH`` is not parsed (not
-    ok); ``legacy.decode_packet`` refuses such a packet before it gets here.
+    Accepts what ``json.loads(text, parse_constant=...)`` accepts: one value
+    with json's whitespace around it (a byte order mark is no value). JSON nested deeper
+    than ``limits.MAX_JSON_DEPTH`` is not parsed (not ok);
+    ``legacy.decode_packet`` refuses such a packet before it gets here.
     """
     if too_deep(text):
         return False, None
+    start = len(text) - len(text.lstrip(_BLANKS)) if text[:1] in _BLANKS else 0
     try:
         if len(text) < BIG:
-            return True, json.loads(text, parse_constant=_reject_constant)
-        return True, paused(json.loads, text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
+            value, end = _scan_once(text, start)
+        else:
+            value, end = paused(_scan_once, text, start)
+    except (StopIteration, ValueError, RecursionError):
         return False, None
+    if end != len(text) and text[end:].strip(_BLANKS):
+        return False, None
+    return True, value
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

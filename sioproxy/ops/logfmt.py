@@ -28,8 +28,9 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from sioproxy.codec.engineio import EioType
+from sioproxy.codec.legacy import LegacyType
 from sioproxy.codec.socketio import SioType
-from sioproxy.recording.live_recorder import encoded_data
+from sioproxy.recording.live_recorder import encoded_data, encoded_legacy
 from sioproxy.session.events import (
     ConnectionOpened,
     ConnectionUpgraded,
@@ -115,6 +116,10 @@ _MESSAGE = EioType.MESSAGE
 _CONNECT = SioType.CONNECT
 _REQUESTS = frozenset((SioType.EVENT, SioType.BINARY_EVENT))
 _KINDS = {ptype: ptype.name.lower() for ptype in SioType}
+_L_EVENT = LegacyType.EVENT
+_L_KINDS = {ptype: ptype.name.lower() for ptype in LegacyType}
+# Args a line leaves out (``_general_text``: None, "" and []), as JSON text.
+_NOT_SHOWN = frozenset(("[]", "null", '""'))
 
 
 def args_list(value: Any) -> list[Any]:
@@ -258,7 +263,10 @@ class PacketLog:
         """The text line of a plain Socket.IO packet (nearly all), not escaped yet: the
         log's hot path, ``_general_text`` without its property calls (compared by
         tests/cli/test_logsink_lines.py). None for anything else (a heartbeat,
-        Engine.IO only, 0.9, attachments, a decode error)."""
+        Engine.IO only, attachments, a decode error, a 0.9 packet other than an
+        event or ack the recorder has just written)."""
+        if event.legacy is not None:
+            return self._plain_legacy(event, wall)
         sio = event.sio
         if (
             sio is None
@@ -296,6 +304,34 @@ class PacketLog:
                 line += " [" + shorten(text[len(encode_basestring(name)) + 2 :], ARGS_LIMIT - 1)
             else:
                 line += " " + _compact(args)
+        return line
+
+    def _plain_legacy(self, event: PacketSeen, wall: float) -> str | None:
+        """``plain_text`` of a 0.9 event or ack, from what the recorder made of it
+        a moment before (``encoded_legacy``): no second JSON parse and encoding."""
+        packet = event.legacy
+        if packet is None or event.error is not None:
+            return None
+        known = encoded_legacy(packet)
+        if known is None:
+            return None
+        shown, args_text = known
+        if packet.type is _L_EVENT:
+            name = shown if isinstance(shown, str) else None
+            ack_id = packet.id
+        else:
+            name, ack_id = None, shown
+        key = (event.conn, event.direction, event.transport, packet.endpoint, _L_KINDS[packet.type])
+        head = self._heads.get((key, name))
+        if head is None:
+            head = self._head(key, name)
+        line = f"{_clock_text(wall)} {head}"
+        if ack_id is not None:
+            line += f" id={ack_id}"
+        if event.ack_of is not None:
+            line += f" (answers #{event.ack_of})"
+        if args_text not in _NOT_SHOWN:
+            line += " " + shorten(args_text, ARGS_LIMIT)
         return line
 
     def _general_text(self, event: PacketSeen, wall: float) -> str:

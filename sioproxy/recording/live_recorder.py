@@ -18,6 +18,8 @@ import math
 from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import Any
 
+from sioproxy.codec.legacy import LegacyPacket, LegacyType, ack_view, event_view
+from sioproxy.codec.legacy_dict import packet_to_dict
 from sioproxy.codec.sio_dict import type_name
 from sioproxy.codec.socketio import SioPacket, SioType
 from sioproxy.recording.header import Header
@@ -134,6 +136,8 @@ def packet_line(event: PacketSeen) -> bytes | None:
         packet = _sio_text(sio, event.generation)
         if packet is None:
             return None
+    elif event.legacy is not None:
+        packet = _legacy_text(event.legacy)
     else:
         decoded = event.decoded()
         if decoded is None:
@@ -173,6 +177,53 @@ def _sio_text(sio: SioPacket, generation: Generation) -> str | None:
 
 # The last packet data encoded for a line, and its text (``encoded_data``).
 _last_data: list[Any] = [None, ""]
+
+
+def _legacy_text(packet: LegacyPacket) -> str:
+    """``json_text(packet_to_dict(packet))``; for an event or an ack, made from its parts
+    (one JSON parse, no dict) with the args' text kept for the log (``encoded_legacy``)."""
+    ptype = packet.type
+    if ptype is _L_EVENT:
+        has_name, name, args = event_view(packet)
+        tail = f',"name":{json_text(name)},"args":' if has_name else ',"args":'
+    elif ptype is _L_ACK:
+        ack_id, args = ack_view(packet.data)
+        if ack_id is None:
+            return json_text(packet_to_dict(packet))
+        tail = f',"ackId":{ack_id},"args":'
+    else:
+        return json_text(packet_to_dict(packet))
+    pid = packet.id
+    if pid is not None:
+        ack = _LEGACY_ACK_DATA if packet.ack_data else ',"ack":true'
+        head = f'{_LEGACY_HEADS[ptype]},"id":{pid}{ack},"endpoint":'
+    else:
+        head = _LEGACY_HEADS[ptype] + (_LEGACY_ACK_DATA if packet.ack_data else "")
+        head += ',"endpoint":'
+    args_text = json_text(args)
+    shown = (name if has_name else None) if ptype is _L_EVENT else ack_id
+    _last_legacy[0], _last_legacy[1], _last_legacy[2] = packet, shown, args_text
+    return f"{head}{_string(packet.endpoint)}{tail}{args_text}}}"
+
+
+_L_EVENT = LegacyType.EVENT
+_L_ACK = LegacyType.ACK
+_LEGACY_HEADS = {t: f'{{"type":"{t.name.lower()}"' for t in LegacyType}
+_LEGACY_ACK_DATA = ',"ack":"data"'
+
+
+# The last 0.9 event or ack written to a line: (packet, the event's name (None
+# without one) or the ack's id, the args' JSON text). The packet is held, so the
+# identity test cannot be fooled by a new packet at a freed one's address.
+_last_legacy: list[Any] = [None, None, ""]
+
+
+def encoded_legacy(packet: LegacyPacket) -> tuple[Any, str] | None:
+    """(event name or ack id, JSON text of the args) of this very 0.9 event or ack
+    if ``packet_line`` wrote it last, else None: ``encoded_data`` for 0.9 packets."""
+    if _last_legacy[0] is not packet:
+        return None
+    return _last_legacy[1], _last_legacy[2]
 
 
 def encoded_data(data: object) -> str | None:

@@ -130,7 +130,18 @@ def test_sio_round_trip(data: st.DataObject, revision: int) -> None:
 def test_eio_round_trip(data: st.DataObject, version: int, b64: bool) -> None:
     packet = data.draw(eio_packets(version))
     assert engineio.decode_eio(engineio.encode_eio(packet, version, b64=b64), version) == packet
-    assert engineio.eio_from_dict(engineio.eio_to_dict(packet, version), version) == packet
+    form = engineio.eio_to_dict(packet, version)
+    back = engineio.eio_from_dict(form, version)
+    if "sio" in form:  # the parsed packet: an id's leading zeros go ("000" -> "00"), as in node
+        revision = 4 if version == 3 else 5
+        assert isinstance(back.data, str)
+        assert isinstance(packet.data, str)
+        assert back.type is packet.type
+        assert socketio.decode_sio(back.data, revision) == socketio.decode_sio(
+            packet.data, revision
+        )
+    else:
+        assert back == packet
 
 
 @FUZZ
