@@ -18,7 +18,11 @@ deterministic counter (time stamps, and so the lines, are the same every run).
 ``--legacy``: the same round trips as socket.io 0.9 over WebSocket (bench/run.py's
 0.9 rows: the ``/socket.io/1/`` handshake, then ``1::``, then
 ``5:<id>+::{"name":"ack","args":[{...}]}`` answered by ``6:::<id>+[{...}]``;
-no pushes), with a digest of its own.
+no pushes), with a digest of its own. ``--legacy --polling``: those packets as
+node socket.io 0.9 xhr-polling carries them (the handshake, a first GET answered
+``1::``, then POST bodies of the client's packets, answered ``1``, and GET
+bodies of the server's, 12 to a body, ``\ufffd<len>\ufffd``-framed; each
+request with its own ``t=``), a digest of its own again.
 
 ``--log`` adds the default log of ``sioproxy record`` (no ``-q``): a
 ``LogSink`` writing to /dev/null, flushed once per block of messages, called
@@ -141,17 +145,15 @@ def _poll(query: str, method: str) -> RequestInfo:
     )  # fmt: skip
 
 
-def polling(messages: list[Message], per_body: int) -> list[Exchange]:
-    """The same packets as EIO4 polling with ``per_body`` requests in flight: the
-    handshake, then in each window of ``2 * per_body`` packets the client's first
-    (one POST, answered ``ok``), then the server's (GET bodies of at most ``per_body``)."""
-    handshake = _poll("EIO=4&transport=polling&t=a", "GET")
-    out: list[Exchange] = [(handshake, b"", messages[0][1], 1)]
-    query = f"EIO=4&transport=polling&t=b&sid={SID}"
+def _bodies(messages: list[Message], per_body: int) -> list[tuple[Direction, list[bytes]]]:
+    """``messages`` as polling bodies with ``per_body`` requests in flight: in each
+    window of ``2 * per_body`` packets the client's first, then the server's, at
+    most ``per_body`` to a body."""
     ordered: list[Message] = []
-    for start in range(1, len(messages), 2 * per_body):
+    for start in range(0, len(messages), 2 * per_body):
         window = messages[start : start + 2 * per_body]
         ordered += sorted(window, key=lambda m: m[0] is not Direction.C2S)  # stable
+    out: list[tuple[Direction, list[bytes]]] = []
     i = 0
     while i < len(ordered):
         direction, body = ordered[i][0], [ordered[i][1]]
@@ -159,11 +161,57 @@ def polling(messages: list[Message], per_body: int) -> list[Exchange]:
         while i < len(ordered) and ordered[i][0] is direction and len(body) < per_body:
             body.append(ordered[i][1])
             i += 1
+        out.append((direction, body))
+    return out
+
+
+def polling(messages: list[Message], per_body: int) -> list[Exchange]:
+    """The same packets as EIO4 polling: the handshake, then the ``_bodies``, the
+    client's as POSTs (answered ``ok``), the server's as GET responses."""
+    handshake = _poll("EIO=4&transport=polling&t=a", "GET")
+    out: list[Exchange] = [(handshake, b"", messages[0][1], 1)]
+    query = f"EIO=4&transport=polling&t=b&sid={SID}"
+    for direction, body in _bodies(messages[1:], per_body):
         joined = b"\x1e".join(body)
         if direction is Direction.C2S:
             out.append((_poll(query, "POST"), joined, b"ok", len(body)))
         else:
             out.append((_poll(query, "GET"), b"", joined, len(body)))
+    return out
+
+
+def _legacy_poll(n: int, method: str) -> RequestInfo:
+    # socket.io-client 0.9's XHR transport: a fresh ``t=<+new Date>`` on every request.
+    return RequestInfo(
+        method=method, path=f"/socket.io/1/xhr-polling/{LEGACY_SID}",
+        query=f"t={1_700_000_000_000 + n}", headers=(("Host", "127.0.0.1:8080"),),
+        client="127.0.0.1:50000", scheme="http",
+    )  # fmt: skip
+
+
+def _legacy_payload(frames: list[bytes]) -> bytes:
+    """socket.io 0.9's ``encodePayload``: one packet bare, several ``\ufffd<len>\ufffd<packet>``
+    (the bench's packets are ASCII, so the UTF-16 length is the byte count)."""
+    if len(frames) == 1:
+        return frames[0]
+    mark = "\ufffd".encode()
+    return b"".join(mark + str(len(f)).encode() + mark + f for f in frames)
+
+
+def legacy_polling(messages: list[Message], per_body: int) -> list[Exchange]:
+    """The 0.9 packets as node socket.io 0.9 xhr-polling carries them: the
+    ``/socket.io/1/`` handshake, the first GET answered ``1::``, then the
+    ``_bodies`` framed, the client's as POSTs (answered ``1``), the server's as
+    GET responses."""
+    request, answer = LEGACY_HANDSHAKE
+    out: list[Exchange] = [(request, b"", answer, 0)]
+    out.append((_legacy_poll(0, "GET"), b"", messages[0][1], 1))
+    for n, (direction, body) in enumerate(_bodies(messages[1:], per_body), 1):
+        joined = _legacy_payload(body)
+        if direction is Direction.C2S:
+            out.append((_legacy_poll(n, "POST"), joined, b"1", len(body)))
+        else:
+            out.append((_legacy_poll(n, "GET"), b"", joined, len(body)))
     return out
 
 
@@ -256,7 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--polling",
         action="store_true",
-        help=f"the same packets as EIO4 polling bodies of {POLL_PER_BODY} (a digest of its own)",
+        help=f"the same packets as polling bodies of {POLL_PER_BODY} (EIO4, or 0.9 xhr-polling "
+        "with --legacy; a digest of its own)",
     )
     parser.add_argument(
         "--legacy", action="store_true", help="socket.io 0.9 over WebSocket (a digest of its own)"
@@ -268,7 +317,8 @@ def main(argv: list[str] | None = None) -> int:
     messages = (
         legacy_traffic(args.round_trips) if args.legacy else traffic(args.round_trips, args.pushes)
     )
-    exchanges = polling(messages, POLL_PER_BODY)
+    make = legacy_polling if args.legacy else polling
+    exchanges = make(messages, POLL_PER_BODY)
 
     def once(path: str) -> float:
         if args.polling:
@@ -283,7 +333,9 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.reps):
             samples.append(once(path) / packets * 1e6)
         median = statistics.median(samples)
-        kind = " (polling)" if args.polling else " (0.9)" if args.legacy else ""
+        kind = " (polling)" if args.polling else ""
+        if args.legacy:
+            kind = " (0.9 polling)" if args.polling else " (0.9)"
         print(
             f"record path{kind}: {median:.2f} us/packet (median of {args.reps}, "
             f"range {min(samples):.2f}-{max(samples):.2f}), {packets} packets per run, "
