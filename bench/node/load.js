@@ -42,8 +42,13 @@ function connect4(url, transport, extra) {
 
 function connect09(url, transport) {
   const io = require(path.join(MODULES, 'sio09-client'));
+  // util.merge() merges a `transports` option into the default list index by
+  // index (['xhr-polling'] left websocket in it, and the client took websocket,
+  // the server's first choice), so set the global default list instead, as
+  // tests/peers/node-sio09/client.js does.
+  io.transports = [transport];
   return io.connect(url, {
-    transports: [transport],
+    'try multiple transports': false,
     'force new connection': true,
     reconnect: false,
     'connect timeout': 120000,
