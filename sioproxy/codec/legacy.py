@@ -84,7 +84,7 @@ class LegacyPacket:
     @property
     def ack_id(self) -> int | None:
         """The id an ack packet answers; None when its data has no digit prefix."""
-        return _ack_head(self.data) if self.type is LegacyType.ACK else None
+        return ack_head(self.data) if self.type is LegacyType.ACK else None
 
     @property
     def ack_args(self) -> Any:
@@ -135,15 +135,15 @@ def decode_packet(text: str) -> LegacyPacket:
     not digits with an optional ``+``, or JSON data (json, event, ack) nested
     deeper than ``limits.MAX_JSON_DEPTH``. Bad JSON in the data never raises.
     """
-    first = text.find(":")
-    second = text.find(":", first + 1) if first >= 0 else -1
-    if second < 0:
+    # One split at the first three colons: the type, the id, the endpoint and the data.
+    parts = text.split(":", 3)
+    if len(parts) < 3:
         raise DecodeError(PROTOCOL, "packet needs at least two ':' separators", text, len(text))
-    ptype = _TYPE_BY_DIGIT.get(text[:first])
+    type_field, id_field, endpoint = parts[0], parts[1], parts[2]
+    ptype = _TYPE_BY_DIGIT.get(type_field)
     if ptype is None:
-        reason = "missing packet type" if first == 0 else "unknown packet type"
-        raise DecodeError(PROTOCOL, f"{reason} {text[:first][:10]!r}", text, 0)
-    id_field = text[first + 1 : second]
+        reason = "missing packet type" if not type_field else "unknown packet type"
+        raise DecodeError(PROTOCOL, f"{reason} {type_field[:10]!r}", text, 0)
     packet_id: int | None = None
     ack_data = False
     if id_field:
@@ -151,18 +151,19 @@ def decode_packet(text: str) -> LegacyPacket:
             ack_data = True
             id_field = id_field[:-1]
         if id_field:
-            packet_id = _parse_id(id_field, text, first + 1)
-    third = text.find(":", second + 1)
-    if third < 0:
-        endpoint, data = text[second + 1 :], None
-    else:
-        endpoint, data = text[second + 1 : third], text[third + 1 :] or None
-    if ptype is LegacyType.ACK and data is not None:
-        head = data.partition("+")[0]
-        if len(head) > MAX_ID_DIGITS and is_digits(head):
-            raise DecodeError(PROTOCOL, "ack id too long", text, third + 1)
-    if data is not None and ptype in _JSON_TYPES and too_deep(data):
-        raise DecodeError(PROTOCOL, depth_error(), text, third + 1)
+            if id_field.isdigit() and id_field.isascii() and len(id_field) <= MAX_ID_DIGITS:
+                packet_id = int(id_field)
+            else:
+                packet_id = _parse_id(id_field, text, len(type_field) + 1)  # raises
+    data = (parts[3] or None) if len(parts) == 4 else None
+    if data is not None and len(data) > MAX_ID_DIGITS:  # shorter: neither check can fire
+        at = len(text) - len(data)  # just after the third colon
+        if ptype is LegacyType.ACK:
+            head = data.partition("+")[0]
+            if len(head) > MAX_ID_DIGITS and is_digits(head):
+                raise DecodeError(PROTOCOL, "ack id too long", text, at)
+        if ptype in _JSON_TYPES and too_deep(data):
+            raise DecodeError(PROTOCOL, depth_error(), text, at)
     # ``data`` is never "" here, so the normalising __post_init__ has nothing to do:
     # the draft builder skips the frozen __init__ (one packet per relayed 0.9 frame).
     packet: LegacyPacket = _build(
@@ -204,12 +205,13 @@ def event_view(packet: LegacyPacket) -> tuple[bool, Any, Any]:
     return "name" in obj, obj.get("name"), args if _js_truthy(args) else []
 
 
-def _ack_head(data: str | None) -> int | None:
+def ack_head(data: str | None) -> int | None:
     """``ack_view(data)[0]`` without parsing the arguments (ack tracking needs only the id)."""
     if not data:
         return None
-    head = data.partition("+")[0]
-    return int(head) if is_digits(head) and len(head) <= MAX_ID_DIGITS else None
+    plus = data.find("+")
+    head = data if plus < 0 else data[:plus]
+    return int(head) if head.isdigit() and head.isascii() and len(head) <= MAX_ID_DIGITS else None
 
 
 def ack_view(data: str | None) -> tuple[int | None, Any]:

@@ -47,6 +47,34 @@ def split_payload(text: str, limit: int | None = None) -> list[str]:
     """
     if not text.startswith(FRAME_MARK):
         return [text]
+    # The common body: ``['', len, frame, len, frame...]`` when split at every mark,
+    # each length the canonical digits of its frame's. Then the frames are what the
+    # scan below takes (no mark in a frame, nothing left over); else the scan decides.
+    # (Counted first: a body of marks is not split into a list of empty strings.)
+    marks = text.count(FRAME_MARK)
+    if not marks & 1 and (limit is None or marks <= 2 * limit):
+        pieces = text.split(FRAME_MARK)
+        frames = pieces[2::2]
+        for digits, frame in zip(pieces[1::2], frames, strict=True):
+            if frame.isascii():
+                if digits != str(len(frame)):
+                    break
+            elif not _length_of(digits, frame):
+                break
+        else:
+            return frames
+    return _scan_frames(text, limit)
+
+
+def _length_of(digits: str, frame: str) -> bool:
+    """Whether ``digits`` is a length prefix the scan takes and counts ``frame``'s UTF-16 units."""
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > _MAX_LENGTH_DIGITS:
+        return False
+    return utf16_len(frame) == int(digits)
+
+
+def _scan_frames(text: str, limit: int | None) -> list[str]:
+    """``split_payload`` frame by frame, for any framed body (its errors say where)."""
     frames: list[str] = []
     pos = 0
     end = len(text)

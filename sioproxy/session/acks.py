@@ -70,12 +70,13 @@ class AckTable:
         self, direction: Direction, packet: legacy.LegacyPacket, seq: int
     ) -> int | None:
         """``track_sio`` for a 0.9 packet."""
-        if packet.type is legacy.LegacyType.ACK:
-            ack_id = packet.ack_id
+        ptype = packet.type
+        if ptype is _L_ACK:
+            ack_id = legacy.ack_head(packet.data)  # ``packet.ack_id`` without its property
             if ack_id is None:
                 return None
-            return self.answered((direction.reverse(), packet.endpoint, ack_id))
-        if packet.id is not None and packet.type in _LEGACY_REQUEST_TYPES:
+            return self.answered((_REVERSE[direction], packet.endpoint, ack_id))
+        if packet.id is not None and ptype in _LEGACY_REQUEST_TYPES:
             self.remember((direction, packet.endpoint, packet.id), seq)
         return None
 
@@ -84,4 +85,5 @@ _REVERSE = {d: d.reverse() for d in Direction}
 _SIO_ACKS = frozenset({SioType.ACK, SioType.BINARY_ACK})
 _SIO_REQUESTS = frozenset({SioType.EVENT, SioType.BINARY_EVENT})
 _LT = legacy.LegacyType
+_L_ACK = _LT.ACK
 _LEGACY_REQUEST_TYPES = {_LT.MESSAGE, _LT.JSON, _LT.EVENT}
