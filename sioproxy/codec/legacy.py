@@ -199,10 +199,12 @@ def _js_truthy(value: Any) -> bool:
 def event_view(packet: LegacyPacket) -> tuple[bool, Any, Any]:
     """(has name, name, args) per node: bad JSON gives no name and args ``[]``."""
     ok, obj = parse_json(packet.data or "")
-    if not ok or not isinstance(obj, dict):
+    if not ok or type(obj) is not dict:  # (json gives plain dicts)
         return False, None, []  # JSON.parse failed, or obj.name/obj.args undefined
     args = obj.get("args")
-    return "name" in obj, obj.get("name"), args if _js_truthy(args) else []
+    if type(args) is not list and not _js_truthy(args):  # a list, even [], is truthy
+        args = []
+    return "name" in obj, obj.get("name"), args
 
 
 def ack_head(data: str | None) -> int | None:

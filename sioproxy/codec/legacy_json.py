@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from sioproxy.codec.bigjson import BIG, paused
-from sioproxy.codec.limits import too_deep
+from sioproxy.codec.limits import SHORT_ENOUGH, too_deep
 from sioproxy.errors import EncodeError
 
 
@@ -39,17 +39,18 @@ def parse_json(text: str) -> tuple[bool, Any]:
     than ``limits.MAX_JSON_DEPTH`` is not parsed (not ok);
     ``legacy.decode_packet`` refuses such a packet before it gets here.
     """
-    if too_deep(text):
+    size = len(text)
+    if size > SHORT_ENOUGH and too_deep(text):  # (too_deep's own first test, without its call)
         return False, None
-    start = len(text) - len(text.lstrip(_BLANKS)) if text[:1] in _BLANKS else 0
+    start = size - len(text.lstrip(_BLANKS)) if text[:1] in _BLANKS else 0
     try:
-        if len(text) < BIG:
+        if size < BIG:
             value, end = _scan_once(text, start)
         else:
             value, end = paused(_scan_once, text, start)
     except (StopIteration, ValueError, RecursionError):
         return False, None
-    if end != len(text) and text[end:].strip(_BLANKS):
+    if end != size and text[end:].strip(_BLANKS):
         return False, None
     return True, value
 
