@@ -82,10 +82,16 @@ def classify(path: str, query: str, resource_path: str = "/socket.io") -> Route:
 
 
 def _classify_legacy(tail: str, params: dict[str, str]) -> Route:
+    return _legacy_route(tail, "disconnect" in params, params.get("jsonp"), params.get("i"))
+
+
+# A 0.9 client puts a fresh ``t=<time>`` on every request, so ``classify``'s cache
+# misses on each; the route depends only on the path and these query fields.
+@lru_cache(maxsize=64)
+def _legacy_route(tail: str, forced: bool, jsonp: str | None, jsonp_index: str | None) -> Route:
     parts = tail.split("/")
-    forced = "disconnect" in params
     if tail == "" or (len(parts) == 1 and parts[0] == ""):
-        index = _digits(params.get("jsonp"))
+        index = _digits(jsonp)
         return Route(
             kind=RouteKind.LEGACY_HANDSHAKE, generation=Generation.LEGACY, jsonp_index=index
         )
@@ -106,7 +112,7 @@ def _classify_legacy(tail: str, params: dict[str, str]) -> Route:
         generation=Generation.LEGACY,
         transport=transport,
         sid=sid,
-        jsonp_index=_digits(params.get("i")) if transport is TransportName.JSONP_POLLING else None,
+        jsonp_index=_digits(jsonp_index) if transport is TransportName.JSONP_POLLING else None,
         forced_disconnect=forced,
     )
 
