@@ -8,6 +8,7 @@ recording or options.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -17,13 +18,16 @@ from sioproxy.cli.parser_opt import add_parser_option, parser_from_args
 from sioproxy.cli.playback_opts import SPEED, add_seconds
 from sioproxy.cli.proxy_cmd import add_edge_options, edge_limits
 from sioproxy.cli.reactor_run import EXIT_USAGE, ExitStatus, react_with_status
+from sioproxy.cli.redact_opts import add_secret_options
 from sioproxy.ops.logfmt import LOG_FORMATS, PacketLog
 from sioproxy.recording import Redactor
 from sioproxy.recording.matching import MATCH_MODES
+from sioproxy.recording.secrets import fill_recording, secrets_from, unfilled, unfilled_line
 from sioproxy.standin.replay.causal import parse_assign
 from sioproxy.standin.replay.config import standin_config
 from sioproxy.standin.replay.engine import MISS_MODES, ReplayOptions
 from sioproxy.textsafe import escape_controls
+from sioproxy.types import Direction
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -86,6 +90,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     add_edge_options(replay)
     add_parser_option(replay)
     web_cmds.add_web_options(replay)
+    add_secret_options(replay, env_read_by=" at start-up")
     replay.set_defaults(handler=run_replay)
 
 
@@ -136,13 +141,32 @@ def run_replay(args: argparse.Namespace) -> int:
     standin_config(recording, parser=args.wire_parser)  # a custom parser needs --parser: exit 2
     options = options_from(args)
     status = ExitStatus()
+    served, redactor = _with_secrets(recording, args)
 
     def _main(reactor: Any) -> Any:
         from twisted.internet import defer
 
-        return defer.ensureDeferred(_serve(reactor, args, recording, options, status))
+        serving = _serve(reactor, args, recording, served, redactor, options, status)
+        return defer.ensureDeferred(serving)
 
     return react_with_status(_main, args.command, status)
+
+
+def _with_secrets(recording: Any, args: argparse.Namespace) -> tuple[Any, Redactor]:
+    """The recording with ``--secret`` values filled into what the server sends, and the
+    log's redactor (the recording's policy, plus the filled values: never printed).
+
+    Placeholders still left in server packets are named in one line on stderr.
+    """
+    values = secrets_from(args.secret, args.secrets_file, os.environ)
+    served = fill_recording(recording, values, Direction.S2C)
+    line = unfilled_line(unfilled(served, Direction.S2C), "fill them with --secret NAME=VALUE")
+    if line is not None:
+        print(escape_controls(f"sioproxy replay: {line}"), file=sys.stderr)
+    redactor = Redactor.from_summary(recording.header.redactions)
+    for name, value in values.items():
+        redactor.remember_output(value, name)
+    return served, redactor
 
 
 def _emit(line: str) -> None:
@@ -154,9 +178,13 @@ async def _serve(
     reactor: Any,
     args: argparse.Namespace,
     recording: Any,
+    served: Any,
+    redactor: Redactor,
     options: ReplayOptions,
     status: ExitStatus,
 ) -> int | None:
+    """Serve ``served`` (the recording with ``--secret`` filled in); the web page
+    shows ``recording`` as it is on disk."""
     from twisted.internet import defer
     from twisted.internet.error import CannotListenError
 
@@ -165,7 +193,7 @@ async def _serve(
 
     finished: defer.Deferred[None] = defer.Deferred()
     # Every line goes through the recording's redaction: live clients send real secrets.
-    redact = Redactor.from_summary(recording.header.redactions).redact_output
+    redact = redactor.redact_output
     log = PacketLog(
         lambda line: _emit(redact(line)),
         json_lines=args.log_format == "json",
@@ -180,7 +208,7 @@ async def _serve(
     try:
         running = await start_replay(
             reactor,
-            recording,
+            served,
             options,
             listen=args.listen,
             resource_path=args.path,

@@ -1,11 +1,13 @@
-"""The pytest plugin fills the placeholders its replay sends to the client.
+"""The pytest plugin and ``sioproxy replay`` fill the placeholders their replay sends.
 
 A session between real peers (tests/security/peers) is recorded with
 ``--redact-pointer said:/0/from``, so the server's ``said {"from": "alice"}``
 is recorded as ``[REDACTED:said.0.from]``. An inner suite replays it with the
 plugin: the value comes from the marker's ``secrets={...}``, the
 ``sioproxy_secrets`` ini key or ``SIOPROXY_SECRET_SAID_0_FROM``; without any,
-the client gets the placeholder and one warning line names it.
+the client gets the placeholder and one warning line names it. ``sioproxy
+replay --secret NAME=VALUE`` (or ``--secrets-file``) does the same from the
+command line, and its log never shows the value.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.interop.peers import REPO
-from tests.interop.sioproxy_proc import record_args, start_sioproxy
+from tests.interop.sioproxy_proc import RunningSioproxy, record_args, start_sioproxy
 from tests.security.auth_peers import run_auth_client, start_auth_server, transcript
 
 pytestmark = pytest.mark.interop
@@ -114,3 +116,50 @@ def test_bad_secrets_option_is_one_line(recording: bytes, tmp_path: Path) -> Non
     assert out.startswith("exit 1"), out
     assert "secrets must be a dict of NAME -> VALUE strings" in out
     assert "Traceback" not in out
+
+
+def _replay_cli(
+    data: bytes, tmp_path: Path, *extra: str
+) -> tuple[dict[str, object], RunningSioproxy]:
+    """``sioproxy replay`` of the recording, and what the real client got from it."""
+    rec = tmp_path / "session.jsonl"
+    rec.write_bytes(data)
+    replay = start_sioproxy(["replay", str(rec), "--listen", "127.0.0.1:0", "--speed", "0", *extra])
+    try:
+        got = transcript(run_auth_client(replay.url, token=TOKEN, query_token="q", password="p"))
+    finally:
+        assert replay.stop() == 0, replay.stderr_text()
+    return got, replay
+
+
+@pytest.mark.parametrize("how", ["option", "file", "env"])
+def test_replay_command_fills_the_placeholder(recording: bytes, tmp_path: Path, how: str) -> None:
+    # Long enough to be swept from the log (redact_core.MIN_SCRUB): "alice" alone is not.
+    value = "alice-as-the-server-said"
+    (tmp_path / "secrets.txt").write_text(f"# the server's value\nsaid.0.from={value}\n")
+    extra = {
+        "option": ["--secret", f"said.0.from={value}"],
+        "file": ["--secrets-file", str(tmp_path / "secrets.txt")],
+        "env": ["--secret", "said.0.from=env:SIOPROXY_TEST_WHO"],
+    }[how]
+    os.environ["SIOPROXY_TEST_WHO"] = value  # inherited by the replay process
+    try:
+        got, replay = _replay_cli(recording, tmp_path, *extra)
+    finally:
+        del os.environ["SIOPROXY_TEST_WHO"]
+    assert got["said"] == {"from": value, "text": "hi alice"}
+    assert "sent unfilled" not in replay.stderr_text()
+    said = [line for line in replay.lines if ' event "said" ' in line]
+    assert len(said) == 1, replay.lines
+    assert value not in "\n".join(replay.lines)  # the log shows the placeholder, never the value
+    assert "[REDACTED:said.0.from]" in said[0]
+
+
+def test_replay_command_names_an_unfilled_placeholder(recording: bytes, tmp_path: Path) -> None:
+    got, replay = _replay_cli(recording, tmp_path)
+    assert got["said"] == {"from": "[REDACTED:said.0.from]", "text": "hi alice"}
+    notices = [line for line in replay.stderr_text().splitlines() if "sent unfilled" in line]
+    assert notices == [
+        "sioproxy replay: placeholders sent unfilled: [REDACTED:said.0.from]"
+        " (fill them with --secret NAME=VALUE)"
+    ]
