@@ -32,6 +32,7 @@ PURE_MODULES = [
     "sioproxy.recording.app_view",
     "sioproxy.recording.cause_model",
     "sioproxy.ops.logfmt",
+    "sioproxy.ops.logplain",
     "sioproxy.textsafe",
     "sioproxy.proxy",
     "sioproxy.proxy.live",

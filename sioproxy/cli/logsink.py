@@ -5,14 +5,15 @@ is passed in). A log line per packet used to cost about as much as relaying
 the packet (docs/performance.md, round 5), and a slow terminal or a pipe
 nobody read blocked the whole proxy. ``LogSink`` makes it cheap and harmless:
 
-* cheap per packet: a plain Socket.IO packet's line is made at once by
-  ``PacketLog.plain_text`` (one call, not escaped yet); any other event is
-  queued as it is and formatted by ``PacketLog`` when the queue is written,
-  with its own wall-clock time;
+* cheap per packet: a plain packet's line is made at once by
+  ``PacketLog.plain_lines`` (sioproxy/ops/logplain.py: one call, not escaped
+  yet); any other event is queued as it is and formatted by ``PacketLog``
+  when the queue is written, with its own wall-clock time;
 * batched: the queue is written once per reactor turn (``call_later(0, ...)``);
-  the turn's lines are escaped and redacted as one text when it holds nothing
-  to escape, no secret key name and nothing was remembered (else line by line,
-  as before), encoded once and written with one ``write`` system call;
+  the turn's lines are joined once and escaped and redacted as one text when
+  it holds nothing to escape (for ASCII text, one C pass over its bytes), no
+  secret key name and nothing was remembered (else line by line, as before),
+  encoded once and written with one ``write`` system call;
 * never blocking: a pipe, socket or terminal is written without blocking; what
   the reader has not taken yet waits in a buffer of at most ``limit`` bytes.
   While that buffer is full, new events are dropped before they are formatted,
@@ -69,7 +70,11 @@ class LogSink:
         self._buffer = bytearray()  # encoded, not taken by the reader yet
         self._at = 0.0  # the time stamp of the event being formatted
         self._call_later: Callable[..., Any] | None = None
+        # A flush is coming, or (before ``start`` and after ``close``) none can be
+        # asked for: ``event`` has nothing to do for the turn.
         self._scheduled = False
+        self._held = 0  # events in the queue (not lines)
+        self._full = False  # the buffer holds ``limit`` bytes: drop events
         self._restore_flags: int | None = None
         self._own_fd: int | None = None
         self.reader_gone = False
@@ -81,8 +86,8 @@ class LogSink:
         self._formatter = PacketLog(
             self._lines.append, json_lines=json_lines, verbose=verbose, wall_clock=self._clock
         )
-        # A plain packet's text line in one call (not for JSON lines).
-        self._plain = None if json_lines else self._formatter.plain_text
+        # A plain packet's text line in one call (none for JSON lines).
+        self._plain = _no_line if json_lines else self._formatter.plain_lines.line
 
     def _clock(self) -> float:
         # While the queue is formatted, each event's own time; else now.
@@ -92,15 +97,18 @@ class LogSink:
 
     def event(self, event: SessionEvent) -> None:
         """A session sink: the event is kept, formatted at the end of the turn."""
-        if len(self._buffer) >= self._limit:
+        if self._full:
             self.dropped += 1  # the reader stalled: drop before spending anything on it
             return
         wall = self._wall()
-        plain = self._plain
-        line = plain(event, wall) if plain is not None and type(event) is PacketSeen else None
+        line = self._plain(event, wall) if type(event) is PacketSeen else None
         # A plain packet's line now (its objects are freed at once: holding them
         # until the end of the turn cost more than formatting); the rest later.
-        self._queue.append((wall, event) if line is None else line)
+        if line is None:
+            self._queue.append((wall, event))
+            self._held += 1
+        else:
+            self._queue.append(line)
         if not self._scheduled:
             self._schedule()
 
@@ -113,15 +121,17 @@ class LogSink:
             self._schedule()
 
     def _schedule(self) -> None:
-        if not self._scheduled and self._call_later is not None:
+        if not self._scheduled:
             self._scheduled = True
-            self._call_later(0, self.flush)
+            if self._call_later is not None:
+                self._call_later(0, self.flush)
 
     # -- output -------------------------------------------------------------
 
     def start(self, call_later: Callable[..., Any]) -> None:
         """From now on, write once per reactor turn and never block."""
         self._call_later = call_later
+        self._scheduled = False
         if self._queue:  # events of connections made while the start-up lines were written
             self._schedule()
         if not _may_block(self._fd):
@@ -151,9 +161,14 @@ class LogSink:
         if self._queue:
             self._format_queue()
         self._write()
+        self._full = len(self._buffer) >= self._limit
 
     def _format_queue(self) -> None:
         queue, self._queue = self._queue, []
+        if not self._held:  # lines only (nearly always)
+            self._add(queue)
+            return
+        self._held = 0
         lines = self._lines
         append = lines.append
         formatter = self._formatter
@@ -164,15 +179,22 @@ class LogSink:
             self._at = item[0]
             formatter.event(item[1])
         self._at = 0.0
-        if lines:
-            joined = "".join(lines)
-            # isprintable() is False for every UNSAFE character, and twice as fast.
-            if not joined.isprintable() and UNSAFE.search(joined) is not None:
-                lines[:] = [escape_controls(line) for line in lines]  # rare: line by line
-            text = "\n".join(self._redact_lines(lines)) + "\n"
-            lines.clear()
-            if not self.reader_gone:
-                self._buffer += text.encode("utf-8", "surrogateescape")
+        self._add(lines)
+        lines.clear()
+
+    def _add(self, lines: list[str]) -> None:
+        """A turn's lines, escaped, redacted and encoded, to the buffer."""
+        if not lines:
+            return
+        text = "\n".join(lines) + "\n"
+        if not _is_safe(text, lines):
+            lines = [escape_controls(line) for line in lines]  # rare: line by line
+            text = ""
+        redacted = self._redact_lines(lines)
+        if redacted is not lines or not text:
+            text = "\n".join(redacted) + "\n"
+        if not self.reader_gone:
+            self._buffer += text.encode("utf-8", "surrogateescape")
 
     def _write(self) -> None:
         buffer = self._buffer
@@ -197,6 +219,7 @@ class LogSink:
             raise exc
         self.reader_gone = True
         self._buffer.clear()
+        self._full = False
 
     def close(self) -> None:
         """Write everything left, waiting at most ``CLOSE_WAIT_SECONDS`` for the reader."""
@@ -210,6 +233,7 @@ class LogSink:
                 break
             select.select([], [self._fd], [], min(left, 0.1))
         self._buffer.clear()
+        self._full = False
         if self._own_fd is not None:  # later lines (none expected) go to stdout, blocking
             os.close(self._own_fd)
             self._own_fd, self._fd = None, self._stdout_fd
@@ -221,6 +245,24 @@ class LogSink:
             except OSError:
                 pass
             self._restore_flags = None
+
+
+def _no_line(_event: PacketSeen, _wall: float) -> None:
+    """JSON lines: every event is formatted when the queue is written."""
+    return None
+
+
+def _is_safe(text: str, lines: list[str]) -> bool:
+    """No character of ``lines`` needs escaping (``text``: each ended by a line feed)."""
+    if text.isascii():  # known without a pass over the text
+        # What is left once printable ASCII is removed: the line feeds alone.
+        return len(text.encode("ascii").translate(None, _PRINTABLE_ASCII)) == len(lines)
+    # isprintable() is False for every UNSAFE character, and faster than the search.
+    joined = "".join(lines)
+    return joined.isprintable() or UNSAFE.search(joined) is None
+
+
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F))
 
 
 def _may_block(fd: int) -> bool:

@@ -66,8 +66,18 @@ def _hostile_ws(obs: LiveObserver) -> None:
     obs.on_ws_close(3, S2C, 1000, "bye" + CTRL)
 
 
-FEEDS = [_eio4_ws, _eio3_polling, _legacy_ws, _hostile_ws]
-IDS = ["eio4-ws", "eio3-polling", "0.9-ws", "controls"]
+def _ascii_controls_ws(obs: LiveObserver) -> None:
+    """ASCII controls in otherwise ASCII turns (the sink tests those on the bytes)."""
+    obs.on_ws_open(4, _request("EIO=4&transport=websocket"), None)
+    for n in range(12):
+        ctrl = ["", "\x1b[2J", "\r\n12:00:00.000 c9 forged", "\x7f", "\t", "\x00"][n % 6]
+        name, arg = ("ev" + ctrl, "a") if n % 2 else ("ev", "a" + ctrl)
+        text = "42" + ("/n" + ctrl + "," if n % 3 == 2 else "") + json.dumps([name, arg])
+        obs.on_ws_message(4, C2S, text.encode(), False)
+
+
+FEEDS = [_eio4_ws, _eio3_polling, _legacy_ws, _hostile_ws, _ascii_controls_ws]
+IDS = ["eio4-ws", "eio3-polling", "0.9-ws", "controls", "ascii-controls"]
 
 
 def _events(feed: Feed, *sinks: Callable[[SessionEvent], None]) -> list[SessionEvent]:
@@ -193,9 +203,9 @@ def test_sink_writes_what_packetlog_writes(
     expected = _reference(events, [0.0], json_lines=json_lines, verbose=verbose)
     assert out.read_bytes() == expected
     assert sink.dropped == 0
-    if feed is _hostile_ws and not json_lines:
+    if feed in (_hostile_ws, _ascii_controls_ws) and not json_lines:
         text = out.read_text("utf-8", "surrogateescape")
-        for char in "\x1b\u202e\x9b":
+        for char in "\x1b\u202e\x9b\x7f\x00":
             assert char not in text
         assert len(text.splitlines()) == len(expected.splitlines())
 
