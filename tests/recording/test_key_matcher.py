@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sioproxy.recording.redact_policy import KeyMatcher, RedactionPolicy
+from sioproxy.recording.redact_policy import KeyMatcher, RedactionPolicy, _anchors
 
 POLICIES = [
     RedactionPolicy(),
@@ -37,3 +37,13 @@ def test_a_dense_text_without_names() -> None:
     matcher = KeyMatcher(RedactionPolicy())
     assert not matcher.may_hold('42["echo",[' + "[[0]]," * 100_000 + "0]]")
     assert matcher.may_hold('42["echo",[' + "[[0]]," * 100_000 + '{"Token":1}]]')
+
+
+@given(names=st.lists(st.text(min_size=0, max_size=12), max_size=20))
+def test_every_name_holds_an_anchor(names: list[str]) -> None:
+    # may_hold's first filter on a long text: no anchor there, so no name there.
+    encoded = tuple(n.lower().encode("utf-8", "surrogatepass") for n in names)
+    anchors = _anchors(encoded)
+    assert all(len(a) <= 3 for a in anchors)
+    assert all(any(a in name for a in anchors) for name in encoded)
+    assert len(anchors) <= len(set(encoded))
