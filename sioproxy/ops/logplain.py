@@ -135,7 +135,7 @@ _KINDS = {ptype: ptype.name.lower() for ptype in SioType}
 _L_EVENT = LegacyType.EVENT
 _L_KINDS = {ptype: ptype.name.lower() for ptype in LegacyType}
 # Args a line leaves out (``_general_text``: None, "" and []), as JSON text.
-_NOT_SHOWN = frozenset(("[]", "null", '""'))
+_NOT_SHOWN = frozenset(("[]", "null", '""'))  # none longer than 4
 _CUT = ARGS_LIMIT - 3
 
 
@@ -235,7 +235,7 @@ class PlainLines:
         stamp = clock_text(wall)
         ident = "" if ack_id is None else f" id={ack_id}"
         answers = "" if event.ack_of is None else f" (answers #{event.ack_of})"
-        if args_text in _NOT_SHOWN:
+        if len(args_text) <= 4 and args_text in _NOT_SHOWN:  # no hash of long args
             return f"{stamp} {head[0]}{ident}{answers}"
         if len(args_text) > ARGS_LIMIT:
             args_text = args_text[:_CUT] + "..."
