@@ -85,7 +85,7 @@ def per_row(mode: str, count: int) -> float:
     from twisted.internet import task
 
     from sioproxy.recording import Redactor
-    from sioproxy.recording.live_recorder import packet_line
+    from sioproxy.recording.hot_line import packet_line
     from sioproxy.web import live
     from sioproxy.web.server import EventStream, WebHub
 

@@ -31,6 +31,7 @@ PURE_MODULES = [
     "sioproxy.recording.causes",
     "sioproxy.recording.app_view",
     "sioproxy.recording.cause_model",
+    "sioproxy.recording.hot_line",
     "sioproxy.ops.logfmt",
     "sioproxy.ops.logplain",
     "sioproxy.textsafe",

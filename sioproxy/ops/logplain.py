@@ -25,7 +25,7 @@ from typing import Any
 from sioproxy.codec.engineio import EioType
 from sioproxy.codec.legacy import LegacyType
 from sioproxy.codec.socketio import SioType
-from sioproxy.recording.live_recorder import encoded_data, encoded_legacy
+from sioproxy.recording.hot_line import encoded_data, encoded_legacy
 from sioproxy.session.events import PacketSeen
 from sioproxy.textsafe import shorten
 

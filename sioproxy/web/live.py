@@ -26,7 +26,8 @@ import time
 
 from sioproxy.recording import Recording, Redactor
 from sioproxy.recording.header import Header
-from sioproxy.recording.live_recorder import entry_for, packet_line
+from sioproxy.recording.hot_line import packet_line
+from sioproxy.recording.live_recorder import entry_for
 from sioproxy.session.events import PacketSeen, SessionEvent
 from sioproxy.types import Direction
 from sioproxy.web.lines import entry_line, page_line

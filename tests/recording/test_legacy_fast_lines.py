@@ -1,6 +1,6 @@
 """0.9 events and acks on the record and log hot paths write what the general paths write.
 
-``live_recorder._legacy_text`` builds a 0.9 event's or ack's recording line from
+``hot_line._legacy_text`` builds a 0.9 event's or ack's recording line from
 its parts (one JSON parse, no dict), and ``PacketLog.plain_text`` makes its log
 line from the recorder's text of the args (docs/performance.md, round 7).
 Both are compared with the general paths (``encode_line(entry_for(...))`` and
@@ -21,7 +21,8 @@ from sioproxy.codec.legacy_json import parse_json
 from sioproxy.ops.logfmt import PacketLog
 from sioproxy.proxy.live import LiveObserver
 from sioproxy.proxy.observer import RequestInfo
-from sioproxy.recording.live_recorder import LiveRecorder, entry_for, packet_line
+from sioproxy.recording.hot_line import packet_line
+from sioproxy.recording.live_recorder import LiveRecorder, entry_for
 from sioproxy.recording.writer import encode_line
 from sioproxy.session import PacketSeen, SessionEvent
 from sioproxy.types import Direction

@@ -23,7 +23,8 @@ from sioproxy.codec.engineio import EioPacket, EioType
 from sioproxy.ops.logfmt import PacketLog
 from sioproxy.proxy.live import LiveObserver
 from sioproxy.proxy.observer import RequestInfo
-from sioproxy.recording.live_recorder import LiveRecorder, entry_for, packet_line
+from sioproxy.recording.hot_line import packet_line
+from sioproxy.recording.live_recorder import LiveRecorder, entry_for
 from sioproxy.recording.reader import read_recording
 from sioproxy.recording.redact import Redactor
 from sioproxy.recording.writer import encode_line, json_text
