@@ -2,15 +2,24 @@
 
 Layer: edge (argument parsing only; no twisted). ``proxy``, ``record`` and
 ``import`` take the policy options (docs/recording-format.md "Redaction");
-``replay-client``, ``diff`` and ``locust`` take ``--secret``/``--secrets-file``
-(docs/replay-client.md "Secrets").
+``replay``, ``replay-client``, ``diff`` and ``locust`` take
+``--secret``/``--secrets-file`` (docs/replay-client.md "Secrets", docs/replay.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sioproxy.recording.redact_policy import DEFAULT_HEADERS, DEFAULT_KEYS, RedactionPolicy
+from sioproxy.textsafe import escape_controls
+from sioproxy.types import Direction
+
+if TYPE_CHECKING:
+    from sioproxy.recording import Recording, Redactor
 
 
 def add_redaction_options(parser: argparse.ArgumentParser) -> None:
@@ -89,3 +98,32 @@ def add_secret_options(parser: argparse.ArgumentParser, *, env_read_by: str = ""
         metavar="FILE",
         help="NAME=VALUE lines (# comments; VALUE may be env:VAR)",
     )
+
+
+def with_secrets(
+    recording: Recording,
+    args: argparse.Namespace,
+    sender: Direction,
+    command: str,
+    conns: Iterable[str] = (),
+) -> tuple[Recording, Redactor]:
+    """The recording with ``--secret`` values filled into what ``sender`` sends, and
+    the output redactor: the recording's policy plus the filled values, so no
+    log line or report shows them.
+
+    Placeholders still left in what will be sent (by ``conns``, or every
+    connection) are named in one line on stderr.
+    """
+    # Imported here, as the commands did: only the playing commands need them.
+    from sioproxy.recording import Redactor
+    from sioproxy.recording.secrets import fill_recording, secrets_from, unfilled, unfilled_line
+
+    values = secrets_from(args.secret, args.secrets_file, os.environ)
+    filled = fill_recording(recording, values, sender)
+    line = unfilled_line(unfilled(filled, sender, conns), "fill them with --secret NAME=VALUE")
+    if line is not None:
+        print(escape_controls(f"sioproxy {command}: {line}"), file=sys.stderr)
+    redactor = Redactor.from_summary(recording.header.redactions)
+    for name, value in values.items():
+        redactor.remember_output(value, name)
+    return filled, redactor

@@ -21,9 +21,11 @@ from sioproxy.cli.argparsing import ArgumentParser, subcommands
 from sioproxy.cli.parser_opt import add_parser_option, parser_from_args
 from sioproxy.cli.playback_opts import add_playback_options
 from sioproxy.cli.reactor_run import ExitStatus, react_with_status
+from sioproxy.cli.redact_opts import with_secrets
 from sioproxy.errors import SioProxyError
 from sioproxy.ops.config import bounded_int
 from sioproxy.textsafe import escape_controls
+from sioproxy.types import Direction
 
 EXIT_USAGE = 2
 
@@ -126,40 +128,15 @@ def run_replay_client(args: argparse.Namespace) -> int:
             if conn not in recording.connections():
                 known = ", ".join(recording.connections()) or "none"
                 raise SioProxyError(f"--conn {conn}: no such connection (recorded: {known})")
-        recording, args.redactor = _with_secrets(recording, args, options.conns, command)
+        # The report shows live traffic: the redactor keeps the filled values out of it.
+        recording, args.redactor = with_secrets(
+            recording, args, Direction.C2S, command, options.conns
+        )
     except (SioProxyError, OSError) as exc:
         print(escape_controls(f"sioproxy {command}: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     show_progress = not args.report_only and (args.progress or options.clients > 1)
     return _react(recording, target, options, args, show_progress, command)
-
-
-def _with_secrets(
-    recording: Any, args: argparse.Namespace, conns: Sequence[str], command: str
-) -> tuple[Any, Any]:
-    """The recording with ``--secret`` values filled in, and the output redactor.
-
-    Placeholders left in what the client will send are named in one line on
-    stderr. The report goes through the recording's redaction policy, with
-    the filled values added, so it never shows them.
-    """
-    import os
-
-    from sioproxy.recording import Redactor
-    from sioproxy.recording.secrets import fill_recording, secrets_from, unfilled, unfilled_line
-    from sioproxy.types import Direction
-
-    values = secrets_from(args.secret, args.secrets_file, os.environ)
-    recording = fill_recording(recording, values, Direction.C2S)
-    line = unfilled_line(
-        unfilled(recording, Direction.C2S, conns), "fill them with --secret NAME=VALUE"
-    )
-    if line is not None:
-        print(f"sioproxy {command}: {line}", file=sys.stderr)
-    redactor = Redactor.from_summary(recording.header.redactions)
-    for name, value in values.items():
-        redactor.remember_output(value, name)
-    return recording, redactor
 
 
 def _react(

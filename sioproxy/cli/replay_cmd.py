@@ -8,7 +8,6 @@ recording or options.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import Any
 
@@ -18,11 +17,10 @@ from sioproxy.cli.parser_opt import add_parser_option, parser_from_args
 from sioproxy.cli.playback_opts import SPEED, add_seconds
 from sioproxy.cli.proxy_cmd import add_edge_options, edge_limits
 from sioproxy.cli.reactor_run import EXIT_USAGE, ExitStatus, react_with_status
-from sioproxy.cli.redact_opts import add_secret_options
+from sioproxy.cli.redact_opts import add_secret_options, with_secrets
 from sioproxy.ops.logfmt import LOG_FORMATS, PacketLog
 from sioproxy.recording import Redactor
 from sioproxy.recording.matching import MATCH_MODES
-from sioproxy.recording.secrets import fill_recording, secrets_from, unfilled, unfilled_line
 from sioproxy.standin.replay.causal import parse_assign
 from sioproxy.standin.replay.config import standin_config
 from sioproxy.standin.replay.engine import MISS_MODES, ReplayOptions
@@ -141,7 +139,8 @@ def run_replay(args: argparse.Namespace) -> int:
     standin_config(recording, parser=args.wire_parser)  # a custom parser needs --parser: exit 2
     options = options_from(args)
     status = ExitStatus()
-    served, redactor = _with_secrets(recording, args)
+    # The stand-in sends the server's packets; the web page shows the file as it is.
+    served, redactor = with_secrets(recording, args, Direction.S2C, "replay")
 
     def _main(reactor: Any) -> Any:
         from twisted.internet import defer
@@ -150,23 +149,6 @@ def run_replay(args: argparse.Namespace) -> int:
         return defer.ensureDeferred(serving)
 
     return react_with_status(_main, args.command, status)
-
-
-def _with_secrets(recording: Any, args: argparse.Namespace) -> tuple[Any, Redactor]:
-    """The recording with ``--secret`` values filled into what the server sends, and the
-    log's redactor (the recording's policy, plus the filled values: never printed).
-
-    Placeholders still left in server packets are named in one line on stderr.
-    """
-    values = secrets_from(args.secret, args.secrets_file, os.environ)
-    served = fill_recording(recording, values, Direction.S2C)
-    line = unfilled_line(unfilled(served, Direction.S2C), "fill them with --secret NAME=VALUE")
-    if line is not None:
-        print(escape_controls(f"sioproxy replay: {line}"), file=sys.stderr)
-    redactor = Redactor.from_summary(recording.header.redactions)
-    for name, value in values.items():
-        redactor.remember_output(value, name)
-    return served, redactor
 
 
 def _emit(line: str) -> None:
