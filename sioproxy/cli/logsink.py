@@ -187,11 +187,11 @@ class LogSink:
         if not lines:
             return
         text = "\n".join(lines) + "\n"
-        if not _is_safe(text, lines):
+        safe = _is_safe(text, lines)
+        if not safe:
             lines = [escape_controls(line) for line in lines]  # rare: line by line
-            text = ""
         redacted = self._redact_lines(lines)
-        if redacted is not lines or not text:
+        if redacted is not lines or not safe:  # the text joined above is not the one
             text = "\n".join(redacted) + "\n"
         if not self.reader_gone:
             self._buffer += text.encode("utf-8", "surrogateescape")

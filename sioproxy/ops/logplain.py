@@ -136,7 +136,6 @@ _L_EVENT = LegacyType.EVENT
 _L_KINDS = {ptype: ptype.name.lower() for ptype in LegacyType}
 # Args a line leaves out (``_general_text``: None, "" and []), as JSON text.
 _NOT_SHOWN = frozenset(("[]", "null", '""'))  # none longer than 4
-_CUT = ARGS_LIMIT - 3
 
 
 def head_text(key: tuple[Any, ...], kind: str) -> str:
@@ -205,11 +204,11 @@ class PlainLines:
             text = compact(data[1:] if named else data)
         elif named:  # '["name",...]': what follows the name, shortened to one less
             text = text[known[1] :]
-            if len(text) >= ARGS_LIMIT:
-                text = text[: _CUT - 1] + "..."
+            if len(text) >= ARGS_LIMIT:  # (the call only when it cuts)
+                text = shorten(text, ARGS_LIMIT - 1)
             return f"{stamp} {known[0]}{ident}{answers} [{text}"
         elif len(text) > ARGS_LIMIT:
-            text = text[:_CUT] + "..."
+            text = shorten(text, ARGS_LIMIT)
         return f"{stamp} {known[0]}{ident}{answers} {text}"
 
     def _legacy_line(self, event: PacketSeen, wall: float) -> str | None:
@@ -238,7 +237,7 @@ class PlainLines:
         if len(args_text) <= 4 and args_text in _NOT_SHOWN:  # no hash of long args
             return f"{stamp} {head[0]}{ident}{answers}"
         if len(args_text) > ARGS_LIMIT:
-            args_text = args_text[:_CUT] + "..."
+            args_text = shorten(args_text, ARGS_LIMIT)
         return f"{stamp} {head[0]}{ident}{answers} {args_text}"
 
 
