@@ -218,15 +218,14 @@ def ack_head(data: str | None) -> int | None:
 
 def ack_view(data: str | None) -> tuple[int | None, Any]:
     """(ackId, args): ack data is ``^\\d+(\\+.*)?$``, split at the first ``+`` (C.8)."""
-    if not data:
+    ack_id = ack_head(data)
+    if ack_id is None or data is None:
         return None, []
-    head, _, rest = data.partition("+")
-    if not is_digits(head) or len(head) > MAX_ID_DIGITS:
-        return None, []
+    rest = data.partition("+")[2]
     if not rest:
-        return int(head), []
+        return ack_id, []
     ok, value = parse_json(rest)
-    return int(head), value if ok else []
+    return ack_id, value if ok else []
 
 
 def _error_codes(data: str | None) -> tuple[int | None, int | None]:
