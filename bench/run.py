@@ -13,15 +13,17 @@ for each target:
 (e) proxy CPU seconds (utime+stime from /proc) per 100,000 packets, over (b)+(c)
     and, separately, over (b)+(c').
 
-Targets: ``direct`` (no proxy), ``raw`` (``bench/raw_relay.py``: plain Twisted +
-autobahn frame-for-frame relay), ``proxy`` (``sioproxy proxy -q``), ``record``
-(``sioproxy record -q``, default batching), ``record-file`` and ``record-pipe``
-(``sioproxy record`` with its default per-packet log lines, standard output a
-file, or a pipe this script reads as fast as it comes), ``mitm`` (mitmdump in
-reverse mode, from ``bench/.venv-mitm``). Repetitions are interleaved (every target once per
+Targets: ``direct`` (no proxy), ``tcp`` (``bench/tcp_relay.py``: bytes copied
+between two TCP connections unread, the ceiling of any relay on Twisted), ``raw``
+(``bench/raw_relay.py``: plain Twisted + autobahn frame-for-frame relay),
+``proxy`` (``sioproxy proxy -q``), ``record`` (``sioproxy record -q``, default
+batching), ``record-file`` and ``record-pipe`` (``sioproxy record`` with its
+default per-packet log lines, standard output a file, or a pipe this script
+reads as fast as it comes), ``mitm`` (mitmdump in reverse mode, from
+``bench/.venv-mitm``). Repetitions are interleaved (every target once per
 repetition, the order rotated) with fresh processes for every measurement.
-Extra rows: EIO 4 polling (forced) and socket.io 0.9 websocket, direct vs
-proxy vs record; replay throughput (``sioproxy replay --speed 0`` serving a
+Extra rows: EIO 4 polling (forced), socket.io 0.9 websocket and xhr-polling,
+direct vs tcp vs proxy vs record; replay throughput (``sioproxy replay --speed 0`` serving a
 recording of N emit-with-ack) against the live server's, for node socket.io 4
 and (``0.9-replay``) socket.io 0.9 over websocket.
 
@@ -59,12 +61,13 @@ BENCH = ROOT / "bench"
 PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else sys.executable
 MITMDUMP = BENCH / ".venv-mitm" / "bin" / "mitmdump"
 TICK = os.sysconf("SC_CLK_TCK")
-TARGETS = ("direct", "raw", "proxy", "record", "record-file", "record-pipe", "mitm")
+TARGETS = ("direct", "tcp", "raw", "proxy", "record", "record-file", "record-pipe", "mitm")
 # `sioproxy record` with its per-packet log lines (no -q): stdout a file, or a pipe.
 LOGGING = ("record-file", "record-pipe")
 # The polling and 0.9 rows: the targets that speak every transport.
-VARIANT_TARGETS = ("direct", "proxy", "record", *LOGGING)
-VARIANT_TARGETS += tuple(f"{k}-before" for k in VARIANT_TARGETS[2:])
+# "tcp" (bench/tcp_relay.py, bytes copied unread) is the ceiling of any relay.
+VARIANT_TARGETS = ("direct", "tcp", "proxy", "record", *LOGGING)
+VARIANT_TARGETS += tuple(f"{k}-before" for k in VARIANT_TARGETS[3:])
 ROWS = ("core", "sockets", "polling", "0.9", "0.9-polling", "replay", "0.9-replay")
 # --baseline DIR: "record-before" runs `sioproxy record` from DIR (a checkout of
 # the code before a change, e.g. `git archive HEAD sioproxy | tar -x -C DIR`),
@@ -199,8 +202,9 @@ def target(kind: str, upstream: int, tmp: Path) -> Iterator[tuple[str, int | Non
         # when a proxy is stopped with thousands of sockets open.
         errors = (tmp / f"{kind}.stderr").open("a")
         command = kind.removesuffix("-before").removesuffix("-file").removesuffix("-pipe")
-        if kind == "raw":
-            args = [PY, str(BENCH / "raw_relay.py"), "--upstream", f"127.0.0.1:{upstream}"]
+        if kind in ("raw", "tcp"):
+            script = BENCH / f"{kind}_relay.py"
+            args = [PY, str(script), "--upstream", f"127.0.0.1:{upstream}"]
         else:
             quiet = [] if logging(kind) else ["-q"]
             args = [PY, "-m", "sioproxy", command, *quiet, "--listen", "127.0.0.1:0"]

@@ -14,6 +14,7 @@ behaviour relied on.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from twisted.internet import tcp
@@ -123,6 +124,18 @@ def write_now(transport: Any, data: bytes) -> None:
                 return
             data = data[sent:]
     transport.write(data)
+
+
+def no_delay(transport: Any) -> None:
+    """Nagle's algorithm off on the TCP connection under ``transport``.
+
+    A relay must not hold a peer's small frame back waiting for an ACK of the
+    previous one: node's peers set no-delay on their own sockets. autobahn's
+    option did not reach the upstream leg, which is opened through an endpoint.
+    """
+    # Not a TCP connection (a test transport, a Unix socket): nothing to turn off.
+    with contextlib.suppress(AttributeError, OSError):
+        transport.setTcpNoDelay(True)
 
 
 def pending_write_bytes(transport: Any) -> int:

@@ -6,7 +6,10 @@ took about 0.1 s at the limit, while ``/health`` and every other connection
 waited. When the live proxy may send before it records (its observer is
 *passive*, docs/reliability.md "Hostile inputs: linear time"), events are
 handed to the sinks at most ``PUBLISH_SLICE`` per reactor turn; the rest
-wait in a first-in, first-out backlog drained by ``call_later(0, ...)``.
+wait in a first-in, first-out backlog drained in later turns, each after the
+reactor has polled (``RelayControl.call_after_io``). A polling body is not
+even decoded in the turn that relays it (``run_later``): its request or
+response goes out first, and the round trip does not wait for the recording.
 
 Order is the wire's: while anything waits, every later observation (the
 tracker step itself, not only its events) joins the end of the backlog, so
@@ -91,7 +94,7 @@ class SlicedPublisher:
         self._queued_bytes = 0
 
     def attach(self, schedule: Schedule) -> None:
-        """Slicing on: ``schedule(fn)`` runs ``fn`` in a later reactor turn."""
+        """Slicing on: ``schedule(fn)`` runs ``fn`` in a later reactor turn, after its poll."""
         self._schedule = schedule
 
     @property
@@ -113,6 +116,14 @@ class SlicedPublisher:
             self._queue(step, size)
             return
         self._take(step(), self._slice)
+
+    def run_later(self, step: Step, size: int = 0) -> None:
+        """``run`` in a later turn, after what already waits (at once without slicing)."""
+        if self._schedule is None:
+            self.run(step, size)
+            return
+        self._queue(step, size)
+        self._wake()
 
     def run_prepared(self, step: Step, prework: Prework, size: int = 0) -> None:
         """``run`` for an observation whose events need costly work first (a huge

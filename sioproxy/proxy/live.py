@@ -129,8 +129,8 @@ class LiveObserver:
         """The transport's handle for timers and out-of-band WebSocket sends."""
         if self.rewrite is not None:
             self.rewrite.control = control
-        elif self.passive:  # sent first, so it may also be published in slices
-            self._backlog.attach(lambda fn: control.call_later(0.0, fn))
+        elif self.passive:  # sent first, so it may also be observed and published later
+            self._backlog.attach(control.call_after_io)
 
     @property
     def backlog_steps(self) -> int:
@@ -142,12 +142,15 @@ class LiveObserver:
         the event is published (``LiveRecorder.prework``: a huge packet's text)."""
         self._preworks.append(prework)
 
-    def _observe(self, step: Callable[[], Sequence[SessionEvent]], size: int = 0) -> None:
+    def _observe(
+        self, step: Callable[[], Sequence[SessionEvent]], size: int = 0, *, later: bool = False
+    ) -> None:
         """Run a tracker step and publish its events, after anything still waiting.
 
         ``size``: the bytes of the body or message the step decodes. From
         ``PREPARE_BYTES`` on, the sinks' prework for its events runs first,
-        a step per turn (``SlicedPublisher.run_prepared``).
+        a step per turn (``SlicedPublisher.run_prepared``). ``later``: not in
+        this turn even when nothing waits (a polling body, relayed first).
         """
 
         def step_then_forget() -> Sequence[SessionEvent]:
@@ -157,8 +160,10 @@ class LiveObserver:
 
         if size >= PREPARE_BYTES and self._preworks:
             self._backlog.run_prepared(step_then_forget, self._prework_of, size)
-            return
-        self._backlog.run(step_then_forget, size)
+        elif later:
+            self._backlog.run_later(step_then_forget, size)
+        else:
+            self._backlog.run(step_then_forget, size)
 
     def _prework_of(self, events: Sequence[SessionEvent]) -> Iterator[None]:
         for event in events:
@@ -216,11 +221,14 @@ class LiveObserver:
         self._sweep_idle()
         tracker = self.tracker
         if self.rewrite is None:
+            # Passive: the relay sends the request on when this returns, and the
+            # body is decoded and recorded once it is out (``run_later``).
             self._observe(
                 lambda: tracker.http_request(
                     exchange_id, req.method, req.path, req.query, req.headers, body
                 ),
                 len(body),
+                later=True,
             )
             return None
         events = tracker.http_request(
@@ -242,7 +250,9 @@ class LiveObserver:
         tracker = self.tracker
         if self.rewrite is None:
             self._observe(
-                lambda: tracker.http_response(exchange_id, status, headers, body), len(body)
+                lambda: tracker.http_response(exchange_id, status, headers, body),
+                len(body),
+                later=True,
             )
             return None
         events = tracker.http_response(exchange_id, status, headers, body)

@@ -20,7 +20,10 @@ Sending first: an observer whose ``on_ws_message`` never returns
 replacements may say so with a true ``passive`` attribute; the WebSocket
 relay then writes a read's frames on before calling it (the same calls, in
 the same order, a few microseconds later), which takes the observer's work
-out of the round trip.
+out of the round trip. The HTTP relay calls ``on_http_request`` and
+``on_http_response`` before it forwards, as always; a passive observer
+returns None at once and does its work later (``RelayControl.call_after_io``:
+``LiveObserver`` observes a polling body once the relayed bytes are out).
 """
 
 from __future__ import annotations
@@ -66,6 +69,11 @@ class RelayControl(Protocol):
 
     def call_later(self, delay: float, fn: Callable[[], None]) -> None:
         """Run ``fn`` after ``delay`` seconds on the reactor."""
+        ...
+
+    def call_after_io(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` in a later reactor turn, once the reactor has polled its sockets:
+        what the relay wrote before this call has been handed to the kernel."""
         ...
 
     def ws_send(

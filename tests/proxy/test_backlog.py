@@ -25,6 +25,9 @@ class Turns:
         assert delay == 0.0
         self.pending.append(fn)
 
+    def call_after_io(self, fn: Callable[[], None]) -> None:
+        self.pending.append(fn)
+
     def ws_send(self, *args: object) -> bool:
         return False
 
@@ -65,16 +68,52 @@ def test_a_huge_body_is_published_one_slice_per_turn() -> None:
     seen: list[SessionEvent] = []
     turns = Turns()
     observer = _observer(seen, turns)
+    turns.run_one()  # the handshake
     before = len(_packets(seen))
     _post_noops(observer)
-    assert len(_packets(seen)) - before <= PUBLISH_SLICE
+    assert len(_packets(seen)) == before  # observed once the relayed body is out
     turn_count = 0
     while turns.pending:
+        published = len(seen)
         turns.run_one()
         turn_count += 1
-    assert turn_count == 3
+        assert len(seen) - published <= PUBLISH_SLICE
+    assert turn_count == 4  # 3,011 events: 4 slices
     assert len(_packets(seen)) - before == NOOPS + 1
     assert observer.backlog_steps == 0
+
+
+def test_a_polling_body_is_observed_in_a_later_turn_in_wire_order() -> None:
+    """Relayed first: neither body is decoded in the turn that forwards it."""
+    seen: list[SessionEvent] = []
+    turns = Turns()
+    observer = _observer(seen, turns)
+    while turns.pending:
+        turns.run_one()
+    before = len(_packets(seen))
+    post = _request("POST", "EIO=4&transport=polling&sid=s1")
+    assert observer.on_http_request(2, post, b'42["up"]') is None
+    get = _request("GET", "EIO=4&transport=polling&sid=s1")
+    observer.on_http_request(3, get, b"")
+    assert observer.on_http_response(3, get, 200, (), b'42["down"]') is None
+    observer.on_ws_message(4, Direction.C2S, b"2probe", False)
+    assert len(_packets(seen)) == before
+    assert observer.backlog_steps == 4
+    turns.run_one()
+    assert [p.raw for p in _packets(seen)[before:]] == ['42["up"]', '42["down"]']
+    assert not turns.pending
+
+
+def test_without_a_reactor_handle_a_polling_body_is_observed_at_once() -> None:
+    """``--flush-interval 0``: the line is written before the relay sends."""
+    seen: list[SessionEvent] = []
+    observer = LiveObserver(clock=lambda: 0.0, sinks=[seen.append], send_first=False)
+    observer.attach(Turns())
+    get = _request("GET", "EIO=4&transport=polling")
+    observer.on_http_request(1, get, b"")
+    observer.on_http_response(1, get, 200, (), OPEN)
+    observer.on_http_request(2, _request("POST", "EIO=4&transport=polling&sid=s1"), b'42["a"]')
+    assert [p.raw for p in _packets(seen)][-1] == '42["a"]'
 
 
 def test_what_arrives_meanwhile_waits_its_turn() -> None:
@@ -122,8 +161,10 @@ def test_a_peer_faster_than_the_recorder_is_published_at_once() -> None:
     post = _request("POST", "EIO=4&transport=polling&sid=s1")
     for exchange in range(MAX_WAITING + 1):
         observer.on_http_request(10 + exchange, post, b'42["burst"]')
-    assert observer.backlog_steps == 0
-    assert _packets(seen)[-1].raw == '42["burst"]'
+    waiting = observer.backlog_steps
+    assert waiting < 10  # flushed when the backlog went past MAX_WAITING
+    bursts = [p for p in _packets(seen) if p.raw == '42["burst"]']
+    assert len(bursts) == MAX_WAITING + 1 - waiting
 
 
 # -- observations whose events need prework (a huge message, recording.slices) --

@@ -356,6 +356,12 @@ class RelayControlImpl:
     def call_later(self, delay: float, fn: Callable[[], None]) -> None:
         self._reactor.callLater(max(0.0, delay), fn)
 
+    def call_after_io(self, fn: Callable[[], None]) -> None:
+        # Twisted sends a write when its next poll finds the socket writable, and
+        # runs a callLater(0) before that poll; one made from inside a timed call
+        # waits for the following pass, which comes after the poll.
+        self._reactor.callLater(0, self._reactor.callLater, 0, fn)
+
     def ws_send(
         self, ws_id: int, direction: Direction, messages: Sequence[tuple[bytes, bool]]
     ) -> bool:

@@ -30,7 +30,7 @@ from twisted.python.failure import Failure
 from sioproxy.codec import wsframe
 from sioproxy.codec.wsframe import BINARY, CLOSE, TEXT, FrameError, FrameReader, encode_frame
 from sioproxy.failures import FailureLog
-from sioproxy.net.takeover import pending_write_bytes, rebind, write_now
+from sioproxy.net.takeover import no_delay, pending_write_bytes, rebind, write_now
 from sioproxy.proxy.observer import RelayObserver
 from sioproxy.types import Direction
 
@@ -144,6 +144,8 @@ class WsSplice:
         """
         self.down = self._adopt(C2S, down)
         self.up = self._adopt(S2C, up)
+        no_delay(self.down.transport)
+        no_delay(self.up.transport)
         if up_gone is None:
             down_transport, up_transport = self.down.transport, self.up.transport
             # Each leg's transport produces for the other's: a peer that reads

@@ -6,6 +6,7 @@ proxy sees fragments, batches and close frames exactly as a peer may send them.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -214,3 +215,14 @@ async def test_passive_observer_failing_on_a_lone_message_closes_with_1011_after
         assert code == 1011
         assert (await within(up.ws_closed.get(), reactor))[0] == 1011
         assert up.ws_received == [(b"fine", False), (b"boom", False)]
+
+
+@pytest_twisted.ensureDeferred
+async def test_both_legs_send_small_frames_without_nagle_delay(reactor: Any) -> None:
+    """TCP_NODELAY on both connections: the upstream leg, opened through an
+    endpoint, did not get autobahn's option and held frames for an ACK."""
+    async with relayed(reactor) as (_up, _obs, proxy, _client):
+        (relay,) = proxy.site.ws_factory.relays.values()
+        for leg in (relay.splice.down, relay.splice.up):
+            handle = leg.transport.getHandle()
+            assert handle.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0, leg.direction

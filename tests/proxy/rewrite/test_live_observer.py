@@ -29,6 +29,9 @@ class FakeControl:
     def call_later(self, delay: float, fn: Callable[[], None]) -> None:
         self.timers.append((delay, fn))
 
+    def call_after_io(self, fn: Callable[[], None]) -> None:
+        self.timers.append((0.0, fn))
+
     def ws_send(
         self, ws_id: int, direction: Direction, messages: Sequence[tuple[bytes, bool]]
     ) -> bool:
