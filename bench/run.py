@@ -614,6 +614,23 @@ def verdicts_round5(res: Results) -> list[str]:
     at_least("replay >= 1.5x live", "replay --speed 0", "tput_ops", "live server (replay set)", 1.5)
     at_least("0.9 replay >= 1.5x live", "0.9 replay --speed 0", "tput_ops",
              "0.9 live server (replay set)", 1.5)  # fmt: skip
+    out += of_the_ceiling(res)
+    return out
+
+
+def of_the_ceiling(res: Results) -> list[str]:
+    """What `record -q` keeps of the `tcp` relay's rate (no verdict: a planning figure).
+
+    Direct is as fast as node is on the day; a relay that reads nothing is
+    what any proxy on this reactor can reach, so this ratio moves less with
+    the machine than the ratio to direct.
+    """
+    out = []
+    for suffix in ("", " (polling)", " (0.9 ws)", " (0.9 xhr-polling)"):
+        for metric in ("tput_ops", "push_eps", "pushc_eps"):
+            r = ratio(res, f"record{suffix}", metric, f"tcp{suffix}")
+            if r is not None:
+                out.append(f"info  record -q{suffix} {metric} of the tcp relay's: {r:.2f}x")
     return out
 
 
