@@ -23,9 +23,10 @@ reads as fast as it comes), ``mitm`` (mitmdump in reverse mode, from
 ``bench/.venv-mitm``). Repetitions are interleaved (every target once per
 repetition, the order rotated) with fresh processes for every measurement.
 Extra rows: EIO 4 polling (forced), socket.io 0.9 websocket and xhr-polling,
-direct vs tcp vs proxy vs record; replay throughput (``sioproxy replay --speed 0`` serving a
-recording of N emit-with-ack) against the live server's, for node socket.io 4
-and (``0.9-replay``) socket.io 0.9 over websocket.
+direct vs tcp vs proxy vs record; replay throughput (``sioproxy replay --speed 0``
+serving a recording of N emit-with-ack) against the live server's, for node
+socket.io 4 and (``0.9-replay``) socket.io 0.9 over websocket, and
+(``replay-warm``) with a warm client: N round trips of warm-up, then more.
 
     .venv/bin/python bench/run.py [--reps 3] [--quick] [--json out.json] [--no-mitm]
 """
@@ -68,7 +69,7 @@ LOGGING = ("record-file", "record-pipe")
 # "tcp" (bench/tcp_relay.py, bytes copied unread) is the ceiling of any relay.
 VARIANT_TARGETS = ("direct", "tcp", "proxy", "record", *LOGGING)
 VARIANT_TARGETS += tuple(f"{k}-before" for k in VARIANT_TARGETS[3:])
-ROWS = ("core", "sockets", "polling", "0.9", "0.9-polling", "replay", "0.9-replay")
+ROWS = ("core", "sockets", "polling", "0.9", "0.9-polling", "replay", "0.9-replay", "replay-warm")
 # --baseline DIR: "record-before" runs `sioproxy record` from DIR (a checkout of
 # the code before a change, e.g. `git archive HEAD sioproxy | tar -x -C DIR`),
 # and the replay row also runs `sioproxy replay`/`replay-client` from DIR, so
@@ -89,6 +90,7 @@ class Plan:
     sockets: tuple[int, ...] = (1000, 5000)
     conn_limit: float = 45.0
     replay_n: int = 3000
+    replay_warm_n: int = 20000
     chat_rounds: int = 1000
 
 
@@ -450,39 +452,46 @@ def measure_chat(plan: Plan, res: Results, tmp: Path) -> None:
     res.add("3-client chat", "pkts_per_s", stats["packets_per_second"])
 
 
-def measure_replay(plan: Plan, res: Results, tmp: Path, rep: int = 0, flavor: str = "4") -> None:
+def measure_replay(
+    plan: Plan, res: Results, tmp: Path, rep: int = 0, flavor: str = "4", warm: bool = False
+) -> None:
     """Record N emit-with-ack, replay them with --speed 0, same client, same sequence.
 
     ``flavor`` "09": node socket.io 0.9 (server09.js, the 0.9.16 client over
     websocket), rows prefixed ``0.9``; replay-client is not run for it.
+    ``warm`` (rows prefixed ``warm``): the N round trips are a warm-up, and
+    ``replay_warm_n`` more are measured, so node's JIT has done its work in the
+    client and the live server; the replay serves both parts.
     """
     phase = {"phase": "tput", "n": plan.replay_n, "inflight": 100, "limit": 120}
+    measured = {**phase, "n": plan.replay_warm_n}
+    phases = [phase, measured] if warm else [phase]
     opts = {"transport": "websocket", "flavor": flavor}
-    prefix = "0.9 " if flavor == "09" else ""
+    prefix = "warm " if warm else "0.9 " if flavor == "09" else ""
     rec = tmp / f"replay-{time.monotonic_ns()}.jsonl"
     with node_server(flavor) as port:
-        live = session(f"http://127.0.0.1:{port}", None, [phase], opts)
+        live = session(f"http://127.0.0.1:{port}", None, phases, opts)
         up = f"http://127.0.0.1:{port}"
         args = [PY, "-m", "sioproxy", "record", "-q", "--listen", "127.0.0.1:0"]
         proc = spawn([*args, "--upstream", up, "--out", str(rec)])
         try:
             url = read_line(proc, 30).split()[-1]
-            session(url, proc.pid, [phase], opts)
+            session(url, proc.pid, phases, opts)
         finally:
             stop(proc)
-    res.add(f"{prefix}live server (replay set)", "tput_ops", live[0]["rate"])
+    res.add(f"{prefix}live server (replay set)", "tput_ops", live[-1]["rate"])
     runs = [("", ROOT), *[(" (before)", d) for d in BASELINE.values()][:1]]
     for suffix, cwd in runs[:: 1 if rep % 2 == 0 else -1]:  # before and after take turns first
         args = [PY, "-m", "sioproxy", "replay", str(rec), "--speed", "0", "-q"]
         proc = spawn([*args, "--listen", "127.0.0.1:0"], cwd=cwd)
         try:
             url = read_line(proc, 30).split()[-1]
-            (played,) = session(url, proc.pid, [phase], opts)
+            played = session(url, proc.pid, phases, opts)[-1]
         finally:
             stop(proc)
         row = f"{prefix}replay --speed 0{suffix}"
-        if played["ops"] != plan.replay_n:
-            res.notes.append(f"{row}: {played['ops']}/{plan.replay_n} acks answered")
+        if played["ops"] != phases[-1]["n"]:
+            res.notes.append(f"{row}: {played['ops']}/{phases[-1]['n']} acks answered")
         res.add(row, "tput_ops", played["rate"])
         res.add(row, "cpu_per_100k", played["cpu"] * 100_000 / max(1, 2 * played["ops"]))
         if not prefix:
@@ -614,6 +623,8 @@ def verdicts_round5(res: Results) -> list[str]:
     at_least("replay >= 1.5x live", "replay --speed 0", "tput_ops", "live server (replay set)", 1.5)
     at_least("0.9 replay >= 1.5x live", "0.9 replay --speed 0", "tput_ops",
              "0.9 live server (replay set)", 1.5)  # fmt: skip
+    at_least("replay, warm client, >= 1.5x live", "warm replay --speed 0", "tput_ops",
+             "warm live server (replay set)", 1.5)  # fmt: skip
     out += of_the_ceiling(res)
     return out
 
@@ -646,7 +657,7 @@ def report(res: Results, reps: int, kinds: list[str]) -> str:
         if rows:
             lines += ["", f"### {suffix.strip('()')}", ""]
             lines += table(res, rows, f"direct {suffix}")
-    for prefix in ("", "0.9 "):
+    for prefix in ("", "0.9 ", "warm "):
         live = f"{prefix}live server (replay set)"
         replay = [live, f"{prefix}replay --speed 0", f"{prefix}replay --speed 0 (before)"]
         replay = [r for r in replay if any(res.samples.get((r, m[0])) for m in METRICS)]
@@ -710,7 +721,9 @@ def main() -> int:
     raise_fd_limit()
     plan = Plan()
     if args.quick:
-        plan = Plan(rtt_n=500, tput_n=5000, push_n=20000, sockets=(1000,), replay_n=2000)
+        plan = Plan(
+            rtt_n=500, tput_n=5000, push_n=20000, sockets=(1000,), replay_n=2000, replay_warm_n=5000
+        )
     wanted = args.targets.split(",")
     no_mitm = args.no_mitm or not MITMDUMP.exists()
     kinds = [k for k in TARGETS if k in wanted and not (k == "mitm" and no_mitm)]
@@ -758,6 +771,8 @@ def main() -> int:
                 attempt(res, "3-client chat", measure_chat, plan, res, tmp)
             if "0.9-replay" in rows:
                 attempt(res, "0.9 replay", measure_replay, plan, res, tmp, rep, "09")
+            if "replay-warm" in rows:
+                attempt(res, "warm replay", measure_replay, plan, res, tmp, rep, "4", True)
     text = report(res, args.reps, kinds)
     text += f"\n\nTotal time {time.monotonic() - started:.0f} s; {os.cpu_count()} CPUs; loopback."
     print(text)
