@@ -9,6 +9,11 @@ set by them too: it cannot be forgotten.
 
 * ``slot_init(cls)``: an ``__init__`` with the same keyword-only signature
   that stores through the slot descriptors (about half the cost).
+* ``replacer(cls, *names)``: ``dataclasses.replace(obj, **changes)`` for the
+  fields ``names``, as a function ``(obj, *values)``: the other init fields
+  are copied, the non-init ones get their defaults, as ``replace`` does. No
+  ``__post_init__`` runs: ``obj`` is finished already, so only pass values
+  it would leave as they are. About ten times cheaper than ``replace``.
 * ``draft_builder(cls)``: a function that fills a plain twin class with the
   same slots and then gives the object its real class (``__class__``
   assignment is allowed between identical layouts). No ``__init__`` and no
@@ -24,7 +29,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["draft_builder", "slot_init"]
+__all__ = ["draft_builder", "replacer", "slot_init"]
 
 
 def _parameters(
@@ -93,3 +98,33 @@ def draft_builder(cls: type) -> Callable[..., Any]:
     build: Callable[..., Any] = _compile(source, globs, "build")
     build.__qualname__ = f"build_{cls.__name__}"
     return build
+
+
+def replacer(cls: type, *names: str) -> Callable[..., Any]:
+    """``dataclasses.replace(obj, **dict(zip(names, values)))`` as ``fn(obj, *values)``."""
+    globs: dict[str, Any] = {
+        "_new": object.__new__,
+        "_draft": type(f"_{cls.__name__}Draft", (), {"__slots__": cls.__slots__}),  # type: ignore[attr-defined]
+        "_cls": cls,
+    }
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = [name for name in names if name not in fields or not fields[name].init]
+    if unknown:
+        raise TypeError(f"{cls.__name__} has no init field {unknown[0]!r}")
+    body = ["    d = _new(_draft)"]
+    for name, f in fields.items():
+        if name in names:
+            body.append(f"    d.{name} = {name}")
+        elif f.init:
+            body.append(f"    d.{name} = o.{name}")
+        elif f.default is not dataclasses.MISSING:
+            globs[f"_default_{name}"] = f.default
+            body.append(f"    d.{name} = _default_{name}")
+        else:
+            globs[f"_factory_{name}"] = f.default_factory
+            body.append(f"    d.{name} = _factory_{name}()")
+    body += ["    d.__class__ = _cls", "    return d"]
+    source = f"def replace(o, {', '.join(names)}):\n" + "\n".join(body)
+    replace: Callable[..., Any] = _compile(source, globs, "replace")
+    replace.__qualname__ = f"replace_{cls.__name__}"
+    return replace

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from sioproxy.codec.engineio import decode_eio
-from sioproxy.codec.socketio import decode_sio
-from sioproxy.fastbuild import draft_builder, slot_init
+from sioproxy.codec.legacy import decode_packet
+from sioproxy.codec.socketio import SioPacket, decode_sio
+from sioproxy.fastbuild import draft_builder, replacer, slot_init
 from sioproxy.session.events import PacketSeen, build_packet_seen
 from sioproxy.types import Direction, Generation
 
@@ -66,3 +67,38 @@ def test_packet_seen_constructors_agree() -> None:
     assert built.extra == {}
     assert built.fate is None
     assert dataclasses.replace(built, seq=2).seq == 2
+
+
+def _slots(obj: object) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in type(obj).__slots__}  # type: ignore[attr-defined]
+
+
+def test_replacer_matches_dataclasses_replace() -> None:
+    sample = _Sample(a=1, c={"k": 1})
+    object.__setattr__(sample, "d", True)  # a non-init field off its default
+    fast = replacer(_Sample, "b")(sample, "new")
+    slow = dataclasses.replace(sample, b="new")
+    assert type(fast) is _Sample
+    assert _slots(fast) == _slots(slow) == {"a": 1, "b": "new", "c": {"k": 1}, "d": False}
+    assert fast.c is sample.c  # copied, as replace copies
+
+
+@pytest.mark.parametrize(
+    "packet",
+    [
+        decode_sio('2/admin,7["e",{"a":1}]', 5),  # pristine: replace must unmark it
+        decode_sio('51-["e",{"_placeholder":true,"num":0}]', 5),
+        SioPacket(type=decode_sio("0", 5).type, options={"compress": True}),
+        decode_packet('5:1+::{"name":"e","args":[1]}'),
+    ],
+)
+def test_replacing_raw_of_packets_is_dataclasses_replace(packet: Any) -> None:
+    fast = replacer(type(packet), "raw")(packet, "other")
+    assert _slots(fast) == _slots(dataclasses.replace(packet, raw="other"))
+
+
+def test_replacer_refuses_unknown_and_non_init_fields() -> None:
+    with pytest.raises(TypeError, match="'nope'"):
+        replacer(_Sample, "nope")
+    with pytest.raises(TypeError, match="'d'"):
+        replacer(_Sample, "d")

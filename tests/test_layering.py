@@ -23,6 +23,7 @@ PURE_MODULES = [
     "sioproxy.codec.packets",
     "sioproxy.codec.jsonvalue",
     "sioproxy.fastbuild",
+    "sioproxy.bulkwork",
     "sioproxy.session.effects",
     "sioproxy.session",
     "sioproxy.recording",

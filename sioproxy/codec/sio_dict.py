@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from sioproxy.codec.socketio import BINARY_TYPES, SioPacket, SioType
 from sioproxy.errors import EncodeError
+from sioproxy.fastbuild import draft_builder
 
 __all__ = ["sio_from_dict", "sio_to_dict", "type_name"]
 
@@ -65,17 +66,22 @@ def sio_from_dict(d: Mapping[str, Any], revision: int) -> SioPacket:
     pid = d.get("id")
     if not isinstance(nsp, str) or (pid is not None and type(pid) is not int):
         raise EncodeError(f"sio: bad nsp or id in {d!r}")
-    try:
-        atts = tuple(base64.b64decode(a, validate=True) for a in d.get("attachments", ()))
-    except (binascii.Error, TypeError, ValueError) as exc:
-        raise EncodeError(f"sio: bad base64 attachment: {exc}") from None
+    atts: tuple[bytes, ...] = ()
+    if "attachments" in d:
+        try:
+            atts = tuple(base64.b64decode(a, validate=True) for a in d["attachments"])
+        except (binascii.Error, TypeError, ValueError) as exc:
+            raise EncodeError(f"sio: bad base64 attachment: {exc}") from None
     expected = d.get("attachments_expected", 0)
     if type(expected) is not int or expected < 0:
         raise EncodeError(f"sio: bad attachments_expected {expected!r}")
     count = len(atts) + expected if ptype in BINARY_TYPES else None
     if count is None and (atts or expected):
         raise EncodeError(f"sio: a {ptype.name} packet cannot carry attachments")
-    return SioPacket(
+    # What ``SioPacket(...)`` makes (its __post_init__ sets only a binary
+    # packet's count, given here), without the frozen __init__: a replay
+    # builds one per recorded packet.
+    packet: SioPacket = _build(
         type=ptype,
         nsp=nsp,
         id=pid,
@@ -83,4 +89,10 @@ def sio_from_dict(d: Mapping[str, Any], revision: int) -> SioPacket:
         attachments=atts,
         attachment_count=count,
         options=d.get("options"),
+        raw=None,
+        _pristine=False,
     )
+    return packet
+
+
+_build = draft_builder(SioPacket)

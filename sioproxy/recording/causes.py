@@ -47,6 +47,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sioproxy.bulkwork import collector_paused
 from sioproxy.recording.app_view import AppView, app_view
 from sioproxy.recording.cause_model import Cause, CauseKind, Dependency, describe_cause, ns_name
 from sioproxy.recording.delivery import as_seen_by
@@ -108,6 +109,11 @@ def infer_causes(
     ``view`` picks the side whose conversation is replayed (docs/recording-format.md,
     Fate): the stand-in server replays the client's, the replay client the server's.
     """
+    with collector_paused():  # a cause per server packet, all kept, no cycles (bulkwork.py)
+        return _infer_causes(recording, window, view)
+
+
+def _infer_causes(recording: Recording, window: float, view: Side) -> dict[int, Cause]:
     generations = {e.conn: e.generation for e in recording.entries if isinstance(e, OpenEvent)}
     seen = _Seen({}, {}, {}, {}, {}, {})
     causes: dict[int, Cause] = {}

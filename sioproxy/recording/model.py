@@ -17,7 +17,7 @@ import base64
 import bisect
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from sioproxy.errors import RecordingError
@@ -278,6 +278,54 @@ class PacketEntry(EntryBase):
 
 
 Entry = OpenEvent | UpgradeEvent | CloseEvent | PacketEntry
+
+# The keys of nearly every packet line: a plain packet, and an ack of one.
+_PLAIN_KEYS = frozenset({"kind", "seq", "conn", "t", "dir", "transport", "raw", "packet"})
+_PLAIN_ACK_KEYS = _PLAIN_KEYS | {"ack_of"}
+_DIRECTIONS = {d.value: d for d in Direction}
+_TRANSPORTS = {t.value: t for t in TransportName}
+
+
+def _plain_packet(obj: dict[str, Any]) -> PacketEntry | None:
+    """``PacketEntry._parse`` of the common line, with its checks inline; None for
+    any other line or any value that fails a check (the checked path then says
+    why). Reading a recording is mostly this: a replay reads every line first."""
+    keys = obj.keys()
+    if keys != _PLAIN_KEYS and keys != _PLAIN_ACK_KEYS:
+        return None
+    seq, conn, t, raw, packet = obj["seq"], obj["conn"], obj["t"], obj["raw"], obj["packet"]
+    kind_t = type(t)
+    if (
+        type(seq) is not int
+        or seq < 1
+        or type(conn) is not str
+        or not conn
+        or (kind_t is not float and kind_t is not int)
+        or not 0 <= t < _INFINITY  # NaN fails too
+        or type(raw) is not str
+        or type(packet) is not dict
+    ):
+        return None
+    direction = _DIRECTIONS.get(obj["dir"]) if type(obj["dir"]) is str else None
+    transport = _TRANSPORTS.get(obj["transport"]) if type(obj["transport"]) is str else None
+    ack_of = obj.get("ack_of")
+    if direction is None or transport is None:
+        return None
+    if ack_of is not None and (type(ack_of) is not int or not 1 <= ack_of < seq):
+        return None
+    return PacketEntry(
+        seq=seq,
+        conn=conn,
+        t=float(t),
+        dir=direction,
+        transport=transport,
+        raw=raw,
+        packet=packet,
+        ack_of=ack_of,
+    )
+
+
+_INFINITY = float("inf")
 _KINDS: dict[str, type[Entry]] = {
     cls.kind: cls for cls in (OpenEvent, UpgradeEvent, CloseEvent, PacketEntry)
 }
@@ -285,6 +333,10 @@ _KINDS: dict[str, type[Entry]] = {
 
 def entry_from_json(obj: Any, *, path: str, line: int | None) -> Entry:
     """Parse the JSON object of one line after the header."""
+    if type(obj) is dict and obj.get("kind") == "packet":
+        plain = _plain_packet(obj)
+        if plain is not None:
+            return plain
     if not isinstance(obj, dict):
         raise RecordingError(path, line, f"expected a JSON object, got {show_value(obj)}")
     kind = obj.get("kind")
@@ -321,6 +373,9 @@ class Recording:
     path: str | None = None
     torn_tail: str | None = None
     sessions: tuple[Session, ...] = ()
+    _conn_index: dict[str, list[Entry]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def headers(self) -> list[Header]:
         """Every session's header, the first one first."""
@@ -336,19 +391,25 @@ class Recording:
         return [e.conn for e in self.entries if isinstance(e, OpenEvent)]
 
     def entries_for(self, conn: str) -> list[Entry]:
-        return [e for e in self.entries if e.conn == conn]
+        return list(self._by_conn().get(conn, ()))
 
     def packets(
         self, conn: str | None = None, dir: Direction | str | None = None
     ) -> list[PacketEntry]:
         """Packet entries, optionally of one connection and/or one direction."""
-        return [
-            e
-            for e in self.entries
-            if isinstance(e, PacketEntry)
-            and (conn is None or e.conn == conn)
-            and (dir is None or e.dir == dir)
-        ]
+        pool = self.entries if conn is None else self._by_conn().get(conn, ())
+        return [e for e in pool if isinstance(e, PacketEntry) and (dir is None or e.dir == dir)]
+
+    def _by_conn(self) -> dict[str, list[Entry]]:
+        """Each connection's entries, in order, indexed once: a replay asks for
+        every connection's, and a scan per connection made that quadratic."""
+        index = self._conn_index
+        if index is None:
+            index = {}
+            for entry in self.entries:
+                index.setdefault(entry.conn, []).append(entry)
+            object.__setattr__(self, "_conn_index", index)  # frozen: set once, lazily
+        return index
 
     def find_seq(self, seq: int) -> Entry | None:
         """The entry with this sequence number, or None (seqs may have gaps)."""

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sioproxy.bulkwork import collector_paused
 from sioproxy.codec.jsonvalue import same_json
 from sioproxy.codec.legacy import LegacyPacket, LegacyType, decode_packet, encode_packet
 from sioproxy.codec.legacy_dict import packet_from_dict, packet_to_dict
@@ -40,6 +41,7 @@ from sioproxy.codec.socketio import (
     encode_sio,
 )
 from sioproxy.errors import DecodeError, EncodeError, RecordingError
+from sioproxy.fastbuild import replacer
 from sioproxy.recording.delivery import as_seen_by
 from sioproxy.recording.model import OpenEvent, PacketEntry, Recording
 from sioproxy.types import Direction, Generation, Side
@@ -185,6 +187,11 @@ class Script:
 
 def build_script(recording: Recording, conn: str, view: Side = Side.CLIENT) -> Script:
     """The script of connection ``conn`` as ``view`` saw it; RecordingError if never opened."""
+    with collector_paused():  # one step per packet, all kept, no cycles (bulkwork.py)
+        return _build_script(recording, conn, view)
+
+
+def _build_script(recording: Recording, conn: str, view: Side) -> Script:
     path = recording.path or "<recording>"
     opened = [e for e in recording.entries_for(conn) if isinstance(e, OpenEvent)]
     if not opened:
@@ -276,7 +283,7 @@ def _with_legacy_raw(packet: LegacyPacket, raw: str | bytes) -> tuple[LegacyPack
     if isinstance(raw, str):
         try:
             if decode_packet(raw) == packet:
-                return dataclasses.replace(packet, raw=raw), raw
+                return _legacy_with_raw(packet, raw), raw
         except DecodeError:
             pass
     return packet, None
@@ -299,8 +306,14 @@ def _with_sio_raw(
             # The dict form's packet is kept (its values are the recording's own, so
             # nothing new stays alive per step); the text stands for it when exact.
             exact = header.attachment_count is None and same_json(header.data, packet.data)
-            return dataclasses.replace(packet, raw=raw[1:]), raw[1:] if exact else None
+            return _sio_with_raw(packet, raw[1:]), raw[1:] if exact else None
     return packet, None
+
+
+# ``dataclasses.replace(packet, raw=...)``, a tenth of its cost: a script build
+# makes one per recorded packet (docs/performance.md, replay start-up).
+_sio_with_raw = replacer(SioPacket, "raw")
+_legacy_with_raw = replacer(LegacyPacket, "raw")
 
 
 def _correlate(steps: list[Step]) -> dict[int, int]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,65 +12,48 @@ from sioproxy.codec.bigjson import BIG, paused
 from sioproxy.codec.socketio import decode_sio
 
 
-@pytest.fixture
-def collections() -> Iterator[list[int]]:
-    """The generation of every collection the collector starts meanwhile."""
-    started: list[int] = []
-
-    def count(phase: str, info: dict[str, Any]) -> None:
-        if phase == "start":
-            started.append(info["generation"])
-
-    gc.callbacks.append(count)
-    try:
-        yield started
-    finally:
-        gc.callbacks.remove(count)
-        gc.enable()
-
-
 def dense(count: int) -> str:
     return '2["echo",[' + "[[0]]," * count + "0]]"
 
 
 def test_a_dense_payload_decodes_without_hundreds_of_collections(
-    collections: list[int],
+    gc_collections: list[int],
 ) -> None:
     text = dense(100_000)  # 200,000 lists: 285 young collections at the default threshold
     assert len(text) >= BIG
     packet = decode_sio(text, 5)
     assert packet.data[1][-2:] == [[[0]], 0]
-    assert collections == []
+    assert gc_collections == []
     assert gc.isenabled()
     assert gc.get_freeze_count() == 0
 
 
-def test_objects_the_program_froze_stay_frozen(collections: list[int]) -> None:
+def test_objects_the_program_froze_stay_frozen(gc_collections: list[int]) -> None:
     gc.freeze()
     try:
         frozen = gc.get_freeze_count()
         decode_sio(dense(100_000), 5)
         assert gc.get_freeze_count() == frozen
-        assert collections == [0]  # the young collection after the scan
+        assert gc_collections == [0]  # the young collection after the scan
     finally:
         gc.unfreeze()
 
 
 def test_a_dense_0_9_event_decodes_without_hundreds_of_collections(
-    collections: list[int],
+    gc_collections: list[int],
 ) -> None:
     event = '{"name":"echo","args":[[' + "[[0]]," * 100_000 + "0]]}"
     assert legacy.decode_packet(f"5:::{event}").type is legacy.LegacyType.EVENT
     assert legacy_json.parse_json(event)[0]
-    assert collections == []
+    assert gc_collections == []
 
 
-def test_a_small_payload_is_scanned_as_usual(collections: list[int]) -> None:
+def test_a_small_payload_is_scanned_as_usual(gc_collections: list[int]) -> None:
     text = dense(1000)
     assert len(text) < BIG
     for _ in range(10):
         decode_sio(text, 5)
-    assert collections  # 2,000 lists per packet: the collector ran
+    assert gc_collections  # 2,000 lists per packet: the collector ran
 
 
 def test_the_collector_comes_back_as_it_was() -> None:

@@ -9,6 +9,7 @@ the open takes a seq), and the expected cause of each server packet as
 from __future__ import annotations
 
 import dataclasses
+import gc
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ from sioproxy.recording.model import (
     PacketEntry,
     Recording,
 )
+from sioproxy.recording.script import build_script
 from sioproxy.types import Direction, Fate, Generation, Side, TransportName
 
 V4, V3, V09 = Generation.EIO4, Generation.EIO3, Generation.LEGACY
@@ -381,3 +383,21 @@ def test_reasons_say_why() -> None:
     assert describe_cause(push) == (
         "push (no client packet in '/n' before it): timed from the previous server packet"
     )
+
+
+def test_causes_and_scripts_of_a_long_recording_are_built_without_collections(
+    gc_collections: list[int],
+) -> None:
+    # Both keep one object per packet and make no cycles; collections while
+    # they run walked the whole recording again and again (bulkwork.py).
+    lines = ["c1 > 40", 'c1 < 40{"sid":"a"}']
+    for i in range(1500):
+        lines += [f'c1 > 42{i}["e",{{"n":{i}}}]', f"c1 < 43{i}[{i}]"]
+    rec = build(V4, lines)
+    gc.collect()
+    gc_collections.clear()
+    causes = infer_causes(rec)
+    script = build_script(rec, "c1")
+    assert gc_collections == []
+    assert len(causes) == 1501
+    assert len(script.steps) == 3002

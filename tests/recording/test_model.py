@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 
 from sioproxy.errors import RecordingError
 from sioproxy.recording.header import FORMAT_NAME, Header
+from sioproxy.recording.line_fields import LineFields
 from sioproxy.recording.model import (
     CloseEvent,
     Entry,
@@ -221,6 +223,14 @@ def _packet_obj(**changes: Any) -> dict[str, Any]:
         (_packet_obj(error="x"), 'needs exactly one of "packet" and "error"'),
         (_packet_obj(packet=[1]), '"packet" must be an object, got [1]'),
         (_packet_obj(ack_of=5), '"ack_of" must point at an earlier seq, got 5'),
+        (_packet_obj(ack_of=0), '"ack_of" must be an integer >= 1, got 0'),
+        (_packet_obj(ack_of=True), '"ack_of" must be an integer >= 1, got true'),
+        (_packet_obj(t=True), '"t" must be a number of seconds >= 0, got true'),
+        (_packet_obj(t="1"), '"t" must be a number of seconds >= 0, got "1"'),
+        (_packet_obj(conn=5), '"conn" must be a string, got 5'),
+        (_packet_obj(raw=None), 'needs exactly one of "raw" and "raw_b64"'),
+        (_packet_obj(raw=5), '"raw" must be a string, got 5'),
+        (_packet_obj(dir=None), '"dir" must be "c2s" or "s2c", got null'),
         (_packet_obj(attachments_b64="AQID"), '"attachments_b64" must be a list of strings'),
         (_packet_obj(original={"packet": {}}), 'needs exactly one of "raw" and "raw_b64"'),
         (_packet_obj(note=3), '"note" must be a string, got 3'),
@@ -238,6 +248,27 @@ def test_entry_validation_reasons(obj: Any, reason: str) -> None:
     assert info.value.line == 7
     assert reason in str(info.value)
     assert str(info.value).startswith("a.jsonl:7: ")
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        _packet_obj(),
+        _packet_obj(ack_of=2),
+        _packet_obj(t=3),  # an integer time
+        _packet_obj(dir="s2c", transport="polling", raw="", packet={}),
+        _packet_obj(ack_of=None),  # an explicit null: not the common line's keys
+        _packet_obj(extra="a later minor version's key"),
+    ],
+)
+def test_the_common_packet_line_reads_as_the_checked_path_reads_it(obj: Any) -> None:
+    # entry_from_json takes most packet lines without LineFields; the entry must
+    # be the very one PacketEntry._parse makes, types included.
+    fast = _parse(obj)
+    checked = PacketEntry._parse(LineFields(obj, "packet entry", "a.jsonl", 7))
+    assert fast == checked
+    names = [f.name for f in dataclasses.fields(PacketEntry)]
+    assert [type(getattr(fast, n)) for n in names] == [type(getattr(checked, n)) for n in names]
 
 
 def test_nested_request_errors_name_the_key_path() -> None:
@@ -334,6 +365,22 @@ def test_recording_queries() -> None:
     assert rec.find_seq(12) is None
     assert rec.find_seq(0) is None
     assert rec.find_seq(99) is None
+    assert rec.entries_for("c9") == []
+    assert rec.packets(conn="c9") == []
+
+
+def test_per_connection_queries_follow_the_entries() -> None:
+    # The per-connection index is built once; neither a caller's change to
+    # an answer nor a replaced recording may see a stale one.
+    rec = _two_connection_recording()
+    rec.entries_for("c2").clear()
+    rec.packets(conn="c2").clear()
+    assert [e.seq for e in rec.entries_for("c2")] == [11, 14]
+    shorter = dataclasses.replace(rec, entries=rec.entries[:-1])
+    assert [e.seq for e in shorter.entries_for("c2")] == [11]
+    assert [p.seq for p in shorter.packets(conn="c2")] == []
+    assert shorter == dataclasses.replace(shorter)  # the index takes no part in equality
+    assert [p.seq for p in rec.packets(conn="c2")] == [14]
 
 
 def test_recording_rejects_unordered_entries() -> None:

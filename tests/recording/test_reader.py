@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -259,3 +260,30 @@ def test_kill_9_mid_run_leaves_a_readable_prefix(tmp_path: Path) -> None:
     else:
         assert not data.endswith(b"\n")
         assert len(seqs) + 1 == newline_lines
+
+
+def test_reading_runs_no_garbage_collection(tmp_path: Path, gc_collections: list[int]) -> None:
+    # Entries are acyclic: a collection during the read only walks every live
+    # object (a test session's, the other recordings'), for nothing.
+    path = tmp_path / "r.jsonl"
+    _write(path)
+    path.write_bytes(path.read_bytes() + b"".join(_packet_line(s) for s in range(100, 3100)))
+    rec = read_recording(path)
+    assert gc_collections == []
+    assert gc.isenabled()
+    assert len(rec.entries) == len(sample_entries()) + 3000
+
+
+def _packet_line(seq: int) -> bytes:
+    return encode_line(
+        {
+            "kind": "packet",
+            "seq": seq,
+            "conn": "c1",
+            "t": 1.0,
+            "dir": "c2s",
+            "transport": "websocket",
+            "raw": f'42["e",{{"n":{seq}}}]',
+            "packet": {"eio": "message", "sio": {"type": "event", "nsp": "/", "data": ["e"]}},
+        }
+    )

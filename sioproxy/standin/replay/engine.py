@@ -82,8 +82,10 @@ class ReplayEngine:
         board: CauseBoard[Any] | None = None,
         elsewhere: Callable[[Packet], str | None] | None = None,
         ids: SessionIds | None = None,
+        script: Script | None = None,
     ) -> None:
-        self.script: Script = build_script(recording, conn)
+        # ``script``: ``build_script(recording, conn)`` made already (the scheduler's).
+        self.script: Script = build_script(recording, conn) if script is None else script
         # Fresh sid/pid, shared by all connections of a replay (session recovery).
         self._ids = ids if ids is not None else SessionIds()
         self.generation: Generation = self.script.generation

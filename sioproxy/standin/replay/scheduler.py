@@ -97,6 +97,7 @@ class ConnectionScheduler:
             self.recording,
             conn,
             self.options,
+            script=self.script(conn),
             label=label,
             causes=self.causes,
             board=self.board,
@@ -116,7 +117,7 @@ class ConnectionScheduler:
     def _first(self, conn: str) -> Step | None:
         """The first recorded step of ``conn`` when it is a client packet, else None."""
         if conn not in self._firsts:
-            steps = build_script(self.recording, conn).steps
+            steps = self.script(conn).steps
             first = steps[0] if steps else None
             self._firsts[conn] = first if first is not None and first.dir is Direction.C2S else None
         return self._firsts[conn]
@@ -125,7 +126,7 @@ class ConnectionScheduler:
         remaining = self._remaining()
         if first is None or self.mode == "order" or len(remaining) == 1:
             return remaining[0]
-        rev = build_script(self.recording, remaining[0]).revision
+        rev = self.script(remaining[0]).revision
         live = match_dict(first, rev)
         scores = [(self._score(c, first, live, rev), -i, c) for i, c in enumerate(remaining)]
         best = max(scores)
@@ -174,7 +175,7 @@ class ConnectionScheduler:
         for other in self.order:
             if other == conn:
                 continue
-            script = self._script(other)
+            script = self.script(other)
             live = match_dict(packet, script.revision)
             for step in script.client_steps():
                 if match_key(step.packet) != key:
@@ -189,7 +190,9 @@ class ConnectionScheduler:
                     )
         return None
 
-    def _script(self, conn: str) -> Script:
+    def script(self, conn: str) -> Script:
+        """The script of recorded connection ``conn``, built once per replay: a
+        script is immutable, and its build costs tens of µs per recorded packet."""
         script = self._scripts.get(conn)
         if script is None:
             script = self._scripts[conn] = build_script(self.recording, conn)
@@ -207,11 +210,7 @@ class ConnectionScheduler:
     def unopened(self) -> list[str]:
         """Recorded connections with packets that no live connection was given (yet)."""
         handed = {engine.script.conn for engine in self.engines}
-        return [
-            conn
-            for conn in self.order
-            if conn not in handed and build_script(self.recording, conn).steps
-        ]
+        return [conn for conn in self.order if conn not in handed and self.script(conn).steps]
 
 
 def summarize(engines: list[ReplayEngine], recorded_connections: int = 0) -> ReplaySummary:

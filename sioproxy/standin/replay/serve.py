@@ -20,7 +20,7 @@ from sioproxy.codec.legacy import LegacyPacket
 from sioproxy.codec.socketio import SioPacket
 from sioproxy.ops.logfmt import PacketLog
 from sioproxy.recording import Recording, Redactor
-from sioproxy.recording.script import build_script, wire_text
+from sioproxy.recording.script import wire_text
 from sioproxy.session.events import PacketSeen
 from sioproxy.standin.replay.actions import Action, Done, Mismatch, ReplayOptions, Send
 from sioproxy.standin.replay.engine import ReplayEngine
@@ -94,7 +94,6 @@ class ReplayService:
         self.verbose = verbose and packet_log is not None
         self._on_all_done = on_all_done
         self._keep_journal = keep_journal
-        self._playable: dict[str, bool] = {}  # recorded connection -> has steps
         self._wrong_seen: list[str] = []
 
     def app_factory(self, conn: ServerConnection) -> ConnectionApp:
@@ -184,11 +183,7 @@ class ReplayService:
         return not any(self._has_steps(conn) for conn in remaining)
 
     def _has_steps(self, conn: str) -> bool:
-        # Asked after every finished connection: build each script once, not each time.
-        found = self._playable.get(conn)
-        if found is None:
-            found = self._playable[conn] = bool(build_script(self.scheduler.recording, conn).steps)
-        return found
+        return bool(self.scheduler.script(conn).steps)
 
 
 class ReplayApp:

@@ -10,7 +10,10 @@ import pytest
 
 from sioproxy.errors import ConfigError
 from sioproxy.recording.model import OpenEvent, Recording
+from sioproxy.recording.script import Script, build_script
 from sioproxy.standin.replay import ReplayEngine, ReplayOptions
+from sioproxy.standin.replay import engine as engine_module
+from sioproxy.standin.replay import scheduler as scheduler_module
 from sioproxy.standin.replay.causal import parse_assign
 from sioproxy.standin.replay.scheduler import ConnectionScheduler
 from sioproxy.types import Generation
@@ -202,3 +205,29 @@ def test_assign_by_query_parameter_at_open() -> None:
     assert nobody is not None
     assert nobody.script.conn == "c1"
     assert s.notes == ["--assign query:name: no recorded connection has name=carol; took c1"]
+
+
+def test_each_recorded_connection_is_scripted_once_per_replay(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A script build costs tens of µs per recorded packet: assignment, the
+    # engines, the miss hints and the summary share one build per connection.
+    built: list[str] = []
+
+    def counting(recording: Recording, conn: str, *args: object) -> Script:
+        built.append(conn)
+        return build_script(recording, conn, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(scheduler_module, "build_script", counting)
+    monkeypatch.setattr(engine_module, "build_script", counting)
+    s = scheduler(chat(), "auto")
+    assert s.wants_first_packet
+    alice = s.assign("live-alice", first=sio('40{"user":"alice"}'))
+    assert alice is not None
+    alice.on_client_packet(sio('40{"user":"bob"}'), 0.0)  # a miss: hints look at c2
+    assert s.unopened() == ["c2"]
+    bob = s.assign("live-bob", first=sio('40{"user":"bob"}'))
+    assert bob is not None
+    assert bob.script is s.script("c2")
+    s.summary()
+    assert sorted(built) == ["c1", "c2"]
