@@ -24,6 +24,11 @@ Its digest is its own (printed with ``--digest`` too).
 
 Reports CPU time (``time.process_time``) per Socket.IO packet (2 per round
 trip): the median and range over ``--reps`` runs, each on a fresh server.
+Then the start-up, medians in CPU milliseconds: ``read`` (``read_recording``
+of the file, with the objects of the earlier reads still alive, as in a test
+session that replays several recordings), ``service`` (the replay service:
+the causes of every server packet) and ``opening`` (the first connection:
+upgrade, script build, ``40``).
 """
 
 from __future__ import annotations
@@ -200,10 +205,13 @@ def run_once(
 ) -> tuple[float, float, bytes]:
     """One connection served start to end.
 
-    Returns the CPU seconds of the opening (upgrade, script build, ``40``) and
-    of the rest (the round trips and the close), and the bytes written.
+    Returns the CPU seconds of making the service (the causes), of the opening
+    (upgrade, script build, ``40``) and of the rest (the round trips and the
+    close), and the bytes written.
     """
     clock = Clock()
+    gc.collect()
+    begun = time.process_time()
     service = ReplayService(
         recording,
         ReplayOptions(speed=0.0),
@@ -215,6 +223,7 @@ def run_once(
     site = build_standin_site(clock, standin_config(recording), service.app_factory)
     factory = site.resource.ws_factory
     transport = _Transport(peerAddress=IPv4Address("TCP", "127.0.0.1", 50000))
+    made = time.process_time() - begun
     gc.collect()
     start = time.process_time()
     route, upgrade = WsRoute(sid=None), UPGRADE
@@ -239,7 +248,7 @@ def run_once(
     done = time.process_time()
     if service.stats.misses or service.summary().unplayed:
         raise SystemExit(f"replay went wrong: {service.stats}")
-    return opened - start, done - opened, transport.value()
+    return made, opened - start, done - opened, transport.value()
 
 
 def digest(written: bytes) -> str:
@@ -267,12 +276,18 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="sioproxy-bench-") as tmp:
         path = os.path.join(tmp, "rec.jsonl")
         chunks = client_chunks(write(path, args.round_trips), args.chunk)
-        recording = read_recording(path)
-    samples, opens, written = [], [], b""
+        reads, kept = [], []
+        for _ in range(args.reps):
+            begun = time.process_time()
+            kept.append(read_recording(path))
+            reads.append((time.process_time() - begun) * 1e3)
+        recording = kept[0]
+    samples, opens, makes, written = [], [], [], b""
     for _ in range(args.reps):
-        opening, seconds, written = run_once(recording, chunks, legacy=args.legacy)
+        made, opening, seconds, written = run_once(recording, chunks, legacy=args.legacy)
         samples.append(seconds / packets * 1e6)
         opens.append(opening * 1e3)
+        makes.append(made * 1e3)
     median = statistics.median(samples)
     kind = " (0.9)" if args.legacy else ""
     print(
@@ -280,11 +295,16 @@ def main(argv: list[str] | None = None) -> int:
         f"range {min(samples):.2f}-{max(samples):.2f}), {packets} packets per run, "
         f"{args.chunk} frames per read; opening {statistics.median(opens):.1f} ms"
     )
+    print(
+        f"start-up: read {statistics.median(reads):.0f} ms, service"
+        f" {statistics.median(makes):.0f} ms, opening {statistics.median(opens):.0f} ms"
+        f" (CPU, medians of {args.reps})"
+    )
     if args.digest:
         print(f"written sha256: {digest(written)} ({len(written)} bytes)")
     if args.profile:
         profiler = cProfile.Profile()
-        run_once(recording, chunks, profiler, args.legacy)
+        run_once(recording, chunks, profiler, args.legacy)  # the round trips only
         stats = pstats.Stats(profiler, stream=sys.stdout)
         stats.sort_stats("tottime").print_stats(args.top)
     return 0
