@@ -83,13 +83,19 @@ def slot_init(cls: type) -> Callable[..., None]:
     return init
 
 
-def draft_builder(cls: type) -> Callable[..., Any]:
-    """A function taking every field of ``cls`` by keyword, returning a finished instance."""
-    globs: dict[str, Any] = {
+def _twin_globals(cls: type) -> dict[str, Any]:
+    """What a generated builder needs: ``object.__new__``, a plain class with
+    ``cls``'s slots to fill, and ``cls`` to give the filled object."""
+    return {
         "_new": object.__new__,
         "_draft": type(f"_{cls.__name__}Draft", (), {"__slots__": cls.__slots__}),  # type: ignore[attr-defined]
         "_cls": cls,
     }
+
+
+def draft_builder(cls: type) -> Callable[..., Any]:
+    """A function taking every field of ``cls`` by keyword, returning a finished instance."""
+    globs = _twin_globals(cls)
     params, setup, names = _parameters(cls, globs, with_non_init=True)
     body = [*setup, "    o = _new(_draft)"]
     body += [f"    o.{name} = {name}" for name in names]
@@ -102,11 +108,7 @@ def draft_builder(cls: type) -> Callable[..., Any]:
 
 def replacer(cls: type, *names: str) -> Callable[..., Any]:
     """``dataclasses.replace(obj, **dict(zip(names, values)))`` as ``fn(obj, *values)``."""
-    globs: dict[str, Any] = {
-        "_new": object.__new__,
-        "_draft": type(f"_{cls.__name__}Draft", (), {"__slots__": cls.__slots__}),  # type: ignore[attr-defined]
-        "_cls": cls,
-    }
+    globs = _twin_globals(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = [name for name in names if name not in fields or not fields[name].init]
     if unknown:

@@ -18,7 +18,7 @@ from typing import Any, NoReturn, TypeVar
 from sioproxy.errors import RecordingError
 from sioproxy.textsafe import preview
 
-__all__ = ["JsonObject", "LineFields", "is_int", "show_value"]
+__all__ = ["JsonObject", "LineFields", "is_int", "members_by_value", "show_value"]
 
 JsonObject = dict[str, Any]
 _E = TypeVar("_E", bound=StrEnum)
@@ -35,7 +35,7 @@ def is_int(value: Any) -> bool:
 
 
 @functools.cache
-def _members(enum: type[StrEnum]) -> dict[str, StrEnum]:
+def members_by_value(enum: type[_E]) -> dict[str, _E]:
     """``enum``'s members by value, in definition order: iterating an enum per
     field read was a third of reading a recording."""
     return {member.value: member for member in enum}
@@ -98,7 +98,7 @@ class LineFields:
         value = self.get(key)
         if value is None and nullable:
             return None
-        members = _members(enum)
+        members = members_by_value(enum)
         if isinstance(value, str):
             member = members.get(value)
             if member is not None:

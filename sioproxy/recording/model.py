@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 from sioproxy.errors import RecordingError
 from sioproxy.recording.header import Header
-from sioproxy.recording.line_fields import JsonObject, LineFields, show_value
+from sioproxy.recording.line_fields import JsonObject, LineFields, members_by_value, show_value
 from sioproxy.types import Direction, Fate, Generation, TransportName
 
 
@@ -282,8 +282,9 @@ Entry = OpenEvent | UpgradeEvent | CloseEvent | PacketEntry
 # The keys of nearly every packet line: a plain packet, and an ack of one.
 _PLAIN_KEYS = frozenset({"kind", "seq", "conn", "t", "dir", "transport", "raw", "packet"})
 _PLAIN_ACK_KEYS = _PLAIN_KEYS | {"ack_of"}
-_DIRECTIONS = {d.value: d for d in Direction}
-_TRANSPORTS = {t.value: t for t in TransportName}
+_DIRECTIONS = members_by_value(Direction)
+_TRANSPORTS = members_by_value(TransportName)
+_INFINITY = float("inf")
 
 
 def _plain_packet(obj: dict[str, Any]) -> PacketEntry | None:
@@ -325,7 +326,6 @@ def _plain_packet(obj: dict[str, Any]) -> PacketEntry | None:
     )
 
 
-_INFINITY = float("inf")
 _KINDS: dict[str, type[Entry]] = {
     cls.kind: cls for cls in (OpenEvent, UpgradeEvent, CloseEvent, PacketEntry)
 }
