@@ -11,6 +11,8 @@ from typing import Any
 from autobahn.twisted import websocket as _autobahn
 from twisted.internet import defer
 
+from sioproxy.net.ws_options import QuietOptions
+
 ClientProtocol: Any = _autobahn.WebSocketClientProtocol
 
 
@@ -35,7 +37,7 @@ class BytesProducer:
         pass
 
 
-class LowercaseUpgradeClient(ClientProtocol):  # type: ignore[misc]
+class LowercaseUpgradeClient(QuietOptions, ClientProtocol):  # type: ignore[misc]
     """An autobahn client that sends ``Upgrade: websocket`` like browsers and node's ws.
 
     autobahn writes ``Upgrade: WebSocket``; python-engineio 3 compares the header

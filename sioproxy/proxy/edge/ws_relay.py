@@ -39,6 +39,7 @@ from sioproxy.net.endpoints import tcp_endpoint
 from sioproxy.net.resolve import HostCache
 from sioproxy.net.takeover import pending_write_bytes, take_leftover
 from sioproxy.net.upstream import Upstream
+from sioproxy.net.ws_options import QuietOptions
 from sioproxy.proxy.edge.ws_splice import WsSplice
 from sioproxy.proxy.observer import RelayObserver, RequestInfo
 from sioproxy.types import Direction
@@ -100,7 +101,7 @@ class _RelayLeg:
             self.relay.leg_closed(self, reason)
 
 
-class DownstreamProtocol(_RelayLeg, ServerProtocol):  # type: ignore[misc]
+class DownstreamProtocol(_RelayLeg, QuietOptions, ServerProtocol):  # type: ignore[misc]
     """The client's leg; the proxy is the WebSocket server here."""
 
     direction = C2S
@@ -146,11 +147,26 @@ class UpstreamProtocol(_RelayLeg, LowercaseUpgradeClient):
 
 
 class _UpstreamFactory(ClientFactory):  # type: ignore[misc]
-    protocol = UpstreamProtocol
+    """The upstream leg's factory: one configured prototype per relay factory,
+    copied for each connection (``for_relay``).
 
-    def __init__(self, relay: WsRelay, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.relay = relay
+    autobahn's ``__init__`` reseeds ``random`` from ``os.urandom`` and makes a
+    timer set every time, about a tenth of a millisecond; a copy with its own
+    session parameters is the same factory without that. Not ``noisy``: Twisted
+    would log "Starting factory" and "Stopping factory" for every connection.
+    """
+
+    protocol = UpstreamProtocol
+    noisy = False
+    relay: WsRelay | None = None
+
+    def for_relay(self, relay: WsRelay, **session: Any) -> _UpstreamFactory:
+        """A copy for one connection: ``session`` as ``setSessionParameters`` takes it."""
+        twin: _UpstreamFactory = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)  # copy.copy's result, without copyreg's detour
+        twin.setSessionParameters(**session)
+        twin.relay = relay
+        return twin
 
     def buildProtocol(self, addr: Any) -> UpstreamProtocol:  # noqa: N802
         proto: UpstreamProtocol = super().buildProtocol(addr)
@@ -180,16 +196,14 @@ class WsRelay:
         """Open the upstream leg; the returned Deferred accepts or denies the client."""
         info = self.info
         passed = handshake_headers(info)
-        upstream_factory = _UpstreamFactory(
+        upstream_factory = self._factory.upstream_prototype.for_relay(
             self,
             url=self._factory.upstream.ws_url(info.path, info.query),
             origin=info.header("origin"),
             protocols=protocols,
             useragent=info.header("user-agent") or "",
             headers=passed,
-            reactor=self._factory.reactor,
         )
-        self._factory.configure(upstream_factory)
         self._connecting = self._factory.upstream_endpoint().connect(upstream_factory)
         self._connecting.addCallbacks(self._tcp_connected, self._unreachable)
         return self._accept
@@ -314,6 +328,8 @@ class WsRelayFactory(ServerFactory):  # type: ignore[misc]
         self.configure(self)
         # The client's handshake waits for the upstream's: give it the same budget.
         self.setProtocolOptions(openHandshakeTimeout=timeout + 1)
+        self.upstream_prototype = _UpstreamFactory(reactor=reactor)
+        self.configure(self.upstream_prototype)
 
     def configure(self, factory: Any) -> None:
         """Options for both legs: no re-fragmenting, size cap, close with 1009."""

@@ -17,6 +17,7 @@ from autobahn.websocket.protocol import WebSocketProtocol
 from autobahn.websocket.types import ConnectionDeny as _ConnectionDeny
 
 from sioproxy.net.takeover import take_leftover
+from sioproxy.net.ws_options import QuietOptions
 from sioproxy.standin.edge.host import SessionHost, WsPeer
 from sioproxy.standin.edge.ws import StandInWebSocket
 from sioproxy.standin.sessions.app import SessionBase
@@ -40,7 +41,7 @@ class WsRoute:
     query: tuple[tuple[str, str], ...] = ()  # of a new session: for --assign query:NAME
 
 
-class StandInWsProtocol(ServerProtocol):  # type: ignore[misc]
+class StandInWsProtocol(QuietOptions, ServerProtocol):  # type: ignore[misc]
     """One client WebSocket: Engine.IO (new or upgrade probe) or 0.9 websocket transport.
 
     autobahn handles the opening handshake only: ``onOpen`` hands the

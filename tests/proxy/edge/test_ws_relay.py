@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import random
+import sys
 from typing import Any
 
 import pytest
 import pytest_twisted
+from twisted.logger import globalLogPublisher
 
 from sioproxy.net.takeover import pending_write_bytes
 from sioproxy.types import Direction
@@ -234,5 +237,56 @@ async def test_client_dropping_tcp_drops_the_upstream_leg(reactor: Any) -> None:
         assert code == 1006  # no close frame reached the upstream either
         assert proxy.site.ws_factory.relays == {}
     finally:
+        await proxy.close()
+        await up.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_upstream_legs_are_set_up_once_and_keep_their_own_handshake(
+    reactor: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each upstream leg's factory is a copy of one prototype (ws_relay._UpstreamFactory).
+
+    Every connection still sends its own path, query and headers upstream; what
+    is no longer paid per connection is autobahn's reseed of ``random`` (from
+    os.urandom) and Twisted's "Starting factory" log event.
+    """
+    from sioproxy.proxy.edge.ws_relay import _UpstreamFactory
+
+    seeded_by: list[Any] = []
+    real_seed = random.seed
+
+    def seed(*args: Any, **kwargs: Any) -> None:
+        seeded_by.append(sys._getframe(1).f_locals.get("self"))
+        real_seed(*args, **kwargs)
+
+    monkeypatch.setattr(random, "seed", seed)
+    events: list[Any] = []
+    globalLogPublisher.addObserver(events.append)
+    up, obs = Upstream(reactor), RecordingObserver()
+    proxy = Proxy(reactor, up.url, obs)
+    prototypes = [s for s in seeded_by if isinstance(s, _UpstreamFactory)]
+    assert len(prototypes) == 1  # made with the proxy, before any connection
+    clients: list[Any] = []
+    try:
+        clients = [
+            await ws_connect(reactor, proxy.number, f"/socket.io/wsecho?n={n}", Cookie=f"io={n}")
+            for n in range(3)
+        ]
+        for client in clients:
+            await within(client.opened, reactor)
+        sent = sorted((r.path, r.params["n"], r.headers["cookie"]) for r in up.ws_requests)
+        assert sent == [("/socket.io/wsecho", [str(n)], f"io={n}") for n in range(3)]
+        for client in clients:
+            client.sendMessage(b"hello")
+            assert await within(client.messages.get(), reactor) == (b"hello", False)
+        assert [s for s in seeded_by if isinstance(s, _UpstreamFactory)] == prototypes
+        started = [e for e in events if isinstance(e.get("factory"), _UpstreamFactory)]
+        assert started == []
+    finally:
+        globalLogPublisher.removeObserver(events.append)
+        for client in clients:
+            client.sendClose(1000)
+            await within(client.closed, reactor)
         await proxy.close()
         await up.close()
