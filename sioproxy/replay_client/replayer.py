@@ -34,6 +34,7 @@ Recovery (socket.io 4.6+): the live pid and offset, ``replay_client.recovery``.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from typing import Final
 
@@ -127,7 +128,7 @@ class ClientReplayer:
         """The live connection ended: what is still pending will never come."""
         if self.finished is not None:
             return
-        self._give_up([s for s in self._servers if s.index not in self._done], "connection ended")
+        self._give_up(self._pending(), "connection ended")
         unsent = self._clients[self._next :]
         if unsent:
             self.drift.append(describe.closed(self.script, unsent, reason))
@@ -145,7 +146,7 @@ class ClientReplayer:
                 return released
         deadline = self._wait_since + self.options.timeout
         if self._next < len(self._clients) and self.options.speed is not None:
-            return min(deadline, self._due(self._clients[self._next]))
+            return min(deadline, self._due(self._next))
         return deadline
 
     def frontier(self) -> float:
@@ -155,15 +156,36 @@ class ClientReplayer:
         """
         if self.finished is not None:
             return math.inf
-        servers, done = self._servers, self._done
-        while self._low < len(servers) and servers[self._low].index in done:
-            self._low += 1
+        first = self._first_pending()
         low = math.inf
         if self._next < len(self._clients):
             low = self._clients[self._next].seq
-        if self.options.speed is None and self._low < len(servers):
-            low = min(low, servers[self._low].seq)
+        if self.options.speed is None and first < len(self._servers):
+            low = min(low, self._servers[first].seq)
         return low
+
+    def _first_pending(self) -> int:
+        """Position in ``_servers`` of the first step not done; every one before it is.
+
+        Steps are done in about the recorded order, so the scans that start here
+        (what blocks a send, what a live packet matches) stay short: without it
+        every packet scanned the whole script, quadratic in its length.
+        """
+        servers, done, low = self._servers, self._done, self._low
+        while low < len(servers) and servers[low].index in done:
+            low += 1
+        self._low = low
+        return low
+
+    def _pending(self, before: int | None = None) -> list[Step]:
+        """Server steps not done yet, in recorded order (only those before step ``before``)."""
+        done, pending = self._done, []
+        for step in itertools.islice(self._servers, self._first_pending(), None):
+            if before is not None and step.index >= before:
+                break
+            if step.index not in done:
+                pending.append(step)
+        return pending
 
     def result(self, transport: str, end: str) -> ConnectionResult:
         return ConnectionResult(
@@ -204,7 +226,7 @@ class ClientReplayer:
         actions: list[Action] = []
         while self.finished is None:
             if self._next >= len(self._clients):
-                pending = [s for s in self._servers if s.index not in self._done]
+                pending = self._pending()
                 if pending and not self._waited_out(now):
                     break
                 self._give_up(pending, f"not received within {self.options.timeout:g} s")
@@ -212,11 +234,13 @@ class ClientReplayer:
                 actions.append(Finish("played"))
                 break
             step = self._clients[self._next]
-            blockers = self._blockers(step)
-            if blockers and not self._waited_out(now):
-                break
-            self._give_up(blockers, f"not received within {self.options.timeout:g} s")
-            if self.options.speed is not None and now < self._due(step):
+            if self._blocked(step):
+                if not self._waited_out(now):
+                    break
+                self._give_up(
+                    self._blockers(step), f"not received within {self.options.timeout:g} s"
+                )
+            if self.options.speed is not None and now < self._due(self._next):
                 break
             if not self._in_order(step, now):
                 break
@@ -235,16 +259,24 @@ class ClientReplayer:
             self._wait_since = now
         return now - self._wait_since >= self.options.timeout
 
+    def _blocked(self, step: Step) -> bool:
+        """``_blockers(step)`` is not empty, without listing them (once per packet)."""
+        if self.options.speed is None:
+            first = self._first_pending()
+            return first < len(self._servers) and self._servers[first].index < step.index
+        return bool(self._blockers(step))
+
     def _blockers(self, step: Step) -> list[Step]:
         if self.options.speed is None:
-            return [s for s in self._servers if s.index < step.index and s.index not in self._done]
+            return self._pending(before=step.index)
         # Timed: an answer to a server request waits for that request's live id, and
         # a namespace's packets for its CONNECT answer, as a socket.io client holds them.
         waits = [self.script.answers.get(step.index), self._connect_gates.get(step.index)]
         return [self.script.steps[i] for i in waits if i is not None and i not in self._done]
 
-    def _due(self, step: Step) -> float:
-        position = self._clients.index(step)
+    def _due(self, position: int) -> float:
+        """When the client step at ``position`` is due (timed playback)."""
+        step = self._clients[position]
         before = self._clients[position - 1].t if position else self.script.start_t
         return (self._last_sent or 0.0) + self.options.scale(step.t - before)
 
@@ -278,7 +310,7 @@ class ClientReplayer:
             self._match_ack(packet, now)
             return
         key = match_key(packet)
-        for step in self._servers:
+        for step in itertools.islice(self._servers, self._first_pending(), None):
             if step.index not in self._done and match_key(step.packet) == key:
                 self._compare(step, packet)
                 if asks_ack(packet) and asks_ack(step.packet):

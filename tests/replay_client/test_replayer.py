@@ -237,3 +237,58 @@ def test_a_changed_volatile_value_gets_an_ignore_hint() -> None:
     (item,) = r.drift
     assert item.hints == ("only volatile-looking values differ from seq 6: try --ignore /data/0",)
     assert "    hint: only volatile-looking" in "\n".join(item.lines())
+
+
+class _CountingSet(set[int]):
+    """The replayer's set of done server steps, counting how often it is asked."""
+
+    asked = 0
+
+    def __contains__(self, item: object) -> bool:
+        _CountingSet.asked += 1
+        return super().__contains__(item)
+
+
+def _pipelined(round_trips: int, in_flight: int) -> RecordingBuilder:
+    """``round_trips`` emit-with-acks, each answered ``in_flight`` requests later."""
+    b = RecordingBuilder(Generation.EIO4).open("c1")
+    b.c("40").s('40{"sid":"rec-sid"}')
+    request_seq: list[int] = []
+    for k in range(round_trips + in_flight):
+        if k < round_trips:
+            b.c(f'42{k}["ack",{k}]')
+            request_seq.append(len(b.entries))
+        answered = k - in_flight
+        if answered >= 0:
+            b.s(f"43{answered}[{answered}]", ack_of=request_seq[answered])
+    return b
+
+
+def _done_checks_per_packet(round_trips: int) -> float:
+    r = replayer(_pipelined(round_trips, in_flight=50))
+    r._done = _CountingSet(r._done)
+    _CountingSet.asked = 0
+    live: list[str] = []
+
+    def answer(actions: list[Action]) -> None:
+        for text in sent(actions):
+            if text == "40":
+                live.append('40{"sid":"live"}')
+            else:  # 42<id>["ack",<k>] -> 43<id>[<k>]
+                ack_id, _, args = text[2:].partition("[")
+                live.append(f"43{ack_id}[{args.split(',')[1]}")
+
+    answer(r.start(0.0))
+    while live:
+        answer(r.on_packet(sio(live.pop(0)), 0.0))
+    assert r.drift == []
+    assert (r.sent, r.received) == (round_trips + 1, round_trips + 1)
+    return _CountingSet.asked / (2 * round_trips)
+
+
+def test_reactive_playback_work_per_packet_does_not_grow_with_the_script() -> None:
+    # What blocks a send and what a live packet matches is looked up from the first
+    # server step not yet done; scanning the whole script made `sioproxy diff` of
+    # 20,000 round trips take 43 s instead of 10 (docs/performance.md, round 10).
+    small, large = _done_checks_per_packet(300), _done_checks_per_packet(1_200)
+    assert large < 1.5 * small
