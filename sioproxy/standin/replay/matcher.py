@@ -9,7 +9,8 @@ that answer a recorded server request are matched by id, by the engine.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Final
 
 from sioproxy.codec.legacy import LegacyPacket
@@ -101,13 +102,22 @@ class ClientMatcher:
 
     def find(self, packet: Packet) -> int | None:
         """The recorded client step the match mode lets ``packet`` play, or None."""
+        candidates: Iterable[int | None]
         if self._mode == "strict":
             candidates = [self.next_ordered()]
         elif self._mode == "per-event":
             candidates = [self.next_of_key(match_key(packet))]
         else:
-            candidates = [i for i in self.ordered if not self._played[i]]
+            candidates = self._unplayed()
         return next((i for i in candidates if i is not None and self.compare(i, packet).ok), None)
+
+    def _unplayed(self) -> Iterator[int]:
+        """Unplayed recorded client steps in order, from the first one, made as asked:
+        the first usually matches, and listing them all for each packet made
+        ``--match any`` quadratic in the recording's length."""
+        self.next_ordered()  # moves the cursor past the played ones
+        played = self._played
+        return (i for i in itertools.islice(self.ordered, self._ordered_pos, None) if not played[i])
 
     def take_ignored(self, packet: Packet) -> int | None:
         """``--ignore-event``: the next recorded step of the packet's kind, whatever its args."""
