@@ -23,6 +23,7 @@ import dataclasses
 import json
 from typing import Any
 
+from sioproxy.bulkwork import collector_paused
 from sioproxy.errors import SioProxyError
 from sioproxy.recording import Recording, encode_line
 from sioproxy.web.har_pieces import har_pieces
@@ -52,7 +53,9 @@ def offline_scripts(recording: Recording) -> dict[str, str]:
     A recording ``export --har`` refuses (a header without a readable ``created``)
     gets no HAR pieces: the page offers the JSONL only.
     """
-    scripts = {"sio-source": json.dumps(source_data(recording), ensure_ascii=False)}
-    with contextlib.suppress(SioProxyError):
-        scripts["sio-har"] = json.dumps(har_pieces(recording), ensure_ascii=False)
+    # A JSON value per recorded packet, twice: no cycles for the collector to find.
+    with collector_paused():
+        scripts = {"sio-source": json.dumps(source_data(recording), ensure_ascii=False)}
+        with contextlib.suppress(SioProxyError):
+            scripts["sio-har"] = json.dumps(har_pieces(recording), ensure_ascii=False)
     return scripts

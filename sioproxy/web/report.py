@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+from sioproxy.bulkwork import collector_paused
 from sioproxy.recording import Recording, Redactor
 from sioproxy.web.lines import entry_line
 from sioproxy.web.rows import line_row
@@ -48,11 +49,13 @@ def recording_rows(recording: Recording, *, file: int = 0) -> Iterable[bytes]:
 
 def load_rows(recordings: Sequence[tuple[str, Recording]]) -> LoadedRows:
     out = LoadedRows()
-    for index, (name, recording) in enumerate(recordings):
-        out.names.append(name)
-        for line in recording_rows(recording, file=index):
-            out.lines.append(line)
-            out.rows.append(line_row(line))
+    # Two rows per recorded line, all kept: the collector would only walk them.
+    with collector_paused():
+        for index, (name, recording) in enumerate(recordings):
+            out.names.append(name)
+            for line in recording_rows(recording, file=index):
+                out.lines.append(line)
+                out.rows.append(line_row(line))
     return out
 
 
