@@ -15,10 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sioproxy.recording.model import CloseEvent, Entry, OpenEvent, PacketEntry
+from sioproxy.recording.model import CloseEvent, Entry, OpenEvent, PacketEntry, Recording
 from sioproxy.types import Direction
 
-__all__ = ["RecoveryLink", "connect_data", "recovery_links"]
+__all__ = ["RecoveryLink", "connect_data", "recovery_link_of", "recovery_links"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,25 @@ def connect_data(entry: PacketEntry) -> dict[str, Any] | None:
         return None
     data = sio.get("data")
     return data if isinstance(data, dict) else None
+
+
+def recovery_link_of(recording: Recording, conn: str) -> RecoveryLink | None:
+    """The session ``conn`` recovers, if it does.
+
+    Only a connection whose own client CONNECT sends a ``pid`` can; the rest of
+    the recording is read only then. A plan per connection that read all of it
+    each time was quadratic in the number of connections.
+    """
+    if not any(_sends_pid(entry) for entry in recording.entries_for(conn)):
+        return None
+    return next((r for r in recovery_links(recording.entries) if r.conn == conn), None)
+
+
+def _sends_pid(entry: Entry) -> bool:
+    if not isinstance(entry, PacketEntry) or entry.dir is not Direction.C2S:
+        return False
+    data = connect_data(entry)
+    return data is not None and isinstance(data.get("pid"), str)
 
 
 def recovery_links(entries: Iterable[Entry]) -> list[RecoveryLink]:

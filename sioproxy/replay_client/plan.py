@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlencode
 from sioproxy.codec.parsers import WireParser, recorded_parser
 from sioproxy.errors import ConfigError, RecordingError
 from sioproxy.recording.model import OpenEvent, PacketEntry, Recording, UpgradeEvent
-from sioproxy.recording.recovery import recovery_links
+from sioproxy.recording.recovery import recovery_link_of
 from sioproxy.replay_client.eio_client import MODES, EioClientSession
 from sioproxy.replay_client.legacy_client import LEGACY_MODES, LegacyClientSession
 from sioproxy.types import Generation
@@ -126,7 +126,7 @@ def plan_connection(
         chosen_parser = recorded_parser(name, parser)
     except ValueError as exc:
         raise RecordingError(recording.path or "<recording>", None, str(exc)) from None
-    link = next((r for r in recovery_links(recording.entries) if r.conn == conn), None)
+    link = recovery_link_of(recording, conn)
     return ConnectionPlan(
         conn=conn,
         generation=generation,

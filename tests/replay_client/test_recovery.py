@@ -11,6 +11,7 @@ import math
 
 import pytest
 
+from sioproxy.recording import recovery as recovery_module
 from sioproxy.recording.model import Recording
 from sioproxy.recording.recovery import recovery_links
 from sioproxy.recording.script import build_script
@@ -158,3 +159,25 @@ def test_the_time_away_is_as_recorded_when_reactive_and_scaled_when_timed(
     options: dict[str, float], expected: float
 ) -> None:
     assert ReplayClientOptions(**options).delay(0.5) == pytest.approx(expected)  # type: ignore[arg-type]
+
+
+def test_only_a_connection_that_sends_a_pid_reads_the_whole_recording(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A plan per connection used to read every entry for recovery links: a
+    # diff of 800 clients spent a minute planning (docs/performance.md, round 10).
+    b = RecordingBuilder(Generation.EIO4)
+    count = 200
+    for n in range(count):
+        b.open(f"c{n}").c(f'40{{"user":"u{n}"}}').s(f'40{{"sid":"s{n}","pid":"p{n}"}}')
+        b.c('42["tick"]').s('42["tock"]')
+    many = b.build()
+    read: list[int] = []
+    real = recovery_module.connect_data
+    monkeypatch.setattr(recovery_module, "connect_data", lambda e: read.append(1) or real(e))
+    plans = [plan_connection(many, f"c{n}") for n in range(count)]
+    assert all(plan.recovers is None for plan in plans)
+    assert len(read) <= 2 * count  # each connection's own client packets
+    rec = recovering()
+    assert plan_connection(rec, "c1").recovers is None
+    assert plan_connection(rec, "c2").recovers == "c1"

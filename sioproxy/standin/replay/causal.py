@@ -81,7 +81,14 @@ def cross_deps(script: Script, causes: Mapping[int, Cause]) -> dict[int, tuple[D
 
 def cause_times(recording: Recording, causes: Mapping[int, Cause], conn: str) -> dict[int, float]:
     """When each other-connection packet that a server packet of ``conn`` waits for was recorded."""
-    deps = [d for c in causes.values() if c.conn == conn for d in c.cross()]
+    # Causes are keyed by the server packet's seq: only this connection's entries
+    # can have one (a scan of every cause per connection was quadratic).
+    deps = [
+        d
+        for entry in recording.entries_for(conn)
+        if (cause := causes.get(entry.seq)) is not None
+        for d in cause.cross()
+    ]
     return {d.seq: e.t for d in deps if (e := recording.find_seq(d.seq)) is not None}
 
 

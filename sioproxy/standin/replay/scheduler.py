@@ -128,15 +128,24 @@ class ConnectionScheduler:
             return remaining[0]
         rev = self.script(remaining[0]).revision
         live = match_dict(first, rev)
-        scores = [(self._score(c, first, live, rev), -i, c) for i, c in enumerate(remaining)]
-        best = max(scores)
-        if best[0] <= 0 and self.mode == "auth":
+        # The earliest connection with the best score; the scan stops at the first
+        # with the highest score there is, usually the first (a scan of every
+        # remaining connection per live one was quadratic in their number).
+        top = 1 if self.mode == "auth" else 2
+        best, chosen = 0, remaining[0]
+        for conn in remaining:
+            score = self._score(conn, first, live, rev)
+            if score > best:
+                best, chosen = score, conn
+                if score == top:
+                    break
+        if best <= 0 and self.mode == "auth":
             pointer = self._pointer.text if self._pointer else ""
             self.notes.append(
                 f"--assign auth:{pointer}: no recorded connection has the live"
                 f" value; took {remaining[0]}"
             )
-        return best[2] if best[0] > 0 else remaining[0]
+        return chosen
 
     def _pick_by_query(self, query: tuple[tuple[str, str], ...]) -> str:
         remaining = self._remaining()

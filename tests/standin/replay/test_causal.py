@@ -5,6 +5,7 @@ which recorded connection a live one gets (--assign)."""
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
 
@@ -231,3 +232,62 @@ def test_each_recorded_connection_is_scripted_once_per_replay(
     assert bob.script is s.script("c2")
     s.summary()
     assert sorted(built) == ["c1", "c2"]
+
+
+class _CountingCauses(dict):  # type: ignore[type-arg]
+    """The scheduler's causes, counting every cause an engine looks at."""
+
+    touched = 0
+
+    def values(self) -> Any:
+        for cause in super().values():
+            _CountingCauses.touched += 1
+            yield cause
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        _CountingCauses.touched += 1
+        return super().get(key, default)
+
+
+def _many_clients(count: int) -> Recording:
+    b = RecordingBuilder(Generation.EIO4)
+    for n in range(count):
+        b.open(f"c{n}").c(f'40{{"user":"u{n}"}}').s(f'40{{"sid":"s{n}"}}')
+    for n in range(count):
+        b.conn = f"c{n}"
+        b.c(f'42["say",{n}]').s(f'42["said",{n}]')
+    return b.build()
+
+
+def _work_per_client(
+    count: int, assign: str, monkeypatch: pytest.MonkeyPatch
+) -> tuple[float, float]:
+    scored: list[str] = []
+    real_score = ConnectionScheduler._score
+
+    def score(self: ConnectionScheduler, conn: str, *args: Any) -> int:
+        scored.append(conn)
+        return real_score(self, conn, *args)
+
+    monkeypatch.setattr(ConnectionScheduler, "_score", score)
+    s = scheduler(_many_clients(count), assign)
+    s.causes = _CountingCauses(s.causes)
+    _CountingCauses.touched = 0
+    for n in range(count):
+        engine = s.assign(f"live-{n}", first=sio(f'40{{"user":"u{n}"}}'))
+        assert engine is not None
+        assert engine.script.conn == f"c{n}"
+    return len(scored) / count, _CountingCauses.touched / count
+
+
+@pytest.mark.parametrize("assign", ["auto", "auth:/user"])
+def test_assigning_many_clients_does_not_slow_down_per_client(
+    assign: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each live client used to be scored against every recorded one left, and
+    # each engine walked every cause of the recording: a replay of 800 clients
+    # spent most of its time there (docs/performance.md, round 10).
+    few_scores, few_causes = _work_per_client(50, assign, monkeypatch)
+    many_scores, many_causes = _work_per_client(200, assign, monkeypatch)
+    assert many_scores < 1.5 * few_scores
+    assert many_causes < 1.5 * few_causes
