@@ -10,7 +10,7 @@ import pytest
 from sioproxy.recording.model import Recording
 from sioproxy.recording.script import build_script, wire_text
 from sioproxy.replay_client.actions import Action, ReplayClientOptions, SendPacket
-from sioproxy.replay_client.order import PlayOrder
+from sioproxy.replay_client.order import PlayOrder, Release
 from sioproxy.replay_client.replayer import ClientReplayer
 from sioproxy.types import Generation, Side
 from tests.standin.replay.factory import RecordingBuilder, sio
@@ -161,3 +161,13 @@ def test_an_advance_wakes_only_who_it_lets_go() -> None:
         wakes += len(woken)
         assert woken == ([f"c{n + 1}"] if n + 1 < count else [])
     assert wakes == count - 1
+
+
+def test_a_release_note_names_ten_connections_and_counts_the_rest() -> None:
+    behind = tuple(f"c{n}" for n in range(2, 802))
+    note = Release("c1", 2401, behind, 5.0).note()
+    assert note == (
+        "seq 2401 sent after --max-wait 5 s: c2, c3, c4, c5, c6, c7, c8, c9, c10, c11"
+        " and 790 more had not played what came before it"
+    )
+    assert Release("c1", 9, ("c2",), 5.0).note().endswith(": c2 had not played what came before it")
