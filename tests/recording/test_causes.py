@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import sys
 from typing import Any
 
 import pytest
@@ -401,3 +402,54 @@ def test_causes_and_scripts_of_a_long_recording_are_built_without_collections(
     assert gc_collections == []
     assert len(causes) == 1501
     assert len(script.steps) == 3002
+
+
+def _broadcast_chat(clients: int) -> Recording:
+    """Clients join one after another; each join is announced to everyone there
+    with the same text (a presence event), and the joiner gets an ack."""
+    from tests.standin.replay.factory import RecordingBuilder
+
+    b = RecordingBuilder(Generation.EIO4)
+    t = 0.0
+    for n in range(clients):  # within the cause window, as on a busy server
+        b.open(f"c{n}", t := t + 1e-5).c(f'40{{"user":"u{n}"}}', t := t + 1e-5)
+        b.s(f'40{{"sid":"s{n}"}}', t := t + 1e-5).c('421["join","room"]', t := t + 1e-5)
+        join = len(b.entries)
+        for other in range(n):
+            b.conn = f"c{other}"
+            b.s('42["joined"]', t := t + 1e-5)
+        b.conn = f"c{n}"
+        b.s('431["ok"]', t := t + 1e-5, ack_of=join)
+    return b.build()
+
+
+def _generator_steps_per_packet(clients: int) -> float:
+    # Every step of a generator expression in causes.py resumes its frame, which
+    # the profiler hook sees as a call: a count of those scans' steps.
+    steps = 0
+
+    def count(frame: Any, event: str, _arg: Any) -> None:
+        nonlocal steps
+        code = frame.f_code
+        if (
+            event == "call"
+            and code.co_name == "<genexpr>"
+            and code.co_filename.endswith("causes.py")
+        ):
+            steps += 1
+
+    recording = _broadcast_chat(clients)
+    sys.setprofile(count)
+    try:
+        infer_causes(recording)
+    finally:
+        sys.setprofile(None)
+    return steps / len(recording.packets())
+
+
+def test_looking_for_a_broadcast_copy_does_not_grow_with_the_clients() -> None:
+    # Each copy of a broadcast asked whether another connection got a later copy
+    # by scanning all of them: 150 clients made a replay's start-up 8 s of causes
+    # instead of 2.8 (docs/performance.md, round 10).
+    few, many = _generator_steps_per_packet(20), _generator_steps_per_packet(80)
+    assert many < 1.5 * few
